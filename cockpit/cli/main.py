@@ -1,0 +1,70 @@
+"""The ``cockpit`` command: the TUI by default, plus headless sub-commands.
+
+Each sub-command lives in its own module under ``cockpit.cli`` and exposes
+``register(subparsers)``. Modules are imported only to build the parser; none of them
+imports Textual at module level, so headless commands never pay for the TUI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from cockpit import __version__
+from cockpit.errors import CockpitError
+
+# Sub-command modules, in the order ``cockpit --help`` lists them.
+COMMAND_MODULES: tuple[str, ...] = (
+    "cockpit.cli.config_cmd",
+)
+
+
+class CliError(Exception):
+    """An error the user can fix; printed as one line, exit status 2 unless given."""
+
+    def __init__(self, message: str, status: int = 2) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cockpit",
+        description="The on-call cockpit. With no sub-command, starts the TUI.",
+    )
+    parser.add_argument("--version", action="version", version=f"cockpit {__version__}")
+    parser.add_argument("--config", metavar="FILE", help="settings file (default: user config)")
+    parser.add_argument("--data-dir", metavar="DIR", help="folder of the local store")
+    parser.add_argument("--runbooks", metavar="DIR", help="runbooks folder")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = getattr(args, "handler", None)
+    try:
+        if handler is None:
+            from cockpit.cli.tui_cmd import run_tui  # lazy: only the TUI pays for Textual
+
+            return run_tui(args)
+        return int(handler(args) or 0)
+    except CliError as error:
+        print(f"cockpit: {error}", file=sys.stderr)
+        return error.status
+    except CockpitError as error:
+        print(f"cockpit: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
