@@ -1,0 +1,254 @@
+"""The paging-service protocol every integration implements, and the plain records it returns.
+
+Adapters return these records (no SQLModel, no Textual types); ``cockpit.sync`` maps them into
+the store. Optional capabilities are class flags, in the manner of harlequin's adapters:
+Alertmanager cannot acknowledge, so it sets ``CAN_ACKNOWLEDGE = False`` and silences instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
+
+from cockpit.errors import CockpitError
+
+IncidentStatus = Literal["triggered", "acknowledged", "resolved"]
+
+
+# ---------------------------------------------------------------- records
+
+
+@dataclass(frozen=True)
+class PersonRecord:
+    id: str
+    name: str
+    email: str = ""
+    time_zone: str = "UTC"
+    teams: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class IncidentRecord:
+    """One incident as the paging service sees it now."""
+
+    id: str  # the remote id (PagerDuty "PXXXXXX", Alertmanager group key hash)
+    title: str
+    status: IncidentStatus
+    created_at: datetime
+    updated_at: datetime
+    number: int | None = None
+    urgency: str = "high"
+    priority: str = ""
+    service_id: str = ""
+    service_name: str = ""
+    escalation_policy_id: str = ""
+    team: str = ""
+    assignees: tuple[str, ...] = ()  # person ids
+    acknowledged_at: datetime | None = None  # first acknowledgement, if known
+    resolved_at: datetime | None = None
+    html_url: str = ""
+    labels: dict[str, str] = field(default_factory=dict)
+    annotations: dict[str, str] = field(default_factory=dict)
+    runbook_url: str = ""
+    incident_key: str = ""
+
+
+@dataclass(frozen=True)
+class LogEntryRecord:
+    """One entry of an incident's log: trigger, notify, acknowledge, assign, annotate, resolve..."""
+
+    id: str
+    incident_id: str
+    type: str  # PagerDuty type without the "_log_entry" suffix: "trigger", "notify", ...
+    created_at: datetime
+    summary: str = ""
+    agent_id: str = ""  # who did it (person id) or "" for the system
+    agent_name: str = ""
+    person_id: str = ""  # for notify: who was notified; for assign: the assignee
+    channel: str = ""  # notify: "push_notification", "phone", "sms", "email"; else channel type
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AlertRecord:
+    id: str
+    incident_id: str
+    summary: str
+    status: str  # "triggered" | "resolved"
+    created_at: datetime
+    severity: str = ""
+    fingerprint: str = ""
+    updated_at: datetime | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+    annotations: dict[str, str] = field(default_factory=dict)
+    runbook_url: str = ""
+    generator_url: str = ""
+
+
+@dataclass(frozen=True)
+class NoteRecord:
+    id: str
+    incident_id: str
+    content: str
+    created_at: datetime
+    author_id: str = ""
+    author_name: str = ""
+
+
+@dataclass(frozen=True)
+class OnCallRecord:
+    person_id: str
+    escalation_policy_id: str
+    escalation_level: int
+    start: datetime | None  # None: permanently on call
+    end: datetime | None
+    schedule_id: str = ""
+    schedule_name: str = ""
+    escalation_policy_name: str = ""
+
+
+@dataclass(frozen=True)
+class ChangePage:
+    """One page of changes since a watermark; ``watermark`` is where the next pull starts."""
+
+    incidents: list[IncidentRecord]
+    log_entries: list[LogEntryRecord]
+    watermark: datetime
+    complete: bool = True
+
+
+# ---------------------------------------------------------------- errors
+
+
+class ProviderError(CockpitError):
+    """A paging service refused or failed a request. The message never holds a secret."""
+
+    retryable: ClassVar[bool] = False
+
+    def __init__(self, message: str, *, status: int | None = None, code: int | None = None):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+
+class AuthError(ProviderError):
+    """The token is missing, wrong or lacks the permission (401/403)."""
+
+
+class NotFound(ProviderError):
+    """The incident (or other object) does not exist remotely (404)."""
+
+
+class InvalidRequest(ProviderError):
+    """The service refused the request as malformed (400, 413...)."""
+
+
+class AlreadyInState(ProviderError):
+    """A write found the incident already in the state asked for, or beyond it.
+
+    PagerDuty answers some writes on a resolved incident with 400 and a code (1001 already
+    resolved, 1002 already acknowledged). The sender treats it as delivered-by-someone-else.
+    """
+
+    def __init__(self, message: str, state: IncidentStatus, **kwargs: Any):
+        super().__init__(message, **kwargs)
+        self.state = state
+
+
+class RateLimited(ProviderError):
+    """429 after the retries the client allows; ``reset_after`` seconds until the budget refills."""
+
+    retryable = True
+
+    def __init__(self, message: str, reset_after: float, **kwargs: Any):
+        super().__init__(message, **kwargs)
+        self.reset_after = reset_after
+
+
+class Unavailable(ProviderError):
+    """Network error, timeout or 5xx after bounded retries: try later, the outbox keeps the write."""
+
+    retryable = True
+
+
+class InsecureURL(ProviderError):
+    """Plain http:// to a host other than loopback."""
+
+
+# ---------------------------------------------------------------- protocol
+
+ProgressCallback = Callable[[int, int | None, str], None]
+"""progress(done, total_or_None, what): called by long pulls so a CLI or the TUI can show a bar."""
+
+
+@runtime_checkable
+class PagingProvider(Protocol):
+    """A paging service. Reads return records; writes raise ProviderError subclasses.
+
+    Capability flags say what a service can do natively; the sync layer maps the rest
+    (Alertmanager: acknowledge and snooze become a silence).
+    """
+
+    name: ClassVar[str]  # "pagerduty", "alertmanager", "practice"
+    CAN_ACKNOWLEDGE: ClassVar[bool]
+    CAN_REASSIGN: ClassVar[bool]
+    CAN_NOTE: ClassVar[bool]
+    CAN_SNOOZE: ClassVar[bool]
+    CAN_ESCALATE: ClassVar[bool]
+    READ_ONLY: ClassVar[bool]  # the practice provider refuses every write
+
+    async def whoami(self) -> PersonRecord:
+        """The user the credentials belong to. Raises AuthError on a bad token."""
+        ...
+
+    async def list_incidents(
+        self,
+        since: datetime,
+        until: datetime | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> AsyncIterator[IncidentRecord]:
+        """Every incident created in [since, until), paging and splitting windows as needed."""
+        ...
+
+    async def changes_since(
+        self, watermark: datetime, progress: ProgressCallback | None = None
+    ) -> ChangePage:
+        """What changed since ``watermark``: log entries account-wide, and the incidents they touch."""
+        ...
+
+    async def log_entries(
+        self,
+        since: datetime,
+        until: datetime | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> AsyncIterator[LogEntryRecord]:
+        """Account-wide log entries (with notify entries) in [since, until)."""
+        ...
+
+    async def incident_log_entries(self, incident_id: str) -> list[LogEntryRecord]: ...
+
+    async def get_incident(self, incident_id: str) -> IncidentRecord: ...
+
+    async def alerts(self, incident_id: str) -> list[AlertRecord]: ...
+
+    async def notes(self, incident_id: str) -> list[NoteRecord]: ...
+
+    async def oncalls(self) -> list[OnCallRecord]: ...
+
+    async def people(self) -> list[PersonRecord]: ...
+
+    async def acknowledge(self, incident_id: str) -> IncidentRecord: ...
+
+    async def resolve(self, incident_id: str) -> IncidentRecord: ...
+
+    async def reassign(self, incident_id: str, person_id: str) -> IncidentRecord: ...
+
+    async def escalate(self, incident_id: str, level: int) -> IncidentRecord: ...
+
+    async def snooze(self, incident_id: str, seconds: int) -> IncidentRecord: ...
+
+    async def add_note(self, incident_id: str, content: str) -> NoteRecord: ...
+
+    async def aclose(self) -> None: ...
