@@ -1,0 +1,92 @@
+"""Versioned schema migrations, each applied in one transaction and recorded.
+
+Migrations are the numbered SQL files in ``cockpit/store/sql/`` (``0001_initial.sql``...).
+A file is frozen once released; a change to the schema is a new file. A database whose
+version is newer than the newest migration we know is refused untouched.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from importlib import resources
+
+from sqlalchemy import Connection, text
+
+from cockpit.errors import StoreError
+from cockpit.store.types import to_db_text, utcnow
+
+_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+    def statements(self) -> list[str]:
+        body = "\n".join(
+            line for line in self.sql.splitlines() if not line.lstrip().startswith("--")
+        )
+        return [part.strip() for part in body.split(";") if part.strip()]
+
+
+def all_migrations() -> list[Migration]:
+    found = []
+    for entry in resources.files("cockpit.store.sql").iterdir():
+        match = _NAME.match(entry.name)
+        if match:
+            found.append(Migration(int(match[1]), match[2], entry.read_text(encoding="utf-8")))
+    found.sort(key=lambda m: m.version)
+    for index, migration in enumerate(found, start=1):
+        if migration.version != index:
+            raise RuntimeError(f"migration numbering has a gap at {migration.version}")
+    return found
+
+
+LATEST = len(all_migrations())
+
+
+def current_version(conn: Connection) -> int:
+    has_table = conn.execute(
+        text("SELECT 1 FROM sqlite_master WHERE type='table' AND name='schema_migrations'")
+        if conn.dialect.name == "sqlite"
+        else text("SELECT 1 FROM information_schema.tables WHERE table_name='schema_migrations'")
+    ).first()
+    if not has_table:
+        return 0
+    value = conn.execute(text("SELECT MAX(version) FROM schema_migrations")).scalar()
+    return int(value or 0)
+
+
+def migrate(conn: Connection, where: str, upto: int | None = None) -> list[int]:
+    """Bring the schema to ``upto`` (default: latest). Returns the versions applied.
+
+    The caller owns the transaction: all of it commits or none of it does.
+    """
+    target = LATEST if upto is None else upto
+    version = current_version(conn)
+    if version > LATEST:
+        raise StoreError(
+            f"{where}: the store is at schema version {version}, newer than this cockpit "
+            f"knows ({LATEST}). Upgrade cockpit; the file was not touched."
+        )
+    if version == 0:
+        conn.execute(
+            text(
+                "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
+                "name VARCHAR NOT NULL, applied_at TEXT NOT NULL)"
+            )
+        )
+    applied = []
+    for migration in all_migrations():
+        if version < migration.version <= target:
+            for statement in migration.statements():
+                conn.execute(text(statement))
+            conn.execute(
+                text("INSERT INTO schema_migrations VALUES (:v, :n, :t)"),
+                {"v": migration.version, "n": migration.name, "t": to_db_text(utcnow())},
+            )
+            applied.append(migration.version)
+    return applied

@@ -1,0 +1,258 @@
+"""Idempotent bulk writes of provider records, so that any pull can be repeated safely.
+
+Incidents and alerts are replaced by the remote version (the remote side wins on state);
+log entries, notes and shifts are inserted once, keyed by their source-qualified id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, SQLModel
+
+from cockpit.integrations.base import (
+    AlertRecord,
+    IncidentRecord,
+    LogEntryRecord,
+    NoteRecord,
+    OnCallRecord,
+    PersonRecord,
+)
+from cockpit.store.models import Alert, Incident, Note, OnCallShift, Person, TimelineEvent
+from cockpit.store.types import as_utc, utcnow
+
+_BATCH = 500
+
+
+def qualify(source: str, remote_id: str) -> str:
+    return f"{source}:{remote_id}" if remote_id else ""
+
+
+def _insert(session: Session, table: Table) -> Any:
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+def _table(model: type[SQLModel]) -> Table:
+    return model.__table__  # type: ignore[attr-defined, no-any-return]
+
+
+def _rows_in_batches(rows: Sequence[dict[str, Any]]) -> Iterable[Sequence[dict[str, Any]]]:
+    for start in range(0, len(rows), _BATCH):
+        yield rows[start : start + _BATCH]
+
+
+def incident_row(source: str, record: IncidentRecord, is_drill: bool = False) -> dict[str, Any]:
+    return {
+        "id": qualify(source, record.id),
+        "source": source,
+        "remote_id": record.id,
+        "number": record.number,
+        "title": record.title,
+        "status": record.status,
+        "urgency": record.urgency,
+        "priority": record.priority,
+        "service_id": record.service_id,
+        "service_name": record.service_name,
+        "team": record.team,
+        "escalation_policy_id": record.escalation_policy_id,
+        "assignees": [qualify(source, a) for a in record.assignees],
+        "html_url": record.html_url,
+        "runbook_url": record.runbook_url,
+        "incident_key": record.incident_key,
+        "labels": dict(record.labels),
+        "annotations": dict(record.annotations),
+        "created_at": as_utc(record.created_at),
+        "updated_at": as_utc(record.updated_at),
+        "acknowledged_at": as_utc(record.acknowledged_at) if record.acknowledged_at else None,
+        "resolved_at": as_utc(record.resolved_at) if record.resolved_at else None,
+        "is_drill": is_drill,
+        "synced_at": utcnow(),
+    }
+
+
+def upsert_incidents(
+    session: Session, source: str, records: Iterable[IncidentRecord], is_drill: bool = False
+) -> int:
+    rows = [incident_row(source, r, is_drill) for r in records]
+    if not rows:
+        return 0
+    table = _table(Incident)
+    for batch in _rows_in_batches(rows):
+        stmt = _insert(session, table)
+        # A first acknowledgement, once known locally, is never forgotten by a later pull.
+        update = {
+            c: stmt.excluded[c]
+            for c in batch[0]
+            if c not in ("id", "acknowledged_at", "snoozed_until")
+        }
+        update["acknowledged_at"] = _coalesce(
+            table.c.acknowledged_at, stmt.excluded.acknowledged_at
+        )
+        session.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=update), batch)
+    return len(rows)
+
+
+def _coalesce(*columns: Any) -> Any:
+    from sqlalchemy import func
+
+    return func.coalesce(*columns)
+
+
+def timeline_row(source: str, entry: LogEntryRecord, is_drill: bool = False) -> dict[str, Any]:
+    details = dict(entry.details)
+    if entry.agent_name:
+        details.setdefault("agent_name", entry.agent_name)
+    return {
+        "incident_id": qualify(source, entry.incident_id),
+        "at": as_utc(entry.created_at),
+        "kind": entry.type,
+        "summary": entry.summary,
+        "actor": qualify(source, entry.agent_id),
+        "person_id": qualify(source, entry.person_id),
+        "channel": entry.channel,
+        "remote_id": qualify(source, entry.id),
+        "is_drill": is_drill,
+        "details": details,
+    }
+
+
+def insert_log_entries(
+    session: Session,
+    source: str,
+    entries: Iterable[LogEntryRecord],
+    known_incidents: set[str] | None = None,
+) -> tuple[int, list[str]]:
+    """Insert log entries not seen before. Returns (rows offered, incident ids missing).
+
+    Entries of incidents the store does not hold yet are held back and reported, so the
+    caller can fetch those incidents first (a foreign key protects the timeline).
+    """
+    rows = [timeline_row(source, e) for e in entries]
+    if not rows:
+        return 0, []
+    wanted = {row["incident_id"] for row in rows}
+    present = set(known_incidents or ()) | _existing_ids(
+        session, wanted - set(known_incidents or ())
+    )
+    missing = sorted(wanted - present)
+    rows = [row for row in rows if row["incident_id"] in present]
+    table = _table(TimelineEvent)
+    for batch in _rows_in_batches(rows):
+        stmt = _insert(session, table).on_conflict_do_nothing(index_elements=["remote_id"])
+        session.execute(stmt, batch)
+    return len(rows), missing
+
+
+def _existing_ids(session: Session, ids: set[str]) -> set[str]:
+    if not ids:
+        return set()
+    table = _table(Incident)
+    found: set[str] = set()
+    id_list = sorted(ids)
+    for start in range(0, len(id_list), _BATCH):
+        chunk = id_list[start : start + _BATCH]
+        result = session.execute(
+            table.select().with_only_columns(table.c.id).where(table.c.id.in_(chunk))
+        )
+        found.update(row[0] for row in result)
+    return found
+
+
+def upsert_alerts(session: Session, source: str, records: Iterable[AlertRecord]) -> int:
+    rows = [
+        {
+            "id": qualify(source, r.id),
+            "incident_id": qualify(source, r.incident_id),
+            "summary": r.summary,
+            "status": r.status,
+            "severity": r.severity,
+            "fingerprint": r.fingerprint,
+            "labels": dict(r.labels),
+            "annotations": dict(r.annotations),
+            "runbook_url": r.runbook_url,
+            "generator_url": r.generator_url,
+            "created_at": as_utc(r.created_at),
+            "updated_at": as_utc(r.updated_at) if r.updated_at else None,
+        }
+        for r in records
+    ]
+    if not rows:
+        return 0
+    table = _table(Alert)
+    for batch in _rows_in_batches(rows):
+        stmt = _insert(session, table)
+        update = {c: stmt.excluded[c] for c in batch[0] if c != "id"}
+        session.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=update), batch)
+    return len(rows)
+
+
+def insert_remote_notes(session: Session, source: str, records: Iterable[NoteRecord]) -> int:
+    rows = [
+        {
+            "incident_id": qualify(source, r.incident_id),
+            "content": r.content,
+            "author": r.author_name or qualify(source, r.author_id),
+            "created_at": as_utc(r.created_at),
+            "remote_id": qualify(source, r.id),
+            "state": "sent",
+            "outbox_id": None,
+        }
+        for r in records
+    ]
+    if not rows:
+        return 0
+    table = _table(Note)
+    for batch in _rows_in_batches(rows):
+        stmt = _insert(session, table).on_conflict_do_nothing(index_elements=["remote_id"])
+        session.execute(stmt, batch)
+    return len(rows)
+
+
+def upsert_people(session: Session, source: str, records: Iterable[PersonRecord]) -> int:
+    rows = [
+        {
+            "id": qualify(source, r.id),
+            "source": source,
+            "name": r.name,
+            "email": r.email,
+            "time_zone": r.time_zone or "UTC",
+            "teams": list(r.teams),
+        }
+        for r in records
+    ]
+    if not rows:
+        return 0
+    table = _table(Person)
+    stmt = _insert(session, table)
+    update = {c: stmt.excluded[c] for c in rows[0] if c != "id"}
+    session.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=update), rows)
+    return len(rows)
+
+
+def replace_oncalls(session: Session, source: str, records: Iterable[OnCallRecord]) -> int:
+    """The roster is a snapshot: shifts from the source are replaced by the new list."""
+    table = _table(OnCallShift)
+    rows = [
+        {
+            "source": source,
+            "person_id": qualify(source, r.person_id),
+            "escalation_policy_id": r.escalation_policy_id,
+            "escalation_policy_name": r.escalation_policy_name,
+            "escalation_level": r.escalation_level,
+            "schedule_id": r.schedule_id,
+            "schedule_name": r.schedule_name,
+            "start": as_utc(r.start) if r.start else None,
+            "end": as_utc(r.end) if r.end else None,
+        }
+        for r in records
+    ]
+    session.execute(table.delete().where(table.c.source == source))
+    if rows:
+        stmt = _insert(session, table).on_conflict_do_nothing()
+        session.execute(stmt, rows)
+    return len(rows)

@@ -1,0 +1,323 @@
+"""What the user does to an incident. Each action writes its local effect and, where the
+incident's source takes writes, an outbox item, in one transaction: the timeline shows the
+act at once (marked pending) and the sender delivers it when the network allows.
+
+The TUI and the headless commands both call these; neither talks HTTP.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from cockpit.errors import CockpitError
+from cockpit.store.engine import Store
+from cockpit.store.models import BatonPass, Incident, Note, OutboxItem, TimelineEvent
+from cockpit.store.queries import find_incident
+from cockpit.store.types import utcnow
+from cockpit.sync.identity import get_me
+
+# Sources whose writes are delivered by a provider. Drill incidents never are.
+DELIVERED_SOURCES = {"pagerduty", "alertmanager"}
+MAX_SNOOZE = 604_800
+
+
+class ActionError(CockpitError):
+    """The action does not apply (unknown incident, already resolved...)."""
+
+
+def _incident(session: Session, ref: str) -> Incident:
+    incident = find_incident(session, ref)
+    if incident is None:
+        raise ActionError(f"no incident {ref!r} in the local store (try `cockpit sync`)")
+    return incident
+
+
+def _enqueue(
+    session: Session, incident: Incident, action: str, payload: dict[str, Any]
+) -> OutboxItem | None:
+    if incident.is_drill or incident.source not in DELIVERED_SOURCES:
+        return None
+    item = OutboxItem(
+        source=incident.source, incident_id=incident.id, action=action, payload=payload
+    )
+    session.add(item)
+    session.flush()
+    return item
+
+
+def _event(
+    session: Session,
+    incident: Incident,
+    kind: str,
+    summary: str,
+    actor: str,
+    item: OutboxItem | None,
+    at: datetime,
+    **details: Any,
+) -> None:
+    if item is not None:
+        details["outbox_id"] = item.id
+        details["state"] = "pending"
+    session.add(
+        TimelineEvent(
+            incident_id=incident.id,
+            at=at,
+            kind=kind,
+            summary=summary,
+            actor=actor,
+            is_drill=incident.is_drill,
+            details=details,
+        )
+    )
+
+
+def _supersede(session: Session, incident_id: str, actions: tuple[str, ...], by: str) -> None:
+    for item in session.exec(
+        select(OutboxItem).where(
+            OutboxItem.incident_id == incident_id,
+            col(OutboxItem.action).in_(actions),
+            OutboxItem.state == "pending",
+        )
+    ):
+        item.state = "superseded"
+        item.last_error = f"superseded by a later {by}"
+        session.add(item)
+
+
+def acknowledge(store: Store, ref: str, *, user: str = "") -> Incident:
+    with store.write() as session:
+        incident = _incident(session, ref)
+        if incident.status == "resolved":
+            raise ActionError(f"{incident.remote_id} is already resolved: nothing to acknowledge")
+        me = get_me(session, user)
+        now = utcnow()
+        incident.status = "acknowledged"
+        incident.acknowledged_at = incident.acknowledged_at or now
+        incident.updated_at = now
+        session.add(incident)
+        item = _enqueue(session, incident, "acknowledge", {})
+        _event(session, incident, "acknowledge", f"Acknowledged by {me.name}", me.id, item, now)
+        return incident
+
+
+def resolve(store: Store, ref: str, *, user: str = "", note: str = "") -> Incident:
+    with store.write() as session:
+        incident = _incident(session, ref)
+        if incident.status == "resolved":
+            raise ActionError(f"{incident.remote_id} is already resolved")
+        me = get_me(session, user)
+        now = utcnow()
+        if note:
+            _add_note(session, incident, note, me.name, now)
+        incident.status = "resolved"
+        incident.resolved_at = now
+        incident.updated_at = now
+        session.add(incident)
+        _supersede(session, incident.id, ("acknowledge", "snooze", "escalate"), "resolve")
+        item = _enqueue(session, incident, "resolve", {})
+        _event(session, incident, "resolve", f"Resolved by {me.name}", me.id, item, now)
+        return incident
+
+
+def snooze(store: Store, ref: str, seconds: int, *, user: str = "") -> Incident:
+    if not 1 <= seconds <= MAX_SNOOZE:
+        raise ActionError(f"snooze must be between 1 second and 7 days, got {seconds} s")
+    with store.write() as session:
+        incident = _incident(session, ref)
+        if incident.status != "acknowledged":
+            raise ActionError(
+                f"{incident.remote_id} is {incident.status}: only an acknowledged incident "
+                "can be snoozed (acknowledge it first)"
+            )
+        me = get_me(session, user)
+        now = utcnow()
+        incident.snoozed_until = now + timedelta(seconds=seconds)
+        session.add(incident)
+        item = _enqueue(session, incident, "snooze", {"seconds": seconds})
+        _event(
+            session,
+            incident,
+            "snooze",
+            f"Snoozed {_duration(seconds)} by {me.name}",
+            me.id,
+            item,
+            now,
+        )
+        return incident
+
+
+def escalate(store: Store, ref: str, level: int, *, user: str = "") -> Incident:
+    if level < 1:
+        raise ActionError(f"escalation level must be 1 or more, got {level}")
+    with store.write() as session:
+        incident = _incident(session, ref)
+        if incident.status == "resolved":
+            raise ActionError(f"{incident.remote_id} is resolved: nothing to escalate")
+        me = get_me(session, user)
+        now = utcnow()
+        item = _enqueue(session, incident, "escalate", {"level": level})
+        _event(
+            session,
+            incident,
+            "escalate",
+            f"Escalated to level {level} by {me.name}",
+            me.id,
+            item,
+            now,
+        )
+        return incident
+
+
+def add_note(store: Store, ref: str, content: str, *, user: str = "") -> Note:
+    if not content.strip():
+        raise ActionError("a note needs some text")
+    with store.write() as session:
+        incident = _incident(session, ref)
+        me = get_me(session, user)
+        return _add_note(session, incident, content, me.name, utcnow())
+
+
+def _add_note(
+    session: Session, incident: Incident, content: str, author: str, at: datetime
+) -> Note:
+    note = Note(
+        incident_id=incident.id, content=content, author=author, created_at=at, state="local"
+    )
+    session.add(note)
+    session.flush()
+    item = _enqueue(session, incident, "note", {"content": content, "note_id": note.id})
+    if item is not None:
+        note.state = "pending"
+        note.outbox_id = item.id
+        session.add(note)
+    return note
+
+
+def baton_holder(session: Session, incident: Incident) -> tuple[str, datetime | None]:
+    """(person id, since): the last accepted pass, else the remote assignee."""
+    last = session.exec(
+        select(BatonPass)
+        .where(BatonPass.incident_id == incident.id, BatonPass.state == "accepted")
+        .order_by(col(BatonPass.accepted_at).desc(), col(BatonPass.id).desc())
+    ).first()
+    if last is not None:
+        return last.to_person, last.accepted_at
+    if incident.assignees:
+        return incident.assignees[0], incident.acknowledged_at or incident.created_at
+    return "", None
+
+
+def pending_offer(session: Session, incident_id: str) -> BatonPass | None:
+    return session.exec(
+        select(BatonPass)
+        .where(BatonPass.incident_id == incident_id, BatonPass.state == "offered")
+        .order_by(col(BatonPass.id).desc())
+    ).first()
+
+
+def offer_baton(store: Store, ref: str, to_person: str, note: str, *, user: str = "") -> BatonPass:
+    """Offer the baton. The giver keeps it until the receiver accepts."""
+    if not note.strip():
+        raise ActionError("passing the baton needs a short note for the receiver")
+    with store.write() as session:
+        incident = _incident(session, ref)
+        me = get_me(session, user)
+        holder, _ = baton_holder(session, incident)
+        if holder and holder == to_person:
+            raise ActionError(f"{to_person} already holds {incident.remote_id}")
+        previous = pending_offer(session, incident.id)
+        if previous is not None:
+            previous.state = "withdrawn"
+            session.add(previous)
+        baton = BatonPass(
+            incident_id=incident.id, from_person=holder or me.id, to_person=to_person, note=note
+        )
+        session.add(baton)
+        session.flush()
+        _event(
+            session,
+            incident,
+            "baton",
+            f"Baton offered to {to_person} by {me.name}: {note}",
+            me.id,
+            None,
+            baton.offered_at,
+        )
+        return baton
+
+
+def accept_baton(store: Store, ref: str, *, by: str = "", user: str = "") -> BatonPass:
+    """The receiver accepts: ownership moves, and the reassignment and its note are queued."""
+    with store.write() as session:
+        incident = _incident(session, ref)
+        baton = pending_offer(session, incident.id)
+        if baton is None:
+            raise ActionError(f"no baton offer is waiting on {incident.remote_id}")
+        me = get_me(session, user)
+        receiver = by or baton.to_person
+        if receiver != baton.to_person:
+            raise ActionError(
+                f"the baton of {incident.remote_id} was offered to {baton.to_person}, "
+                f"not {receiver}"
+            )
+        now = utcnow()
+        baton.state = "accepted"
+        baton.accepted_at = now
+        session.add(baton)
+        _queue_reassign(session, incident, baton, me.name, now)
+        return baton
+
+
+def take_baton(store: Store, ref: str, *, user: str = "", note: str = "") -> BatonPass:
+    """Take the baton yourself: your own acceptance is the taking."""
+    with store.write() as session:
+        incident = _incident(session, ref)
+        me = get_me(session, user)
+        holder, _ = baton_holder(session, incident)
+        if holder == me.id:
+            raise ActionError(f"you already hold {incident.remote_id}")
+        previous = pending_offer(session, incident.id)
+        if previous is not None:
+            previous.state = "withdrawn"
+            session.add(previous)
+        now = utcnow()
+        baton = BatonPass(
+            incident_id=incident.id,
+            from_person=holder,
+            to_person=me.id,
+            note=note or "taken",
+            state="accepted",
+            offered_at=now,
+            accepted_at=now,
+        )
+        session.add(baton)
+        session.flush()
+        _queue_reassign(session, incident, baton, me.name, now)
+        return baton
+
+
+def _queue_reassign(
+    session: Session, incident: Incident, baton: BatonPass, actor: str, now: datetime
+) -> None:
+    remote_person = baton.to_person.split(":", 1)[1] if ":" in baton.to_person else ""
+    item = None
+    if remote_person and baton.to_person.startswith(incident.source + ":"):
+        item = _enqueue(session, incident, "reassign", {"person_id": remote_person})
+        incident.assignees = [baton.to_person]
+        session.add(incident)
+    text = f"Baton passed from {baton.from_person or 'nobody'} to {baton.to_person}"
+    if baton.note:
+        text += f": {baton.note}"
+    _event(session, incident, "baton", text, baton.to_person, item, now, baton_id=baton.id)
+    _add_note(session, incident, f"[cockpit] {text}", actor, now)
+
+
+def _duration(seconds: int) -> str:
+    if seconds % 3600 == 0:
+        return f"{seconds // 3600}h"
+    if seconds % 60 == 0:
+        return f"{seconds // 60}m"
+    return f"{seconds}s"
