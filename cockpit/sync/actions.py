@@ -19,8 +19,12 @@ from cockpit.store.queries import find_incident
 from cockpit.store.types import utcnow
 from cockpit.sync.identity import get_me
 
-# Sources whose writes are delivered by a provider. Drill incidents never are.
-DELIVERED_SOURCES = {"pagerduty", "alertmanager"}
+# The writes each source's provider delivers. Anything else stays local (never lost, never
+# sent): Alertmanager has no notes or assignment, and drill incidents reach no one.
+DELIVERED: dict[str, frozenset[str]] = {
+    "pagerduty": frozenset({"acknowledge", "resolve", "snooze", "escalate", "note", "reassign"}),
+    "alertmanager": frozenset({"acknowledge", "resolve", "snooze"}),
+}
 MAX_SNOOZE = 604_800
 
 
@@ -38,7 +42,7 @@ def _incident(session: Session, ref: str) -> Incident:
 def _enqueue(
     session: Session, incident: Incident, action: str, payload: dict[str, Any]
 ) -> OutboxItem | None:
-    if incident.is_drill or incident.source not in DELIVERED_SOURCES:
+    if incident.is_drill or action not in DELIVERED.get(incident.source, ()):
         return None
     item = OutboxItem(
         source=incident.source, incident_id=incident.id, action=action, payload=payload
