@@ -1,0 +1,139 @@
+"""API tokens: the OS keyring first, then the environment or the settings file.
+
+Tokens never go to the store, logs or messages. On a machine without a keyring backend
+(a headless server, a container) the token comes from ``COCKPIT_PAGERDUTY_TOKEN`` instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import keyring
+import keyring.errors
+from keyring.backend import KeyringBackend
+
+from cockpit.errors import CockpitError
+
+KEYRING_SERVICE = "cockpit"
+# service name -> (settings key, environment variable)
+SETTINGS_KEYS = {
+    "pagerduty": ("pagerduty_token", "COCKPIT_PAGERDUTY_TOKEN"),
+    "alertmanager": ("alertmanager_token", "COCKPIT_ALERTMANAGER_TOKEN"),
+}
+
+
+class CredentialError(CockpitError):
+    """The token cannot be stored, read or deleted."""
+
+
+@dataclass(frozen=True)
+class FoundToken:
+    """A token and where it came from ("keyring", "env COCKPIT_...", "file ..."); no repr."""
+
+    token: str
+    source: str
+
+    def __repr__(self) -> str:
+        return f"FoundToken(source={self.source!r})"
+
+
+def _check_service(service: str) -> None:
+    if service not in SETTINGS_KEYS:
+        raise CredentialError(
+            f"unknown service {service!r} (known: {', '.join(sorted(SETTINGS_KEYS))})"
+        )
+
+
+def _backends(backend: KeyringBackend) -> list[KeyringBackend]:
+    inner = getattr(backend, "backends", None)
+    return list(inner) if isinstance(inner, list | tuple) else [backend]
+
+
+def keyring_available() -> bool:
+    """False when keyring fell back to its ``fail`` backend or a chainer with nothing usable."""
+    try:
+        backend = keyring.get_keyring()
+    except Exception:  # a broken keyring configuration means no keyring
+        return False
+    from keyring.backends import fail
+
+    return any(
+        not isinstance(b, fail.Keyring) and _priority(b) > 0 for b in _backends(backend)
+    )
+
+
+def _priority(backend: KeyringBackend) -> float:
+    try:
+        return float(backend.priority)
+    except Exception:  # a backend that cannot say is not usable
+        return 0.0
+
+
+def no_keyring_message(service: str = "pagerduty") -> str:
+    env = SETTINGS_KEYS.get(service, ("", "COCKPIT_PAGERDUTY_TOKEN"))[1]
+    return f"no keyring backend on this machine: set {env} instead"
+
+
+def store_token(service: str, token: str) -> None:
+    """Keep ``token`` in the OS keyring. Raises CredentialError when there is no keyring."""
+    _check_service(service)
+    if not keyring_available():
+        raise CredentialError(no_keyring_message(service))
+    try:
+        keyring.set_password(KEYRING_SERVICE, service, token)
+    except keyring.errors.KeyringError as error:
+        raise CredentialError(
+            f"the keyring refused to store the {service} token: {type(error).__name__}"
+        ) from None
+
+
+def delete_token(service: str) -> bool:
+    """Remove the keyring entry; True if there was one."""
+    _check_service(service)
+    if not keyring_available():
+        return False
+    try:
+        keyring.delete_password(KEYRING_SERVICE, service)
+    except keyring.errors.PasswordDeleteError:
+        return False
+    except keyring.errors.KeyringError as error:
+        raise CredentialError(
+            f"the keyring refused to delete the {service} token: {type(error).__name__}"
+        ) from None
+    return True
+
+
+def find_token(service: str, settings: Any) -> FoundToken | None:
+    """The token and its source: keyring, then the env var / settings file; None if unset."""
+    _check_service(service)
+    if keyring_available():
+        try:
+            stored = keyring.get_password(KEYRING_SERVICE, service)
+        except keyring.errors.KeyringError:
+            stored = None  # a locked keyring falls through to the environment
+        if stored:
+            return FoundToken(stored, "keyring")
+    key, _env = SETTINGS_KEYS[service]
+    value = getattr(settings, key, "") if settings is not None else ""
+    if value:
+        sources = getattr(settings, "sources", {}) or {}
+        return FoundToken(str(value), str(sources.get(key, "settings")))
+    return None
+
+
+def load_token(service: str, settings: Any) -> str | None:
+    found = find_token(service, settings)
+    return found.token if found else None
+
+
+__all__ = [
+    "CredentialError",
+    "FoundToken",
+    "delete_token",
+    "find_token",
+    "keyring_available",
+    "load_token",
+    "no_keyring_message",
+    "store_token",
+]

@@ -1,0 +1,548 @@
+"""The PagerDuty REST v2 adapter: a PagingProvider over httpx.
+
+Requests follow the published spec (``limit``/``offset``/``more`` pagination, ``From`` on every
+write). What the spec leaves out and this module handles: ``offset + limit`` may not pass
+10,000, so a window that holds more is narrowed and continued; ``/incidents`` windows are at most
+6 months; 429 answers carry ``ratelimit-reset``. The token never appears in a message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
+from urllib.parse import quote
+
+import httpx
+
+from cockpit.integrations import pagerduty_parse as parse
+from cockpit.integrations.base import (
+    AlertRecord,
+    AlreadyInState,
+    AuthError,
+    ChangePage,
+    IncidentRecord,
+    InsecureURL,
+    InvalidRequest,
+    LogEntryRecord,
+    NoteRecord,
+    NotFound,
+    OnCallRecord,
+    PersonRecord,
+    ProgressCallback,
+    ProviderError,
+    RateLimited,
+    Unavailable,
+)
+from cockpit.integrations.ratelimit import RequestBudget
+
+PAGE = 100
+OFFSET_CAP = 10_000  # offset + limit may not pass this (400, code 2001)
+MAX_INCIDENT_WINDOW = timedelta(days=180)  # /incidents refuses since/until > 6 months apart
+WATERMARK_OVERLAP = timedelta(seconds=5)  # re-read a little: clocks skew, upserts are idempotent
+MAX_SNOOZE = 604_800
+ACCEPT = "application/vnd.pagerduty+json;version=2"
+
+Sleep = Callable[[float], Awaitable[None]]
+Window = tuple[datetime | None, datetime | None]
+
+
+def check_base_url(base_url: str) -> str:
+    """The base URL without a trailing slash; https, or plain http to loopback only.
+
+    Raises:
+        InsecureURL: plain http:// to another host, or a scheme other than http(s).
+    """
+    url = httpx.URL(base_url.strip())
+    host = url.host
+    if url.scheme == "https" and host:
+        return str(url).rstrip("/")
+    if url.scheme == "http" and host:
+        if host == "localhost" or _is_loopback(host):
+            return str(url).rstrip("/")
+        raise InsecureURL(
+            f"refusing plain http:// to {host} (pagerduty_url {base_url!r}): the token would "
+            "travel unencrypted; use https://, plain http is allowed only for 127.0.0.1, ::1 "
+            "and localhost"
+        )
+    raise InsecureURL(f"pagerduty_url {base_url!r} is not an https:// URL with a host")
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class PagerDutyProvider:
+    """PagerDuty REST v2.
+
+    Args:
+        base_url: ``https://api.pagerduty.com`` or the emulator's loopback URL.
+        token: a REST API token, sent as ``Authorization: Token token=...``.
+        from_email: sent as ``From`` on writes; empty: the email of ``/users/me``, fetched once.
+        budget: the request budget shared with the user's other cockpit processes.
+        timeout: seconds for each request.
+        max_retries: retries after a 429, a 5xx, a timeout or a network error.
+        transport: an httpx transport (tests only).
+        verify: TLS verification, or a CA bundle path (the emulator's self-signed certificate).
+        sleep: awaited for every wait (tests pass one that does not really wait).
+        backoff_base, backoff_cap: full-jitter exponential backoff bounds, in seconds.
+    """
+
+    name: ClassVar[str] = "pagerduty"
+    CAN_ACKNOWLEDGE: ClassVar[bool] = True
+    CAN_REASSIGN: ClassVar[bool] = True
+    CAN_NOTE: ClassVar[bool] = True
+    CAN_SNOOZE: ClassVar[bool] = True
+    CAN_ESCALATE: ClassVar[bool] = True
+    READ_ONLY: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        from_email: str = "",
+        budget: RequestBudget | None = None,
+        timeout: float = 10.0,
+        max_retries: int = 5,
+        transport: httpx.AsyncBaseTransport | None = None,
+        verify: bool | str = True,
+        sleep: Sleep = asyncio.sleep,
+        backoff_base: float = 0.5,
+        backoff_cap: float = 8.0,
+    ) -> None:
+        self.base_url = check_base_url(base_url)
+        if not token:
+            raise AuthError("no PagerDuty token: run `cockpit auth login pagerduty`")
+        self._token = token
+        self._from = from_email
+        self._from_lock = asyncio.Lock()
+        self.budget = budget
+        self.max_retries = max_retries
+        self._sleep = sleep
+        self._backoff_base = backoff_base
+        self._backoff_cap = backoff_cap
+        self._random = random.Random()
+        self.request_count = 0  # HTTP requests sent, retries included
+        self._client = httpx.AsyncClient(
+            base_url=self.base_url,
+            headers={
+                "Authorization": f"Token token={token}",
+                "Accept": ACCEPT,
+                "Content-Type": "application/json",
+            },
+            timeout=httpx.Timeout(timeout),
+            transport=transport,
+            verify=verify,
+            follow_redirects=False,
+        )
+
+    def __repr__(self) -> str:
+        return f"PagerDutyProvider({self.base_url!r})"
+
+    async def __aenter__(self) -> PagerDutyProvider:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    # ------------------------------------------------------------ reads
+
+    async def whoami(self) -> PersonRecord:
+        body = await self._request("GET", "/users/me")
+        me = parse.person(_dict(body.get("user")))
+        if not self._from and me.email:
+            self._from = me.email
+        return me
+
+    async def get_incident(self, incident_id: str) -> IncidentRecord:
+        body = await self._request("GET", f"/incidents/{_seg(incident_id)}")
+        return parse.incident(_dict(body.get("incident")))
+
+    async def list_incidents(
+        self,
+        since: datetime,
+        until: datetime | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> AsyncIterator[IncidentRecord]:
+        """Incidents created in [since, until), oldest first, in windows of at most 6 months."""
+        end = until or datetime.now(UTC) + timedelta(minutes=1)  # `since` alone means 1 month
+        params = {"sort_by": "created_at:asc"}
+        seen: set[str] = set()
+        start, done = since, 0
+        while start < end:
+            stop = min(start + MAX_INCIDENT_WINDOW, end)
+            async for raw in self._pages("/incidents", "incidents", params, (start, stop), seen):
+                done += 1
+                if progress and done % PAGE == 0:
+                    progress(done, None, "incidents")
+                yield parse.incident(raw)
+            start = stop
+        if progress:
+            progress(done, done, "incidents")
+
+    async def log_entries(
+        self,
+        since: datetime,
+        until: datetime | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> AsyncIterator[LogEntryRecord]:
+        params = {"is_overview": "false"}
+        done = 0
+        async for raw in self._pages("/log_entries", "log_entries", params, (since, until), set()):
+            done += 1
+            if progress and done % PAGE == 0:
+                progress(done, None, "log entries")
+            yield parse.log_entry(raw)
+        if progress:
+            progress(done, done, "log entries")
+
+    async def changes_since(
+        self, watermark: datetime, progress: ProgressCallback | None = None
+    ) -> ChangePage:
+        """Account-wide log entries since ``watermark`` and the incidents they touch.
+
+        One request per 100 changes: each entry carries its incident (``include[]=incidents``),
+        and only incidents missing from the answer are fetched one by one. The new watermark is
+        the newest entry seen minus a few seconds of overlap (the sync upserts, so re-reading is
+        harmless); with no entries it stays where it was, so no change is ever skipped.
+        """
+        params = {"is_overview": "false", "include[]": "incidents"}
+        entries: list[LogEntryRecord] = []
+        incidents: dict[str, IncidentRecord] = {}
+        window: Window = (watermark, None)
+        async for raw in self._pages("/log_entries", "log_entries", params, window, set()):
+            entry = parse.log_entry(raw)
+            entries.append(entry)
+            if parse.is_full_incident(raw.get("incident")):
+                incidents[entry.incident_id] = parse.incident(_dict(raw["incident"]))
+            if progress and len(entries) % PAGE == 0:
+                progress(len(entries), None, "changes")
+        missing = sorted({e.incident_id for e in entries if e.incident_id} - set(incidents))
+        for incident_id in missing:
+            try:
+                incidents[incident_id] = await self.get_incident(incident_id)
+            except NotFound:
+                continue  # deleted or merged away since the entry was written
+        newest = max((e.created_at for e in entries), default=None)
+        mark = max(watermark, newest - WATERMARK_OVERLAP) if newest else watermark
+        if progress:
+            progress(len(entries), len(entries), "changes")
+        return ChangePage(list(incidents.values()), entries, mark, complete=True)
+
+    async def incident_log_entries(self, incident_id: str) -> list[LogEntryRecord]:
+        path = f"/incidents/{_seg(incident_id)}/log_entries"
+        params = {"is_overview": "false"}
+        return [parse.log_entry(raw) async for raw in self._pages(path, "log_entries", params)]
+
+    async def alerts(self, incident_id: str) -> list[AlertRecord]:
+        path = f"/incidents/{_seg(incident_id)}/alerts"
+        params = {"sort_by": "created_at:asc"}
+        return [parse.alert(raw, incident_id) async for raw in self._pages(path, "alerts", params)]
+
+    async def notes(self, incident_id: str) -> list[NoteRecord]:
+        body = await self._request("GET", f"/incidents/{_seg(incident_id)}/notes")
+        return [parse.note(_dict(raw), incident_id) for raw in _list(body.get("notes"))]
+
+    async def oncalls(
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        *,
+        earliest: bool = True,
+    ) -> list[OnCallRecord]:
+        """On-call entries overlapping [since, until) (default: now); ``earliest`` keeps only
+        the first one per escalation policy, level and user."""
+        params: dict[str, Any] = {"earliest": "true" if earliest else "false"}
+        if since:
+            params["since"] = parse.format_time(since)
+        if until:
+            params["until"] = parse.format_time(until)
+        return [parse.oncall(raw) async for raw in self._pages("/oncalls", "oncalls", params)]
+
+    async def people(self) -> list[PersonRecord]:
+        params = {"include[]": "teams"}
+        return [parse.person(raw) async for raw in self._pages("/users", "users", params)]
+
+    # ------------------------------------------------------------ writes
+
+    async def acknowledge(self, incident_id: str) -> IncidentRecord:
+        return await self._update(incident_id, {"status": "acknowledged"})
+
+    async def resolve(self, incident_id: str) -> IncidentRecord:
+        return await self._update(incident_id, {"status": "resolved"})
+
+    async def reassign(self, incident_id: str, person_id: str) -> IncidentRecord:
+        assignee = {"id": person_id, "type": "user_reference"}
+        return await self._update(incident_id, {"assignments": [{"assignee": assignee}]})
+
+    async def escalate(self, incident_id: str, level: int) -> IncidentRecord:
+        return await self._update(incident_id, {"escalation_level": level})
+
+    async def snooze(self, incident_id: str, seconds: int) -> IncidentRecord:
+        """Snooze for ``seconds`` (1 to 604,800). Retried like a PUT: a second snooze only
+        restarts the same timer."""
+        if not 1 <= seconds <= MAX_SNOOZE:
+            raise InvalidRequest(
+                f"snooze duration must be 1 to {MAX_SNOOZE} seconds, not {seconds}"
+            )
+        path = f"/incidents/{_seg(incident_id)}/snooze"
+        body = await self._request("POST", path, json={"duration": seconds}, write=True)
+        return parse.incident(_dict(body.get("incident")))
+
+    async def add_note(self, incident_id: str, content: str) -> NoteRecord:
+        """Add a note. Not idempotent, so never retried blindly.
+
+        A timeout, a dropped connection or a 5xx after the request went out raises
+        Unavailable at once: the note may or may not exist. The sync layer's outbox must look
+        at the incident's notes before sending again. Only failures where the request surely
+        did not arrive (connection refused, 429) are retried here.
+        """
+        path = f"/incidents/{_seg(incident_id)}/notes"
+        body = await self._request(
+            "POST", path, json={"note": {"content": content}}, write=True, idempotent=False
+        )
+        return parse.note(_dict(body.get("note")), incident_id)
+
+    async def _update(self, incident_id: str, fields: dict[str, Any]) -> IncidentRecord:
+        payload = {"incident": {"type": "incident_reference", **fields}}
+        path = f"/incidents/{_seg(incident_id)}"
+        body = await self._request("PUT", path, json=payload, write=True)
+        return parse.incident(_dict(body.get("incident")))
+
+    async def _from_header(self) -> str:
+        async with self._from_lock:
+            if not self._from:
+                me = await self.whoami()
+                if not me.email:
+                    raise InvalidRequest(
+                        "PagerDuty /users/me has no email to send as From: set pagerduty_from"
+                    )
+            return self._from
+
+    # ------------------------------------------------------------ pagination
+
+    async def _pages(
+        self,
+        path: str,
+        key: str,
+        params: dict[str, Any],
+        window: Window | None = None,
+        seen: set[str] | None = None,
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Every object of a paginated list, each id once.
+
+        With a time ``window``, a window that holds more than the 10,000 the offset can reach is
+        narrowed: when the answers come sorted by ``created_at``, the rest of the window after
+        (or before) the last object seen; otherwise the two halves of the window. Overlaps are
+        deduplicated by id. Without a window, reaching the cap is an error, never a silent stop.
+        """
+        seen = set() if seen is None else seen
+        windows: list[Window] = [window or (None, None)]
+        while windows:
+            since, until = windows.pop()
+            offset = 0
+            first: datetime | None = None
+            low: datetime | None = None
+            high: datetime | None = None
+            while True:
+                query = {k: v for k, v in params.items() if v is not None}
+                query.update(limit=PAGE, offset=offset)
+                if since is not None:
+                    query["since"] = parse.format_time(since)
+                if until is not None:
+                    query["until"] = parse.format_time(until)
+                body = await self._request("GET", path, params=query)
+                items = [_dict(item) for item in _list(body.get(key))]
+                for item in items:
+                    stamp = parse.parse_time(item.get("created_at"))
+                    if stamp is not None:
+                        first = first or stamp
+                        low = stamp if low is None or stamp < low else low
+                        high = stamp if high is None or stamp > high else high
+                    ident = item.get("id")
+                    if isinstance(ident, str) and ident:
+                        if ident in seen:
+                            continue
+                        seen.add(ident)
+                    yield item
+                if not body.get("more") or not items:
+                    break
+                offset += len(items)
+                if offset + PAGE <= OFFSET_CAP:
+                    continue
+                windows.extend(_narrow(path, since, until, first, low, high, items))
+                break
+
+    # ------------------------------------------------------------ HTTP
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        write: bool = False,
+        idempotent: bool = True,
+    ) -> dict[str, Any]:
+        headers = {"From": await self._from_header()} if write else {}
+        attempt = 0
+        while True:
+            if self.budget is not None:
+                await self.budget.acquire()
+            try:
+                self.request_count += 1
+                response = await self._client.request(
+                    method, path, params=params, json=json, headers=headers
+                )
+            except httpx.TransportError as error:
+                surely_unsent = isinstance(error, httpx.ConnectError | httpx.ConnectTimeout)
+                what = f"PagerDuty {method} {path}: {type(error).__name__}"
+                if not idempotent and not surely_unsent:
+                    raise Unavailable(
+                        f"{what}; not retried because the write may have arrived: "
+                        "check the incident before sending it again"
+                    ) from None
+                if attempt >= self.max_retries:
+                    raise Unavailable(f"{what} after {attempt + 1} tries") from None
+                await self._backoff(attempt)
+                attempt += 1
+                continue
+            if self.budget is not None:
+                self.budget.observe(response.headers)
+            status = response.status_code
+            if status == 429:
+                wait = _reset_after(response.headers)
+                if attempt >= self.max_retries:
+                    raise RateLimited(
+                        f"PagerDuty rate limit: {method} {path} still refused (429) after "
+                        f"{attempt + 1} tries; the budget refills in {wait:g}s",
+                        reset_after=wait,
+                        status=429,
+                    )
+                if self.budget is not None:
+                    self.budget.pause(wait)
+                await self._sleep(wait)
+                attempt += 1
+                continue
+            if status >= 500:
+                what = f"PagerDuty {method} {path} failed ({status})"
+                if not idempotent:
+                    raise Unavailable(
+                        f"{what}; not retried because the write may have arrived: "
+                        "check the incident before sending it again",
+                        status=status,
+                    )
+                if attempt >= self.max_retries:
+                    raise Unavailable(f"{what} after {attempt + 1} tries", status=status)
+                await self._backoff(attempt)
+                attempt += 1
+                continue
+            if status >= 400 or status < 200:
+                raise self._error(response, method, path)
+            if not response.content:
+                return {}
+            try:
+                return _dict(response.json())
+            except ValueError:
+                raise ProviderError(
+                    f"PagerDuty {method} {path} answered {status} with a body that is not JSON",
+                    status=status,
+                ) from None
+
+    async def _backoff(self, attempt: int) -> None:
+        ceiling = min(self._backoff_cap, self._backoff_base * (2**attempt))
+        await self._sleep(self._random.uniform(0, ceiling))
+
+    def _error(self, response: httpx.Response, method: str, path: str) -> ProviderError:
+        """The ProviderError for a 4xx: the HTTP status decides, ``error.code`` is a hint."""
+        status = response.status_code
+        try:
+            message, code = parse.error_detail(response.json())
+        except ValueError:
+            message, code = "", None
+        message = self._scrub(message or response.reason_phrase or "no detail")
+        if status in (401, 403):
+            return AuthError(
+                f"PagerDuty refused the token ({status}): {message}", status=status, code=code
+            )
+        if status == 404:
+            return NotFound(f"PagerDuty {method} {path}: not found (404): {message}", status=404)
+        text = f"PagerDuty {method} {path} refused ({status}): {message}"
+        lowered = message.lower()
+        if status == 400 and (code == 1001 or "already resolved" in lowered):
+            return AlreadyInState(text, state="resolved", status=status, code=code)
+        if status == 400 and (code == 1002 or "already acknowledged" in lowered):
+            return AlreadyInState(text, state="acknowledged", status=status, code=code)
+        return InvalidRequest(text, status=status, code=code)
+
+    def _scrub(self, text: str) -> str:
+        return text.replace(self._token, "***") if self._token else text
+
+
+def _narrow(
+    path: str,
+    since: datetime | None,
+    until: datetime | None,
+    first: datetime | None,
+    low: datetime | None,
+    high: datetime | None,
+    page: list[dict[str, Any]],
+) -> list[Window]:
+    """What is left of a window whose offset reached the cap; popped last-in, first-out."""
+    last = parse.parse_time(page[-1].get("created_at")) if page else None
+    if first is not None and last is not None and last >= first and last == high:
+        rest: list[Window] = [(last, until)]  # ascending: carry on after the newest seen
+        shrunk = since is None or last > since
+    elif first is not None and last is not None and last == low:
+        rest = [(since, last + timedelta(seconds=1))]  # descending: before the oldest seen
+        shrunk = until is None or last + timedelta(seconds=1) < until
+    elif since is not None:
+        end = until or datetime.now(UTC) + timedelta(minutes=1)
+        middle = since + (end - since) / 2
+        rest = [(middle, end), (since, middle)]
+        shrunk = end - since > timedelta(seconds=2)
+    else:
+        shrunk = False
+    if not shrunk:
+        raise ProviderError(
+            f"PagerDuty {path}: more than {OFFSET_CAP} objects in one window that cannot be "
+            "narrowed further; nothing was skipped silently, but the list is incomplete"
+        )
+    return rest
+
+
+def _reset_after(headers: httpx.Headers) -> float:
+    for name in ("ratelimit-reset", "retry-after"):
+        value = headers.get(name)
+        if value:
+            try:
+                return max(float(value), 0.0)
+            except ValueError:
+                continue
+    return 1.0
+
+
+def _seg(value: str) -> str:
+    return quote(value, safe="")
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+__all__ = ["PagerDutyProvider", "check_base_url"]
