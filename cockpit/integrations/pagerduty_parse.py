@@ -176,7 +176,8 @@ def log_entry(raw: dict[str, Any]) -> LogEntryRecord:
     assignees = [_ref_id(a) for a in _list(raw.get("assignees"))]
     if kind == "notify":
         person_id = _ref_id(raw.get("user"))
-        notification = _obj(raw.get("notification"))
+        # PagerDuty nests it in the channel; older payloads put it beside the channel.
+        notification = _obj(channel.get("notification")) or _obj(raw.get("notification"))
         kind_of = _str(notification.get("type")) or channel_name
         channel_name = _NOTIFY_CHANNELS.get(kind_of, kind_of)
     elif kind == "assign" and assignees:

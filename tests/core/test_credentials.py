@@ -1,0 +1,115 @@
+"""Tokens: keyring first, then env/settings; no keyring backend is said plainly."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import keyring
+import pytest
+from keyring.backend import KeyringBackend
+from keyring.backends import fail
+
+from cockpit.config import load_settings
+from cockpit.integrations import credentials
+from cockpit.integrations.credentials import CredentialError
+
+
+class MemoryKeyring(KeyringBackend):
+    """A keyring that lives in this process only."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.items.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.items[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        if (service, username) not in self.items:
+            raise keyring.errors.PasswordDeleteError(username)
+        del self.items[(service, username)]
+
+
+@pytest.fixture
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    before = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    try:
+        yield backend
+    finally:
+        keyring.set_keyring(before)
+
+
+@pytest.fixture
+def no_keyring() -> Iterator[None]:
+    before = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    try:
+        yield
+    finally:
+        keyring.set_keyring(before)
+
+
+def settings(**environ: str):  # type: ignore[no-untyped-def]
+    return load_settings(environ=environ)
+
+
+def test_store_load_delete_round_trip(memory_keyring: MemoryKeyring) -> None:
+    assert credentials.keyring_available()
+    credentials.store_token("pagerduty", "u+secret-token-1")
+    assert memory_keyring.items == {("cockpit", "pagerduty"): "u+secret-token-1"}
+    found = credentials.find_token("pagerduty", settings())
+    assert found is not None and found.source == "keyring"
+    assert "secret" not in repr(found)
+    assert credentials.load_token("pagerduty", settings()) == "u+secret-token-1"
+    assert credentials.delete_token("pagerduty") is True
+    assert credentials.delete_token("pagerduty") is False
+    assert credentials.load_token("pagerduty", settings()) is None
+
+
+def test_keyring_wins_over_the_environment(memory_keyring: MemoryKeyring) -> None:
+    credentials.store_token("pagerduty", "from-keyring")
+    env = settings(COCKPIT_PAGERDUTY_TOKEN="from-env")
+    assert credentials.load_token("pagerduty", env) == "from-keyring"
+
+
+def test_environment_is_used_when_the_keyring_is_empty(memory_keyring: MemoryKeyring) -> None:
+    env = settings(COCKPIT_PAGERDUTY_TOKEN="from-env")
+    found = credentials.find_token("pagerduty", env)
+    assert found is not None
+    assert (found.token, found.source) == ("from-env", "env COCKPIT_PAGERDUTY_TOKEN")
+
+
+def test_without_a_keyring_backend_the_env_var_is_named(no_keyring: None) -> None:
+    assert not credentials.keyring_available()
+    with pytest.raises(CredentialError) as caught:
+        credentials.store_token("pagerduty", "abc")
+    assert str(caught.value) == (
+        "no keyring backend on this machine: set COCKPIT_PAGERDUTY_TOKEN instead"
+    )
+    assert credentials.delete_token("pagerduty") is False
+    assert credentials.load_token("pagerduty", settings(COCKPIT_PAGERDUTY_TOKEN="e")) == "e"
+    assert credentials.load_token("pagerduty", settings()) is None
+
+
+def test_a_chainer_with_no_usable_backend_is_no_keyring(memory_keyring: MemoryKeyring) -> None:
+    from keyring.backends import chainer
+
+    class EmptyChainer(chainer.ChainerBackend):
+        @property
+        def backends(self):  # type: ignore[no-untyped-def, override]
+            return []
+
+    keyring.set_keyring(EmptyChainer())
+    assert not credentials.keyring_available()
+
+
+def test_unknown_service_is_refused(memory_keyring: MemoryKeyring) -> None:
+    with pytest.raises(CredentialError, match="unknown service 'opsgenie'"):
+        credentials.store_token("opsgenie", "x")
