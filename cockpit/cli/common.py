@@ -1,0 +1,70 @@
+"""Helpers shared by the headless commands: the store, the sync service, printing safely."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from cockpit.config import Settings, settings_from_args
+from cockpit.errors import ConfigError
+from cockpit.store.engine import Store, open_store
+
+
+def settings_and_store(args: argparse.Namespace) -> tuple[Settings, Store]:
+    settings = settings_from_args(args)
+    return settings, open_store(settings)
+
+
+def display_zone(settings: Settings) -> ZoneInfo | None:
+    if not settings.timezone:
+        return None
+    try:
+        return ZoneInfo(settings.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"timezone: unknown time zone {settings.timezone!r}") from None
+
+
+def local_time(value: datetime | None, zone: ZoneInfo | None) -> str:
+    """A stored UTC time in the user's zone (the system's when none is set)."""
+    if value is None:
+        return "-"
+    shown = value.astimezone(zone) if zone else value.astimezone()
+    return shown.strftime("%Y-%m-%d %H:%M %Z")
+
+
+def age(value: datetime, now: datetime) -> str:
+    seconds = max(0, int((now - value).total_seconds()))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m"
+    if seconds < 86400:
+        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+    return f"{seconds // 86400}d{seconds % 86400 // 3600}h"
+
+
+def progress_printer(label: str):  # type: ignore[no-untyped-def]
+    """A terminal progress bar for long pulls; silent when stderr is not a terminal."""
+    tty = sys.stderr.isatty()
+
+    def show(done: int, total: int | None, what: str) -> None:
+        if not tty:
+            return
+        if total:
+            width = 30
+            filled = int(width * done / max(total, 1))
+            bar = "#" * filled + "-" * (width - filled)
+            sys.stderr.write(f"\r{label} [{bar}] {done}/{total} {what[:40]:<40}")
+        else:
+            sys.stderr.write(f"\r{label} {what[:60]:<60}")
+        sys.stderr.flush()
+
+    def close() -> None:
+        if tty:
+            sys.stderr.write("\r" + " " * 100 + "\r")
+            sys.stderr.flush()
+
+    show.close = close  # type: ignore[attr-defined]
+    return show

@@ -1,0 +1,301 @@
+"""Headless incident commands for scripts and a second terminal. All go through the store
+and the outbox, so they work offline; ``cockpit sync`` delivers what they queue."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from cockpit.cli.common import age, display_zone, local_time, settings_and_store
+from cockpit.cli.main import CliError
+from cockpit.store import queries
+from cockpit.store.models import Incident
+from cockpit.store.types import utcnow
+from cockpit.sync import actions
+from cockpit.text import safe, safe_line
+
+STATUSES = ("triggered", "acknowledged", "resolved", "open", "all")
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("incidents", help="list incidents from the local store")
+    p.add_argument("--status", choices=STATUSES, default="open")
+    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--drills", action="store_true", help="include drill incidents")
+    p.set_defaults(handler=run_list)
+
+    p = sub.add_parser("show", help="one incident with its alerts, baton and timeline")
+    p.add_argument("id", help="incident id, PagerDuty id or number")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=run_show)
+
+    for name, helptext in (("ack", "acknowledge an incident"), ("resolve", "resolve an incident")):
+        p = sub.add_parser(name, help=helptext)
+        p.add_argument("id")
+        if name == "resolve":
+            p.add_argument("--note", default="", help="a note added with the resolve")
+        p.set_defaults(handler=run_ack if name == "ack" else run_resolve)
+
+    p = sub.add_parser("note", help="add a note to an incident")
+    p.add_argument("id")
+    p.add_argument("text", nargs="+", help="the note (use - to read it from stdin)")
+    p.set_defaults(handler=run_note)
+
+    p = sub.add_parser("snooze", help="snooze an acknowledged incident")
+    p.add_argument("id")
+    p.add_argument("duration", help="e.g. 30m, 2h, 3600")
+    p.set_defaults(handler=run_snooze)
+
+    p = sub.add_parser("escalate", help="escalate an incident to a level of its policy")
+    p.add_argument("id")
+    p.add_argument("level", type=int)
+    p.set_defaults(handler=run_escalate)
+
+    p = sub.add_parser("pass", help="offer the baton of an incident to a person")
+    p.add_argument("id")
+    p.add_argument("person", help="person id, email or name from the roster")
+    p.add_argument("--note", "-m", required=True, help="what the receiver needs to know")
+    p.set_defaults(handler=run_pass)
+
+    p = sub.add_parser("take", help="take the baton of an incident yourself")
+    p.add_argument("id")
+    p.add_argument("--note", "-m", default="")
+    p.set_defaults(handler=run_take)
+
+    p = sub.add_parser("accept", help="accept a baton offered to you")
+    p.add_argument("id")
+    p.add_argument("--as", dest="person", default="", help="who accepts (default: the receiver)")
+    p.set_defaults(handler=run_accept)
+
+
+def _row(incident: Incident) -> dict[str, Any]:
+    return {
+        "id": incident.id,
+        "remote_id": incident.remote_id,
+        "number": incident.number,
+        "title": safe_line(incident.title),
+        "status": incident.status,
+        "urgency": incident.urgency,
+        "service": safe_line(incident.service_name),
+        "created_at": incident.created_at.isoformat(),
+        "acknowledged_at": incident.acknowledged_at.isoformat()
+        if incident.acknowledged_at
+        else None,
+        "resolved_at": incident.resolved_at.isoformat() if incident.resolved_at else None,
+        "source": incident.source,
+        "is_drill": incident.is_drill,
+    }
+
+
+def run_list(args: argparse.Namespace) -> int:
+    settings, store = settings_and_store(args)
+    try:
+        status = None if args.status == "all" else args.status
+        with store.read() as session:
+            if status == "open":
+                rows = queries.open_incidents(session, include_drills=args.drills, limit=args.limit)
+            else:
+                rows = queries.list_incidents(
+                    session, status=status, limit=args.limit, include_drills=args.drills
+                )
+        if args.json:
+            print(json.dumps([_row(i) for i in rows], indent=2, ensure_ascii=False))
+            return 0
+        if not rows:
+            print(f"no {args.status} incidents in the local store")
+            return 0
+        now = utcnow()
+        for i in rows:
+            print(
+                f"{i.remote_id:<10} {i.status:<12} {i.urgency:<4} {age(i.created_at, now):>7}  "
+                f"{safe_line(i.service_name)[:16]:<16} {safe_line(i.title)[:70]}"
+            )
+        return 0
+    finally:
+        store.close()
+
+
+def run_show(args: argparse.Namespace) -> int:
+    settings, store = settings_and_store(args)
+    zone = display_zone(settings)
+    try:
+        with store.read() as session:
+            incident = queries.find_incident(session, args.id)
+            if incident is None:
+                raise CliError(f"no incident {args.id!r} in the local store (try `cockpit sync`)")
+            alerts = queries.alerts_of(session, incident.id)
+            holder, since = actions.baton_holder(session, incident)
+            holder_name = queries.person_name(session, holder)
+            offer = actions.pending_offer(session, incident.id)
+            timeline = queries.timeline(session, incident.id, limit=50)
+            paged = [
+                queries.person_name(session, p) for p in queries.paged_people(session, incident.id)
+            ]
+        if args.json:
+            data = _row(incident)
+            data["baton"] = {"holder": holder, "since": since.isoformat() if since else None}
+            data["timeline"] = [
+                {
+                    "at": t.at.isoformat(),
+                    "kind": t.kind,
+                    "summary": safe(t.summary),
+                    "actor": safe_line(t.actor),
+                    "state": t.state,
+                }
+                for t in timeline
+            ]
+            print(json.dumps(data, indent=2, ensure_ascii=False))
+            return 0
+        print(f"{incident.remote_id}  {safe_line(incident.title)}")
+        print(
+            f"  status   {incident.status} ({incident.urgency} urgency)"
+            + ("  [DRILL]" if incident.is_drill else "")
+        )
+        print(f"  service  {safe_line(incident.service_name) or '-'}   source {incident.source}")
+        print(
+            f"  created  {local_time(incident.created_at, zone)}   "
+            f"age {age(incident.created_at, utcnow())}"
+        )
+        if incident.html_url:
+            print(f"  link     {safe_line(incident.html_url)}")
+        if incident.runbook_url:
+            print(f"  runbook  {safe_line(incident.runbook_url)}")
+        print(
+            f"  baton    {safe_line(holder_name) or 'nobody'}"
+            + (f" since {local_time(since, zone)}" if since else "")
+        )
+        if offer is not None:
+            print(f"           offered to {safe_line(offer.to_person)}, waiting for acceptance")
+        if paged:
+            print(f"  paged    {', '.join(safe_line(p) for p in paged)}")
+        for alert in alerts:
+            print(f"  alert    [{alert.status}] {safe_line(alert.summary)}")
+        print("  timeline (newest first):")
+        for item in timeline:
+            mark = f" ({item.state})" if item.state else ""
+            text = safe(item.summary).replace("\n", "\n" + " " * 29)
+            print(f"    {local_time(item.at, zone):<24} {item.kind:<11} {text}{mark}")
+        return 0
+    finally:
+        store.close()
+
+
+def _act(args: argparse.Namespace, verb: str) -> int:
+    settings, store = settings_and_store(args)
+    try:
+        if verb == "ack":
+            incident = actions.acknowledge(store, args.id, user=settings.user)
+        else:
+            incident = actions.resolve(store, args.id, user=settings.user, note=args.note)
+        state = (
+            "queued for delivery" if incident.source in actions.DELIVERED else "recorded locally"
+        )
+        print(f"{incident.remote_id} {incident.status} ({state}): {safe_line(incident.title)}")
+        return 0
+    finally:
+        store.close()
+
+
+def run_ack(args: argparse.Namespace) -> int:
+    return _act(args, "ack")
+
+
+def run_resolve(args: argparse.Namespace) -> int:
+    return _act(args, "resolve")
+
+
+def run_note(args: argparse.Namespace) -> int:
+    import sys
+
+    text = " ".join(args.text)
+    if text == "-":
+        text = sys.stdin.read()
+    settings, store = settings_and_store(args)
+    try:
+        note = actions.add_note(store, args.id, text, user=settings.user)
+        print(f"note added to {note.incident_id} ({note.state})")
+        return 0
+    finally:
+        store.close()
+
+
+def parse_duration(text: str) -> int:
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    value = text.strip().lower()
+    try:
+        if value[-1] in units:
+            return int(float(value[:-1]) * units[value[-1]])
+        return int(value)
+    except (ValueError, IndexError):
+        raise CliError(f"duration {text!r}: use seconds or a number with s, m, h or d") from None
+
+
+def run_snooze(args: argparse.Namespace) -> int:
+    settings, store = settings_and_store(args)
+    try:
+        incident = actions.snooze(store, args.id, parse_duration(args.duration), user=settings.user)
+        print(
+            f"{incident.remote_id} snoozed until "
+            f"{local_time(incident.snoozed_until, display_zone(settings))}"
+        )
+        return 0
+    finally:
+        store.close()
+
+
+def run_escalate(args: argparse.Namespace) -> int:
+    settings, store = settings_and_store(args)
+    try:
+        incident = actions.escalate(store, args.id, args.level, user=settings.user)
+        print(f"{incident.remote_id} escalation to level {args.level} queued")
+        return 0
+    finally:
+        store.close()
+
+
+def _person(store: Any, ref: str) -> str:
+    with store.read() as session:
+        people = queries.people_by_id(session)
+    lowered = ref.lower()
+    for person in people.values():
+        if lowered in (person.id.lower(), person.email.lower(), person.name.lower()):
+            return person.id
+        if person.id.split(":", 1)[-1].lower() == lowered:
+            return person.id
+    raise CliError(
+        f"no person {ref!r} in the roster (sync first, or use an id from `cockpit show`)"
+    )
+
+
+def run_pass(args: argparse.Namespace) -> int:
+    settings, store = settings_and_store(args)
+    try:
+        person = _person(store, args.person)
+        baton = actions.offer_baton(store, args.id, person, args.note, user=settings.user)
+        print(f"baton of {baton.incident_id} offered to {person}; you hold it until they accept")
+        return 0
+    finally:
+        store.close()
+
+
+def run_take(args: argparse.Namespace) -> int:
+    settings, store = settings_and_store(args)
+    try:
+        baton = actions.take_baton(store, args.id, user=settings.user, note=args.note)
+        print(f"you hold the baton of {baton.incident_id} now")
+        return 0
+    finally:
+        store.close()
+
+
+def run_accept(args: argparse.Namespace) -> int:
+    settings, store = settings_and_store(args)
+    try:
+        person = _person(store, args.person) if args.person else ""
+        baton = actions.accept_baton(store, args.id, by=person, user=settings.user)
+        print(f"{baton.to_person} holds the baton of {baton.incident_id} now")
+        return 0
+    finally:
+        store.close()

@@ -1,0 +1,120 @@
+"""``cockpit sync`` (once or ``--watch``) and ``cockpit outbox`` (list, retry, discard)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import sys
+from typing import Any
+
+from sqlmodel import col, select
+
+from cockpit.cli.common import local_time, settings_and_store
+from cockpit.cli.main import CliError
+from cockpit.integrations.registry import make_providers
+from cockpit.store.engine import Store
+from cockpit.store.models import OutboxItem
+from cockpit.sync.push import discard_item, retry_item
+from cockpit.sync.service import SyncReport, SyncService
+from cockpit.text import safe_line
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser(
+        "sync", help="sync with the paging services (push outbox, pull changes)"
+    )
+    parser.add_argument("--watch", action="store_true", help="keep syncing until interrupted")
+    parser.add_argument("--interval", type=int, help="seconds between syncs (default: setting)")
+    parser.set_defaults(handler=run_sync)
+
+    outbox = sub.add_parser("outbox", help="list pending and failed writes; retry or discard one")
+    outbox.add_argument("--all", action="store_true", help="include sent and discarded items")
+    action = outbox.add_mutually_exclusive_group()
+    action.add_argument("--retry", type=int, metavar="ID", help="send a failed item again")
+    action.add_argument("--discard", type=int, metavar="ID", help="never send this item")
+    outbox.set_defaults(handler=run_outbox)
+
+
+def _print_report(report: SyncReport) -> None:
+    status = "online" if report.online else "OFFLINE"
+    print(
+        f"{status}: {report.pulled_incidents} incidents and {report.pulled_entries} log entries "
+        f"pulled; {report.sent} sent, {report.failed} failed, {report.superseded} superseded, "
+        f"{report.pending} pending"
+    )
+    for line in report.reconciled:
+        print(f"  reconciled: {safe_line(line)}")
+    for line in report.errors:
+        print(f"  error: {safe_line(line)}", file=sys.stderr)
+
+
+def run_sync(args: argparse.Namespace) -> int:
+    settings, store = settings_and_store(args)
+    providers = make_providers(settings)
+    if not providers:
+        raise CliError(
+            "no paging service configured: run `cockpit auth login pagerduty`, set "
+            "COCKPIT_PAGERDUTY_TOKEN, or set alertmanager_url"
+        )
+    service = SyncService(store, providers, window_days=settings.sync_window_days)
+    interval = args.interval or settings.sync_interval
+    return asyncio.run(_sync(service, store, args.watch, interval))
+
+
+async def _sync(service: SyncService, store: Store, watch: bool, interval: int) -> int:
+    from cockpit.cli.common import progress_printer
+
+    progress = progress_printer("sync")
+    idle = 0
+    try:
+        while True:
+            report = await service.sync_once(progress)
+            progress.close()  # type: ignore[attr-defined]
+            _print_report(report)
+            if not watch:
+                return 0 if report.online and not report.failed else 1
+            # Back off while nothing changes (up to 4x), and with jitter so that several
+            # terminals do not poll in lock-step.
+            idle = 0 if report.changed else min(idle + 1, 2)
+            await asyncio.sleep(interval * (2**idle) * random.uniform(0.9, 1.1))
+    finally:
+        await service.aclose()
+        store.close()
+
+
+def run_outbox(args: argparse.Namespace) -> int:
+    settings, store = settings_and_store(args)
+    try:
+        if args.retry is not None:
+            item = retry_item(store, args.retry)
+            print(f"outbox item {item.id} ({item.action} on {item.incident_id}) queued again")
+            return 0
+        if args.discard is not None:
+            item = discard_item(store, args.discard)
+            print(f"outbox item {item.id} ({item.action} on {item.incident_id}) discarded")
+            return 0
+        states = None if args.all else ("pending", "sending", "failed")
+        with store.read() as session:
+            query = select(OutboxItem).order_by(col(OutboxItem.id))
+            if states:
+                query = query.where(col(OutboxItem.state).in_(states))
+            items = list(session.exec(query))
+        if not items:
+            print("outbox is empty: everything was delivered")
+            return 0
+        for item in items:
+            detail = ""
+            if item.action == "note":
+                detail = safe_line(str(item.payload.get("content", "")))[:50]
+            elif item.payload:
+                detail = " ".join(f"{k}={v}" for k, v in sorted(item.payload.items()))
+            print(
+                f"{item.id:>5}  {item.state:<10} {item.action:<11} {item.incident_id:<24} "
+                f"{local_time(item.created_at, None)}  tries={item.attempts}  {detail}"
+            )
+            if item.last_error:
+                print(f"       last error: {safe_line(item.last_error)}")
+        return 0
+    finally:
+        store.close()

@@ -1,0 +1,134 @@
+"""One sync: push the outbox, then pull each provider. Network trouble is reported, never
+raised, so the TUI's worker and ``cockpit sync --watch`` keep going when the VPN drops."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from cockpit.errors import StoreError
+from cockpit.integrations.base import PagingProvider, ProgressCallback, ProviderError
+from cockpit.store.engine import Store
+from cockpit.store.models import SyncState
+from cockpit.store.types import utcnow
+from cockpit.sync.pull import PullResult, pull_provider
+from cockpit.sync.push import push_outbox
+
+Puller = Callable[..., Awaitable[Any]]
+
+
+def _pullers() -> dict[str, Puller]:
+    pullers: dict[str, Puller] = {}
+    try:
+        from cockpit.sync.pull_alertmanager import pull_alertmanager
+    except ImportError:  # the Alertmanager integration is optional
+        pass
+    else:
+        pullers["alertmanager"] = pull_alertmanager
+    return pullers
+
+
+@dataclass
+class SyncReport:
+    online: bool = True
+    pulled_incidents: int = 0
+    pulled_entries: int = 0
+    sent: int = 0
+    failed: int = 0
+    superseded: int = 0
+    pending: int = 0
+    errors: list[str] = field(default_factory=list)
+    reconciled: list[str] = field(default_factory=list)
+    finished_at: datetime = field(default_factory=utcnow)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.pulled_incidents or self.pulled_entries or self.sent or self.failed)
+
+
+class SyncService:
+    def __init__(
+        self,
+        store: Store,
+        providers: Mapping[str, PagingProvider],
+        *,
+        window_days: int = 30,
+    ) -> None:
+        self.store = store
+        self.providers = dict(providers)
+        self.window_days = window_days
+        self._pullers = _pullers()
+
+    async def push(self) -> SyncReport:
+        report = SyncReport()
+        if not self.providers:
+            return report
+        try:
+            result = await push_outbox(self.store, self.providers)
+        except ProviderError as error:
+            report.online = False
+            report.errors.append(str(error))
+            return report
+        report.sent, report.failed = result.sent, result.failed
+        report.superseded, report.pending = result.superseded, result.pending
+        report.errors += result.errors
+        report.reconciled += result.reconciled
+        report.online = not result.interrupted
+        return report
+
+    async def pull(self, progress: ProgressCallback | None = None) -> SyncReport:
+        report = SyncReport()
+        for name, provider in self.providers.items():
+            try:
+                puller = self._pullers.get(name)
+                if puller is not None:
+                    result = await puller(self.store, provider, progress=progress)
+                else:
+                    result = await pull_provider(
+                        self.store, provider, window_days=self.window_days, progress=progress
+                    )
+            except ProviderError as error:
+                report.online = report.online and not error.retryable
+                report.errors.append(f"{name}: {error}")
+                self._note_error(name, str(error))
+                continue
+            if isinstance(result, PullResult):
+                report.pulled_incidents += result.incidents
+                report.pulled_entries += result.log_entries
+                report.reconciled += result.reconciled
+            else:
+                report.pulled_incidents += int(getattr(result, "incidents", 0))
+                report.reconciled += list(getattr(result, "reconciled", []))
+        return report
+
+    async def sync_once(self, progress: ProgressCallback | None = None) -> SyncReport:
+        """Push then pull. Raises only StoreError (the local store itself is failing)."""
+        pushed = await self.push()
+        if not pushed.online:
+            pushed.finished_at = utcnow()
+            return pushed
+        pulled = await self.pull(progress)
+        pulled.sent, pulled.failed = pushed.sent, pushed.failed
+        pulled.superseded, pulled.pending = pushed.superseded, pushed.pending
+        pulled.errors = pushed.errors + pulled.errors
+        pulled.reconciled = pushed.reconciled + pulled.reconciled
+        pulled.online = pulled.online and pushed.online
+        pulled.finished_at = utcnow()
+        return pulled
+
+    def _note_error(self, name: str, message: str) -> None:
+        try:
+            with self.store.write() as session:
+                key = f"{name}:status"
+                row = session.get(SyncState, key) or SyncState(key=key)
+                row.last_error = message
+                row.updated_at = utcnow()
+                session.add(row)
+        except StoreError:
+            pass
+
+    async def aclose(self) -> None:
+        for provider in self.providers.values():
+            await provider.aclose()
