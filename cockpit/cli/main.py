@@ -18,6 +18,7 @@ from cockpit.errors import CockpitError
 # Sub-command modules, in the order ``cockpit --help`` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
     "cockpit.cli.config_cmd",
+    "cockpit.cli.emulator_cmd",
     "cockpit.cli.sync_cmd",
     "cockpit.cli.incident_cmd",
     "cockpit.cli.runbook_cmd",

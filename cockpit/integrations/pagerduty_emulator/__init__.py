@@ -1,0 +1,115 @@
+"""A PagerDuty REST API v2 (and Events API v2) emulator: a real HTTP server on 127.0.0.1.
+
+Used by the demo, the tests and the benchmarks. ``start_emulator()`` seeds an account and
+serves it from a daemon thread::
+
+    with start_emulator(incidents=50) as pd:
+        httpx.get(pd.url + "/incidents", headers={"Authorization": f"Token token={pd.token}"})
+        pd.state.inject({"kind": "429", "count": 1, "reset": 2})
+
+Behaviour choices where the spec is silent: incidents list oldest first, log entries newest
+first; acknowledging an acknowledged incident succeeds and logs again; acknowledging or
+resolving a resolved one is a 400 with code 1001; snoozing needs an acknowledged incident
+(400, code 1012) and a duration of 1..604800 s (400, code 1013).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+
+from cockpit.integrations.pagerduty_emulator.faults import Fault, FaultError
+from cockpit.integrations.pagerduty_emulator.seed import seed_history
+from cockpit.integrations.pagerduty_emulator.server import EmulatorServer
+from cockpit.integrations.pagerduty_emulator.state import ApiError, EmulatorState
+
+__all__ = [
+    "ApiError",
+    "EmulatorHandle",
+    "EmulatorState",
+    "Fault",
+    "FaultError",
+    "seed_history",
+    "start_emulator",
+]
+
+
+@dataclass
+class EmulatorHandle:
+    """A running emulator. ``stop()`` (or leaving the ``with`` block) shuts it down."""
+
+    url: str
+    token: str
+    state: EmulatorState
+    cert_path: Path | None = None
+    _server: EmulatorServer | None = field(default=None, repr=False)
+    _thread: threading.Thread | None = field(default=None, repr=False)
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> EmulatorHandle:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def start_emulator(
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    tls: bool = False,
+    seed: int | None = 1,
+    incidents: int = 200,
+    days: int = 30,
+    token: str = "emulator-token",
+    now: datetime | None = None,
+    rate_limit_per_minute: int = 960,
+) -> EmulatorHandle:
+    """Seed an account and serve it on ``host:port`` (0: any free port) in a daemon thread."""
+    state = EmulatorState(now=now, rng_seed=seed, rate_limit_per_minute=rate_limit_per_minute)
+    seed_history(state, incidents=incidents, days=days, now=now, seed=seed)
+    server = EmulatorServer((host, port), state, token)
+    cert_path = None
+    if tls:
+        import ssl
+
+        from cockpit.integrations.pagerduty_emulator.tls import make_certificate
+
+        cert_path, key_path = make_certificate()
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert_path, key_path)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+    bound_host, bound_port = server.server_address[:2]
+    scheme = "https" if tls else "http"
+    shown = "127.0.0.1" if bound_host in ("", "0.0.0.0") else bound_host
+    thread = threading.Thread(
+        target=server.serve_forever,
+        kwargs={"poll_interval": 0.1},
+        name=f"pagerduty-emulator-{bound_port}",
+        daemon=True,
+    )
+    thread.start()
+    return EmulatorHandle(
+        url=f"{scheme}://{shown}:{bound_port}",
+        token=token,
+        state=state,
+        cert_path=cert_path,
+        _server=server,
+        _thread=thread,
+    )

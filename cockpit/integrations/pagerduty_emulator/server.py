@@ -1,0 +1,253 @@
+"""The HTTP server: authentication, rate limit, faults, control endpoints, then the routes.
+
+HTTP/1.1 with keep-alive and Content-Length on every response, one thread per connection.
+Control endpoints under ``/_emulator/`` need no token and are not counted, rate limited or
+faulted, so a test or the demo can always inspect and steer the emulator.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from cockpit.integrations.pagerduty_emulator import actions, events, render
+from cockpit.integrations.pagerduty_emulator.faults import Fault, FaultError
+from cockpit.integrations.pagerduty_emulator.routes import dispatch, dumps
+from cockpit.integrations.pagerduty_emulator.state import ApiError, EmulatorState
+
+WRITE_METHODS = ("POST", "PUT", "DELETE", "PATCH")
+EVENTS_PATHS = ("/v2/enqueue", "/enqueue")
+
+
+class EmulatorServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def __init__(self, address: tuple[str, int], state: EmulatorState, token: str) -> None:
+        super().__init__(address, EmulatorHandler)
+        self.state = state
+        self.token = token
+
+
+class _Dropped(Exception):
+    """The ``drop`` fault: close the connection without answering."""
+
+
+class EmulatorHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: EmulatorServer
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        pass  # quiet: tests and benchmarks would drown in access logs
+
+    def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+        self._handle("GET")
+
+    def do_POST(self) -> None:  # noqa: N802
+        self._handle("POST")
+
+    def do_PUT(self) -> None:  # noqa: N802
+        self._handle("PUT")
+
+    def do_DELETE(self) -> None:  # noqa: N802
+        self._handle("DELETE")
+
+    # -- plumbing ---------------------------------------------------------------------------
+    def _send(self, status: int, text: str, headers: dict[str, str] | None = None) -> None:
+        data = text.encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _body(self) -> tuple[Any, str]:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length).decode("utf-8", "replace") if length else ""
+        if not raw:
+            return None, raw
+        try:
+            return json.loads(raw), raw
+        except json.JSONDecodeError:
+            return _Unparsable(raw), raw
+
+    def _token(self) -> str | None:
+        value = self.headers.get("Authorization") or ""
+        for prefix in ("Token token=", "Bearer "):
+            if value.startswith(prefix):
+                return value[len(prefix) :].strip()
+        return None
+
+    def _drop(self) -> None:
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        raise _Dropped
+
+    # -- one request -------------------------------------------------------------------------
+    def _handle(self, method: str) -> None:
+        parts = urlsplit(self.path)
+        path = parts.path
+        query = parse_qs(parts.query, keep_blank_values=True)
+        body, raw = self._body()
+        state = self.server.state
+        try:
+            if path.startswith("/_emulator/"):
+                status, text = control(state, method, path, query, body)
+                self._send(status, text)
+                return
+            self._serve(state, method, path, query, body, raw)
+        except _Dropped:
+            return
+
+    def _serve(
+        self,
+        state: EmulatorState,
+        method: str,
+        path: str,
+        query: dict[str, list[str]],
+        body: Any,
+        raw: str,
+    ) -> None:
+        state.count_request(method, path)
+        record = None
+        if method in WRITE_METHODS:
+            shown = body.raw if isinstance(body, _Unparsable) else body
+            record = state.record_write(method, path, shown, dict(self.headers.items()))
+        fault = state.faults.take(method, path)
+        late = 0.0
+        if fault is not None:
+            if fault.kind == "drop":
+                self._drop()
+            if fault.kind == "slow":
+                time.sleep(fault.delay)
+            if fault.kind == "late_success":
+                late = fault.delay
+        if path in EVENTS_PATHS:
+            status, text, headers = self._answer_event(fault, method, body)
+        else:
+            status, text, headers = self._answer_rest(state, fault, method, path, query, body)
+        if record is not None:
+            record["status"] = status
+        if late:
+            time.sleep(late)
+        self._send(status, text, headers)
+
+    def _answer_event(
+        self, fault: Fault | None, method: str, body: Any
+    ) -> tuple[int, str, dict[str, str]]:
+        if fault is not None and fault.kind == "429":
+            return (
+                429,
+                dumps(
+                    {
+                        "status": "throttle event",
+                        "message": "Requests for this service are arriving too quickly.",
+                    }
+                ),
+                {},
+            )
+        if fault is not None and fault.kind == "500":
+            return 500, dumps({"status": "error", "message": "Internal Server Error"}), {}
+        if method != "POST":
+            return 405, dumps({"status": "error", "message": "Method Not Allowed"}), {}
+        status, text = events.enqueue(self.server.state, body)
+        return status, text, {}
+
+    def _answer_rest(
+        self,
+        state: EmulatorState,
+        fault: Fault | None,
+        method: str,
+        path: str,
+        query: dict[str, list[str]],
+        body: Any,
+    ) -> tuple[int, str, dict[str, str]]:
+        token = self._token()
+        if token != self.server.token:
+            error = ApiError(401, "Unauthorized", 2006, ["Authentication failed"])
+            return 401, dumps(error.body()), {}
+        limit, remaining, reset, allowed = state.take_rate(token)
+        headers = {
+            "ratelimit-limit": str(limit),
+            "ratelimit-remaining": str(remaining),
+            "ratelimit-reset": str(reset),
+        }
+        if fault is not None and fault.kind == "429":
+            headers.update({"ratelimit-remaining": "0", "ratelimit-reset": str(fault.reset)})
+            allowed = False
+        if not allowed:
+            error = ApiError(429, "Rate Limit Exceeded", 2020, ["Too many requests"])
+            return 429, dumps(error.body()), headers
+        if fault is not None and fault.kind == "500":
+            error = ApiError(500, "Internal Server Error", 5000, ["Injected fault"])
+            return 500, dumps(error.body()), headers
+        if isinstance(body, _Unparsable):
+            return (
+                400,
+                dumps(
+                    ApiError(
+                        400, "Invalid Input Provided", 2001, ["The body is not valid JSON"]
+                    ).body()
+                ),
+                headers,
+            )
+        try:
+            with state.lock:
+                status, text = dispatch(state, method, path, query, body, self.headers.get("From"))
+        except ApiError as error:
+            return error.status, dumps(error.body()), headers
+        return status, text, headers
+
+
+class _Unparsable:
+    """A request body that is not JSON; kept so ``writes`` shows what arrived."""
+
+    def __init__(self, raw: str) -> None:
+        self.raw = raw
+
+
+def control(
+    state: EmulatorState, method: str, path: str, query: dict[str, list[str]], body: Any
+) -> tuple[int, str]:
+    """The ``/_emulator/`` endpoints: faults, writes, stats, trigger, reset."""
+    try:
+        if path == "/_emulator/faults" and method == "POST":
+            items = body if isinstance(body, list) else [body]
+            armed = [state.inject(Fault.from_json(item)) for item in items]
+            return 201, dumps({"faults": [fault.to_json() for fault in armed]})
+        if path == "/_emulator/faults" and method == "GET":
+            return 200, dumps({"faults": [f.to_json() for f in state.faults.armed()]})
+        if path == "/_emulator/faults" and method == "DELETE":
+            state.faults.clear()
+            return 200, dumps({"faults": []})
+        if path == "/_emulator/writes" and method == "GET":
+            with state.lock:
+                return 200, dumps({"writes": list(state.writes)})
+        if path == "/_emulator/stats" and method == "GET":
+            return 200, dumps(state.stats())
+        if path == "/_emulator/reset" and method == "POST":
+            state.reset_counters()
+            return 200, dumps(state.stats())
+        if path == "/_emulator/trigger" and method == "POST":
+            fields = body if isinstance(body, dict) else {}
+            allowed = {"title", "service_id", "urgency", "details", "incident_key", "status"}
+            if "title" not in fields or set(fields) - allowed:
+                raise FaultError(f"trigger takes {sorted(allowed)} and needs a title")
+            with state.lock:
+                incident = actions.create_incident(state, **fields)
+                return 201, dumps({"incident": render.incident_json(incident, state)})
+    except (FaultError, TypeError) as error:
+        return 400, dumps(ApiError(400, str(error), 2001).body())
+    except ApiError as error:
+        return error.status, dumps(error.body())
+    return 404, dumps(ApiError(404, "Not Found", 2100, [f"{method} {path}"]).body())
