@@ -95,7 +95,7 @@ def start_emulator(
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(cert_path, key_path)
         server.socket = context.wrap_socket(server.socket, server_side=True)
-    bound_host, bound_port = server.server_address[:2]
+    bound_host, bound_port = str(server.server_address[0]), int(server.server_address[1])
     scheme = "https" if tls else "http"
     shown = "127.0.0.1" if bound_host in ("", "0.0.0.0") else bound_host
     thread = threading.Thread(

@@ -66,9 +66,17 @@ def make_entry(
 
 
 def notify_entries(
-    state: EmulatorState, incident: Incident, user_ids: list[str], at: float
+    state: EmulatorState,
+    incident: Incident,
+    user_ids: list[str],
+    at: float,
+    spread: bool = False,
 ) -> list[LogEntry]:
-    """One page per person: a push at once, and for high urgency an SMS then a phone call."""
+    """One page per person: a push, and for high urgency an SMS and a phone call.
+
+    ``spread`` (seeded history) staggers the channels 20 s apart, as PagerDuty's notification
+    rules do; live writes date them all ``at`` so no entry lies in the future.
+    """
     entries = []
     for user_id in user_ids:
         user = state.users[user_id]
@@ -85,7 +93,7 @@ def notify_entries(
                     state,
                     incident,
                     "notify_log_entry",
-                    at + 1 + offset * 20,
+                    at + 1 + offset * 20 if spread else at,
                     f"Notified {user.name} by {CHANNEL_LABEL[kind]}.",
                     ("service_reference", incident.service_id),
                     channel,

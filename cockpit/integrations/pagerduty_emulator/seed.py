@@ -168,7 +168,7 @@ class _Story:
 
     def page(self, user_ids: list[str], at: float) -> None:
         self.incident.log_entries.extend(
-            actions.notify_entries(self.state, self.incident, user_ids, at)
+            actions.notify_entries(self.state, self.incident, user_ids, at, spread=True)
         )
 
 
@@ -343,7 +343,13 @@ def seed_history(
     opens = {incidents - 1: "triggered", incidents - 2: "triggered", incidents - 3: "acknowledged"}
     state.load_incidents(
         _incident_history(
-            state, rng, first + i, float(int(at)), moment, log_entries_per_incident, opens.get(i, "")
+            state,
+            rng,
+            first + i,
+            float(int(at)),
+            moment,
+            log_entries_per_incident,
+            opens.get(i, ""),
         )
         for i, at in enumerate(times)
     )
