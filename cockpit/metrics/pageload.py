@@ -1,0 +1,396 @@
+"""Page load: pages per person per shift and per week, split by the hour they landed in.
+
+A *page* is one notification to one person, counted as PagerDuty does: the push, phone call
+and SMS of one notification round are one page. Precisely, a person's notify entries are
+walked in time order and an entry less than ``DEDUP_SECONDS`` after the first entry of the
+current page joins that page; at 60 s or later it starts a new page. (Anchoring on the first
+entry, not the previous one, keeps a storm of entries every 30 s from folding into one page.)
+
+Drill incidents never count: both the timeline row's and the incident's ``is_drill`` flag
+exclude it. Every read is one indexed range query over ``timeline_events`` (``kind, at`` for
+everybody, ``person_id, at`` for one person), so the cost follows the window, not the store.
+
+The budget is Google SRE's: at most 2 incidents per 12-hour shift. See :func:`budget_state`
+for what turns the meter amber and red.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Literal
+
+from sqlmodel import Session, col, select
+
+from cockpit.metrics.hours import BANDS, Band, band, day_start, local_day, week_bounds, week_of
+from cockpit.store.engine import Store
+from cockpit.store.models import Incident, OnCallShift, Person, TimelineEvent
+from cockpit.store.types import as_utc
+
+DEDUP_SECONDS = 60
+INCIDENTS_PER_12H = 2
+FALLBACK_SHIFT = timedelta(hours=12)
+# Amber once the week has used this share of its budget.
+WEEK_AMBER_SHARE = 0.75
+SPARK_DAYS = 14
+
+State = Literal["green", "amber", "red"]
+
+
+@dataclass(frozen=True)
+class Page:
+    person_id: str
+    at: datetime
+    incident_id: str
+    channels: tuple[str, ...] = ()
+
+
+@dataclass
+class Load:
+    """Pages and distinct incidents of one person over a window, split by band."""
+
+    person_id: str
+    name: str = ""
+    pages: int = 0
+    incidents: int = 0
+    split: dict[str, int] = field(default_factory=lambda: dict.fromkeys(BANDS, 0))
+
+    def add(self, pages: Iterable[Page], time_zone: str) -> None:
+        seen: set[str] = set()
+        for page in pages:
+            self.pages += 1
+            self.split[band(page.at, time_zone)] += 1
+            seen.add(page.incident_id)
+        self.incidents += len(seen)
+
+
+# ---------------------------------------------------------------- raw pages
+
+
+def _notify_rows(
+    session: Session, since: datetime, until: datetime, person_id: str | None
+) -> list[tuple[str, datetime, str, str]]:
+    query = (
+        select(
+            TimelineEvent.person_id,
+            TimelineEvent.at,
+            TimelineEvent.incident_id,
+            TimelineEvent.channel,
+        )
+        .join(Incident, col(Incident.id) == col(TimelineEvent.incident_id))
+        .where(
+            TimelineEvent.kind == "notify",
+            col(TimelineEvent.at) >= as_utc(since),
+            col(TimelineEvent.at) < as_utc(until),
+            col(TimelineEvent.is_drill).is_(False),
+            col(Incident.is_drill).is_(False),
+        )
+    )
+    if person_id is not None:
+        query = query.where(TimelineEvent.person_id == person_id)
+    else:
+        query = query.where(TimelineEvent.person_id != "")
+    query = query.order_by(col(TimelineEvent.person_id), col(TimelineEvent.at))
+    return [(p, as_utc(at), i, c) for p, at, i, c in session.exec(query)]
+
+
+def dedupe(rows: Iterable[tuple[str, datetime, str, str]]) -> list[Page]:
+    """Fold notify rows (sorted by person, then time) into pages; see the module docstring."""
+    pages: list[Page] = []
+    current: dict[str, int] = {}
+    for person, at, incident_id, channel in rows:
+        index = current.get(person)
+        if index is not None and (at - pages[index].at).total_seconds() < DEDUP_SECONDS:
+            page = pages[index]
+            if channel and channel not in page.channels:
+                pages[index] = Page(person, page.at, page.incident_id, (*page.channels, channel))
+            continue
+        current[person] = len(pages)
+        pages.append(Page(person, at, incident_id, (channel,) if channel else ()))
+    return pages
+
+
+def pages(
+    store: Store, since: datetime, until: datetime, person_id: str | None = None
+) -> list[Page]:
+    """Pages that started in [since, until), by person then time.
+
+    Rows from the minute before ``since`` are read too, so that a page which began just
+    before the window does not reappear inside it as a second page.
+    """
+    with store.read() as session:
+        return _pages(session, since, until, person_id)
+
+
+def _pages(
+    session: Session, since: datetime, until: datetime, person_id: str | None
+) -> list[Page]:
+    since = as_utc(since)
+    rows = _notify_rows(session, since - timedelta(seconds=DEDUP_SECONDS), until, person_id)
+    return [page for page in dedupe(rows) if page.at >= since]
+
+
+def _people(session: Session, ids: Iterable[str]) -> dict[str, Person]:
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    found = session.exec(select(Person).where(col(Person.id).in_(wanted)))
+    return {person.id: person for person in found}
+
+
+def _in_team(person: Person | None, team: str | None) -> bool:
+    if not team:
+        return True
+    return person is not None and team.lower() in {t.lower() for t in person.teams}
+
+
+# ---------------------------------------------------------------- per person, week, shift
+
+
+def load_by_person(
+    store: Store, since: datetime, until: datetime, team: str | None = None
+) -> list[Load]:
+    """Each paged person's load in [since, until), busiest first (ties by person id)."""
+    with store.read() as session:
+        found = _pages(session, since, until, None)
+        people = _people(session, (p.person_id for p in found))
+    grouped: dict[str, list[Page]] = defaultdict(list)
+    for page in found:
+        grouped[page.person_id].append(page)
+    loads = []
+    for person_id, own in grouped.items():
+        person = people.get(person_id)
+        if not _in_team(person, team):
+            continue
+        load = Load(person_id, person.name if person else person_id)
+        load.add(own, person.time_zone if person else "UTC")
+        loads.append(load)
+    return sorted(loads, key=lambda load: (-load.pages, load.person_id))
+
+
+def concentration(loads: Iterable[Load]) -> float:
+    """The share of all pages carried by the busiest person (0.0 when nobody was paged)."""
+    counts = [load.pages for load in loads]
+    total = sum(counts)
+    return max(counts) / total if total else 0.0
+
+
+def weekly_load(
+    store: Store, since: datetime, until: datetime, team: str | None = None
+) -> dict[str, dict[date, Load]]:
+    """person id -> Monday of the person's local ISO week -> load of that week."""
+    with store.read() as session:
+        found = _pages(session, since, until, None)
+        people = _people(session, (p.person_id for p in found))
+    grouped: dict[tuple[str, date], list[Page]] = defaultdict(list)
+    for page in found:
+        person = people.get(page.person_id)
+        tz = person.time_zone if person else "UTC"
+        grouped[(page.person_id, week_of(page.at, tz))].append(page)
+    result: dict[str, dict[date, Load]] = defaultdict(dict)
+    for (person_id, monday), own in sorted(grouped.items()):
+        person = people.get(person_id)
+        if not _in_team(person, team):
+            continue
+        load = Load(person_id, person.name if person else person_id)
+        load.add(own, person.time_zone if person else "UTC")
+        result[person_id][monday] = load
+    return dict(result)
+
+
+@dataclass(frozen=True)
+class ShiftLoad:
+    person_id: str
+    start: datetime
+    end: datetime
+    load: Load
+    budget: int
+    state: State
+
+
+def shift_budget(start: datetime, end: datetime) -> int:
+    """2 incidents per started 12 hours of shift (an 8 h shift gets 2, a 24 h one 4)."""
+    hours = max((end - start).total_seconds() / 3600, 0.0)
+    return INCIDENTS_PER_12H * max(1, math.ceil(hours / 12))
+
+
+def shift_loads(store: Store, since: datetime, until: datetime) -> list[ShiftLoad]:
+    """Each on-call shift that started in [since, until), with its load and budget state."""
+    with store.read() as session:
+        shifts = session.exec(
+            select(OnCallShift)
+            .where(col(OnCallShift.start) >= as_utc(since), col(OnCallShift.start) < as_utc(until))
+            .order_by(col(OnCallShift.start), col(OnCallShift.person_id))
+        ).all()
+        people = _people(session, (s.person_id for s in shifts))
+        result = []
+        for shift in shifts:
+            assert shift.start is not None
+            end = shift.end or as_utc(until)
+            person = people.get(shift.person_id)
+            load = Load(shift.person_id, person.name if person else shift.person_id)
+            load.add(_pages(session, shift.start, end, shift.person_id),
+                     person.time_zone if person else "UTC")
+            budget = shift_budget(shift.start, end)
+            state, _ = budget_state(load.incidents, budget, load.split["sleep"], 0, 0)
+            result.append(ShiftLoad(shift.person_id, shift.start, end, load, budget, state))
+    return result
+
+
+def budget_state(
+    shift_incidents: int,
+    shift_budget_: int,
+    shift_sleep_pages: int,
+    week_incidents: int,
+    week_budget: int,
+) -> tuple[State, tuple[str, ...]]:
+    """Green, amber or red, with the reasons.
+
+    Red: more incidents this shift than its budget (SRE: more than 2 per 12 h), or more this
+    week than the week's budget. Amber: the shift is exactly at its budget (one more incident
+    is red), the week has used ``WEEK_AMBER_SHARE`` of its budget, or a page landed in sleep
+    hours this shift (being woken is load even when the count is low).
+    """
+    red, amber = [], []
+    if shift_incidents > shift_budget_:
+        red.append(f"{shift_incidents} incidents this shift, budget {shift_budget_}")
+    elif shift_incidents == shift_budget_ and shift_budget_ > 0:
+        amber.append(f"at the shift budget ({shift_budget_} incidents)")
+    if week_budget > 0:
+        if week_incidents > week_budget:
+            red.append(f"{week_incidents} incidents this week, budget {week_budget}")
+        elif week_incidents >= WEEK_AMBER_SHARE * week_budget:
+            amber.append(f"{week_incidents} of {week_budget} incidents this week")
+    if shift_sleep_pages:
+        amber.append(f"{shift_sleep_pages} page(s) in sleep hours this shift")
+    if red:
+        return "red", tuple(red + amber)
+    if amber:
+        return "amber", tuple(amber)
+    return "green", ()
+
+
+# ---------------------------------------------------------------- the meter
+
+
+@dataclass(frozen=True)
+class Meter:
+    """What the TUI's page-load meter shows for one person at ``now``."""
+
+    person_id: str
+    now: datetime
+    shift_start: datetime
+    shift_end: datetime | None  # None: no shift on record; the last 12 hours are used
+    shift_pages: int
+    shift_incidents: int
+    shift_budget: int
+    shift_split: dict[str, int]
+    week_start: datetime
+    week_pages: int
+    week_incidents: int
+    week_budget: int
+    week_split: dict[str, int]
+    days: tuple[date, ...]
+    daily: tuple[int, ...]  # pages per local day, oldest first, today last
+    state: State
+    reasons: tuple[str, ...] = ()
+
+
+def _current_shift(session: Session, person_id: str, now: datetime) -> OnCallShift | None:
+    return session.exec(
+        select(OnCallShift)
+        .where(
+            OnCallShift.person_id == person_id,
+            col(OnCallShift.start) <= now,
+            (col(OnCallShift.end).is_(None)) | (col(OnCallShift.end) > now),
+            col(OnCallShift.start).is_not(None),
+        )
+        .order_by(col(OnCallShift.start), col(OnCallShift.id))
+    ).first()
+
+
+def _oncall_hours(session: Session, person_id: str, start: datetime, end: datetime) -> float:
+    shifts = session.exec(
+        select(OnCallShift).where(
+            OnCallShift.person_id == person_id,
+            col(OnCallShift.start) < end,
+            (col(OnCallShift.end).is_(None)) | (col(OnCallShift.end) > start),
+        )
+    ).all()
+    # Overlapping levels and policies must not count the same hour twice.
+    spans = sorted((max(s.start or start, start), min(s.end or end, end)) for s in shifts)
+    total, cursor = 0.0, start
+    for lo, hi in spans:
+        lo = max(lo, cursor)
+        if hi > lo:
+            total += (hi - lo).total_seconds() / 3600
+            cursor = hi
+    return total
+
+
+def week_budget(hours_on_call: float | None) -> int:
+    """2 incidents per 12 h on call this week; 14 (a 12 h shift a day) when nothing is known."""
+    if not hours_on_call:
+        return INCIDENTS_PER_12H * 7
+    return INCIDENTS_PER_12H * max(1, math.ceil(hours_on_call / 12))
+
+
+def meter_for(store: Store, person_id: str, now: datetime) -> Meter:
+    now = as_utc(now)
+    with store.read() as session:
+        person = session.get(Person, person_id)
+        tz = person.time_zone if person else "UTC"
+        shift = _current_shift(session, person_id, now)
+        if shift is not None and shift.start is not None:
+            shift_start, shift_end = as_utc(shift.start), shift.end and as_utc(shift.end)
+            budget = shift_budget(shift_start, shift_end or shift_start + FALLBACK_SHIFT)
+        else:
+            shift_start, shift_end = now - FALLBACK_SHIFT, None
+            budget = INCIDENTS_PER_12H
+        week_start, week_end = week_bounds(now, tz)
+        today = local_day(now, tz)
+        days = tuple(today - timedelta(days=n) for n in range(SPARK_DAYS - 1, -1, -1))
+        first = min(shift_start, week_start, day_start(days[0], tz))
+        found = _pages(session, first, now + timedelta(microseconds=1), person_id)
+        hours = _oncall_hours(session, person_id, week_start, week_end)
+    in_shift = [p for p in found if p.at >= shift_start]
+    in_week = [p for p in found if p.at >= week_start]
+    shift_load, week_load = Load(person_id), Load(person_id)
+    shift_load.add(in_shift, tz)
+    week_load.add(in_week, tz)
+    per_day: dict[date, int] = defaultdict(int)
+    for page in found:
+        per_day[local_day(page.at, tz)] += 1
+    wbudget = week_budget(hours)
+    state, reasons = budget_state(
+        shift_load.incidents, budget, shift_load.split["sleep"], week_load.incidents, wbudget
+    )
+    return Meter(
+        person_id=person_id,
+        now=now,
+        shift_start=shift_start,
+        shift_end=shift_end,
+        shift_pages=shift_load.pages,
+        shift_incidents=shift_load.incidents,
+        shift_budget=budget,
+        shift_split=dict(shift_load.split),
+        week_start=week_start,
+        week_pages=week_load.pages,
+        week_incidents=week_load.incidents,
+        week_budget=wbudget,
+        week_split=dict(week_load.split),
+        days=days,
+        daily=tuple(per_day.get(day, 0) for day in days),
+        state=state,
+        reasons=reasons,
+    )
+
+
+def split_of(found: Iterable[Page], time_zone: str) -> dict[Band, int]:
+    counts: dict[Band, int] = dict.fromkeys(BANDS, 0)
+    for page in found:
+        counts[band(page.at, time_zone)] += 1
+    return counts
