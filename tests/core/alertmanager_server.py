@@ -29,6 +29,10 @@ route:
 receivers:
   - name: "null"
 """
+AUTH_USER = "ops"
+AUTH_PASSWORD = "pw-for-tests"
+# bcrypt of AUTH_PASSWORD (cost 5), made once with libxcrypt; the server's web config wants a hash.
+AUTH_HASH = "$2b$05$abcdefghijklmnopqrstuubWQ10EGig0aoVbc5Juq9udww4uCvKWW"
 SKIP_REASON = (
     "prometheus-alertmanager binary not installed: apt-get install prometheus-alertmanager"
 )
@@ -47,14 +51,18 @@ def _free_port() -> int:
 class AlertmanagerServer:
     """One Alertmanager process; ``restart`` keeps the port and starts on fresh storage."""
 
-    def __init__(self, binary: str, root: Path) -> None:
+    def __init__(self, binary: str, root: Path, *, basic_auth: bool = False) -> None:
         self.binary = binary
         self.root = root
+        self.auth = (AUTH_USER, AUTH_PASSWORD) if basic_auth else None
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
         self.starts = 0
         (root / "am.yml").write_text(CONFIG, encoding="utf-8")
+        if basic_auth:
+            web = f'basic_auth_users:\n  {AUTH_USER}: "{AUTH_HASH}"\n'
+            (root / "web.yml").write_text(web, encoding="utf-8")
 
     def start(self) -> None:
         self.starts += 1
@@ -69,6 +77,7 @@ class AlertmanagerServer:
                 f"--web.listen-address=127.0.0.1:{self.port}",
                 "--cluster.listen-address=",
                 "--log.level=warn",
+                *([f"--web.config.file={self.root / 'web.yml'}"] if self.auth else []),
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -83,7 +92,7 @@ class AlertmanagerServer:
             if self.process.poll() is not None:
                 raise RuntimeError(f"alertmanager exited: {self.log_tail()}")
             try:
-                if httpx.get(f"{self.url}/-/ready", timeout=0.5).status_code == 200:
+                if httpx.get(f"{self.url}/-/ready", auth=self.auth, timeout=0.5).status_code == 200:
                     return
             except httpx.TransportError:
                 pass
@@ -121,7 +130,7 @@ class AlertmanagerServer:
             item.setdefault("startsAt", _iso(now))
             item.setdefault("endsAt", _iso(now + timedelta(hours=1)))
             body.append(item)
-        response = httpx.post(f"{self.url}/api/v2/alerts", json=body, timeout=5)
+        response = httpx.post(f"{self.url}/api/v2/alerts", json=body, auth=self.auth, timeout=5)
         response.raise_for_status()
 
     def clear_alerts(self, *alerts: dict[str, Any]) -> None:
@@ -139,7 +148,7 @@ class AlertmanagerServer:
         )
 
     def get(self, path: str) -> Any:
-        response = httpx.get(f"{self.url}/api/v2{path}", timeout=5)
+        response = httpx.get(f"{self.url}/api/v2{path}", auth=self.auth, timeout=5)
         response.raise_for_status()
         return response.json()
 
@@ -148,16 +157,26 @@ def _iso(value: datetime) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-@pytest.fixture
-def alertmanager(tmp_path: Path) -> Iterator[AlertmanagerServer]:
+def _serve(tmp_path: Path, basic_auth: bool) -> Iterator[AlertmanagerServer]:
     binary = find_binary()
     if binary is None:
         pytest.skip(SKIP_REASON)
-    root = tmp_path / "alertmanager"
+    root = tmp_path / ("alertmanager-auth" if basic_auth else "alertmanager")
     root.mkdir()
-    server = AlertmanagerServer(binary, root)
+    server = AlertmanagerServer(binary, root, basic_auth=basic_auth)
     server.start()
     try:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def alertmanager(tmp_path: Path) -> Iterator[AlertmanagerServer]:
+    yield from _serve(tmp_path, basic_auth=False)
+
+
+@pytest.fixture
+def alertmanager_basic_auth(tmp_path: Path) -> Iterator[AlertmanagerServer]:
+    """The server behind basic auth (user ``AUTH_USER``, password ``AUTH_PASSWORD``)."""
+    yield from _serve(tmp_path, basic_auth=True)

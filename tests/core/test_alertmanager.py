@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from alertmanager_server import AlertmanagerServer, alertmanager  # noqa: F401 - fixture
+from alertmanager_server import (  # noqa: F401 - fixtures
+    AUTH_PASSWORD,
+    AUTH_USER,
+    AlertmanagerServer,
+    alertmanager,
+    alertmanager_basic_auth,
+)
 from sqlmodel import select
 
 from cockpit.integrations.alertmanager import ACK_SECONDS, AlertmanagerProvider
 from cockpit.integrations.alertmanager_parse import group_id
 from cockpit.integrations.base import (
     AlreadyInState,
+    AuthError,
     InsecureURL,
     NotFound,
     PagingProvider,
@@ -56,9 +63,9 @@ DISK_ID = group_id("null", {"alertname": "DiskFull"})
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
+def store(tmp_path: Path) -> Iterator[Store]:
     opened = Store.open(tmp_path / "data")
-    yield opened  # type: ignore[misc]
+    yield opened
     opened.close()
 
 
@@ -343,6 +350,25 @@ async def test_unreachable_server_is_unavailable_without_the_secret(tmp_path: Pa
             await am.get_incident(LATENCY_ID)
     assert secret not in str(caught.value)
     assert secret not in repr(am)
+
+
+@pytest.mark.alertmanager
+async def test_basic_auth_and_a_wrong_password(
+    alertmanager_basic_auth: AlertmanagerServer,  # noqa: F811
+    store: Store,
+) -> None:
+    server = alertmanager_basic_auth
+    server.post_alerts(LATENCY_A)
+    wrong = "wrong-password-123"
+    async with AlertmanagerProvider(server.url, user=AUTH_USER, token=wrong) as am:
+        with pytest.raises(AuthError) as caught:
+            await pull_alertmanager(store, am)
+    assert "401" in str(caught.value) and wrong not in str(caught.value)
+    async with AlertmanagerProvider(server.url, user=AUTH_USER, token=AUTH_PASSWORD) as am:
+        result = await pull_alertmanager(store, am)
+        await am.acknowledge(LATENCY_ID)
+    assert result.incidents == 1
+    assert [s["createdBy"] for s in server.get("/silences")] == ["cockpit"]
 
 
 # ---------------------------------------------------------------- runbook matching
