@@ -7,6 +7,7 @@ change after they are written, except for the incident title they echo (see ``fo
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from datetime import datetime
@@ -51,8 +52,12 @@ def formatter(time_zone: str | None) -> Fmt:
     return lambda epoch: datetime.fromtimestamp(int(epoch), zone).isoformat()
 
 
+@functools.lru_cache(maxsize=65_536)
 def ref(kind: str, record_id: str, summary: str) -> dict[str, Any]:
-    """A ``*_reference`` object: ``kind`` is ``user``, ``service``, ``incident``…"""
+    """A ``*_reference`` object: ``kind`` is ``user``, ``service``, ``incident``…
+
+    Cached and shared between renderings: callers copy it before changing it.
+    """
     path = _PATHS.get(kind, kind + "s")
     html_path = "service-directory" if kind == "service" else path
     return {
@@ -80,7 +85,7 @@ def incident_summary(incident: Incident) -> str:
 
 
 def user_json(user: User, state: EmulatorState) -> dict[str, Any]:
-    body = ref("user", user.id, user.name)
+    body = dict(ref("user", user.id, user.name))
     body.update(
         type="user",
         name=user.name,
@@ -100,14 +105,14 @@ def user_json(user: User, state: EmulatorState) -> dict[str, Any]:
 
 
 def team_json(team: Team) -> dict[str, Any]:
-    body = ref("team", team.id, team.name)
+    body = dict(ref("team", team.id, team.name))
     body.update(type="team", name=team.name, description=None, parent=None)
     return body
 
 
 def service_json(service: Service, state: EmulatorState) -> dict[str, Any]:
     policy = state.policies[service.escalation_policy_id]
-    body = ref("service", service.id, service.name)
+    body = dict(ref("service", service.id, service.name))
     body.update(
         type="service",
         name=service.name,
@@ -126,7 +131,7 @@ def service_json(service: Service, state: EmulatorState) -> dict[str, Any]:
 
 
 def policy_json(policy: EscalationPolicy, state: EmulatorState) -> dict[str, Any]:
-    body = ref("escalation_policy", policy.id, policy.name)
+    body = dict(ref("escalation_policy", policy.id, policy.name))
     rules = []
     for level, schedule_id in enumerate(policy.schedule_ids, start=1):
         schedule = state.schedules[schedule_id]
@@ -183,7 +188,7 @@ def incident_json(
     team = state.teams[service.team_id]
     first = incident.log_entries[0] if incident.log_entries else None
     users_full = "users" in include
-    body = ref("incident", incident.id, incident_summary(incident))
+    body = dict(ref("incident", incident.id, incident_summary(incident)))
     body.update(
         type="incident",
         incident_number=incident.number,
@@ -300,7 +305,7 @@ def log_entry_json(
 
 def alert_json(alert: Alert, incident: Incident, state: EmulatorState, fmt: Fmt) -> dict[str, Any]:
     service = state.services[incident.service_id]
-    body = ref("alert", alert.id, alert.summary)
+    body = dict(ref("alert", alert.id, alert.summary))
     body.update(
         type="alert",
         self=f"{API}/alerts/{alert.id}",
