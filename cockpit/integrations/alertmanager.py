@@ -55,6 +55,21 @@ class Snapshot:
     fetched_at: datetime
 
 
+class GroupCleared(AlreadyInState, NotFound):
+    """The alert group is no longer listed: its alerts cleared, so it is resolved.
+
+    Both "not found" (it cannot be read) and "already resolved" (a write on it is moot): the
+    outbox sender takes it as delivered-by-someone-else, readers as a 404.
+    """
+
+    def __init__(self, incident_id: str, what: str) -> None:
+        super().__init__(
+            f"Alertmanager alert group {incident_id} no longer fires (already resolved): {what}",
+            state="resolved",
+            status=404,
+        )
+
+
 def check_base_url(base_url: str) -> str:
     """The base URL without a trailing slash; https, or plain http to loopback only.
 
@@ -258,16 +273,13 @@ class AlertmanagerProvider:
         does, when it clears): if the group still fires, it is returned as triggered.
 
         Raises:
-            AlreadyInState: the group no longer fires (it is resolved); our silences are gone.
+            GroupCleared: the group no longer fires (it is resolved); our silences are gone.
         """
         snap = await self.snapshot()
         found = _find(snap, incident_id)
         await self._expire(_ours_for(snap, incident_id, found))
         if found is None:
-            raise AlreadyInState(
-                f"Alertmanager alert group {incident_id} no longer fires: already resolved",
-                state="resolved",
-            )
+            raise GroupCleared(incident_id, "our silences for it are expired")
         return dataclasses.replace(found.incident, status="triggered", acknowledged_at=None)
 
     async def expire_silences(self, incident_id: str, snap: Snapshot | None = None) -> list[str]:
@@ -289,7 +301,7 @@ class AlertmanagerProvider:
     async def _group(self, incident_id: str) -> Group:
         found = _find(await self.snapshot(), incident_id)
         if found is None:
-            raise NotFound(f"Alertmanager alert group {incident_id} is not firing (404)")
+            raise GroupCleared(incident_id, "it is no longer listed")
         return found
 
     async def _silence(
@@ -298,10 +310,7 @@ class AlertmanagerProvider:
         snap = await self.snapshot()
         found = _find(snap, incident_id)
         if found is None:
-            raise AlreadyInState(
-                f"Alertmanager alert group {incident_id} no longer fires: nothing to silence",
-                state="resolved",
-            )
+            raise GroupCleared(incident_id, "nothing to silence")
         matchers = found.matchers
         if not matchers:
             raise InvalidRequest(
@@ -436,4 +445,4 @@ def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-__all__ = ["ACK_SECONDS", "AlertmanagerProvider", "Snapshot", "check_base_url"]
+__all__ = ["ACK_SECONDS", "AlertmanagerProvider", "GroupCleared", "Snapshot", "check_base_url"]

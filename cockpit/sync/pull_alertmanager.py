@@ -56,6 +56,11 @@ class PullResult:
     resolved: int = 0
     notes: list[str] = field(default_factory=list)
 
+    @property
+    def reconciled(self) -> list[str]:
+        """The notes, under the name ``SyncService`` reports them by."""
+        return self.notes
+
 
 def _digest(record: IncidentRecord, alerts: list[AlertRecord]) -> str:
     data = {"incident": dataclasses.asdict(record), "alerts": sorted(a.id for a in alerts)}

@@ -28,7 +28,7 @@ from cockpit.integrations.base import (
     Unavailable,
 )
 from cockpit.store.engine import Store
-from cockpit.store.models import Alert, Incident, SyncState, TimelineEvent
+from cockpit.store.models import Alert, Incident, Note, SyncState, TimelineEvent
 from cockpit.sync.pull_alertmanager import CURSOR_KEY, RESTART_GRACE, pull_alertmanager
 
 LATENCY_A = {
@@ -242,6 +242,46 @@ async def test_someone_elses_silence_is_left_alone(
     assert sorted(s["createdBy"] for s in our_silences(alertmanager)) == ["alice", "bob"]
     await provider.resolve(LATENCY_ID)
     assert [s["createdBy"] for s in our_silences(alertmanager)] == ["bob"]
+
+
+@pytest.mark.alertmanager
+async def test_local_actions_reach_alertmanager_through_the_outbox_once(
+    alertmanager: AlertmanagerServer,  # noqa: F811
+    provider: AlertmanagerProvider,
+    store: Store,
+) -> None:
+    from cockpit.sync import actions
+    from cockpit.sync.service import SyncService
+
+    service = SyncService(store, {"alertmanager": provider})
+    alertmanager.post_alerts(LATENCY_A, DISK)
+    first = await service.sync_once()
+    assert first.errors == [] and first.pulled_incidents == 2
+
+    actions.acknowledge(store, f"alertmanager:{LATENCY_ID}", user="alice")
+    report = await service.sync_once()
+    assert (report.sent, report.failed, report.errors) == (1, 0, [])
+    assert len(our_silences(alertmanager)) == 1
+    assert incidents(store)[LATENCY_ID].status == "acknowledged"
+    # A second acknowledge (another terminal, a retry) finds the silence: still one.
+    actions.acknowledge(store, f"alertmanager:{LATENCY_ID}", user="alice")
+    report = await service.sync_once()
+    assert report.failed == 0 and len(our_silences(alertmanager)) == 1
+
+    actions.resolve(store, f"alertmanager:{LATENCY_ID}", user="alice", note="cache warmed")
+    report = await service.sync_once()
+    assert report.failed == 0 and our_silences(alertmanager) == []
+    with store.read() as session:
+        notes = list(session.exec(select(Note)))
+    assert [(n.content, n.state) for n in notes] == [("cache warmed", "local")]
+
+    # An acknowledge of a group that cleared meanwhile is moot, not a failure.
+    alertmanager.clear_alerts(DISK)
+    actions.acknowledge(store, f"alertmanager:{DISK_ID}", user="alice")
+    report = await service.sync_once()
+    assert (report.failed, report.superseded) == (0, 1)
+    with pytest.raises(NotFound):
+        await provider.get_incident(DISK_ID)
 
 
 # ---------------------------------------------------------------- clearing and restarts
