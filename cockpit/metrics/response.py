@@ -81,7 +81,14 @@ def rollback_seconds(events: Sequence[StepEvent]) -> float | None:
                         break
             break
     if start is None:
-        return None
+        # No marker: the decision taken last before the first Rollback step was done.
+        first = next((i for i, e in enumerate(events) if e.kind == "done"
+                      and _is_rollback_step(e)), None)
+        decided = [e for e in events[:first] if e.kind == "decided"] if first else []
+        if not decided:
+            return None
+        start = decided[-1].at
+        start_index = events.index(decided[-1])
     done = [e for e in events[start_index:] if e.kind == "done" and _is_rollback_step(e)]
     if not done:
         return None

@@ -116,3 +116,15 @@ def test_rollback_needs_a_done_rollback_step():
     entered = StepEvent(run_id=1, seq=1, at=at, kind="rollback_entered")
     assert rollback_seconds([entered]) is None
     assert rollback_seconds([StepEvent(run_id=1, seq=1, at=at, kind="done", step_id="a")]) is None
+
+
+def test_rollback_starts_at_the_last_decision_when_unmarked():
+    events = [
+        StepEvent(run_id=1, seq=1, at=utc(2026, 3, 25, 10), kind="decided", branch="yes"),
+        StepEvent(run_id=1, seq=2, at=utc(2026, 3, 25, 10, 5), kind="decided", branch="no"),
+        StepEvent(run_id=1, seq=3, at=utc(2026, 3, 25, 10, 6), kind="done",
+                  step_id="rollback.flag"),
+        StepEvent(run_id=1, seq=4, at=utc(2026, 3, 25, 10, 9), kind="done",
+                  step_id="rollback.restart"),
+    ]
+    assert rollback_seconds(events) == 240

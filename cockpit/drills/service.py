@@ -1,0 +1,191 @@
+"""Starting and finishing drills in the store, and the drill history of each runbook.
+
+A drill is an Incident row with ``source="drill"`` and ``is_drill=True``, a RunbookRun with
+``is_drill=True`` and a Drill row holding the scenario. The run is then driven like any
+other (the TUI's run service, or ``cockpit.store.runs``); drill rows never count in page
+load or MTTx, and actions on a drill incident never reach the outbox.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func
+from sqlmodel import col, select
+
+from cockpit.drills.analysis import DrillAnalysis, analyse
+from cockpit.drills.debrief import render_debrief
+from cockpit.drills.scenario import Scenario
+from cockpit.errors import CockpitError
+from cockpit.runbooks.model import ACTIONS, CHECKS, Runbook
+from cockpit.store.engine import Store
+from cockpit.store.models import Drill, Incident, RunbookRun, TimelineEvent
+from cockpit.store.runs import append_event, events_of, start_run
+from cockpit.store.types import as_utc, utcnow
+
+Clock = Callable[[], datetime]
+STALE_AFTER = timedelta(days=90)
+
+
+class DrillError(CockpitError):
+    """The drill asked for does not exist or cannot be started."""
+
+
+def may_execute(run: RunbookRun | None, incident: Incident | None = None) -> bool:
+    """Whether a command of this run may be executed at all (after the user confirms).
+
+    Never in a drill: neither for a drill run nor on a drill incident, whatever the UI says.
+    """
+    if run is None or run.is_drill:
+        return False
+    return not (incident is not None and (incident.is_drill or incident.source == "drill"))
+
+
+def _step_snapshot(runbook: Runbook) -> dict[str, str]:
+    return {step.id: step.text for step in runbook.steps}
+
+
+def start_drill(
+    store: Store,
+    runbook: Runbook,
+    scenario: Scenario,
+    *,
+    participant: str = "",
+    clock: Clock = utcnow,
+) -> Drill:
+    """Create the made-up incident, its drill run (started) and the Drill row."""
+    now = as_utc(clock())
+    key = uuid.uuid4().hex[:10]
+    incident = Incident(
+        id=f"drill:{key}",
+        source="drill",
+        remote_id=key,
+        title=scenario.title,
+        status="triggered",
+        urgency=scenario.urgency or "high",
+        service_name=scenario.service,
+        created_at=now,
+        updated_at=now,
+        is_drill=True,
+        annotations={"scenario": scenario.text} if scenario.text else {},
+    )
+    with store.write() as session:
+        session.add(incident)
+        session.flush()
+        session.add(TimelineEvent(
+            incident_id=incident.id, at=now, kind="drill", is_drill=True, actor=participant,
+            summary=f"Drill started: {runbook.id} ({scenario.difficulty})",
+        ))
+        run = start_run(session, incident.id, runbook.id, runbook_path=runbook.path,
+                        started_by=participant, is_drill=True, at=now)
+        append_event(session, run, kind="started", at=now, actor=participant,
+                     details={"steps": _step_snapshot(runbook)})
+        drill = Drill(
+            run_id=run.id,
+            incident_id=incident.id,
+            runbook_id=runbook.id,
+            scenario=scenario.to_json(),
+            expected_branch=scenario.expected_branch,
+            started_at=now,
+            participant=participant,
+        )
+        session.add(drill)
+        session.flush()
+        return drill
+
+
+def get_drill(store: Store, drill_id: int) -> Drill:
+    with store.read() as session:
+        drill = session.get(Drill, drill_id)
+    if drill is None:
+        raise DrillError(f"no drill #{drill_id} in the local store (see `cockpit drill list`)")
+    return drill
+
+
+def analyse_drill(store: Store, drill: Drill, runbook: Runbook | None = None) -> DrillAnalysis:
+    with store.read() as session:
+        events = events_of(session, drill.run_id) if drill.run_id else []
+    texts = {step.id: step.text for step in runbook.steps} if runbook else {}
+    main = [step.id for step in runbook.steps_of(CHECKS, ACTIONS)] if runbook else []
+    return analyse(events, drill.expected_branch, texts, main)
+
+
+def finish_drill(
+    store: Store, drill_id: int, runbook: Runbook | None = None, *, clock: Clock = utcnow
+) -> Drill:
+    """End the drill: close its run (abandoned if unfinished), resolve the made-up incident
+    locally, and store the debrief. Finishing twice re-renders the report, nothing more."""
+    now = as_utc(clock())
+    drill = get_drill(store, drill_id)
+    with store.write() as session:
+        run = session.get(RunbookRun, drill.run_id) if drill.run_id else None
+        if run is not None and run.finished_at is None:
+            append_event(session, run, kind="finished", at=now, branch="abandoned",
+                         reason="drill ended")
+        incident = session.get(Incident, drill.incident_id)
+        if incident is not None and incident.status != "resolved":
+            incident.status = "resolved"
+            incident.resolved_at = now
+            incident.updated_at = now
+            session.add(incident)
+    analysis = analyse_drill(store, drill, runbook)
+    with store.write() as session:
+        row = session.get(Drill, drill_id)
+        assert row is not None
+        row.finished_at = row.finished_at or now
+        row.report_md = render_debrief(row, analysis, runbook.title if runbook else "")
+        session.add(row)
+        return row
+
+
+def last_drilled(store: Store) -> dict[str, datetime]:
+    """runbook id -> when its last *finished* drill ended."""
+    with store.read() as session:
+        rows = session.exec(
+            select(Drill.runbook_id, func.max(Drill.finished_at))
+            .where(col(Drill.finished_at).is_not(None))
+            .group_by(Drill.runbook_id)
+        ).all()
+    return {runbook_id: as_utc(_as_datetime(at)) for runbook_id, at in rows if at is not None}
+
+
+def _as_datetime(value: object) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+
+
+def drill_history(store: Store, runbook_id: str | None = None, limit: int = 50) -> list[Drill]:
+    query = select(Drill)
+    if runbook_id:
+        query = query.where(Drill.runbook_id == runbook_id)
+    with store.read() as session:
+        return list(session.exec(
+            query.order_by(col(Drill.started_at).desc(), col(Drill.id).desc()).limit(limit)
+        ))
+
+
+@dataclass(frozen=True)
+class DrillStatus:
+    runbook_id: str
+    title: str
+    path: str
+    last: datetime | None
+
+    @property
+    def never(self) -> bool:
+        return self.last is None
+
+
+def stale_runbooks(
+    runbooks: Iterable[Runbook], last: dict[str, datetime], now: datetime,
+    after: timedelta = STALE_AFTER,
+) -> list[DrillStatus]:
+    """Runbooks never drilled or last drilled more than ``after`` ago: never first, by id."""
+    found = []
+    for runbook in runbooks:
+        when = last.get(runbook.id)
+        if when is None or as_utc(now) - when > after:
+            found.append(DrillStatus(runbook.id, runbook.title, runbook.path, when))
+    return sorted(found, key=lambda s: (s.last is not None, s.last or now, s.runbook_id))
