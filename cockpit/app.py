@@ -1,0 +1,224 @@
+"""CockpitApp: wires screens, bindings, the sync worker and settings; logic lives in the core."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, ClassVar
+
+from textual import on, work
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.worker import Worker, WorkerState
+
+from cockpit.screens.commands import ActionCommands, IncidentCommands, RunbookCommands
+from cockpit.screens.messages import (
+    StoreChanged,
+    SyncCrashed,
+    SyncFinished,
+    SyncProgress,
+    SyncStarted,
+)
+from cockpit.store.engine import Store
+from cockpit.store.types import utcnow
+
+Clock = Callable[[], datetime]
+
+
+class CockpitApp(App[None]):
+    """The on-call cockpit.
+
+    | Key | Action |
+    | :- | :- |
+    | ctrl+q | Quit (priority, works in every dialog) |
+    | ? | Help: every key |
+    | ctrl+r | Sync now |
+    | ctrl+p | Command palette |
+    """
+
+    CSS_PATH = "cockpit.tcss"
+    TITLE = "cockpit"
+    COMMANDS = App.COMMANDS | {IncidentCommands, RunbookCommands, ActionCommands}
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [
+        (0, "-narrow"), (120, "-wide")
+    ]
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "ctrl+q", "quit", "Quit", tooltip="Leave the cockpit (nothing is lost: the "
+            "store and the outbox keep everything)", id="app.quit", priority=True,
+        ),
+        Binding("question_mark", "help", "Help", tooltip="Every key and what it does",
+                id="app.help"),
+        Binding("ctrl+r", "sync_now", "Sync", tooltip="Push the outbox and pull now",
+                id="app.sync"),
+    ]
+
+    def __init__(
+        self,
+        settings: Any,
+        store: Store | None,
+        sync: Any = None,
+        clock: Clock | None = None,
+        *,
+        welcome: bool = False,
+        library: list[Any] | None = None,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.store = store
+        self.sync_service = sync
+        self.clock: Clock = clock or utcnow
+        self.welcome = welcome or store is None
+        self._library = library
+        self.sync_state = "offline" if sync is None else "syncing"
+
+    @property
+    def library(self) -> list[Any]:
+        """The runbooks, read once on first use (never at import, never for the welcome)."""
+        if self._library is None:
+            from cockpit.runbooks.library import default_runbook_dirs, load_library
+
+            self._library = load_library(default_runbook_dirs(self.settings))
+        return self._library
+
+    def reload_library(self) -> None:
+        self._library = None
+
+    def on_mount(self) -> None:
+        theme = getattr(self.settings, "theme", "") or "textual-dark"
+        if theme in self.available_themes:
+            self.theme = theme
+        keymap = load_keymap(getattr(self.settings, "config_file", None))
+        if keymap:
+            self.set_keymap(keymap)
+        if self.welcome:
+            from cockpit.screens.welcome import WelcomeScreen
+
+            self.push_screen(WelcomeScreen())
+            return
+        from cockpit.screens.cockpit_screen import CockpitScreen
+
+        self.push_screen(CockpitScreen())
+        if self.sync_service is not None:
+            interval = max(5, int(getattr(self.settings, "sync_interval", 60) or 60))
+            self.set_interval(interval, self.start_sync)
+            self.call_after_refresh(self.start_sync)
+
+    def action_help(self) -> None:
+        from cockpit.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    def action_sync_now(self) -> None:
+        if self.sync_service is None:
+            self.notify(
+                "No paging service is connected, so there is nothing to sync. "
+                "Run `cockpit auth login pagerduty` to connect one.",
+                title="Offline store",
+                severity="warning",
+            )
+            return
+        self.start_sync()
+
+    def start_sync(self) -> None:
+        if self.sync_service is not None:
+            self.run_sync()
+
+    @work(exclusive=True, exit_on_error=False, group="sync", description="sync with the service")
+    async def run_sync(self) -> None:
+        self.post_message(SyncStarted())
+
+        def progress(done: int, total: int | None, what: str) -> None:
+            self.post_message(SyncProgress(done, total, what))
+
+        report = await self.sync_service.sync_once(progress=progress)
+        self.post_message(SyncFinished(report))
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        if event.state != WorkerState.ERROR:
+            return
+        error = event.worker.error
+        message = str(error) or type(error).__name__
+        if event.worker.group == "sync":
+            self.post_message(SyncCrashed(message))
+        else:
+            self.notify(f"{message}. Nothing else was changed; try again.", title="Failed",
+                        severity="error")
+
+    def _forward(self, message: Any) -> None:
+        for screen in self.screen_stack:
+            handler = getattr(screen, "on_app_message", None)
+            if handler is not None:
+                handler(message)
+
+    def on_sync_started(self, message: SyncStarted) -> None:
+        self.sync_state = "syncing"
+        self._forward(message)
+
+    def on_sync_progress(self, message: SyncProgress) -> None:
+        self._forward(message)
+
+    def on_sync_finished(self, message: SyncFinished) -> None:
+        report = message.report
+        self.sync_state = "online" if report.online else "offline"
+        if not report.online and report.errors:
+            self.notify(
+                f"{report.errors[0]}. Working offline: your actions are queued and will be "
+                "sent when the service answers again.",
+                title="Paging service unreachable",
+                severity="warning",
+                timeout=8,
+            )
+        elif report.errors:
+            self.notify("; ".join(report.errors[:2]), title="Sync problems", severity="warning")
+        self._forward(message)
+
+    def on_sync_crashed(self, message: SyncCrashed) -> None:
+        self.sync_state = "offline"
+        self.notify(
+            f"{message.error}. The app keeps working from the local store; "
+            "check the disk and press ctrl+r to try again.",
+            title="Sync failed",
+            severity="error",
+            timeout=10,
+        )
+        self._forward(message)
+
+    def on_store_changed(self, message: StoreChanged) -> None:
+        self._forward(message)
+
+    async def on_unmount(self) -> None:
+        if self.sync_service is not None and hasattr(self.sync_service, "aclose"):
+            try:
+                await self.sync_service.aclose()
+            except Exception:  # noqa: BLE001 - closing connections must not block the exit
+                pass
+
+
+def load_keymap(config_file: Any) -> dict[str, str]:
+    """The ``[keymap]`` table of the settings file: binding id -> keys (``incident.ack = "A"``)."""
+    if not config_file:
+        return {}
+    try:
+        with open(config_file, "rb") as handle:
+            table = tomllib.load(handle).get("keymap", {})
+    except (OSError, tomllib.TOMLDecodeError):
+        return {}
+    return {str(k): str(v) for k, v in table.items() if isinstance(v, str)}
+
+
+def make_app(
+    settings: Any,
+    store: Store | None,
+    sync: Any = None,
+    clock: Clock | None = None,
+    *,
+    welcome: bool = False,
+    library: list[Any] | None = None,
+) -> CockpitApp:
+    """The one factory: the CLI, the demo, the tests and the benchmarks all build the app here."""
+    return CockpitApp(settings, store, sync, clock, welcome=welcome, library=library)

@@ -1,0 +1,353 @@
+"""The cockpit: current incident, timeline, runbook checklist, baton, page load, status.
+
+A refresh never moves the user: the highlighted incident and step are kept by id, scroll
+positions are left alone, and focus is never reassigned by a reload. Every action captures
+the incident (id and title) when its key is pressed, so a sync in between cannot redirect it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, OptionList
+
+from cockpit.errors import CockpitError
+from cockpit.runbooks.runs_store import RunService
+from cockpit.screens.confirm import ConfirmDialog, incident_line
+from cockpit.screens.input_dialog import InputDialog, check_duration, check_level, parse_duration
+from cockpit.screens.messages import SyncFinished, SyncProgress, SyncStarted
+from cockpit.screens.note_dialog import NoteDialog
+from cockpit.screens.runbook_actions import RunbookActions
+from cockpit.screens.view_model import (
+    IncidentRef,
+    IncidentView,
+    load_incident,
+    load_status,
+    load_switcher,
+    me_of,
+)
+from cockpit.sync import actions
+from cockpit.widgets.baton import Baton
+from cockpit.widgets.incident_panel import IncidentPanel
+from cockpit.widgets.incident_switcher import IncidentSwitcher
+from cockpit.widgets.page_load_meter import PageLoadMeter, load_page_load
+from cockpit.widgets.runbook_checklist import RunbookChecklist
+from cockpit.widgets.status_bar import StatusBar
+from cockpit.widgets.timeline import Timeline
+
+if TYPE_CHECKING:
+    from cockpit.app import CockpitApp
+
+
+class CockpitScreen(RunbookActions, Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("a", "ack", "Ack", tooltip="Acknowledge this incident (queued when offline)",
+                id="incident.ack"),
+        Binding("R", "resolve", "Resolve", tooltip="Resolve this incident (asks first)",
+                id="incident.resolve"),
+        Binding("z", "snooze", "Snooze", tooltip="Snooze this acknowledged incident",
+                id="incident.snooze"),
+        Binding("e", "escalate", "Escalate", tooltip="Escalate to a level (asks first)",
+                id="incident.escalate"),
+        Binding("n", "note", "Note", tooltip="Add a multi-line note (queued when offline)",
+                id="incident.note"),
+        Binding("t", "take_baton", "Take", tooltip="Take the baton of this incident",
+                id="baton.take"),
+        Binding("b", "pass_baton", "Pass", tooltip="Pass the baton to someone on the roster, "
+                "with a note", id="baton.pass"),
+        Binding("A", "accept_baton", "Accept", tooltip="Accept a baton offered to you",
+                id="baton.accept"),
+        Binding("right_square_bracket", "next_incident", "Next", tooltip="Next incident",
+                id="incident.next"),
+        Binding("left_square_bracket", "prev_incident", "Prev", tooltip="Previous incident",
+                id="incident.prev"),
+        Binding("i", "focus_incidents", "Incidents", tooltip="Move to the incident list "
+                "(enter goes back to the runbook)", id="incident.list"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.current_id: str | None = None
+        self.incident_view: IncidentView | None = None
+        self._runbook_choice: dict[str, str] = {}
+        self._due_notified: set[tuple[str, str]] = set()
+
+    @property
+    def cockpit(self) -> CockpitApp:
+        return self.app  # type: ignore[return-value]
+
+    @property
+    def now(self) -> datetime:
+        return self.cockpit.clock()
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="body"):
+            yield IncidentSwitcher(id="switcher")
+            with Vertical(id="incident-column"):
+                yield IncidentPanel(id="incident")
+                yield Baton(id="baton")
+                yield Timeline(id="timeline")
+            with Vertical(id="side"):
+                yield RunbookChecklist(id="checklist")
+                yield PageLoadMeter(id="meter")
+        yield StatusBar(id="status")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        store = self.cockpit.store
+        assert store is not None
+        self.runs = RunService(store, self.cockpit.clock)
+        self.me = me_of(store, getattr(self.cockpit.settings, "user", "") or "")
+        self.reload(follow=True)
+        self.query_one(RunbookChecklist).focus_steps()
+        self.set_interval(1, self._tick_clock)
+
+    # ------------------------------------------------------------------ refresh
+
+    def reload(self, *, follow: bool = False) -> None:
+        """Read the store again and redraw, keeping selection, scroll and focus."""
+        store = self.cockpit.store
+        assert store is not None
+        try:
+            switcher_view = load_switcher(store)
+            ids = [r.id for r in switcher_view.open + switcher_view.resolved]
+            if self.current_id not in ids:
+                self.current_id = switcher_view.open[0].id if switcher_view.open else None
+            self.query_one(IncidentSwitcher).show(switcher_view, self.current_id)
+            self._show_incident(follow=follow)
+            self._show_status()
+        except CockpitError as error:
+            self.notify(f"{error}", title="Cannot read the local store", severity="error")
+
+    def _show_incident(self, *, follow: bool = False) -> None:
+        store = self.cockpit.store
+        assert store is not None
+        now = self.now
+        view = load_incident(store, self.current_id) if self.current_id else None
+        self.incident_view = view
+        self.query_one(IncidentPanel).show(view, now)
+        self.query_one(Baton).show(view, self.me.id, now)
+        self.query_one(Timeline).show(view.timeline if view else [])
+        self.query_one(PageLoadMeter).show(load_page_load(store, self.me.id, now))
+        self.show_runbook(follow=follow)
+        practice = bool(view and view.incident.is_drill)
+        self.query_one(StatusBar).practice = practice
+        self.set_class(practice, "-practice")
+
+    def _show_status(self) -> None:
+        store = self.cockpit.store
+        assert store is not None
+        status = load_status(store)
+        bar = self.query_one(StatusBar)
+        bar.now = self.now
+        bar.pending = status.pending
+        bar.failed = status.failed
+        bar.last_sync = status.last_sync
+        bar.state = self.cockpit.sync_state
+        bar.refresh()
+
+    def _tick_clock(self) -> None:
+        now = self.now
+        for step_id in self.query_one(RunbookChecklist).tick_timers(now):
+            key = (self.current_id or "", step_id)
+            if key not in self._due_notified:
+                self._due_notified.add(key)
+                self.notify("A timer step is due: check it and tick it (space).",
+                            title="Timer due", severity="warning", timeout=15)
+                self.app.bell()
+        bar = self.query_one(StatusBar)
+        bar.now = now
+        bar.refresh()
+
+    def on_app_message(self, message: Any) -> None:
+        bar = self.query_one(StatusBar)
+        if isinstance(message, SyncStarted):
+            bar.state, bar.progress = "syncing", ""
+        elif isinstance(message, SyncProgress):
+            total = f"/{message.total}" if message.total else ""
+            bar.progress = f"{message.what} {message.done}{total}"
+        elif isinstance(message, SyncFinished):
+            bar.progress = ""
+            self.reload()
+        else:
+            self.reload()
+        bar.state = self.cockpit.sync_state
+
+    # ------------------------------------------------------------------ incidents
+
+    @on(OptionList.OptionHighlighted, "#switcher")
+    def _switch(self, event: OptionList.OptionHighlighted) -> None:
+        if event.option.id and event.option.id != self.current_id:
+            self.current_id = event.option.id
+            self._show_incident(follow=True)
+
+    @on(OptionList.OptionSelected, "#switcher")
+    def _back_to_runbook(self, event: OptionList.OptionSelected) -> None:
+        self.query_one(RunbookChecklist).focus_steps()
+
+    def _step_incident(self, delta: int) -> None:
+        switcher = self.query_one(IncidentSwitcher)
+        ids = switcher.ids()
+        if not ids:
+            return
+        index = ids.index(self.current_id) if self.current_id in ids else -delta
+        self.current_id = ids[(index + delta) % len(ids)]
+        switcher.select_id(self.current_id)
+        self._show_incident(follow=True)
+
+    def action_next_incident(self) -> None:
+        self._step_incident(1)
+
+    def action_prev_incident(self) -> None:
+        self._step_incident(-1)
+
+    def action_focus_incidents(self) -> None:
+        self.query_one(IncidentSwitcher).focus()
+
+    def captured(self) -> IncidentRef | None:
+        """The incident on screen now; actions keep this, not the row, across refreshes."""
+        if self.incident_view is None:
+            self.notify("No incident selected.", severity="warning")
+            return None
+        return self.incident_view.ref
+
+    def act(self, done: str, call: Any, *args: Any, **kwargs: Any) -> bool:
+        """Run a store action; its errors become a notification that says what to do."""
+        try:
+            call(self.cockpit.store, *args, user=self.cockpit.settings.user or "", **kwargs)
+        except CockpitError as error:
+            self.notify(str(error), title="Not done", severity="error", timeout=8)
+            return False
+        if done:
+            self.notify(done, timeout=4)
+        self.reload()
+        if self.cockpit.sync_service is not None:
+            self.cockpit.start_sync()
+        return True
+
+    def action_ack(self) -> None:
+        ref = self.captured()
+        if ref is not None:
+            self.act(f"Acknowledged {ref.label}", actions.acknowledge, ref.id)
+
+    def action_resolve(self) -> None:
+        ref = self.captured()
+        if ref is None:
+            return
+        if self.resolve_with_run(ref):
+            return
+        body = Text("Resolve ")
+        body.append_text(incident_line(ref))
+        body.append("?\nThe paging service is told when online; the outbox keeps it till then.")
+
+        def done(yes: bool | None) -> None:
+            if yes:
+                self.act(f"Resolved {ref.label}", actions.resolve, ref.id)
+
+        self.app.push_screen(ConfirmDialog("Resolve incident", body, "Resolve"), done)
+
+    def action_snooze(self) -> None:
+        ref = self.captured()
+        if ref is None:
+            return
+        body = Text("Snooze ")
+        body.append_text(incident_line(ref))
+        body.append(" for how long? (30m, 2h, 1d)")
+
+        def done(value: str | None) -> None:
+            seconds = parse_duration(value or "")
+            if seconds:
+                self.act(f"Snoozed {ref.label} for {value}", actions.snooze, ref.id, seconds)
+
+        self.app.push_screen(
+            InputDialog("Snooze", body, value="30m", check=check_duration), done
+        )
+
+    def action_escalate(self) -> None:
+        ref = self.captured()
+        if ref is None:
+            return
+        body = Text("Escalate ")
+        body.append_text(incident_line(ref))
+        body.append(" to which escalation level?")
+
+        def done(value: str | None) -> None:
+            if value and value.strip().isdigit():
+                level = int(value)
+                self.act(f"Escalated {ref.label} to level {level}", actions.escalate, ref.id,
+                         level)
+
+        self.app.push_screen(InputDialog("Escalate", body, value="2", check=check_level), done)
+
+    def action_note(self) -> None:
+        ref = self.captured()
+        if ref is None:
+            return
+
+        def done(content: str | None) -> None:
+            if content:
+                self.act(f"Note added to {ref.label}", actions.add_note, ref.id, content)
+
+        self.app.push_screen(NoteDialog(ref), done)
+
+    def action_take_baton(self) -> None:
+        ref = self.captured()
+        if ref is not None:
+            self.act(f"You hold the baton of {ref.label}", actions.take_baton, ref.id)
+
+    def action_accept_baton(self) -> None:
+        ref = self.captured()
+        if ref is not None:
+            self.act(f"Baton of {ref.label} accepted", actions.accept_baton, ref.id,
+                     by=self.me.id)
+
+    def action_pass_baton(self) -> None:
+        from cockpit.screens.baton_dialog import BatonDialog
+        from cockpit.screens.view_model import roster
+
+        ref = self.captured()
+        if ref is None or self.incident_view is None:
+            return
+        holder = self.incident_view.holder_id
+        people = roster(self.cockpit.store, self.now)  # type: ignore[arg-type]
+
+        def done(result: tuple[str, str] | None) -> None:
+            if result:
+                person, note = result
+                self.act(f"Baton of {ref.label} offered; they hold it once they accept",
+                         actions.offer_baton, ref.id, person, note)
+
+        self.app.push_screen(BatonDialog(ref, [p for p in people if p.person_id != self.me.id
+                                                or holder != self.me.id], holder), done)
+
+    # ------------------------------------------------------------------ palette
+
+    def run_action(self, name: str) -> None:
+        if name == "pick_runbook":
+            self.query_one(RunbookChecklist).action_pick()
+        elif name == "undo_tick":
+            self.query_one(RunbookChecklist).action_undo()
+        else:
+            getattr(self, f"action_{name}")()
+
+    def go_to_incident(self, incident_id: str) -> None:
+        self.current_id = incident_id
+        self.query_one(IncidentSwitcher).select_id(incident_id)
+        self._show_incident(follow=True)
+
+    def use_runbook(self, path: str) -> None:
+        if self.current_id is None:
+            return
+        if self.runs.open_runbook_id(self.current_id):
+            self.notify("A run is open on this incident: finish it before picking another.",
+                        severity="warning")
+            return
+        self._runbook_choice[self.current_id] = path
+        self.show_runbook(follow=True)

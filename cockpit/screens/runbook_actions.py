@@ -1,0 +1,333 @@
+"""The cockpit screen's runbook side: which runbook, and every checklist transition.
+
+A mixin of :class:`CockpitScreen`, kept apart so that each module holds one idea. Every
+transition goes through :class:`RunService` (one write transaction with its timeline line).
+"""
+
+from __future__ import annotations
+
+import subprocess
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import work
+
+from cockpit.errors import CockpitError
+from cockpit.runbooks.match import IncidentFacts, RunbookMatch, match_runbooks
+from cockpit.runbooks.model import Runbook
+from cockpit.runbooks.runs_store import RunService, RunView
+from cockpit.screens.confirm import ConfirmDialog, incident_line
+from cockpit.screens.input_dialog import InputDialog, check_not_empty
+from cockpit.screens.messages import CommandFinished
+from cockpit.screens.view_model import IncidentRef, IncidentView
+from cockpit.sync import actions
+from cockpit.text import safe, safe_line
+from cockpit.widgets.runbook_checklist import RunbookChecklist, fill
+
+if TYPE_CHECKING:
+    from cockpit.app import CockpitApp
+
+COMMAND_TIMEOUT = 120
+OUTPUT_LIMIT = 4000
+
+
+def facts_of(view: IncidentView) -> IncidentFacts:
+    incident = view.incident
+    labels = dict(incident.labels)
+    urls = [incident.runbook_url] + [a.runbook_url for a in view.alerts]
+    for alert in view.alerts:
+        labels = {**alert.labels, **labels}
+    return IncidentFacts(
+        title=incident.title,
+        service=incident.service_name,
+        urgency=incident.urgency,
+        priority=incident.priority,
+        labels=labels,
+        runbook_urls=[u for u in urls if u],
+        alertname=labels.get("alertname", ""),
+    )
+
+
+class RunbookActions:
+    """Needs from the screen: cockpit, runs, me, now, incident_view, notify, query_one, act."""
+
+    cockpit: CockpitApp
+    runs: RunService
+    me: Any
+    incident_view: IncidentView | None
+    _runbook_choice: dict[str, str]
+
+    def _library(self) -> list[Runbook]:
+        try:
+            return list(self.cockpit.library)
+        except CockpitError as error:
+            self.notify(str(error), title="Runbooks", severity="error")  # type: ignore[attr-defined]
+            return []
+
+    def choose_runbook(self, view: IncidentView) -> tuple[Runbook | None, str, list[RunbookMatch]]:
+        """(runbook, why, matches): the open run's runbook, the user's pick, else the best match."""
+        library = self._library()
+        by_path = {r.path: r for r in library}
+        by_id = {r.id: r for r in library}
+        open_id = self.runs.open_runbook_id(view.incident.id)
+        if open_id and open_id in by_id:
+            return by_id[open_id], "a run of this runbook is open on this incident", []
+        matches = match_runbooks(library, facts_of(view))
+        chosen = self._runbook_choice.get(view.incident.id)
+        if chosen and chosen in by_path:
+            return by_path[chosen], "picked by you", matches
+        if matches:
+            best = matches[0]
+            why = "; ".join(best.reasons)
+            if len(matches) > 1:
+                why += f"  ({len(matches) - 1} other match(es): p to pick)"
+            return best.runbook, why, matches
+        return None, "", matches
+
+    def show_runbook(self, *, follow: bool = False) -> None:
+        checklist = self.query_one(RunbookChecklist)  # type: ignore[attr-defined]
+        view = self.incident_view
+        if view is None:
+            checklist.show_empty(Text("No incident selected.", "dim"))
+            return
+        runbook, why, _ = self.choose_runbook(view)
+        if runbook is None:
+            checklist.show_empty(Text(
+                "No runbook matches this incident. Press p to pick one from the library.",
+                "yellow"))
+            return
+        try:
+            run = self.runs.load(view.incident.id, runbook)
+        except CockpitError as error:
+            self.notify(str(error), title="Runbook run", severity="error")  # type: ignore[attr-defined]
+            return
+        checklist.show(run, why, self.now, follow=follow)  # type: ignore[attr-defined]
+
+    def _transition(self, runbook: Runbook, ref: IncidentRef, kind: str, **kwargs: Any) -> bool:
+        try:
+            self.runs.apply(ref.id, runbook, kind, actor=self.me.id, is_drill=ref.is_drill,
+                            **kwargs)
+        except CockpitError as error:
+            self.notify(str(error), title="Runbook", severity="error")  # type: ignore[attr-defined]
+            return False
+        self._show_incident(follow=True)  # type: ignore[attr-defined]
+        return True
+
+    def on_runbook_checklist_requested(self, event: RunbookChecklist.Requested) -> None:
+        event.stop()
+        ref = self.incident_view.ref if self.incident_view else None
+        if ref is None:
+            return
+        if event.action == "pick":
+            self._pick(ref)
+            return
+        run: RunView | None = event.checklist.view
+        if run is None:
+            return
+        item_id = event.item_id or run.current
+        if event.action == "decide":
+            item_id = next((i.id for i in run.items if i.kind == "decision"
+                            and i.id in run.plan and i.id not in run.status), "")
+        item = run.item(item_id)
+        runbook = run.runbook
+        if event.action == "undo":
+            if run.last_tick:
+                self._transition(runbook, ref, "undone", step_id=run.last_tick)
+            else:
+                self.notify("Nothing to undo.", severity="warning")  # type: ignore[attr-defined]
+            return
+        if item is None:
+            self.notify("Highlight a step first (↑↓).", severity="warning")  # type: ignore[attr-defined]
+            return
+        if item.kind == "decision" and event.action in ("tick", "decide"):
+            self._decide(runbook, ref, item_id, run)
+            return
+        step = item.step
+        if step is None:
+            return
+        status = run.status.get(item_id)
+        if event.action == "tick":
+            if status:
+                if item_id == run.last_tick:
+                    self._transition(runbook, ref, "undone", step_id=item_id)
+                else:
+                    self.notify("Only the last tick can be undone (u).", severity="warning")  # type: ignore[attr-defined]
+                return
+            if step.timer_seconds and item_id not in run.timers:
+                self._transition(runbook, ref, "timer_started", step_id=item_id,
+                                 details={"seconds": step.timer_seconds})
+                return
+            if step.risky:
+                body = Text("This step is marked risky:\n")
+                body.append(safe_line(step.text), "bold")
+                if step.command:
+                    body.append("\n" + safe(fill(step.command, event.checklist.params)), "green")
+                body.append("\non ")
+                body.append_text(incident_line(ref))
+                body.append("\nTick it as done?")
+
+                def confirmed(yes: bool | None) -> None:
+                    if yes:
+                        self._transition(runbook, ref, "done", step_id=item_id,
+                                         reason="risky step confirmed")
+
+                self.app.push_screen(ConfirmDialog("Risky step", body, "Done", risky=True),  # type: ignore[attr-defined]
+                                     confirmed)
+                return
+            self._transition(runbook, ref, "done", step_id=item_id)
+        elif event.action in ("skip", "fail"):
+            kind = "skipped" if event.action == "skip" else "failed"
+            self._transition(runbook, ref, kind, step_id=item_id)
+        elif event.action == "timer":
+            if not step.timer_seconds:
+                self.notify("This step has no timer.", severity="warning")  # type: ignore[attr-defined]
+            else:
+                self._transition(runbook, ref, "timer_started", step_id=item_id,
+                                 details={"seconds": step.timer_seconds})
+        elif event.action in ("copy", "run"):
+            if not step.command:
+                self.notify("This step has no command.", severity="warning")  # type: ignore[attr-defined]
+                return
+            self._with_params(event.checklist, list(step.params),
+                              lambda cmd: self._use_command(event.action, runbook, ref, item_id,
+                                                            fill(step.command, cmd)))
+
+    def _with_params(self, checklist: RunbookChecklist, names: list[str], then: Any) -> None:
+        """Ask each parameter not known yet, then call ``then(values)``."""
+        missing = [n for n in names if not checklist.params.get(n)]
+        if not missing:
+            then(checklist.params)
+            return
+        name = missing[0]
+
+        def got(value: str | None) -> None:
+            if value:
+                checklist.params[name] = value.strip()
+                self._with_params(checklist, names, then)
+
+        self.app.push_screen(InputDialog(  # type: ignore[attr-defined]
+            f"Parameter: {name}", Text(f"Value of {name} for this command:"),
+            check=check_not_empty), got)
+
+    def _use_command(self, how: str, runbook: Runbook, ref: IncidentRef, step_id: str,
+                     command: str) -> None:
+        if how == "copy":
+            self.app.copy_to_clipboard(command)  # type: ignore[attr-defined]
+            self.notify(f"Copied: {safe_line(command)[:80]}", timeout=4)  # type: ignore[attr-defined]
+            self.show_runbook()
+            return
+        if ref.is_drill:
+            self.notify("Commands never run in a drill: copy it (c) and read it instead.",  # type: ignore[attr-defined]
+                        title="Practice mode", severity="warning")
+            return
+        body = Text("Run this command on this machine now?\n\n")
+        body.append(safe(command), "bold green")
+        body.append("\n\nfor ")
+        body.append_text(incident_line(ref))
+        body.append(f"\nIts output goes to the timeline. Timeout {COMMAND_TIMEOUT} s.")
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.notify("Running…", timeout=3)  # type: ignore[attr-defined]
+                self._run_command(runbook, ref, step_id, command)
+
+        self.app.push_screen(ConfirmDialog("Run command", body, "Run", risky=True), confirmed)  # type: ignore[attr-defined]
+
+    @work(thread=True, exit_on_error=False, group="command", description="runbook command")
+    def _run_command(self, runbook: Runbook, ref: IncidentRef, step_id: str, command: str) -> None:
+        try:
+            done = subprocess.run(command, shell=True, capture_output=True, text=True,
+                                  timeout=COMMAND_TIMEOUT, stdin=subprocess.DEVNULL)
+            code: int | None = done.returncode
+            output = (done.stdout + done.stderr)[-OUTPUT_LIMIT:]
+        except subprocess.TimeoutExpired as expired:
+            code, output = None, f"timed out after {COMMAND_TIMEOUT} s\n{expired.stdout or ''}"
+        except OSError as error:
+            code, output = None, f"could not start: {error}"
+        summary = f"$ {command}\nexit {code if code is not None else '-'}\n{output.rstrip()}"
+        self.runs.apply(ref.id, runbook, "command_run", step_id=step_id, actor=self.me.id,
+                        details={"command": command, "exit_code": code, "output": output},
+                        summary=summary)
+        self.app.call_from_thread(  # type: ignore[attr-defined]
+            self.post_message, CommandFinished(ref.id, step_id, code, output)  # type: ignore[attr-defined]
+        )
+
+    def on_command_finished(self, message: CommandFinished) -> None:
+        severity = "information" if message.exit_code == 0 else "warning"
+        self.notify(f"Command finished (exit {message.exit_code}); output is in the timeline.",  # type: ignore[attr-defined]
+                    severity=severity)
+        self._show_incident()  # type: ignore[attr-defined]
+
+    def _decide(self, runbook: Runbook, ref: IncidentRef, decision_id: str, run: RunView) -> None:
+        from cockpit.screens.choice_dialog import ChoiceDialog
+
+        item = run.item(decision_id)
+        if item is None or item.decision is None:
+            return
+        if decision_id in run.status:
+            self.notify("Already answered; undo it first (u) to change the answer.",  # type: ignore[attr-defined]
+                        severity="warning")
+            return
+        choices = []
+        for branch in item.decision.branches:
+            label = Text(safe_line(branch.label), "bold")
+            where = runbook.sections[branch.target_section].title if branch.resolved else "?"
+            label.append(f"  → {safe_line(where)}",
+                         "red" if "rollback" in where.lower() else "green")
+            choices.append((branch.label, label))
+        title = Text(safe_line(item.decision.question), "bold")
+
+        def chosen(label: str | None) -> None:
+            if label:
+                self._transition(runbook, ref, "decided", step_id=decision_id, branch=label)
+
+        self.app.push_screen(ChoiceDialog(title, incident_line(ref), choices), chosen)  # type: ignore[attr-defined]
+
+    def _pick(self, ref: IncidentRef) -> None:
+        from cockpit.screens.runbook_picker import runbook_picker
+
+        view = self.incident_view
+        if view is None:
+            return
+        if self.runs.open_runbook_id(ref.id):
+            self.notify("A run is open on this incident: finish it before picking another.",  # type: ignore[attr-defined]
+                        severity="warning")
+            return
+        library = self._library()
+        matches = match_runbooks(library, facts_of(view))
+
+        def chosen(path: str | None) -> None:
+            if path:
+                self._runbook_choice[ref.id] = path
+                self.show_runbook(follow=True)
+
+        self.app.push_screen(runbook_picker(ref, matches, library), chosen)  # type: ignore[attr-defined]
+
+    def resolve_with_run(self, ref: IncidentRef) -> bool:
+        """A resolve while a run is open asks what to do with the run first."""
+        from cockpit.screens.choice_dialog import ChoiceDialog
+
+        open_id = self.runs.open_runbook_id(ref.id)
+        runbook = next((r for r in self._library() if r.id == open_id), None)
+        if not open_id or runbook is None:
+            return False
+        title = Text("Resolve ", "bold")
+        title.append_text(incident_line(ref))
+        body = Text(f"The run of {safe_line(runbook.title)} is still open.")
+        choices = [
+            ("finish", Text("Resolve, and close the run as resolved")),
+            ("abandon", Text("Resolve, and mark the run abandoned")),
+            ("keep", Text("Resolve, and keep the run open to finish later")),
+        ]
+
+        def chosen(answer: str | None) -> None:
+            if not answer:
+                return
+            if answer != "keep":
+                outcome = "resolved" if answer == "finish" else "abandoned"
+                self._transition(runbook, ref, "finished", branch=outcome,
+                                 reason="incident resolved")
+            self.act(f"Resolved {ref.label}", actions.resolve, ref.id)  # type: ignore[attr-defined]
+
+        self.app.push_screen(ChoiceDialog(title, body, choices), chosen)  # type: ignore[attr-defined]
+        return True

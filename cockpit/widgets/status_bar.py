@@ -1,0 +1,72 @@
+"""The status bar: connection, pending outbox items (never hidden), last sync, practice mode."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from cockpit.screens.view_model import age
+from cockpit.text import safe_line
+
+
+class StatusBar(Widget):
+    """One line at the bottom of the cockpit.
+
+    The pending count is always drawn first after the state, so a narrow terminal cuts the
+    last-sync time before it cuts the number of writes still waiting to reach the service.
+    """
+
+    DEFAULT_CSS = """
+    StatusBar {
+        height: 1;
+    }
+    """
+
+    COMPONENT_CLASSES = {
+        "status-bar--online",
+        "status-bar--offline",
+        "status-bar--syncing",
+        "status-bar--pending",
+        "status-bar--practice",
+    }
+
+    state: reactive[str] = reactive("offline")
+    pending: reactive[int] = reactive(0)
+    failed: reactive[int] = reactive(0)
+    progress: reactive[str] = reactive("")
+    last_sync: reactive[datetime | None] = reactive(None)
+    practice: reactive[bool] = reactive(False)
+    detail: reactive[str] = reactive("")
+
+    def __init__(self, now: datetime | None = None, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.now = now
+
+    def render(self) -> Text:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        if self.practice:
+            text.append(" PRACTICE MODE ", self.get_component_rich_style("status-bar--practice"))
+            text.append(" ")
+        style = self.get_component_rich_style(f"status-bar--{self.state}")
+        label = {"online": "● online", "offline": "○ offline", "syncing": "◌ syncing"}.get(
+            self.state, self.state
+        )
+        if self.state == "syncing" and self.progress:
+            label += f" {self.progress}"
+        text.append(label, style)
+        pending_style = self.get_component_rich_style("status-bar--pending") if self.pending else ""
+        text.append(f"  ⇅ {self.pending} pending", pending_style)
+        if self.failed:
+            failed_style = self.get_component_rich_style("status-bar--offline")
+            text.append(f", {self.failed} failed", failed_style)
+        now = self.now
+        if self.last_sync is None:
+            text.append("  last sync: never")
+        elif now is not None:
+            text.append(f"  last sync {age(self.last_sync, now)} ago")
+        if self.detail:
+            text.append(f"  {safe_line(self.detail)}", "dim")
+        return text

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cockpit_seed import HERE, frozen, seed  # noqa: F401
+from textual.widgets import Input, TextArea
+
+from cockpit.app import CockpitApp, make_app
+from cockpit.runbooks.library import load_library
+from cockpit.store.engine import Store
+
+
+@pytest.fixture(autouse=True)
+def _no_blink(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(Input, "cursor_blink", False)
+    monkeypatch.setattr(TextArea, "cursor_blink", False)
+
+
+@pytest.fixture
+def seeded(tmp_path: Path) -> Iterator[tuple[object, Store]]:
+    settings, store = seed(tmp_path)
+    yield settings, store
+    store.close()
+
+
+@pytest.fixture
+def app(seeded: tuple[object, Store], tmp_path: Path) -> CockpitApp:
+    settings, store = seeded
+    library = load_library([tmp_path / "runbooks"])
+    return make_app(settings, store, clock=frozen, library=library)

@@ -1,0 +1,119 @@
+"""Working a runbook from the keyboard: to Validation, into Rollback, undo, resume."""
+
+from __future__ import annotations
+
+from cockpit.app import CockpitApp, make_app
+from cockpit.runbooks.library import load_library
+from cockpit.screens.choice_dialog import ChoiceDialog
+from cockpit.screens.confirm import ConfirmDialog
+from cockpit.screens.input_dialog import InputDialog
+from cockpit.store.models import RunbookRun, StepEvent, TimelineEvent
+from cockpit.widgets.runbook_checklist import RunbookChecklist
+from cockpit_seed import frozen
+from sqlmodel import select
+
+INCIDENT = "pagerduty:PINC101"
+
+
+def checklist(app: CockpitApp) -> RunbookChecklist:
+    return app.screen.query_one(RunbookChecklist)
+
+
+async def work_to_decision(app: CockpitApp, pilot: object) -> None:
+    p = pilot  # type: ignore[assignment]
+    await p.press("space")  # open the dashboard
+    await p.press("space")  # the redis check: no parameter needed to tick
+    await p.press("space")  # risky: asks first
+    assert isinstance(app.screen, ConfirmDialog)
+    await p.press("y")
+    await p.press("space")  # timer step: the first press starts the timer
+    view = checklist(app).view
+    assert view is not None and "actions.watch-the-error-rate" in view.timers
+    await p.press("space")  # ...the second ticks it
+    await p.pause()
+
+
+async def test_work_runbook_to_validation(app: CockpitApp) -> None:
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        await work_to_decision(app, pilot)
+        view = checklist(app).view
+        assert view is not None and view.current.startswith("decision.")
+        await pilot.press("space")
+        assert isinstance(app.screen, ChoiceDialog)
+        await pilot.press("enter")  # first answer: yes -> Validation
+        await pilot.pause()
+        view = checklist(app).view
+        assert view is not None and view.current == "validation.p95-below-300-ms-for-10-minutes"
+        assert "rollback.flagctl-disable-product-swr-env-prod" not in view.plan
+        await pilot.press("space")
+        await pilot.pause()
+        view = checklist(app).view
+        assert view is not None and view.finished and view.outcome == "resolved"
+    with app.store.read() as session:  # type: ignore[union-attr]
+        run = session.exec(select(RunbookRun)).one()
+        kinds = [e.kind for e in session.exec(select(StepEvent).order_by(StepEvent.seq))]
+        lines = session.exec(select(TimelineEvent).where(TimelineEvent.kind == "runbook")).all()
+    assert run.outcome == "resolved" and run.finished_at is not None
+    assert kinds[-2:] == ["validated", "finished"]
+    assert "decided" in kinds and len(lines) == len(kinds)
+
+
+async def test_rollback_branch_is_taken_and_shown(app: CockpitApp) -> None:
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        await work_to_decision(app, pilot)
+        await pilot.press("d", "down", "enter")  # "no" -> Rollback
+        await pilot.pause()
+        view = checklist(app).view
+        assert view is not None and view.path == "rollback"
+        assert view.current == "rollback.flagctl-disable-product-swr-env-prod"
+        assert checklist(app).has_class("-rollback")
+        await pilot.press("space", "space")
+        await pilot.pause()
+        view = checklist(app).view
+        assert view is not None and view.finished and view.outcome == "rolled_back"
+    with app.store.read() as session:  # type: ignore[union-attr]
+        kinds = [e.kind for e in session.exec(select(StepEvent).order_by(StepEvent.seq))]
+    assert "rollback_entered" in kinds
+
+
+async def test_undo_last_tick(app: CockpitApp) -> None:
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        await pilot.press("space", "space")
+        await pilot.pause()
+        view = checklist(app).view
+        assert view is not None and len(view.status) == 2
+        await pilot.press("u")
+        await pilot.pause()
+        view = checklist(app).view
+        assert view is not None
+        assert list(view.status) == ["checks.open-the-latency-dashboard"]
+        assert view.current == "checks.cache-hit-ratio-dropped-redis-cli-h-host-info"
+
+
+async def test_ticks_survive_a_restart(app: CockpitApp, seeded: tuple, tmp_path) -> None:
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        await pilot.press("space", "space")
+        await pilot.pause()
+    settings, store = seeded
+    again = make_app(settings, store, clock=frozen, library=load_library([tmp_path / "runbooks"]))
+    async with again.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        view = checklist(again).view
+        assert view is not None and len(view.status) == 2
+        assert view.current == "actions.turn-on-stale-while-revalidate"
+
+
+async def test_copy_asks_parameters_first(app: CockpitApp) -> None:
+    copied: list[str] = []
+    app.copy_to_clipboard = copied.append  # type: ignore[method-assign]
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        await pilot.press("down", "c")
+        assert isinstance(app.screen, InputDialog)
+        await pilot.press(*"cache-1", "enter")
+        await pilot.pause()
+    assert copied == ["redis-cli -h cache-1 info stats"]
