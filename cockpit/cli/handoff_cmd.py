@@ -1,0 +1,115 @@
+"""``cockpit handoff``: draft, sign, export and accept the handoff at rotation change.
+
+    cockpit handoff [--from P] [--to P] [--notes TEXT] [--markdown [FILE]] [--sign] [--post-notes]
+    cockpit handoff accept [ID] --as PERSON
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from cockpit.cli.common import settings_and_store
+from cockpit.cli.people import resolve_person
+from cockpit.store.engine import Store
+from cockpit.store.types import utcnow
+
+SHIFT = timedelta(hours=12)
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser("handoff", help="draft, sign and export the shift handoff")
+    parser.add_argument("--from", dest="from_person", default="", metavar="PERSON",
+                        help="outgoing engineer (default: me)")
+    parser.add_argument("--to", default="", metavar="PERSON", help="incoming engineer")
+    parser.add_argument("--notes", default="", help="free text from the outgoing engineer")
+    parser.add_argument("--markdown", nargs="?", const="-", default=None, metavar="FILE",
+                        help="write the Markdown to FILE (default: stdout)")
+    parser.add_argument("--sign", action="store_true", help="sign it as the outgoing engineer")
+    parser.add_argument("--post-notes", action="store_true",
+                        help="add a handoff note to each open incident")
+    parser.set_defaults(handler=run_draft)
+    actions = parser.add_subparsers(dest="handoff_command", metavar="ACTION")
+    accept = actions.add_parser("accept", help="accept a handoff: its batons become yours")
+    accept.add_argument("id", nargs="?", type=int, help="handoff id (default: the latest)")
+    accept.add_argument("--as", dest="as_person", required=True, metavar="PERSON")
+    accept.set_defaults(handler=run_accept)
+
+
+def shift_window(store: Store, person_id: str, now: datetime) -> tuple[datetime, datetime]:
+    """The person's on-call shift holding ``now``, else the one that ended last within a
+    day, else the last 12 hours."""
+    from sqlmodel import col, select
+
+    from cockpit.store.models import OnCallShift
+    from cockpit.store.types import as_utc
+
+    with store.read() as session:
+        shift = session.exec(
+            select(OnCallShift).where(
+                OnCallShift.person_id == person_id, col(OnCallShift.start) <= now,
+                col(OnCallShift.start) >= now - timedelta(days=8),
+            ).order_by(col(OnCallShift.start).desc())
+        ).first()
+    if shift is not None and shift.start is not None:
+        end = as_utc(shift.end) if shift.end else now
+        if end > now - timedelta(days=1):
+            return as_utc(shift.start), end
+    return now - SHIFT, now
+
+
+def _runbooks(args: argparse.Namespace) -> dict[str, Any]:
+    from cockpit.config import settings_from_args
+    from cockpit.runbooks.library import default_runbook_dirs, load_library
+
+    return {rb.id: rb for rb in load_library(default_runbook_dirs(settings_from_args(args)))}
+
+
+def run_draft(args: argparse.Namespace) -> int:
+    from cockpit.handoff import draft_handoff, post_notes, save_handoff, sign_handoff
+
+    settings, store = settings_and_store(args)
+    try:
+        now = utcnow()
+        outgoing = resolve_person(store, args.from_person, settings.user)
+        incoming = resolve_person(store, args.to) if args.to else ""
+        start, end = shift_window(store, outgoing, now)
+        draft = draft_handoff(store, outgoing, start, end, now, to_person=incoming,
+                              runbooks=_runbooks(args))
+        handoff = save_handoff(store, draft, notes=args.notes)
+        assert handoff.id is not None
+        handoff_id = handoff.id
+        if args.sign:
+            handoff = sign_handoff(store, handoff_id, outgoing)
+        body = handoff.body_md
+        if args.markdown and args.markdown != "-":
+            Path(args.markdown).write_text(body, encoding="utf-8")
+            print(f"handoff #{handoff.id} written to {args.markdown}")
+        else:
+            print(body, end="")
+        if args.post_notes:
+            posted = post_notes(store, handoff_id, user=settings.user)
+            print(f"handoff note added to {len(posted)} open incident(s)")
+        if not args.sign:
+            print(f"(draft #{handoff.id}: sign it with `cockpit handoff --sign`; the incoming "
+                  f"engineer runs `cockpit handoff accept {handoff.id} --as NAME`)")
+        return 0
+    finally:
+        store.close()
+
+
+def run_accept(args: argparse.Namespace) -> int:
+    from cockpit.handoff import accept_handoff
+
+    _, store = settings_and_store(args)
+    try:
+        person = resolve_person(store, args.as_person)
+        handoff, moved = accept_handoff(store, args.id, person)
+        print(f"handoff #{handoff.id} accepted by {person}: {len(moved)} baton(s) passed")
+        for incident_id in moved:
+            print(f"  {incident_id}")
+        return 0
+    finally:
+        store.close()

@@ -1,0 +1,129 @@
+"""``cockpit stats [--since 8w] [--team T] [--by service|team] [--chart FILE.svg]``:
+pages per person per week, MTTA/MTTR/time to rollback, and the flywheel."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from datetime import date, timedelta
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from cockpit.cli.common import settings_and_store
+from cockpit.text import safe_line
+
+_SINCE = re.compile(r"^(\d+)([dw])$")
+PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1",
+           "#ff9da7", "#9c755f", "#bab0ac")
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser("stats", help="page load per person, MTTA/MTTR, the flywheel")
+    parser.add_argument("--since", default="8w", help="window: 8w (weeks) or 30d (days)")
+    parser.add_argument("--team", default=None, help="only this team")
+    parser.add_argument("--by", choices=("service", "team"), default="service")
+    parser.add_argument("--chart", metavar="FILE.svg", help="write pages per week as SVG")
+    parser.set_defaults(handler=run)
+
+
+def parse_since(text: str) -> timedelta:
+    from cockpit.cli.main import CliError
+
+    match = _SINCE.match(text.strip())
+    if not match:
+        raise CliError(f"--since {text!r}: expected a number of weeks or days, like 8w or 30d")
+    count = int(match[1])
+    return timedelta(weeks=count) if match[2] == "w" else timedelta(days=count)
+
+
+def svg_chart(weeks: list[date], series: dict[str, dict[date, int]], title: str) -> str:
+    """Stacked bars of pages per week, one colour per person, with a legend. Plain SVG."""
+    width, height, left, bottom, top = 720, 320, 40, 40, 30
+    people = sorted(series)
+    totals = [sum(series[p].get(w, 0) for p in people) for w in weeks]
+    peak = max(totals, default=0) or 1
+    slot = (width - left - 160) / max(1, len(weeks))
+    scale = (height - top - bottom) / peak
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+           f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">',
+           f'<title>{escape(title)}</title>',
+           f'<text x="{left}" y="18" font-size="14">{escape(title)}</text>',
+           f'<line x1="{left}" y1="{height - bottom}" x2="{width - 160}" '
+           f'y2="{height - bottom}" stroke="#333"/>']
+    for index, week in enumerate(weeks):
+        x = left + index * slot + slot * 0.15
+        y: float = height - bottom
+        for n, person in enumerate(people):
+            value = series[person].get(week, 0)
+            if not value:
+                continue
+            h = value * scale
+            y -= h
+            out.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{slot * 0.7:.1f}" '
+                       f'height="{h:.1f}" fill="{PALETTE[n % len(PALETTE)]}">'
+                       f'<title>{escape(person)}: {value}</title></rect>')
+        out.append(f'<text x="{x + slot * 0.35:.1f}" y="{height - bottom + 14}" '
+                   f'text-anchor="middle">{week:%m-%d}</text>')
+        out.append(f'<text x="{x + slot * 0.35:.1f}" y="{y - 3:.1f}" '
+                   f'text-anchor="middle">{totals[index]}</text>')
+    for n, person in enumerate(people):
+        y = top + n * 16
+        out.append(f'<rect x="{width - 150}" y="{y}" width="10" height="10" '
+                   f'fill="{PALETTE[n % len(PALETTE)]}"/>')
+        out.append(f'<text x="{width - 135}" y="{y + 9}">{escape(person)}</text>')
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
+def run(args: argparse.Namespace) -> int:
+    from cockpit.flywheel import flywheel_weeks
+    from cockpit.metrics.pageload import concentration, load_by_person, weekly_load
+    from cockpit.metrics.response import response_report
+    from cockpit.metrics.stats import format_seconds
+    from cockpit.store.types import utcnow
+
+    window = parse_since(args.since)
+    _, store = settings_and_store(args)
+    try:
+        now = utcnow()
+        since = now - window
+        weekly = weekly_load(store, since, now, team=args.team)
+        loads = load_by_person(store, since, now, team=args.team)
+        report = response_report(store, since, now, by=args.by, team=args.team)
+        fly = flywheel_weeks(store, since, now)
+    finally:
+        store.close()
+    names = {load.person_id: safe_line(load.name) for load in loads}
+    weeks = sorted({monday for per in weekly.values() for monday in per})
+    print(f"Pages per person per week (since {since:%Y-%m-%d}, local weeks, drills excluded)")
+    print(f"{'person':<20}" + "".join(f"{w:%m-%d}".rjust(7) for w in weeks) + "  total  sleep")
+    for load in loads:
+        per = weekly.get(load.person_id, {})
+        print(f"{names[load.person_id][:20]:<20}"
+              + "".join(str(per[w].pages if w in per else 0).rjust(7) for w in weeks)
+              + f"{load.pages:>7}{load.split['sleep']:>7}")
+    print(f"concentration: the busiest person carried {concentration(loads):.0%} of pages")
+    print()
+    print(f"Response by {args.by} (median / p95 nearest-rank / mean)")
+    print(f"{'group':<20}{'n':>4}  {'MTTA':<22}{'MTTR':<22}{'rollback':<22}inc/change")
+    for row in report:
+        cells = [" / ".join(format_seconds(v) for v in (s.median, s.p95, s.mean))
+                 for s in (row.mtta, row.mttr, row.rollback)]
+        per_change = f"{row.incidents_per_change:.2f}" if row.incidents_per_change else "-"
+        print(f"{safe_line(row.group)[:20]:<20}{row.incidents:>4}  "
+              + "".join(f"{c:<22}" for c in cells) + per_change)
+    print()
+    print("Flywheel (UTC weeks)")
+    print(f"{'week':<8}{'incidents':>10}{'insight':>9}{'guardrails':>11}{'runbooks':>9}"
+          f"{'pages':>7}")
+    for week in fly:
+        print(f"{week.monday:%m-%d}   {week.incidents:>10}{week.with_insight:>9}"
+              f"{week.guardrails:>11}{week.runbooks:>9}{week.pages:>7}")
+    if args.chart:
+        series = {names.get(pid, pid): {w: load.pages for w, load in per.items()}
+                  for pid, per in weekly.items() if pid in names}
+        Path(args.chart).write_text(svg_chart(weeks, series, "Pages per week per person"),
+                                    encoding="utf-8")
+        print(f"chart written to {args.chart}")
+    return 0
