@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "cockpit.cli.incident_cmd",
     "cockpit.cli.runbook_cmd",
     "cockpit.cli.auth_cmd",
+    "cockpit.cli.demo_cmd",
     "cockpit.cli.stats_cmd",
     "cockpit.cli.handoff_cmd",
     "cockpit.cli.drill_cmd",

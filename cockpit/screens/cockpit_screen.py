@@ -116,6 +116,7 @@ class CockpitScreen(RunbookActions, Screen[None]):
         store = self.cockpit.store
         assert store is not None
         try:
+            self.me = me_of(store, getattr(self.cockpit.settings, "user", "") or "")
             switcher_view = load_switcher(store)
             ids = [r.id for r in switcher_view.open + switcher_view.resolved]
             if self.current_id not in ids:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from cockpit_seed import frozen
+from sqlmodel import select
+
 from cockpit.app import CockpitApp, make_app
 from cockpit.runbooks.library import load_library
 from cockpit.screens.choice_dialog import ChoiceDialog
@@ -9,8 +12,6 @@ from cockpit.screens.confirm import ConfirmDialog
 from cockpit.screens.input_dialog import InputDialog
 from cockpit.store.models import RunbookRun, StepEvent, TimelineEvent
 from cockpit.widgets.runbook_checklist import RunbookChecklist
-from cockpit_seed import frozen
-from sqlmodel import select
 
 INCIDENT = "pagerduty:PINC101"
 
