@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import random
+import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
@@ -139,7 +140,7 @@ class PagerDutyProvider:
             },
             timeout=httpx.Timeout(timeout),
             transport=transport,
-            verify=verify,
+            verify=_tls(verify),
             follow_redirects=False,
         )
 
@@ -531,6 +532,13 @@ def _reset_after(headers: httpx.Headers) -> float:
             except ValueError:
                 continue
     return 1.0
+
+
+def _tls(verify: bool | str) -> bool | ssl.SSLContext:
+    """A CA bundle path as an SSL context (httpx deprecates ``verify=<path>``)."""
+    if isinstance(verify, str):
+        return ssl.create_default_context(cafile=verify)
+    return verify
 
 
 def _seg(value: str) -> str:
