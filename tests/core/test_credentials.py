@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import io
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import keyring
 import pytest
 from keyring.backend import KeyringBackend
 from keyring.backends import fail
 
+from cockpit.cli.main import main
 from cockpit.config import load_settings
 from cockpit.integrations import credentials
 from cockpit.integrations.credentials import CredentialError
+from cockpit.integrations.pagerduty_emulator import EmulatorHandle, start_emulator
 
 
 class MemoryKeyring(KeyringBackend):
@@ -113,3 +118,88 @@ def test_a_chainer_with_no_usable_backend_is_no_keyring(memory_keyring: MemoryKe
 def test_unknown_service_is_refused(memory_keyring: MemoryKeyring) -> None:
     with pytest.raises(CredentialError, match="unknown service 'opsgenie'"):
         credentials.store_token("opsgenie", "x")
+
+
+# ---------------------------------------------------------------- cockpit auth, end to end
+
+
+@pytest.fixture
+def emulator() -> Iterator[EmulatorHandle]:
+    with start_emulator(incidents=3, days=1, token="emu-T0KEN-for-cli") as handle:
+        yield handle
+
+
+@pytest.fixture
+def config(tmp_path: Path, emulator: EmulatorHandle, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.delenv("COCKPIT_PAGERDUTY_TOKEN", raising=False)
+    monkeypatch.delenv("COCKPIT_PAGERDUTY_URL", raising=False)
+    path = tmp_path / "config.toml"
+    path.write_text(f'pagerduty_url = "{emulator.url}"\ndata_dir = "{tmp_path / "data"}"\n')
+    return path
+
+
+def cockpit(config: Path, monkeypatch: pytest.MonkeyPatch, stdin: str, *argv: str) -> int:
+    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    return main(["--config", str(config), *argv])
+
+
+def test_login_checks_the_token_and_keeps_it_in_the_keyring(
+    config: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    memory_keyring: MemoryKeyring,
+) -> None:
+    assert cockpit(config, monkeypatch, "emu-T0KEN-for-cli\n", "auth", "login", "pagerduty") == 0
+    out = capsys.readouterr().out
+    assert "Logged in as Ada Okafor <ada.okafor@example.com>" in out
+    assert memory_keyring.items[("cockpit", "pagerduty")] == "emu-T0KEN-for-cli"
+    assert "emu-T0KEN" not in out
+
+    assert cockpit(config, monkeypatch, "", "auth", "status") == 0
+    out = capsys.readouterr().out
+    assert "pagerduty: token from keyring" in out
+    assert "pagerduty: Logged in as Ada Okafor" in out
+
+    assert cockpit(config, monkeypatch, "", "auth", "logout") == 0
+    assert "token removed from the keyring" in capsys.readouterr().out
+    assert memory_keyring.items == {}
+    assert cockpit(config, monkeypatch, "", "auth", "status", "--offline") == 1
+    assert "pagerduty: no token" in capsys.readouterr().out
+
+
+def test_login_with_a_wrong_token_stores_nothing_and_says_one_line(
+    config: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    memory_keyring: MemoryKeyring,
+) -> None:
+    status = cockpit(config, monkeypatch, "nope-T0KEN-42\n", "auth", "login", "pagerduty")
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err.startswith("cockpit: PagerDuty refused the token (401)")
+    assert err.count("\n") == 1 and "nope-T0KEN-42" not in err
+    assert memory_keyring.items == {}
+
+
+def test_login_without_a_keyring_explains_the_env_var(
+    config: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    no_keyring: None,
+) -> None:
+    assert cockpit(config, monkeypatch, "emu-T0KEN-for-cli\n", "auth", "login", "pagerduty") == 1
+    captured = capsys.readouterr()
+    assert "Logged in as Ada Okafor" in captured.out
+    assert "no keyring backend on this machine: set COCKPIT_PAGERDUTY_TOKEN instead" in captured.err
+
+    monkeypatch.setenv("COCKPIT_PAGERDUTY_TOKEN", "emu-T0KEN-for-cli")
+    assert cockpit(config, monkeypatch, "", "auth", "status") == 0
+    out = capsys.readouterr().out
+    assert "token from env COCKPIT_PAGERDUTY_TOKEN" in out and "Logged in as" in out
+
+
+def test_login_refuses_an_empty_token(
+    config: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cockpit(config, monkeypatch, "\n", "auth", "login", "pagerduty") == 2
+    assert "no token given" in capsys.readouterr().err
