@@ -110,7 +110,9 @@ class AlertmanagerProvider:
     A group all of whose alerts are muted by a silence of ours reads as "acknowledged".
 
     Every write first looks for a live silence of ours with the same matchers, so an outbox
-    retry never makes a second one. Notes, baton and runbook runs stay in the local store.
+    retry never makes a second one. Each comment ends with ``[cockpit group <id>]`` so that a
+    silence is found again even after its group has cleared and its labels are gone. Notes,
+    baton and runbook runs stay in the local store.
 
     Args:
         base_url: e.g. ``https://alertmanager.example.com`` (``/api/v2`` is appended).
