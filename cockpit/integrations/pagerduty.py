@@ -9,10 +9,7 @@ write). What the spec leaves out and this module handles: ``offset + limit`` may
 from __future__ import annotations
 
 import asyncio
-import ipaddress
-import random
-import ssl
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import quote
@@ -22,11 +19,8 @@ import httpx
 from cockpit.integrations import pagerduty_parse as parse
 from cockpit.integrations.base import (
     AlertRecord,
-    AlreadyInState,
-    AuthError,
     ChangePage,
     IncidentRecord,
-    InsecureURL,
     InvalidRequest,
     LogEntryRecord,
     NoteRecord,
@@ -35,48 +29,17 @@ from cockpit.integrations.base import (
     PersonRecord,
     ProgressCallback,
     ProviderError,
-    RateLimited,
-    Unavailable,
 )
+from cockpit.integrations.pagerduty_http import PagerDutyHTTP, Sleep, check_base_url
 from cockpit.integrations.ratelimit import RequestBudget
 
 PAGE = 100
 OFFSET_CAP = 10_000  # offset + limit may not pass this (400, code 2001)
-MAX_INCIDENT_WINDOW = timedelta(days=180)  # /incidents refuses since/until > 6 months apart
+MAX_WINDOW = timedelta(days=180)  # /incidents refuses since/until > 6 months apart
 WATERMARK_OVERLAP = timedelta(seconds=5)  # re-read a little: clocks skew, upserts are idempotent
 MAX_SNOOZE = 604_800
-ACCEPT = "application/vnd.pagerduty+json;version=2"
 
-Sleep = Callable[[float], Awaitable[None]]
 Window = tuple[datetime | None, datetime | None]
-
-
-def check_base_url(base_url: str) -> str:
-    """The base URL without a trailing slash; https, or plain http to loopback only.
-
-    Raises:
-        InsecureURL: plain http:// to another host, or a scheme other than http(s).
-    """
-    url = httpx.URL(base_url.strip())
-    host = url.host
-    if url.scheme == "https" and host:
-        return str(url).rstrip("/")
-    if url.scheme == "http" and host:
-        if host == "localhost" or _is_loopback(host):
-            return str(url).rstrip("/")
-        raise InsecureURL(
-            f"refusing plain http:// to {host} (pagerduty_url {base_url!r}): the token would "
-            "travel unencrypted; use https://, plain http is allowed only for 127.0.0.1, ::1 "
-            "and localhost"
-        )
-    raise InsecureURL(f"pagerduty_url {base_url!r} is not an https:// URL with a host")
-
-
-def _is_loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 class PagerDutyProvider:
@@ -118,31 +81,27 @@ class PagerDutyProvider:
         backoff_base: float = 0.5,
         backoff_cap: float = 8.0,
     ) -> None:
-        self.base_url = check_base_url(base_url)
-        if not token:
-            raise AuthError("no PagerDuty token: run `cockpit auth login pagerduty`")
-        self._token = token
+        self._http = PagerDutyHTTP(
+            base_url,
+            token,
+            budget=budget,
+            timeout=timeout,
+            max_retries=max_retries,
+            transport=transport,
+            verify=verify,
+            sleep=sleep,
+            backoff_base=backoff_base,
+            backoff_cap=backoff_cap,
+        )
+        self.base_url = self._http.base_url
+        self.budget = budget
         self._from = from_email
         self._from_lock = asyncio.Lock()
-        self.budget = budget
-        self.max_retries = max_retries
-        self._sleep = sleep
-        self._backoff_base = backoff_base
-        self._backoff_cap = backoff_cap
-        self._random = random.Random()
-        self.request_count = 0  # HTTP requests sent, retries included
-        self._client = httpx.AsyncClient(
-            base_url=self.base_url,
-            headers={
-                "Authorization": f"Token token={token}",
-                "Accept": ACCEPT,
-                "Content-Type": "application/json",
-            },
-            timeout=httpx.Timeout(timeout),
-            transport=transport,
-            verify=_tls(verify),
-            follow_redirects=False,
-        )
+
+    @property
+    def request_count(self) -> int:
+        """HTTP requests sent so far, retries included."""
+        return self._http.request_count
 
     def __repr__(self) -> str:
         return f"PagerDutyProvider({self.base_url!r})"
@@ -154,7 +113,7 @@ class PagerDutyProvider:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._http.aclose()
 
     # ------------------------------------------------------------ reads
 
@@ -176,18 +135,15 @@ class PagerDutyProvider:
         progress: ProgressCallback | None = None,
     ) -> AsyncIterator[IncidentRecord]:
         """Incidents created in [since, until), oldest first, in windows of at most 6 months."""
-        end = until or datetime.now(UTC) + timedelta(minutes=1)  # `since` alone means 1 month
+        # `since` alone would mean one month, so the end is always given
+        end = until or datetime.now(UTC) + timedelta(minutes=1)
         params = {"sort_by": "created_at:asc"}
-        seen: set[str] = set()
-        start, done = since, 0
-        while start < end:
-            stop = min(start + MAX_INCIDENT_WINDOW, end)
-            async for raw in self._pages("/incidents", "incidents", params, (start, stop), seen):
-                done += 1
-                if progress and done % PAGE == 0:
-                    progress(done, None, "incidents")
-                yield parse.incident(raw)
-            start = stop
+        done = 0
+        async for raw in self._windowed("/incidents", "incidents", params, since, end):
+            done += 1
+            if progress and done % PAGE == 0:
+                progress(done, None, "incidents")
+            yield parse.incident(raw)
         if progress:
             progress(done, done, "incidents")
 
@@ -199,7 +155,7 @@ class PagerDutyProvider:
     ) -> AsyncIterator[LogEntryRecord]:
         params = {"is_overview": "false"}
         done = 0
-        async for raw in self._pages("/log_entries", "log_entries", params, (since, until), set()):
+        async for raw in self._windowed("/log_entries", "log_entries", params, since, until):
             done += 1
             if progress and done % PAGE == 0:
                 progress(done, None, "log entries")
@@ -220,8 +176,7 @@ class PagerDutyProvider:
         params = {"is_overview": "false", "include[]": "incidents"}
         entries: list[LogEntryRecord] = []
         incidents: dict[str, IncidentRecord] = {}
-        window: Window = (watermark, None)
-        async for raw in self._pages("/log_entries", "log_entries", params, window, set()):
+        async for raw in self._windowed("/log_entries", "log_entries", params, watermark, None):
             entry = parse.log_entry(raw)
             entries.append(entry)
             if parse.is_full_incident(raw.get("incident")):
@@ -320,6 +275,21 @@ class PagerDutyProvider:
         body = await self._request("PUT", path, json=payload, write=True)
         return parse.incident(_dict(body.get("incident")))
 
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        write: bool = False,
+        idempotent: bool = True,
+    ) -> dict[str, Any]:
+        headers = {"From": await self._from_header()} if write else None
+        return await self._http.request(
+            method, path, params=params, json=json, headers=headers, idempotent=idempotent
+        )
+
     async def _from_header(self) -> str:
         async with self._from_lock:
             if not self._from:
@@ -331,6 +301,20 @@ class PagerDutyProvider:
             return self._from
 
     # ------------------------------------------------------------ pagination
+
+    async def _windowed(
+        self,
+        path: str,
+        key: str,
+        params: dict[str, Any],
+        since: datetime,
+        until: datetime | None,
+    ) -> AsyncIterator[dict[str, Any]]:
+        """``_pages`` over [since, until) cut into spans of at most 6 months, each id once."""
+        seen: set[str] = set()
+        for span in _spans(since, until, datetime.now(UTC)):
+            async for raw in self._pages(path, key, params, span, seen):
+                yield raw
 
     async def _pages(
         self,
@@ -386,111 +370,6 @@ class PagerDutyProvider:
 
     # ------------------------------------------------------------ HTTP
 
-    async def _request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: dict[str, Any] | None = None,
-        json: Any = None,
-        write: bool = False,
-        idempotent: bool = True,
-    ) -> dict[str, Any]:
-        headers = {"From": await self._from_header()} if write else {}
-        attempt = 0
-        while True:
-            if self.budget is not None:
-                await self.budget.acquire()
-            try:
-                self.request_count += 1
-                response = await self._client.request(
-                    method, path, params=params, json=json, headers=headers
-                )
-            except httpx.TransportError as error:
-                surely_unsent = isinstance(error, httpx.ConnectError | httpx.ConnectTimeout)
-                what = f"PagerDuty {method} {path}: {type(error).__name__}"
-                if not idempotent and not surely_unsent:
-                    raise Unavailable(
-                        f"{what}; not retried because the write may have arrived: "
-                        "check the incident before sending it again"
-                    ) from None
-                if attempt >= self.max_retries:
-                    raise Unavailable(f"{what} after {attempt + 1} tries") from None
-                await self._backoff(attempt)
-                attempt += 1
-                continue
-            if self.budget is not None:
-                self.budget.observe(response.headers)
-            status = response.status_code
-            if status == 429:
-                wait = _reset_after(response.headers)
-                if attempt >= self.max_retries:
-                    raise RateLimited(
-                        f"PagerDuty rate limit: {method} {path} still refused (429) after "
-                        f"{attempt + 1} tries; the budget refills in {wait:g}s",
-                        reset_after=wait,
-                        status=429,
-                    )
-                if self.budget is not None:
-                    self.budget.pause(wait)
-                await self._sleep(wait)
-                attempt += 1
-                continue
-            if status >= 500:
-                what = f"PagerDuty {method} {path} failed ({status})"
-                if not idempotent:
-                    raise Unavailable(
-                        f"{what}; not retried because the write may have arrived: "
-                        "check the incident before sending it again",
-                        status=status,
-                    )
-                if attempt >= self.max_retries:
-                    raise Unavailable(f"{what} after {attempt + 1} tries", status=status)
-                await self._backoff(attempt)
-                attempt += 1
-                continue
-            if status >= 400 or status < 200:
-                raise self._error(response, method, path)
-            if not response.content:
-                return {}
-            try:
-                return _dict(response.json())
-            except ValueError:
-                raise ProviderError(
-                    f"PagerDuty {method} {path} answered {status} with a body that is not JSON",
-                    status=status,
-                ) from None
-
-    async def _backoff(self, attempt: int) -> None:
-        ceiling = min(self._backoff_cap, self._backoff_base * (2**attempt))
-        await self._sleep(self._random.uniform(0, ceiling))
-
-    def _error(self, response: httpx.Response, method: str, path: str) -> ProviderError:
-        """The ProviderError for a 4xx: the HTTP status decides, ``error.code`` is a hint."""
-        status = response.status_code
-        try:
-            message, code = parse.error_detail(response.json())
-        except ValueError:
-            message, code = "", None
-        message = self._scrub(message or response.reason_phrase or "no detail")
-        if status in (401, 403):
-            return AuthError(
-                f"PagerDuty refused the token ({status}): {message}", status=status, code=code
-            )
-        if status == 404:
-            return NotFound(f"PagerDuty {method} {path}: not found (404): {message}", status=404)
-        text = f"PagerDuty {method} {path} refused ({status}): {message}"
-        lowered = message.lower()
-        if status == 400 and (code == 1001 or "already resolved" in lowered):
-            return AlreadyInState(text, state="resolved", status=status, code=code)
-        if status == 400 and (code == 1002 or "already acknowledged" in lowered):
-            return AlreadyInState(text, state="acknowledged", status=status, code=code)
-        return InvalidRequest(text, status=status, code=code)
-
-    def _scrub(self, text: str) -> str:
-        return text.replace(self._token, "***") if self._token else text
-
-
 def _narrow(
     path: str,
     since: datetime | None,
@@ -523,22 +402,20 @@ def _narrow(
     return rest
 
 
-def _reset_after(headers: httpx.Headers) -> float:
-    for name in ("ratelimit-reset", "retry-after"):
-        value = headers.get(name)
-        if value:
-            try:
-                return max(float(value), 0.0)
-            except ValueError:
-                continue
-    return 1.0
-
-
-def _tls(verify: bool | str) -> bool | ssl.SSLContext:
-    """A CA bundle path as an SSL context (httpx deprecates ``verify=<path>``)."""
-    if isinstance(verify, str):
-        return ssl.create_default_context(cafile=verify)
-    return verify
+def _spans(since: datetime, until: datetime | None, now: datetime) -> list[Window]:
+    """[since, until) as windows of at most MAX_WINDOW; an open, recent window stays open so
+    an incremental pull is one plain request."""
+    if until is None:
+        if now - since <= MAX_WINDOW:
+            return [(since, None)]
+        until = now + timedelta(minutes=1)
+    spans: list[Window] = []
+    start = since
+    while start < until:
+        stop = min(start + MAX_WINDOW, until)
+        spans.append((start, stop))
+        start = stop
+    return spans
 
 
 def _seg(value: str) -> str:

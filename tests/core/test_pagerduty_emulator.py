@@ -223,3 +223,16 @@ async def test_the_budget_counts_every_request(
         await pd.people()
         await pd.oncalls()
         assert budget.used() == pd.request_count == requests(emulator) == 3
+
+
+async def test_changes_since_an_old_watermark_is_asked_in_six_month_windows(
+    emulator: EmulatorHandle, provider: PagerDutyProvider
+) -> None:
+    now = emulator_now(emulator)
+    # one window of 300 days would be a 400 from the emulator, as from PagerDuty
+    page = await provider.changes_since(now - timedelta(days=300))
+    seen = {e.id for e in page.log_entries}
+    expected = {e.id for e in emulator.state.all_log_entries() if e.created_at <= now.timestamp()}
+    assert seen == expected
+    assert {i.id for i in page.incidents} == {e.incident_id for e in page.log_entries}
+    assert page.watermark <= now

@@ -1,0 +1,241 @@
+"""HTTP to PagerDuty REST v2: headers, the request budget, retries, and errors as
+ProviderError subclasses whose messages never hold the token."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import random
+import ssl
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+
+from cockpit.integrations import pagerduty_parse as parse
+from cockpit.integrations.base import (
+    AlreadyInState,
+    AuthError,
+    InsecureURL,
+    InvalidRequest,
+    NotFound,
+    ProviderError,
+    RateLimited,
+    Unavailable,
+)
+from cockpit.integrations.ratelimit import RequestBudget
+
+ACCEPT = "application/vnd.pagerduty+json;version=2"
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+def check_base_url(base_url: str) -> str:
+    """The base URL without a trailing slash; https, or plain http to loopback only.
+
+    Raises:
+        InsecureURL: plain http:// to another host, or a scheme other than http(s).
+    """
+    url = httpx.URL(base_url.strip())
+    host = url.host
+    if url.scheme == "https" and host:
+        return str(url).rstrip("/")
+    if url.scheme == "http" and host:
+        if host == "localhost" or _is_loopback(host):
+            return str(url).rstrip("/")
+        raise InsecureURL(
+            f"refusing plain http:// to {host} (pagerduty_url {base_url!r}): the token would "
+            "travel unencrypted; use https://, plain http is allowed only for 127.0.0.1, ::1 "
+            "and localhost"
+        )
+    raise InsecureURL(f"pagerduty_url {base_url!r} is not an https:// URL with a host")
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class PagerDutyHTTP:
+    """One httpx client with PagerDuty's headers, the shared budget and bounded retries.
+
+    A 429 waits ``ratelimit-reset`` (else ``Retry-After``, else 1 s) and tells the budget, so
+    the user's other processes hold off too. A 5xx, a timeout or a network error backs off
+    exponentially with full jitter. Non-idempotent requests are retried only when they surely
+    never arrived (connection refused, 429).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        budget: RequestBudget | None = None,
+        timeout: float = 10.0,
+        max_retries: int = 5,
+        transport: httpx.AsyncBaseTransport | None = None,
+        verify: bool | str = True,
+        sleep: Sleep = asyncio.sleep,
+        backoff_base: float = 0.5,
+        backoff_cap: float = 8.0,
+    ) -> None:
+        self.base_url = check_base_url(base_url)
+        if not token:
+            raise AuthError("no PagerDuty token: run `cockpit auth login pagerduty`")
+        self._token = token
+        self.budget = budget
+        self.max_retries = max_retries
+        self._sleep = sleep
+        self._backoff_base = backoff_base
+        self._backoff_cap = backoff_cap
+        self._random = random.Random()
+        self.request_count = 0  # HTTP requests sent, retries included
+        self._client = httpx.AsyncClient(
+            base_url=self.base_url,
+            headers={
+                "Authorization": f"Token token={token}",
+                "Accept": ACCEPT,
+                "Content-Type": "application/json",
+            },
+            timeout=httpx.Timeout(timeout),
+            transport=transport,
+            verify=_tls(verify),
+            follow_redirects=False,
+        )
+
+    def __repr__(self) -> str:
+        return f"PagerDutyHTTP({self.base_url!r})"
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        headers: dict[str, str] | None = None,
+        idempotent: bool = True,
+    ) -> dict[str, Any]:
+        """The JSON object PagerDuty answered; raises a ProviderError subclass otherwise."""
+        attempt = 0
+        while True:
+            if self.budget is not None:
+                await self.budget.acquire()
+            try:
+                self.request_count += 1
+                response = await self._client.request(
+                    method, path, params=params, json=json, headers=headers
+                )
+            except httpx.TransportError as error:
+                surely_unsent = isinstance(error, httpx.ConnectError | httpx.ConnectTimeout)
+                what = f"PagerDuty {method} {path}: {type(error).__name__}"
+                if not idempotent and not surely_unsent:
+                    raise Unavailable(
+                        f"{what}; not retried because the write may have arrived: "
+                        "check the incident before sending it again"
+                    ) from None
+                if attempt >= self.max_retries:
+                    raise Unavailable(f"{what} after {attempt + 1} tries") from None
+                await self._backoff(attempt)
+                attempt += 1
+                continue
+            if self.budget is not None:
+                self.budget.observe(response.headers)
+            status = response.status_code
+            if status == 429:
+                wait = _reset_after(response.headers)
+                if attempt >= self.max_retries:
+                    raise RateLimited(
+                        f"PagerDuty rate limit: {method} {path} still refused (429) after "
+                        f"{attempt + 1} tries; the budget refills in {wait:g}s",
+                        reset_after=wait,
+                        status=429,
+                    )
+                if self.budget is not None:
+                    self.budget.pause(wait)
+                await self._sleep(wait)
+                attempt += 1
+                continue
+            if status >= 500:
+                what = f"PagerDuty {method} {path} failed ({status})"
+                if not idempotent:
+                    raise Unavailable(
+                        f"{what}; not retried because the write may have arrived: "
+                        "check the incident before sending it again",
+                        status=status,
+                    )
+                if attempt >= self.max_retries:
+                    raise Unavailable(f"{what} after {attempt + 1} tries", status=status)
+                await self._backoff(attempt)
+                attempt += 1
+                continue
+            if status >= 400 or status < 200:
+                raise self._error(response, method, path)
+            if not response.content:
+                return {}
+            try:
+                return _dict(response.json())
+            except ValueError:
+                raise ProviderError(
+                    f"PagerDuty {method} {path} answered {status} with a body that is not JSON",
+                    status=status,
+                ) from None
+
+    async def _backoff(self, attempt: int) -> None:
+        ceiling = min(self._backoff_cap, self._backoff_base * (2**attempt))
+        await self._sleep(self._random.uniform(0, ceiling))
+
+    def _error(self, response: httpx.Response, method: str, path: str) -> ProviderError:
+        """The ProviderError for a 4xx: the HTTP status decides, ``error.code`` is a hint."""
+        status = response.status_code
+        try:
+            message, code = parse.error_detail(response.json())
+        except ValueError:
+            message, code = "", None
+        message = self._scrub(message or response.reason_phrase or "no detail")
+        if status in (401, 403):
+            return AuthError(
+                f"PagerDuty refused the token ({status}): {message}", status=status, code=code
+            )
+        if status == 404:
+            return NotFound(f"PagerDuty {method} {path}: not found (404): {message}", status=404)
+        text = f"PagerDuty {method} {path} refused ({status}): {message}"
+        lowered = message.lower()
+        if status == 400 and (code == 1001 or "already resolved" in lowered):
+            return AlreadyInState(text, state="resolved", status=status, code=code)
+        if status == 400 and (code == 1002 or "already acknowledged" in lowered):
+            return AlreadyInState(text, state="acknowledged", status=status, code=code)
+        return InvalidRequest(text, status=status, code=code)
+
+    def _scrub(self, text: str) -> str:
+        return text.replace(self._token, "***") if self._token else text
+
+
+def _reset_after(headers: httpx.Headers) -> float:
+    for name in ("ratelimit-reset", "retry-after"):
+        value = headers.get(name)
+        if value:
+            try:
+                return max(float(value), 0.0)
+            except ValueError:
+                continue
+    return 1.0
+
+
+def _tls(verify: bool | str) -> bool | ssl.SSLContext:
+    """A CA bundle path as an SSL context (httpx deprecates ``verify=<path>``)."""
+    if isinstance(verify, str):
+        return ssl.create_default_context(cafile=verify)
+    return verify
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+__all__ = ["ACCEPT", "PagerDutyHTTP", "check_base_url"]
