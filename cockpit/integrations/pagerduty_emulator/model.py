@@ -7,6 +7,7 @@ make a page O(limit · log n); they become ISO 8601 strings only when rendered.
 from __future__ import annotations
 
 import random
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -27,7 +28,9 @@ def to_epoch(moment: datetime) -> float:
 
 def iso(epoch: float) -> str:
     """UTC ISO 8601 with a ``Z``, as PagerDuty renders without ``time_zone``."""
-    return datetime.fromtimestamp(int(epoch), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # time.gmtime + time.strftime is ~5x cheaper than a datetime round trip, and rendering
+    # 100,000 log entries calls this several times each.
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(epoch)))
 
 
 @dataclass(slots=True)

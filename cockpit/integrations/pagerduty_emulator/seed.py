@@ -14,7 +14,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from cockpit.integrations.pagerduty_emulator import actions
+from cockpit.integrations.pagerduty_emulator import actions, render
 from cockpit.integrations.pagerduty_emulator.model import (
     Alert,
     EscalationPolicy,
@@ -341,7 +341,7 @@ def seed_history(
     first = state.next_number()
     # The newest few stay open whatever the dice say, so every seed has work to do.
     opens = {incidents - 1: "triggered", incidents - 2: "triggered", incidents - 3: "acknowledged"}
-    state.load_incidents(
+    seeded = [
         _incident_history(
             state,
             rng,
@@ -352,4 +352,7 @@ def seed_history(
             opens.get(i, ""),
         )
         for i, at in enumerate(times)
-    )
+    ]
+    state.load_incidents(seeded)
+    with state.lock:
+        render.prerender(state, seeded)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import socket
+import ssl
+import sys
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -32,6 +34,17 @@ class EmulatorServer(ThreadingHTTPServer):
         super().__init__(address, EmulatorHandler)
         self.state = state
         self.token = token
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that gave up (its timeout during a slow or late_success fault) is normal
+        # here, not a bug worth a traceback on stderr.
+        if isinstance(sys.exc_info()[1], _GONE):
+            return
+        super().handle_error(request, client_address)
+
+
+# The peer went away: a reset, a broken pipe, or a TLS connection closed without close_notify.
+_GONE = (ConnectionError, ssl.SSLEOFError)
 
 
 class _Dropped(Exception):
@@ -68,8 +81,11 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         for name, value in (headers or {}).items():
             self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
+        try:
+            self.end_headers()
+            self.wfile.write(data)
+        except _GONE:
+            self.close_connection = True  # the client hung up first; nobody to answer
 
     def _body(self) -> tuple[Any, str]:
         length = int(self.headers.get("Content-Length") or 0)
