@@ -93,10 +93,11 @@ class CockpitScreen(RunbookActions, Screen[None]):
             with Vertical(id="incident-column"):
                 yield IncidentPanel(id="incident")
                 yield Baton(id="baton")
-                yield Timeline(id="timeline")
             with Vertical(id="side"):
                 yield RunbookChecklist(id="checklist")
                 yield PageLoadMeter(id="meter")
+            # Last, so that a narrow terminal stacks it under the checklist.
+            yield Timeline(id="timeline")
         yield StatusBar(id="status")
         yield Footer(compact=True)
 
@@ -106,7 +107,9 @@ class CockpitScreen(RunbookActions, Screen[None]):
         self.runs = RunService(store, self.cockpit.clock)
         self.me = me_of(store, getattr(self.cockpit.settings, "user", "") or "")
         self.reload(follow=True)
-        self.query_one(RunbookChecklist).focus_steps()
+        checklist = self.query_one(RunbookChecklist)
+        checklist.focus_steps()
+        self.call_after_refresh(checklist.scroll_visible, animate=False)
         self.set_interval(1, self._tick_clock)
 
     # ------------------------------------------------------------------ refresh

@@ -30,3 +30,12 @@ def app(seeded: tuple[object, Store], tmp_path: Path) -> CockpitApp:
     settings, store = seeded
     library = load_library([tmp_path / "runbooks"])
     return make_app(settings, store, clock=frozen, library=library)
+
+
+@pytest.fixture
+def hostile_app(tmp_path: Path) -> Iterator[CockpitApp]:
+    from cockpit_seed import HOSTILE
+
+    settings, store = seed(tmp_path, title=HOSTILE)
+    yield make_app(settings, store, clock=frozen, library=load_library([tmp_path / "runbooks"]))
+    store.close()
