@@ -61,10 +61,8 @@ class RunView:
     last_tick: str = ""  # what undo would take back
     decided: dict[str, str] = field(default_factory=dict)
 
-    @property
-    def plan(self) -> list[str]:
-        """Ids on the path this run takes, in order."""
-        return plan(self.runbook, self.items, self.decided)
+    plan: list[str] = field(default_factory=list)  # ids on the path this run takes, in order
+    on_plan: frozenset[str] = frozenset()
 
     def item(self, item_id: str) -> Item | None:
         return next((item for item in self.items if item.id == item_id), None)
@@ -152,6 +150,8 @@ def replay(runbook: Runbook, run: RunbookRun | None, events: list[StepEvent]) ->
         for d, b in view.decided.items() if view.item(d) is not None
     ):
         view.path = "rollback"
+    view.plan = plan(runbook, view.items, view.decided)
+    view.on_plan = frozenset(view.plan)
     view.last_tick = ticks[-1] if ticks and not view.finished else ""
     view.current = "" if view.finished else next(
         (i for i in view.plan if i not in view.status), ""

@@ -145,6 +145,16 @@ class CockpitScreen(RunbookActions, Screen[None]):
         self.query_one(StatusBar).practice = practice
         self.set_class(practice, "-practice")
 
+    def refresh_timeline(self) -> None:
+        from cockpit.store.queries import timeline
+
+        store = self.cockpit.store
+        if store is None or self.current_id is None:
+            return
+        with store.read() as session:
+            items = timeline(session, self.current_id, limit=200)
+        self.query_one(Timeline).show(items)
+
     def _show_status(self) -> None:
         store = self.cockpit.store
         assert store is not None

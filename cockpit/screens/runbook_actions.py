@@ -105,12 +105,18 @@ class RunbookActions:
 
     def _transition(self, runbook: Runbook, ref: IncidentRef, kind: str, **kwargs: Any) -> bool:
         try:
-            self.runs.apply(ref.id, runbook, kind, actor=self.me.id, is_drill=ref.is_drill,
-                            **kwargs)
+            run = self.runs.apply(ref.id, runbook, kind, actor=self.me.id,
+                                  is_drill=ref.is_drill, **kwargs)
         except CockpitError as error:
             self.notify(str(error), title="Runbook", severity="error")  # type: ignore[attr-defined]
             return False
-        self._show_incident(follow=True)  # type: ignore[attr-defined]
+        if self.incident_view is None or self.incident_view.incident.id != ref.id:
+            self._show_incident(follow=True)  # type: ignore[attr-defined]
+            return True
+        # Only what a transition changes is redrawn: the checklist and the timeline.
+        checklist = self.query_one(RunbookChecklist)  # type: ignore[attr-defined]
+        checklist.show(run, checklist.reasons, self.now, follow=True)  # type: ignore[attr-defined]
+        self.refresh_timeline()  # type: ignore[attr-defined]
         return True
 
     def on_runbook_checklist_requested(self, event: RunbookChecklist.Requested) -> None:

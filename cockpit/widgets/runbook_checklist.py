@@ -49,7 +49,7 @@ def fill(command: str, values: dict[str, str]) -> str:
 
 def item_prompt(view: RunView, item: Item, now: datetime, params: dict[str, str]) -> Text:
     status = view.status.get(item.id, "")
-    on_plan = item.id in view.plan
+    on_plan = item.id in view.on_plan
     current = item.id == view.current
     text = Text()
     if item.kind == "decision" and item.decision is not None:
@@ -131,6 +131,7 @@ class RunbookChecklist(Vertical, can_focus=False):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.view: RunView | None = None
+        self.reasons = ""
         self.params: dict[str, str] = {}
         self._prompts: dict[str, Text] = {}
         self._layout: list[str] = []
@@ -165,6 +166,7 @@ class RunbookChecklist(Vertical, can_focus=False):
         """Render ``view``. The highlight stays on its item unless ``follow`` moves it to the
         current step (after the user's own transition)."""
         self.view = view
+        self.reasons = reasons
         self.set_class(view.path == "rollback", "-rollback")
         self.query_one("#runbook-header", Static).update(_header(view, reasons))
         steps = self.steps

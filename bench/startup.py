@@ -1,0 +1,110 @@
+"""Start-up: launch to the first full frame of the cockpit on a 100,000-incident store, as a
+ratio to a bare Textual app (Header, DataTable, Footer) measured in the same run.
+
+Each sample is a fresh Python process, so imports count. Goal: under 1.5x.
+Run: python bench/startup.py [--incidents 100000] [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+CHILD_COCKPIT = """
+import time; t0 = time.perf_counter()
+import asyncio, sys
+from cockpit.config import load_settings
+from cockpit.store.engine import Store
+from cockpit.app import make_app
+root = sys.argv[1]
+settings = load_settings(None, environ={}, flags={"data_dir": root, "runbooks": root})
+store = Store.open(root)
+app = make_app(settings, store, library=[])
+async def main():
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        print(time.perf_counter() - t0)
+asyncio.run(main())
+"""
+
+CHILD_BARE = """
+import time; t0 = time.perf_counter()
+import asyncio
+from textual.app import App
+from textual.widgets import DataTable, Footer, Header
+class Bare(App):
+    def compose(self):
+        yield Header(); yield DataTable(); yield Footer()
+    def on_mount(self):
+        table = self.query_one(DataTable)
+        table.add_columns("id", "title", "status")
+        for n in range(50):
+            table.add_row(str(n), f"incident {n}", "triggered")
+async def main():
+    async with Bare().run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        print(time.perf_counter() - t0)
+asyncio.run(main())
+"""
+
+
+def build_store(root: Path, count: int) -> None:
+    from cockpit.integrations.base import IncidentRecord
+    from cockpit.store.engine import Store
+    from cockpit.store.upsert import upsert_incidents
+
+    store = Store.open(root)
+    now = datetime.now(UTC)
+    statuses = ("resolved",) * 97 + ("triggered", "acknowledged", "triggered")
+    batch: list[IncidentRecord] = []
+    for n in range(count):
+        created = now - timedelta(minutes=n * 5)
+        status = statuses[n % len(statuses)]
+        batch.append(IncidentRecord(
+            id=f"P{n:07d}", number=n + 1, title=f"Incident {n} on service-{n % 40}",
+            status=status, created_at=created, updated_at=created,  # type: ignore[arg-type]
+            urgency="high" if n % 3 else "low", service_name=f"service-{n % 40}"))
+        if len(batch) == 5000:
+            with store.write() as session:
+                upsert_incidents(session, "pagerduty", batch)
+            batch = []
+    if batch:
+        with store.write() as session:
+            upsert_incidents(session, "pagerduty", batch)
+    store.close()
+
+
+def sample(code: str, *args: str) -> float:
+    out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
+                         check=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--incidents", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        started = time.perf_counter()
+        build_store(root, args.incidents)
+        print(f"store of {args.incidents} incidents built in {time.perf_counter() - started:.1f} s")
+        bare, cockpit = [], []
+        for _ in range(args.runs):  # interleaved, so machine load hits both alike
+            bare.append(sample(CHILD_BARE))
+            cockpit.append(sample(CHILD_COCKPIT, str(root)))
+    b, c = statistics.median(bare), statistics.median(cockpit)
+    print(f"bare Textual app (Header, DataTable, Footer): median {b * 1000:.0f} ms")
+    print(f"cockpit, {args.incidents} incidents:            median {c * 1000:.0f} ms")
+    print(f"ratio: {c / b:.2f}x (goal < 1.5x)")
+
+
+if __name__ == "__main__":
+    main()
