@@ -1,0 +1,213 @@
+"""Bench: cockpit's first and incremental PagerDuty sync against the TLS emulator.
+
+One emulator (in this process, TLS, rate limit lifted) seeded with 10,000 incidents and
+~100,000 log entries over 30 days. Each round runs, in alternating order:
+
+- cockpit: ``SyncService(store, {"pagerduty": PagerDutyProvider(...)}).sync_once()`` into a
+  fresh store (everything parsed and stored);
+- plain: python-pagerduty (``RestApiV2Client.iter_all``) listing the same incidents and log
+  entries and throwing them away, in one-day windows (``offset + limit`` stops at 10,000).
+
+Goals (issue 3): cockpit's request count within 1.1x of the lower bound
+``ceil(incidents/100) + ceil(log entries/100) + roster requests``; cockpit's wall time within
+1.5x of the plain loop's (median of the rounds); an incremental sync after 10 incidents
+changed under 5 requests. ``--profile`` prints where a cockpit sync spends its time.
+Run: ``/work/venv/bin/python bench/sync.py [--incidents 10000] [--rounds 3] [--profile]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import gc
+import io
+import math
+import pstats
+import ssl
+import statistics
+import sys
+import tempfile
+import time
+import warnings
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pagerduty
+
+from cockpit.integrations.pagerduty import PagerDutyProvider
+from cockpit.integrations.pagerduty_emulator import (
+    EmulatorHandle,
+    seed_history,
+    start_emulator,
+)
+from cockpit.integrations.pagerduty_emulator import actions as pd_actions
+from cockpit.store import Store
+from cockpit.sync.service import SyncReport, SyncService
+
+WINDOW_DAYS = 31  # the seed covers 30 days back from its start; a day more covers it all
+PAGE = 100
+
+
+def _tls(handle: EmulatorHandle) -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=str(handle.cert_path))
+
+
+def _service(handle: EmulatorHandle, store: Store) -> SyncService:
+    # PagerDutyProvider types verify as bool | str; an SSLContext is passed through as is.
+    verify: Any = _tls(handle)
+    # Any: mypy finds PagerDutyProvider's async generators unlike PagingProvider's (reported).
+    provider: Any = PagerDutyProvider(handle.url, handle.token, verify=verify)
+    return SyncService(store, {"pagerduty": provider}, window_days=WINDOW_DAYS)
+
+
+async def _sync(service: SyncService) -> SyncReport:
+    try:
+        return await service.sync_once()
+    finally:
+        await service.aclose()
+
+
+def run_cockpit(handle: EmulatorHandle, folder: Path, profile: cProfile.Profile | None) -> dict:
+    """A full first sync into a fresh store; returns timing, request and row counts."""
+    store = Store.open(folder / "cockpit.db")
+    handle.state.reset_counters()
+    service = _service(handle, store)
+    started = time.perf_counter()
+    if profile is not None:
+        profile.enable()
+    report = asyncio.run(_sync(service))
+    if profile is not None:
+        profile.disable()
+    seconds = time.perf_counter() - started
+    requests, paths = handle.state.request_count, dict(handle.state.path_counts)
+    incidents = store.execute("SELECT count(*) FROM incidents")[0][0]
+    events = store.execute("SELECT count(*) FROM timeline_events")[0][0]
+    store.close()
+    if report.errors:
+        raise SystemExit(f"cockpit sync failed: {report.errors}")
+    return {"seconds": seconds, "requests": requests, "paths": paths,
+            "incidents": incidents, "events": events}  # fmt: skip
+
+
+def run_plain(handle: EmulatorHandle, since: datetime, until: datetime) -> dict:
+    """python-pagerduty listing the same data in one-day windows, storing nothing."""
+    client = pagerduty.RestApiV2Client(handle.token, verify=_tls(handle))
+    client.url = handle.url
+    handle.state.reset_counters()
+    counts = {"incidents": 0, "log_entries": 0}
+    started = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a window that hit the 10,000 cap must not pass
+        low = since
+        while low < until:
+            high = min(low + timedelta(days=1), until)
+            params = {"since": low.isoformat(), "until": high.isoformat()}
+            for name in counts:
+                extra = {"is_overview": "false"} if name == "log_entries" else {}
+                for _ in client.iter_all(name, params={**params, **extra}):
+                    counts[name] += 1
+            low = high
+    seconds = time.perf_counter() - started
+    client.close()
+    return {"seconds": seconds, "requests": handle.state.request_count, **counts}
+
+
+def change_incidents(handle: EmulatorHandle, count: int) -> None:
+    """Trigger ``count`` incidents and acknowledge each: 10 changed incidents, ~40 entries."""
+    state = handle.state
+    for n in range(count):
+        incident = state.trigger(f"Bench change {n}")
+        with state.lock:
+            user = incident.assignments[0][0] if incident.assignments else state.me_id
+            pd_actions.acknowledge(state, incident, user, state.now())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--incidents", type=int, default=10_000)
+    parser.add_argument("--entries-per-incident", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--profile", action="store_true", help="cProfile one cockpit sync")
+    args = parser.parse_args(argv)
+
+    started = time.perf_counter()
+    handle = start_emulator(tls=True, incidents=0, rate_limit_per_minute=10**9)
+    seed_history(handle.state, incidents=args.incidents,
+                 log_entries_per_incident=args.entries_per_incident)  # fmt: skip
+    print(f"seeded in {time.perf_counter() - started:.1f} s: {handle.state.stats()['incidents']:,}"
+          f" incidents, {handle.state.stats()['log_entries']:,} log entries")  # fmt: skip
+    # The emulator's ~1M objects share this process; freezing them keeps every client's
+    # garbage collections from walking the server's heap, which a real sync never pays for.
+    gc.collect()
+    gc.freeze()
+    until = datetime.now(UTC) + timedelta(minutes=1)
+    since = until - timedelta(days=WINDOW_DAYS)
+    cockpit_runs: list[dict] = []
+    plain_runs: list[dict] = []
+    with handle, tempfile.TemporaryDirectory() as tmp:
+        for round_no in range(args.rounds):
+            order = ["plain", "cockpit"] if round_no % 2 == 0 else ["cockpit", "plain"]
+            for who in order:
+                if who == "plain":
+                    result = run_plain(handle, since, until)
+                    plain_runs.append(result)
+                else:
+                    result = run_cockpit(handle, Path(tmp) / f"run{round_no}", None)
+                    cockpit_runs.append(result)
+                print(f"  round {round_no + 1} {who}: {result['seconds']:.1f} s")
+
+        last = Path(tmp) / f"run{args.rounds - 1}"
+        store = Store.open(last / "cockpit.db")
+        change_incidents(handle, 10)
+        handle.state.reset_counters()
+        inc_started = time.perf_counter()
+        inc_report = asyncio.run(_sync(_service(handle, store)))
+        inc_seconds = time.perf_counter() - inc_started
+        inc_requests, inc_paths = handle.state.request_count, dict(handle.state.path_counts)
+        store.close()
+
+        profile_text = ""
+        if args.profile:
+            profile = cProfile.Profile()
+            run_cockpit(handle, Path(tmp) / "profiled", profile)
+            stats = pstats.Stats(profile, stream=(out := io.StringIO()))
+            stats.sort_stats("cumulative").print_stats(30)
+            stats.sort_stats("tottime").print_stats(20)
+            profile_text = out.getvalue()
+
+    plain, full = plain_runs[-1], cockpit_runs[-1]
+    roster = sum(n for p, n in full["paths"].items() if p in ("GET /users", "GET /oncalls"))
+    bound = math.ceil(plain["incidents"] / PAGE) + math.ceil(plain["log_entries"] / PAGE) + roster
+    cockpit_s = statistics.median(r["seconds"] for r in cockpit_runs)
+    plain_s = statistics.median(r["seconds"] for r in plain_runs)
+    rows = [
+        ("first sync: requests vs lower bound", f"{full['requests']} / {bound}",
+         full["requests"] / bound, 1.1),
+        ("first sync: wall s vs plain listing", f"{cockpit_s:.1f} / {plain_s:.1f}",
+         cockpit_s / plain_s, 1.5),
+    ]  # fmt: skip
+    print(f"\nsync bench: {plain['incidents']:,} incidents, {plain['log_entries']:,} log entries "
+          f"in the window; median of {args.rounds} rounds")  # fmt: skip
+    print(f"{'measure':<38}{'value':>16}{'ratio':>8}{'goal':>8}{'':>6}")
+    for name, value, ratio, goal in rows:
+        verdict = "ok" if ratio <= goal else "MISS"
+        print(f"{name:<38}{value:>16}{ratio:>7.2f}x{goal:>7.1f}x{verdict:>6}")
+    verdict = "ok" if inc_requests < 5 else "MISS"
+    print(f"{'incremental (10 changed): requests':<38}{inc_requests:>16}{'':>8}{'< 5':>8}"
+          f"{verdict:>6}")  # fmt: skip
+    print(f"\nstored by cockpit: {full['incidents']:,} incidents, {full['events']:,} timeline "
+          f"events; plain loop made {plain['requests']} requests (one-day windows)")  # fmt: skip
+    print(f"cockpit first sync requests by path: {full['paths']}")
+    print(f"incremental: {inc_seconds:.2f} s, pulled {inc_report.pulled_incidents} incidents, "
+          f"{inc_report.pulled_entries} entries, requests by path: {inc_paths}")  # fmt: skip
+    print("each round (s): cockpit " + ", ".join(f"{r['seconds']:.1f}" for r in cockpit_runs)
+          + "; plain " + ", ".join(f"{r['seconds']:.1f}" for r in plain_runs))  # fmt: skip
+    if profile_text:
+        print("\n" + profile_text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
