@@ -40,7 +40,7 @@ class CockpitApp(App[None]):
     CSS_PATH = "cockpit.tcss"
     TITLE = "cockpit"
     COMMANDS = App.COMMANDS | {IncidentCommands, RunbookCommands, ActionCommands}
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [
+    HORIZONTAL_BREAKPOINTS = [
         (0, "-narrow"), (120, "-wide")
     ]
 

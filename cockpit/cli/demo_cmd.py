@@ -75,7 +75,8 @@ def run(args: argparse.Namespace) -> int:
                                 pagerduty_url=handle.url)
         store = Store.open(folder)
         provider = PagerDutyProvider(handle.url, handle.token)
-        service = SyncService(store, {"pagerduty": provider}, window_days=30)
+        providers: dict[str, Any] = {"pagerduty": provider}
+        service = SyncService(store, providers, window_days=30)
         key = routing_key_of(handle.state, "product-api")
         timer = threading.Timer(args.fresh_after, trigger_fresh, (handle.url, key))
         timer.daemon = True

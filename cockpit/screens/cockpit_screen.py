@@ -343,7 +343,7 @@ class CockpitScreen(RunbookActions, Screen[None]):
 
     # ------------------------------------------------------------------ palette
 
-    def run_action(self, name: str) -> None:
+    def palette_action(self, name: str) -> None:
         if name == "pick_runbook":
             self.query_one(RunbookChecklist).action_pick()
         elif name == "undo_tick":

@@ -55,7 +55,7 @@ class ActionCommands(_EntriesCommands):
             return out
         status = view.incident.status
         label = safe_line(view.ref.label)
-        run = partial(screen.run_action)
+        run = partial(screen.palette_action)
         if status == "triggered":
             out.append((f"Acknowledge {label}", "a", partial(run, "ack")))
         if status != "resolved":

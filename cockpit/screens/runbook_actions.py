@@ -51,11 +51,14 @@ def facts_of(view: IncidentView) -> IncidentFacts:
 class RunbookActions:
     """Needs from the screen: cockpit, runs, me, now, incident_view, notify, query_one, act."""
 
-    cockpit: CockpitApp
     runs: RunService
     me: Any
     incident_view: IncidentView | None
     _runbook_choice: dict[str, str]
+
+    @property
+    def cockpit(self) -> CockpitApp:
+        return self.app  # type: ignore[attr-defined]
 
     def _library(self) -> list[Runbook]:
         try:
@@ -247,7 +250,8 @@ class RunbookActions:
             code: int | None = done.returncode
             output = (done.stdout + done.stderr)[-OUTPUT_LIMIT:]
         except subprocess.TimeoutExpired as expired:
-            code, output = None, f"timed out after {COMMAND_TIMEOUT} s\n{expired.stdout or ''}"
+            partial = expired.stdout if isinstance(expired.stdout, str) else ""
+            code, output = None, f"timed out after {COMMAND_TIMEOUT} s\n{partial}"
         except OSError as error:
             code, output = None, f"could not start: {error}"
         summary = f"$ {command}\nexit {code if code is not None else '-'}\n{output.rstrip()}"
@@ -277,7 +281,8 @@ class RunbookActions:
         choices = []
         for branch in item.decision.branches:
             label = Text(safe_line(branch.label), "bold")
-            where = runbook.sections[branch.target_section].title if branch.resolved else "?"
+            target = branch.target_section
+            where = runbook.sections[target].title if target is not None else "?"
             label.append(f"  → {safe_line(where)}",
                          "red" if "rollback" in where.lower() else "green")
             choices.append((branch.label, label))
