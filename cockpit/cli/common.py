@@ -45,26 +45,26 @@ def age(value: datetime, now: datetime) -> str:
     return f"{seconds // 86400}d{seconds % 86400 // 3600}h"
 
 
-def progress_printer(label: str):  # type: ignore[no-untyped-def]
+class ProgressPrinter:
     """A terminal progress bar for long pulls; silent when stderr is not a terminal."""
-    tty = sys.stderr.isatty()
 
-    def show(done: int, total: int | None, what: str) -> None:
-        if not tty:
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.tty = sys.stderr.isatty()
+
+    def __call__(self, done: int, total: int | None, what: str) -> None:
+        if not self.tty:
             return
         if total:
             width = 30
             filled = int(width * done / max(total, 1))
             bar = "#" * filled + "-" * (width - filled)
-            sys.stderr.write(f"\r{label} [{bar}] {done}/{total} {what[:40]:<40}")
+            sys.stderr.write(f"\r{self.label} [{bar}] {done}/{total} {what[:40]:<40}")
         else:
-            sys.stderr.write(f"\r{label} {what[:60]:<60}")
+            sys.stderr.write(f"\r{self.label} {what[:60]:<60}")
         sys.stderr.flush()
 
-    def close() -> None:
-        if tty:
+    def close(self) -> None:
+        if self.tty:
             sys.stderr.write("\r" + " " * 100 + "\r")
             sys.stderr.flush()
-
-    show.close = close  # type: ignore[attr-defined]
-    return show

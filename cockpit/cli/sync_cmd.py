@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from cockpit.cli.common import local_time, settings_and_store
+from cockpit.cli.common import ProgressPrinter, local_time, settings_and_store
 from cockpit.cli.main import CliError
 from cockpit.integrations.registry import make_providers
 from cockpit.store.engine import Store
@@ -63,14 +63,12 @@ def run_sync(args: argparse.Namespace) -> int:
 
 
 async def _sync(service: SyncService, store: Store, watch: bool, interval: int) -> int:
-    from cockpit.cli.common import progress_printer
-
-    progress = progress_printer("sync")
+    progress = ProgressPrinter("sync")
     idle = 0
     try:
         while True:
             report = await service.sync_once(progress)
-            progress.close()  # type: ignore[attr-defined]
+            progress.close()
             _print_report(report)
             if not watch:
                 return 0 if report.online and not report.failed else 1

@@ -168,7 +168,7 @@ class RateLimited(ProviderError):
 
 
 class Unavailable(ProviderError):
-    """Network error, timeout or 5xx after bounded retries: try later, the outbox keeps the write."""
+    """Network error, timeout or 5xx after bounded retries; the outbox keeps the write."""
 
     retryable = True
 
@@ -203,7 +203,7 @@ class PagingProvider(Protocol):
         """The user the credentials belong to. Raises AuthError on a bad token."""
         ...
 
-    async def list_incidents(
+    def list_incidents(
         self,
         since: datetime,
         until: datetime | None = None,
@@ -215,10 +215,10 @@ class PagingProvider(Protocol):
     async def changes_since(
         self, watermark: datetime, progress: ProgressCallback | None = None
     ) -> ChangePage:
-        """What changed since ``watermark``: log entries account-wide, and the incidents they touch."""
+        """What changed since ``watermark``: account-wide log entries and their incidents."""
         ...
 
-    async def log_entries(
+    def log_entries(
         self,
         since: datetime,
         until: datetime | None = None,

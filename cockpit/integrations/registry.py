@@ -34,6 +34,8 @@ def make_providers(settings: Any) -> dict[str, PagingProvider]:
             settings.alertmanager_url,
             user=settings.alertmanager_user,
             token=secret or "",
+            # Silences name who made them; Alertmanager has no user of its own to ask.
+            creator=settings.user or settings.alertmanager_user or "cockpit",
         )
     return providers
 
