@@ -43,6 +43,8 @@ class Incident(SQLModel, table=True):
         Index("ix_incidents_updated", "updated_at"),
         Index("ix_incidents_drill_created", "is_drill", "created_at"),
         Index("ix_incidents_service", "service_name", "created_at"),
+        Index("ix_incidents_remote", "remote_id", "created_at"),
+        Index("ix_incidents_number", "number", "created_at"),
     )
 
     id: str = Field(primary_key=True)

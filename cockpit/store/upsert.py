@@ -6,10 +6,11 @@ log entries, notes and shifts are inserted once, keyed by their source-qualified
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Table, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel
 
@@ -22,7 +23,7 @@ from cockpit.integrations.base import (
     PersonRecord,
 )
 from cockpit.store.models import Alert, Incident, Note, OnCallShift, Person, TimelineEvent
-from cockpit.store.types import as_utc, utcnow
+from cockpit.store.types import as_utc, to_db_text, utcnow
 
 _BATCH = 500
 
@@ -98,8 +99,6 @@ def upsert_incidents(
 
 
 def _coalesce(*columns: Any) -> Any:
-    from sqlalchemy import func
-
     return func.coalesce(*columns)
 
 
@@ -141,11 +140,79 @@ def insert_log_entries(
     )
     missing = sorted(wanted - present)
     rows = [row for row in rows if row["incident_id"] in present]
-    table = _table(TimelineEvent)
-    for batch in _rows_in_batches(rows):
-        stmt = _insert(session, table).on_conflict_do_nothing(index_elements=["remote_id"])
-        session.execute(stmt, batch)
+    if session.get_bind().dialect.name == "sqlite":
+        _insert_timeline_sqlite(session, rows)
+    else:
+        table = _table(TimelineEvent)
+        for batch in _rows_in_batches(rows):
+            stmt = _insert(session, table).on_conflict_do_nothing(index_elements=["remote_id"])
+            session.execute(stmt, batch)
+    _first_acknowledgements(
+        session, {row["incident_id"] for row in rows if row["kind"] == "acknowledge"}
+    )
     return len(rows), missing
+
+
+_TIMELINE_COLUMNS = (
+    "incident_id",
+    "at",
+    "kind",
+    "summary",
+    "actor",
+    "person_id",
+    "channel",
+    "remote_id",
+    "is_drill",
+    "details",
+)
+_TIMELINE_INSERT = (
+    f"INSERT INTO timeline_events ({', '.join(_TIMELINE_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in _TIMELINE_COLUMNS)}) ON CONFLICT (remote_id) DO NOTHING"
+)
+
+
+def _insert_timeline_sqlite(session: Session, rows: list[dict[str, Any]]) -> None:
+    """The first sync writes ~100,000 of these: plain tuples skip the per-row type machinery
+    (measured: a third of the insert time), with the same text forms the column types use."""
+    tuples = [
+        (
+            r["incident_id"],
+            to_db_text(r["at"]),
+            r["kind"],
+            r["summary"],
+            r["actor"],
+            r["person_id"],
+            r["channel"],
+            r["remote_id"],
+            int(r["is_drill"]),
+            json.dumps(r["details"], sort_keys=True, ensure_ascii=False),
+        )
+        for r in rows
+    ]
+    if tuples:
+        session.connection().exec_driver_sql(_TIMELINE_INSERT, tuples)
+
+
+def _first_acknowledgements(session: Session, incident_ids: set[str]) -> None:
+    """PagerDuty lists no acknowledgements on a resolved incident; the log has the first one,
+    which MTTA needs."""
+    if not incident_ids:
+        return
+    incidents = _table(Incident)
+    events = _table(TimelineEvent)
+    first_ack = (
+        select(func.min(events.c.at))
+        .where(events.c.incident_id == incidents.c.id, events.c.kind == "acknowledge")
+        .scalar_subquery()
+    )
+    ids = sorted(incident_ids)
+    for start in range(0, len(ids), _BATCH):
+        session.execute(
+            update(incidents)
+            .where(incidents.c.id.in_(ids[start : start + _BATCH]))
+            .where(incidents.c.acknowledged_at.is_(None))
+            .values(acknowledged_at=first_ack)
+        )
 
 
 def _existing_ids(session: Session, ids: set[str]) -> set[str]:

@@ -9,6 +9,7 @@ page can be applied twice without duplicates, which is what makes resuming safe.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -90,16 +91,29 @@ async def _initial(
     done_until = cursor.get("initial_done_until")
     start = datetime.fromisoformat(done_until) if done_until else begin
     chunks = _chunks(start, now)
-    for index, (low, high) in enumerate(chunks):
-        if progress:
-            progress(index, len(chunks), f"history {low:%Y-%m-%d} to {high:%Y-%m-%d}")
-        incidents = [i async for i in provider.list_incidents(low, high)]
-        entries = [e async for e in provider.log_entries(low, high)]
-        added = await _apply(store, provider, incidents, entries)
-        result.incidents += len(incidents) + added
-        result.log_entries += len(entries)
-        cursor["initial_done_until"] = high.isoformat()
-        _save_state(store, provider, None, cursor)
+    # Two requests in flight (incidents and log entries of a chunk), and the next chunk is
+    # fetched while this one is written in a thread: the network and SQLite overlap.
+    pending = asyncio.ensure_future(_fetch(provider, *chunks[0])) if chunks else None
+    try:
+        for index, (low, high) in enumerate(chunks):
+            if progress:
+                progress(index, len(chunks), f"history {low:%Y-%m-%d} to {high:%Y-%m-%d}")
+            assert pending is not None
+            incidents, entries = await pending
+            pending = (
+                asyncio.ensure_future(_fetch(provider, *chunks[index + 1]))
+                if index + 1 < len(chunks)
+                else None
+            )
+            cursor["initial_done_until"] = high.isoformat()
+            missing = await asyncio.to_thread(_write, store, provider.name, incidents, entries)
+            added = await _backfill(store, provider, missing, entries)
+            _save_state(store, provider, None, cursor)
+            result.incidents += len(incidents) + added
+            result.log_entries += len(entries)
+    finally:
+        if pending is not None:
+            pending.cancel()
     if progress:
         progress(len(chunks), len(chunks), "history done")
     cursor.pop("initial_done_until", None)
@@ -122,17 +136,46 @@ async def _incremental(
     return PullResult(incidents=len(page.incidents) + added, log_entries=len(page.log_entries))
 
 
+async def _fetch(
+    provider: PagingProvider, low: datetime, high: datetime
+) -> tuple[list[IncidentRecord], list[LogEntryRecord]]:
+    async def incidents() -> list[IncidentRecord]:
+        return [i async for i in provider.list_incidents(low, high)]
+
+    async def entries() -> list[LogEntryRecord]:
+        return [e async for e in provider.log_entries(low, high)]
+
+    return await asyncio.gather(incidents(), entries())
+
+
+def _write(
+    store: Store,
+    source: str,
+    incidents: list[IncidentRecord],
+    entries: list[LogEntryRecord],
+) -> list[str]:
+    """One batch in one transaction; returns the incidents that entries need but we lack."""
+    with store.write() as session:
+        upsert_incidents(session, source, incidents)
+        known = {f"{source}:{i.id}" for i in incidents}
+        _, missing = insert_log_entries(session, source, entries, known)
+    return missing
+
+
 async def _apply(
     store: Store,
     provider: PagingProvider,
     incidents: list[IncidentRecord],
     entries: list[LogEntryRecord],
 ) -> int:
-    """Write one batch; fetch the few incidents that entries refer to but the store lacks."""
-    with store.write() as session:
-        upsert_incidents(session, provider.name, incidents)
-        known = {f"{provider.name}:{i.id}" for i in incidents}
-        _, missing = insert_log_entries(session, provider.name, entries, known)
+    missing = _write(store, provider.name, incidents, entries)
+    return await _backfill(store, provider, missing, entries)
+
+
+async def _backfill(
+    store: Store, provider: PagingProvider, missing: list[str], entries: list[LogEntryRecord]
+) -> int:
+    """Fetch the few incidents that entries refer to but the store lacks, then the entries."""
     if not missing:
         return 0
     fetched: list[IncidentRecord] = []

@@ -186,3 +186,24 @@ def test_foreign_keys_refuse_a_timeline_event_without_its_incident(tmp_path: Pat
         with store.write() as session:
             session.add(TimelineEvent(incident_id="pagerduty:NOPE", at=datetime.now(UTC), kind="x"))
     store.close()
+
+
+def test_every_migration_applies_in_order_from_the_first_schema(tmp_path: Path) -> None:
+    path = tmp_path / "cockpit.db"
+    store = Store.open(tmp_path, migrate=False)
+    with store._writer.begin() as conn:
+        migrations.migrate(conn, str(path), upto=1)
+    assert store.schema_version == 1
+    store.close()
+    with sqlite3.connect(path) as conn:
+        before = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+    assert "ix_incidents_remote" not in before
+    store = Store.open(tmp_path)
+    assert store.schema_version == migrations.LATEST >= 2
+    names = {r[0] for r in store.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+    assert {"ix_incidents_remote", "ix_incidents_number"} <= names
+    applied = [r[0] for r in store.execute("SELECT version FROM schema_migrations ORDER BY 1")]
+    assert applied == list(range(1, migrations.LATEST + 1))
+    plan = store.execute("EXPLAIN QUERY PLAN SELECT * FROM incidents WHERE remote_id = 'P1'")
+    assert "ix_incidents_remote" in " ".join(str(row) for row in plan)
+    store.close()

@@ -167,3 +167,24 @@ async def test_an_ack_for_an_incident_resolved_elsewhere_is_reconciled_not_sent(
         assert [r.state for r in rows] == ["superseded"]
         assert session.get(Incident, target.id).status == "resolved"  # type: ignore[union-attr]
     await service.aclose()
+
+
+async def test_first_acknowledgement_time_comes_from_the_log(
+    store: Store, emulator: EmulatorHandle
+) -> None:
+    # PagerDuty lists no acknowledgements on a resolved incident: MTTA needs the log's.
+    service = _service(store, emulator)
+    await service.sync_once()
+    await service.aclose()
+    first_ack: dict[str, float] = {}
+    for entry in emulator.state.all_log_entries():
+        if entry.type == "acknowledge_log_entry":
+            first_ack[entry.incident_id] = min(
+                entry.created_at, first_ack.get(entry.incident_id, 1e18)
+            )
+    assert first_ack
+    with store.read() as session:
+        for remote_id, at in first_ack.items():
+            incident = session.get(Incident, f"pagerduty:{remote_id}")
+            assert incident is not None and incident.acknowledged_at is not None
+            assert abs(incident.acknowledged_at.timestamp() - at) < 1
