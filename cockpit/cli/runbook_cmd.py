@@ -32,6 +32,10 @@ def register(sub: Any) -> None:
     match.add_argument("paths", nargs="*", metavar="PATH", help="runbook files or folders")
     match.set_defaults(handler=run_match)
 
+    from cockpit.cli.runbook_list_cmd import register_list
+
+    register_list(commands)
+
 
 def _dirs(args: argparse.Namespace, paths: list[str]) -> list[Path]:
     from cockpit.runbooks.library import default_runbook_dirs
