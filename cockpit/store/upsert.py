@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import Table, bindparam, func, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel
 
@@ -23,7 +24,7 @@ from cockpit.integrations.base import (
     PersonRecord,
 )
 from cockpit.store.models import Alert, Incident, Note, OnCallShift, Person, TimelineEvent
-from cockpit.store.types import as_utc, to_db_text, utcnow
+from cockpit.store.types import UTCDateTime, as_utc, to_db_text, utcnow
 
 _BATCH = 500
 
@@ -147,9 +148,7 @@ def insert_log_entries(
         for batch in _rows_in_batches(rows):
             stmt = _insert(session, table).on_conflict_do_nothing(index_elements=["remote_id"])
             session.execute(stmt, batch)
-    _first_acknowledgements(
-        session, {row["incident_id"] for row in rows if row["kind"] == "acknowledge"}
-    )
+    _first_acknowledgements(session, rows)
     return len(rows), missing
 
 
@@ -193,26 +192,31 @@ def _insert_timeline_sqlite(session: Session, rows: list[dict[str, Any]]) -> Non
         session.connection().exec_driver_sql(_TIMELINE_INSERT, tuples)
 
 
-def _first_acknowledgements(session: Session, incident_ids: set[str]) -> None:
+def _first_acknowledgements(session: Session, rows: list[dict[str, Any]]) -> None:
     """PagerDuty lists no acknowledgements on a resolved incident; the log has the first one,
-    which MTTA needs."""
-    if not incident_ids:
+    which MTTA needs. Taken from the rows at hand: a query over the whole timeline per
+    batch would grow with history."""
+    first: dict[str, datetime] = {}
+    for row in rows:
+        if row["kind"] == "acknowledge":
+            at = row["at"]
+            if row["incident_id"] not in first or at < first[row["incident_id"]]:
+                first[row["incident_id"]] = at
+    if not first:
         return
     incidents = _table(Incident)
-    events = _table(TimelineEvent)
-    first_ack = (
-        select(func.min(events.c.at))
-        .where(events.c.incident_id == incidents.c.id, events.c.kind == "acknowledge")
-        .scalar_subquery()
-    )
-    ids = sorted(incident_ids)
-    for start in range(0, len(ids), _BATCH):
-        session.execute(
-            update(incidents)
-            .where(incidents.c.id.in_(ids[start : start + _BATCH]))
-            .where(incidents.c.acknowledged_at.is_(None))
-            .values(acknowledged_at=first_ack)
+    session.execute(
+        update(incidents)
+        .where(incidents.c.id == bindparam("ack_id"))
+        .where(
+            or_(
+                incidents.c.acknowledged_at.is_(None),
+                incidents.c.acknowledged_at > bindparam("ack_at", type_=UTCDateTime()),
+            )
         )
+        .values(acknowledged_at=bindparam("ack_at", type_=UTCDateTime())),
+        [{"ack_id": key, "ack_at": at} for key, at in first.items()],
+    )
 
 
 def _existing_ids(session: Session, ids: set[str]) -> set[str]:
