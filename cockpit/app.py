@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 from textual import on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.notifications import SeverityLevel
 from textual.worker import Worker, WorkerState
 
 from cockpit.screens.commands import ActionCommands, IncidentCommands, RunbookCommands
@@ -22,6 +23,7 @@ from cockpit.screens.messages import (
 )
 from cockpit.store.engine import Store
 from cockpit.store.types import utcnow
+from cockpit.text import safe_line
 
 Clock = Callable[[], datetime]
 
@@ -165,8 +167,37 @@ class CockpitApp(App[None]):
     def on_sync_progress(self, message: SyncProgress) -> None:
         self._forward(message)
 
+    def _fatal_error(self) -> None:
+        """Textual prints a crash with every frame's local variables, which could show a token
+        or a note's text; ours shows the frames only. (Overrides a private hook: the one place
+        Textual renders the traceback.)"""
+        import rich
+        from rich.segment import Segments
+        from rich.traceback import Traceback
+
+        self.bell()
+        traceback = Traceback(show_locals=False, width=None, suppress=[rich])
+        rendered = self.console.render(traceback, self.console.options)
+        self._exit_renderables.append(Segments(rendered))
+        self._close_messages_no_wait()
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Every notification is plain text: many carry remote or runbook text, which is data,
+        never Rich markup (a title holding ``[/]`` would otherwise crash the toast)."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+
     def on_sync_finished(self, message: SyncFinished) -> None:
         report = message.report
+        for line in report.reconciled[:3]:
+            self.notify(safe_line(line), title="Reconciled with the paging service", timeout=8)
         self.sync_state = "online" if report.online else "offline"
         if not report.online and report.errors:
             self.notify(
