@@ -37,6 +37,7 @@ KEYS: tuple[Key, ...] = (
     Key("pagerduty_url", str, "https://api.pagerduty.com", "PagerDuty REST base URL"),
     Key("pagerduty_token", str, "", "PagerDuty API token (prefer the keyring)", secret=True),
     Key("pagerduty_from", str, "", "email sent as From on writes (default: /users/me)"),
+    Key("pagerduty_ca_bundle", str, "", "CA certificate file to trust (e.g. the emulator's --tls)"),
     Key("alertmanager_url", str, "", "Alertmanager base URL (empty: not used)"),
     Key("alertmanager_user", str, "", "Alertmanager basic-auth user"),
     Key("alertmanager_token", str, "", "Alertmanager password or bearer token", secret=True),

@@ -37,7 +37,9 @@ def register(sub: Any) -> None:
 
 
 def _print_report(report: SyncReport) -> None:
-    status = "online" if report.online else "OFFLINE"
+    status = (
+        "OFFLINE" if not report.online else "online, with errors" if report.errors else "online"
+    )
     print(
         f"{status}: {report.pulled_incidents} incidents and {report.pulled_entries} log entries "
         f"pulled; {report.sent} sent, {report.failed} failed, {report.superseded} superseded, "
@@ -71,7 +73,7 @@ async def _sync(service: SyncService, store: Store, watch: bool, interval: int) 
             progress.close()
             _print_report(report)
             if not watch:
-                return 0 if report.online and not report.failed else 1
+                return 0 if report.online and not report.failed and not report.errors else 1
             # Back off while nothing changes (up to 4x), and with jitter so that several
             # terminals do not poll in lock-step.
             idle = 0 if report.changed else min(idle + 1, 2)

@@ -132,6 +132,13 @@ class PagerDutyHTTP:
                     method, path, params=params, json=json, headers=headers
                 )
             except httpx.TransportError as error:
+                if _untrusted_certificate(error):
+                    # Retrying cannot help, and it is not the network being down.
+                    raise InsecureURL(
+                        f"PagerDuty {method} {path}: the server's TLS certificate is not "
+                        f"trusted ({self._client.base_url.host}); for a private CA or the "
+                        "emulator's --tls, set pagerduty_ca_bundle to its certificate file"
+                    ) from None
                 surely_unsent = isinstance(error, httpx.ConnectError | httpx.ConnectTimeout)
                 what = f"PagerDuty {method} {path}: {type(error).__name__}"
                 if not idempotent and not surely_unsent:
@@ -239,3 +246,12 @@ def _dict(value: Any) -> dict[str, Any]:
 
 
 __all__ = ["ACCEPT", "PagerDutyHTTP", "check_base_url"]
+
+
+def _untrusted_certificate(error: BaseException) -> bool:
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return "CERTIFICATE_VERIFY_FAILED" in str(error)

@@ -25,6 +25,7 @@ def make_providers(settings: Any) -> dict[str, PagingProvider]:
             token,
             from_email=settings.pagerduty_from,
             budget=RequestBudget.in_data_dir(settings.data_path),
+            verify=settings.pagerduty_ca_bundle or True,
         )
     if settings.alertmanager_url:
         from cockpit.integrations.alertmanager import AlertmanagerProvider
