@@ -106,13 +106,13 @@ def run(args: argparse.Namespace) -> int:
     print(f"concentration: the busiest person carried {concentration(loads):.0%} of pages")
     print()
     print(f"Response by {args.by} (median / p95 nearest-rank / mean)")
-    print(f"{'group':<20}{'n':>4}  {'MTTA':<22}{'MTTR':<22}{'rollback':<22}inc/change")
+    print(f"{'group':<20}{'n':>4}  {'MTTA':<25}{'MTTR':<25}{'rollback':<25}inc/change")
     for row in report:
         cells = [" / ".join(format_seconds(v) for v in (s.median, s.p95, s.mean))
                  for s in (row.mtta, row.mttr, row.rollback)]
         per_change = f"{row.incidents_per_change:.2f}" if row.incidents_per_change else "-"
         print(f"{safe_line(row.group)[:20]:<20}{row.incidents:>4}  "
-              + "".join(f"{c:<22}" for c in cells) + per_change)
+              + "".join(f"{c:<24} " for c in cells) + per_change)
     print()
     print("Flywheel (UTC weeks)")
     print(f"{'week':<8}{'incidents':>10}{'insight':>9}{'guardrails':>11}{'runbooks':>9}"

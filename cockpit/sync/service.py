@@ -13,6 +13,7 @@ from cockpit.integrations.base import PagingProvider, ProgressCallback, Provider
 from cockpit.store.engine import Store
 from cockpit.store.models import SyncState
 from cockpit.store.types import utcnow
+from cockpit.sync.identity import Me, get_me, set_me
 from cockpit.sync.pull import PullResult, pull_provider
 from cockpit.sync.push import push_outbox
 
@@ -103,6 +104,20 @@ class SyncService:
                 report.reconciled += list(getattr(result, "reconciled", []))
         return report
 
+    async def learn_me(self) -> None:
+        """Learn who "me" is (pages, baton, actor names) from the first provider that can say."""
+        with self.store.read() as session:
+            if not get_me(session).id.startswith("local:"):
+                return
+        for name, provider in self.providers.items():
+            try:
+                person = await provider.whoami()
+            except ProviderError:
+                continue
+            with self.store.write() as session:
+                set_me(session, Me(f"{name}:{person.id}", person.name, person.email))
+            return
+
     async def sync_once(self, progress: ProgressCallback | None = None) -> SyncReport:
         """Push then pull. Raises only StoreError (the local store itself is failing)."""
         pushed = await self.push()
@@ -110,6 +125,8 @@ class SyncService:
             pushed.finished_at = utcnow()
             return pushed
         pulled = await self.pull(progress)
+        if pulled.online:
+            await self.learn_me()
         pulled.sent, pulled.failed = pushed.sent, pushed.failed
         pulled.superseded, pulled.pending = pushed.superseded, pushed.pending
         pulled.errors = pushed.errors + pulled.errors

@@ -14,6 +14,7 @@ from cockpit.integrations.pagerduty_emulator import EmulatorHandle, start_emulat
 from cockpit.integrations.pagerduty_emulator import actions as emulator_actions
 from cockpit.store import Incident, Note, OutboxItem, Store, queries
 from cockpit.sync import actions
+from cockpit.sync.identity import get_me
 from cockpit.sync.service import SyncService
 
 
@@ -59,6 +60,8 @@ async def test_first_sync_stores_the_window_and_a_second_adds_nothing(
     assert entries == len(emulator.state.all_log_entries())
     assert store.execute("SELECT count(*) FROM people")[0][0] > 5
     assert store.execute("SELECT count(*) FROM oncall_shifts")[0][0] > 0
+    with store.read() as session:  # "me" is learned from /users/me, for pages and the baton
+        assert get_me(session).id == f"pagerduty:{emulator.state.me_id}"
     before = emulator.state.request_count
     await service.sync_once()
     assert store.execute("SELECT count(*) FROM incidents")[0][0] == incidents
