@@ -102,19 +102,29 @@ def timeline(session: Session, incident_id: str, limit: int = 200) -> list[Timel
         .order_by(col(Note.created_at).desc(), col(Note.id).desc())
         .limit(limit)
     ).all()
-    items = [
-        TimelineItem(
-            e.at,
-            e.kind,
-            e.summary,
-            e.actor,
-            state=str(e.details.get("state", "")) if e.details else "",
-            remote=e.remote_id is not None,
+    ours = {n.content for n in notes}
+    items: list[TimelineItem] = []
+    for e in events:
+        details = e.details or {}
+        if e.kind == "annotate" and e.remote_id is not None:
+            # A note made in PagerDuty: its text is in the log entry. Our own notes come back
+            # this way too, and the notes table already shows those.
+            text = str(details.get("note") or e.summary)
+            if text in ours:
+                continue
+            author = str(details.get("agent_name") or e.actor)
+            items.append(TimelineItem(e.at, "note", text, author))
+            continue
+        items.append(
+            TimelineItem(
+                e.at,
+                e.kind,
+                e.summary,
+                e.actor,
+                state=str(details.get("state", "")),
+                remote=e.remote_id is not None,
+            )
         )
-        for e in events
-        # A remote annotate entry is the note itself, which the notes table already shows.
-        if not (e.kind == "annotate" and e.remote_id is not None)
-    ]
     items += [
         TimelineItem(
             n.created_at,

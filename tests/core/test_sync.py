@@ -191,3 +191,27 @@ async def test_first_acknowledgement_time_comes_from_the_log(
             incident = session.get(Incident, f"pagerduty:{remote_id}")
             assert incident is not None and incident.acknowledged_at is not None
             assert abs(incident.acknowledged_at.timestamp() - at) < 1
+
+
+async def test_notes_written_in_pagerduty_show_in_the_timeline_once(
+    store: Store, emulator: EmulatorHandle
+) -> None:
+    service = _service(store, emulator)
+    await service.sync_once()
+    with store.read() as session:
+        target = queries.open_incidents(session)[0]
+    state = emulator.state
+    with state.lock:
+        someone = next(iter(state.users))
+        incident = state.incident(target.remote_id)
+        emulator_actions.add_note(
+            state, incident, someone, "ssh'd in, disk is the WAL", state.now()
+        )
+    actions.add_note(store, target.id, "our own note")
+    await service.sync_once()
+    await service.sync_once()
+    with store.read() as session:
+        notes = [t.summary for t in queries.timeline(session, target.id) if t.kind == "note"]
+    assert notes.count("ssh'd in, disk is the WAL") == 1
+    assert notes.count("our own note") == 1
+    await service.aclose()
