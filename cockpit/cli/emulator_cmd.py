@@ -20,6 +20,13 @@ def register(sub: Any) -> None:
     parser.add_argument("--incidents", type=int, default=200, help="incidents to seed")
     parser.add_argument("--days", type=int, default=30, help="days of history")
     parser.add_argument("--token", default="emulator-token", help="API token it accepts")
+    parser.add_argument(
+        "--rate-limit",
+        type=int,
+        default=960,
+        metavar="N",
+        help="requests per minute per token before 429 (PagerDuty's is 960)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -34,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
         incidents=args.incidents,
         days=args.days,
         token=args.token,
+        rate_limit_per_minute=args.rate_limit,
     )
     print(f"PagerDuty emulator on {handle.url}", flush=True)
     print(f"token: {handle.token}", flush=True)
