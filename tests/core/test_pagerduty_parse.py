@@ -163,6 +163,35 @@ def test_assign_entries_name_the_assignee() -> None:
     assert record.details["assignees"] == ["PAM4FGS", "PXPGF42"]
 
 
+def test_an_annotate_entry_without_note_takes_its_text_from_the_channel() -> None:
+    raw = entry("annotate_log_entry", channel={"type": "note", "summary": "Scaled to 10 pods"})
+    assert parse.log_entry(raw).details["note"] == "Scaled to 10 pods"
+    raw = entry("annotate_log_entry", note="the note", channel={"type": "note", "summary": "x"})
+    assert parse.log_entry(raw).details["note"] == "the note"
+
+
+def test_entry_details_keep_channel_text_but_not_its_nested_objects() -> None:
+    payload = {"host": "m1", "blob": "x" * 1000}
+    raw = entry(
+        "trigger_log_entry",
+        channel={"type": "api", "summary": "Disk full", "details": payload},
+    )
+    details = parse.log_entry(raw).details
+    assert details["channel"] == {"summary": "Disk full"}
+    notify = entry(
+        "notify_log_entry",
+        channel={
+            "type": "notification",
+            "notification": {"type": "sms_notification", "status": "failed", "address": "+1"},
+        },
+        user=ref("user", "PAM4FGS", "Kyler Kuhn"),
+    )
+    record = parse.log_entry(notify)
+    assert record.channel == "sms"
+    assert record.details["notification_status"] == "failed"
+    assert "channel" not in record.details and "notification" not in record.details
+
+
 def test_alert_runbook_from_details_or_a_context_link() -> None:
     raw = {
         "id": "PT4KHLK",
