@@ -13,8 +13,14 @@ from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
 from textual.worker import Worker, WorkerState
 
-from cockpit.screens.commands import ActionCommands, IncidentCommands, RunbookCommands
+from cockpit.screens.commands import (
+    ActionCommands,
+    IncidentCommands,
+    RunbookCommands,
+    ShiftCommands,
+)
 from cockpit.screens.messages import (
+    IncidentActed,
     StoreChanged,
     SyncCrashed,
     SyncFinished,
@@ -41,7 +47,7 @@ class CockpitApp(App[None]):
 
     CSS_PATH = "cockpit.tcss"
     TITLE = "cockpit"
-    COMMANDS = App.COMMANDS | {IncidentCommands, RunbookCommands, ActionCommands}
+    COMMANDS = App.COMMANDS | {IncidentCommands, RunbookCommands, ActionCommands, ShiftCommands}
     HORIZONTAL_BREAKPOINTS = [
         (0, "-narrow"), (120, "-wide")
     ]
@@ -55,6 +61,12 @@ class CockpitApp(App[None]):
                 id="app.help"),
         Binding("ctrl+r", "sync_now", "Sync", tooltip="Push the outbox and pull now",
                 id="app.sync"),
+        Binding("H", "handoff", "Handoff", tooltip="The shift handoff: draft, notes, sign, "
+                "accept (passes the batons), export", id="app.handoff", show=False),
+        Binding("S", "stats", "Stats", tooltip="Pages per week per person, MTTA/MTTR, the "
+                "flywheel", id="app.stats", show=False),
+        Binding("D", "drill", "Drill…", tooltip="Start a drill: a runbook in practice mode on "
+                "a made-up incident", id="app.drill", show=False),
     ]
 
     def __init__(
@@ -76,6 +88,8 @@ class CockpitApp(App[None]):
         self._library = library
         self.sync_state = "offline" if sync is None else "syncing"
         self._me_known = False
+        # (Drill, Runbook) for `cockpit drill`: the app opens in practice mode on it.
+        self.open_drill: tuple[Any, Any] | None = None
 
     @property
     def library(self) -> list[Any]:
@@ -104,10 +118,35 @@ class CockpitApp(App[None]):
         from cockpit.screens.cockpit_screen import CockpitScreen
 
         self.push_screen(CockpitScreen())
+        if self.open_drill is not None:
+            from cockpit.screens.drill_screen import DrillScreen
+
+            self.push_screen(DrillScreen(*self.open_drill, exit_after=True))
         if self.sync_service is not None:
             interval = max(5, int(getattr(self.settings, "sync_interval", 60) or 60))
             self.set_interval(interval, self.start_sync)
             self.call_after_refresh(self.start_sync)
+
+    def action_handoff(self) -> None:
+        from cockpit.screens.handoff_screen import open_handoff
+
+        open_handoff(self)
+
+    def action_stats(self) -> None:
+        from cockpit.screens.stats_screen import open_stats
+
+        open_stats(self)
+
+    def action_drill(self) -> None:
+        from cockpit.screens.drill_screen import start_drill_flow
+
+        start_drill_flow(self)
+
+    def on_incident_acted(self, message: IncidentActed) -> None:
+        if message.action == "resolve":
+            from cockpit.screens.insight_screen import ask_insight
+
+            ask_insight(self, message.incident_id)
 
     def action_help(self) -> None:
         from cockpit.screens.help import HelpScreen

@@ -22,7 +22,7 @@ from cockpit.errors import CockpitError
 from cockpit.runbooks.runs_store import RunService
 from cockpit.screens.confirm import ConfirmDialog, incident_line
 from cockpit.screens.input_dialog import InputDialog, check_duration, check_level, parse_duration
-from cockpit.screens.messages import SyncFinished, SyncProgress, SyncStarted
+from cockpit.screens.messages import IncidentActed, SyncFinished, SyncProgress, SyncStarted
 from cockpit.screens.note_dialog import NoteDialog
 from cockpit.screens.runbook_actions import RunbookActions
 from cockpit.screens.view_model import (
@@ -242,6 +242,7 @@ class CockpitScreen(RunbookActions, Screen[None]):
         if done:
             self.notify(done, timeout=4)
         self.reload()
+        self.post_message(IncidentActed(getattr(call, "__name__", ""), args[0] if args else ""))
         if self.cockpit.sync_service is not None:
             self.cockpit.start_sync()
         return True

@@ -109,3 +109,19 @@ class RunbookCommands(_EntriesCommands):
             for r in library
             if r.steps
         ]
+
+
+class ShiftCommands(_EntriesCommands):
+    """The shift around the incidents: handoff, stats, drills."""
+
+    def entries(self) -> list[Entry]:
+        app: Any = self.app
+        if getattr(app, "store", None) is None:
+            return []
+        return [
+            ("Handoff", "H: draft, sign, accept the shift handoff; export Markdown",
+             app.action_handoff),
+            ("Stats", "S: pages per week per person, MTTA/MTTR, the flywheel", app.action_stats),
+            ("Start a drill…", "D: a runbook in practice mode on a made-up incident",
+             app.action_drill),
+        ]

@@ -55,3 +55,15 @@ class CommandFinished(Message):
     step_id: str
     exit_code: int | None
     output: str
+    command: str = ""
+    runbook_id: str = ""
+
+
+@dataclass
+class IncidentActed(Message):
+    """An action on an incident was written to the store (``action`` is the name of the
+    ``cockpit.sync.actions`` function: ``resolve``, ``acknowledge``...). After a resolve the
+    app asks for the flywheel's insight."""
+
+    action: str
+    incident_id: str

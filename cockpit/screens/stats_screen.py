@@ -1,0 +1,202 @@
+"""Load and response at a glance: pages per week per person as a terminal chart, MTTA/MTTR
+per service (median, p95, mean), concentration, and the flywheel beside the pages.
+
+Every number comes from ``cockpit.metrics`` and ``cockpit.flywheel`` (the SQL that
+``cockpit stats`` prints); this screen only draws them.
+
+| Key | Action |
+| :- | :- |
+| + / - | Longer / shorter window (4, 8, 12, 26 weeks) |
+| escape | Back |
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from cockpit.metrics.stats import format_seconds
+from cockpit.text import safe_line
+
+if TYPE_CHECKING:
+    from cockpit.app import CockpitApp
+
+WINDOWS = (4, 8, 12, 26)
+BAR_WIDTH = 40
+SPARK = "▁▂▃▄▅▆▇█"
+# Theme-independent colour names for the people of the chart (rich styles, not hex).
+COLOURS = ("cyan", "magenta", "yellow", "green", "blue", "red", "bright_cyan",
+           "bright_magenta", "bright_yellow", "bright_green")
+
+
+@dataclass
+class StatsData:
+    since: datetime
+    weeks: list[date]
+    people: list[tuple[str, str, int, int]]  # (person id, name, pages, sleep pages)
+    weekly: dict[str, dict[date, int]]  # person id -> week -> pages
+    concentration: float
+    response: list[Any]
+    flywheel: list[Any]
+
+
+def gather(store: Any, now: datetime, weeks: int) -> StatsData:
+    from cockpit.flywheel import flywheel_weeks
+    from cockpit.metrics.pageload import concentration, load_by_person, weekly_load
+    from cockpit.metrics.response import response_report
+
+    since = now - timedelta(weeks=weeks)
+    weekly = weekly_load(store, since, now)
+    loads = load_by_person(store, since, now)
+    return StatsData(
+        since=since,
+        weeks=sorted({monday for per in weekly.values() for monday in per}),
+        people=[(load.person_id, load.name, load.pages, load.split.get("sleep", 0))
+                for load in loads],
+        weekly={pid: {w: load.pages for w, load in per.items()} for pid, per in weekly.items()},
+        concentration=concentration(loads),
+        response=response_report(store, since, now),
+        flywheel=flywheel_weeks(store, since, now),
+    )
+
+
+def spark(values: list[int]) -> str:
+    peak = max(values, default=0)
+    if not peak:
+        return SPARK[0] * len(values)
+    return "".join(SPARK[min(len(SPARK) - 1, round(v / peak * (len(SPARK) - 1)))]
+                   for v in values)
+
+
+def pages_chart(data: StatsData) -> Text:
+    """One line per week: a bar stacked by person (one colour each), then the total."""
+    text = Text("Pages per week per person", "bold")
+    text.append(f"  (since {data.since:%Y-%m-%d}, drills excluded)", "dim")
+    if not data.weeks:
+        text.append("\nNo pages in this window.", "dim")
+        return text
+    order = [pid for pid, *_ in data.people]
+    colour = {pid: COLOURS[n % len(COLOURS)] for n, pid in enumerate(order)}
+    totals = {w: sum(data.weekly.get(pid, {}).get(w, 0) for pid in order) for w in data.weeks}
+    peak = max(totals.values(), default=0) or 1
+    for week in data.weeks:
+        text.append(f"\n{week:%m-%d} ", "dim")
+        used = 0
+        for pid in order:
+            count = data.weekly.get(pid, {}).get(week, 0)
+            cells = round(count / peak * BAR_WIDTH) if count else 0
+            if count and not cells:
+                cells = 1
+            text.append("█" * cells, colour[pid])
+            used += cells
+        text.append(" " * max(0, BAR_WIDTH - used + 1))
+        text.append(f"{totals[week]:>4}", "bold")
+    text.append("\n")
+    for pid, name, pages, sleep in data.people:
+        values = [data.weekly.get(pid, {}).get(w, 0) for w in data.weeks]
+        text.append("\n■ ", colour[pid])
+        text.append(f"{safe_line(name)[:20]:<20} ")
+        text.append(spark(values), colour[pid])
+        text.append(f"  {pages:>4} pages")
+        text.append(f"  {sleep} in sleep hours", "bold red" if sleep else "dim")
+    share = data.concentration
+    text.append(f"\n\nConcentration: the busiest person carried {share:.0%} of pages",
+                "bold red" if share > 0.5 and len(data.people) > 1 else "")
+    return text
+
+
+def _cell(summary: Any) -> str:
+    return " / ".join(format_seconds(v) for v in (summary.median, summary.p95, summary.mean))
+
+
+def response_table(data: StatsData) -> Table:
+    table = Table(title="Response per service (median / p95 / mean)", title_justify="left",
+                  title_style="bold", box=None, expand=False, pad_edge=False)
+    for name, justify in (("service", "left"), ("n", "right"), ("MTTA", "left"),
+                          ("MTTR", "left"), ("to rollback", "left")):
+        table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+    for row in data.response:
+        table.add_row(Text(safe_line(row.group)[:24], "bold" if row.group == "(all)" else ""),
+                      str(row.incidents), _cell(row.mtta), _cell(row.mttr), _cell(row.rollback))
+    return table
+
+
+def flywheel_table(data: StatsData) -> Table:
+    table = Table(title="Flywheel beside the pages (UTC weeks)", title_justify="left",
+                  title_style="bold", box=None, pad_edge=False)
+    for name in ("week", "incidents", "with insight", "guardrails", "runbooks", "pages", ""):
+        table.add_column(name, justify="left" if name in ("week", "") else "right",
+                         no_wrap=True)
+    peak = max((w.pages for w in data.flywheel), default=0) or 1
+    for week in data.flywheel:
+        bar = Text("█" * round(week.pages / peak * 20), "red")
+        bar.append("◆" * week.guardrails, "green")
+        table.add_row(f"{week.monday:%m-%d}", str(week.incidents), str(week.with_insight),
+                      str(week.guardrails), str(week.runbooks), str(week.pages), bar)
+    return table
+
+
+class StatsScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q", "back", "Back", tooltip="Back to the cockpit", id="stats.back"),
+        Binding("plus,equals_sign", "window(1)", "Longer", tooltip="A longer window "
+                "(4, 8, 12, 26 weeks)", id="stats.longer"),
+        Binding("minus", "window(-1)", "Shorter", tooltip="A shorter window",
+                id="stats.shorter"),
+    ]
+
+    def __init__(self, weeks: int = 8) -> None:
+        super().__init__()
+        self.weeks = weeks if weeks in WINDOWS else 8
+        self.data: StatsData | None = None
+
+    @property
+    def cockpit(self) -> CockpitApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="stats", can_focus=True):
+            yield Static(id="stats-pages")
+            yield Static(id="stats-response")
+            yield Static(id="stats-flywheel")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#stats").focus()
+        self.load()
+
+    def load(self) -> None:
+        store = self.cockpit.store
+        assert store is not None
+        self.data = gather(store, self.cockpit.clock(), self.weeks)
+        self.query_one("#stats").border_title = f"Stats: last {self.weeks} weeks (+/-)"
+        self.query_one("#stats-pages", Static).update(pages_chart(self.data))
+        self.query_one("#stats-response", Static).update(response_table(self.data))
+        self.query_one("#stats-flywheel", Static).update(flywheel_table(self.data))
+
+    def action_window(self, step: int) -> None:
+        index = WINDOWS.index(self.weeks) + step
+        self.weeks = WINDOWS[max(0, min(len(WINDOWS) - 1, index))]
+        self.load()
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+
+def open_stats(app: Any) -> None:
+    if app.store is None:
+        app.notify("No local store yet: connect a paging service first.", severity="warning")
+        return
+    from textual.screen import ModalScreen
+
+    if not isinstance(app.screen, StatsScreen | ModalScreen):
+        app.push_screen(StatsScreen())

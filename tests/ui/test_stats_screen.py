@@ -1,0 +1,55 @@
+"""The stats screen: pages per week per person as a terminal chart, response per service,
+the flywheel beside the pages; + and - change the window."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from cockpit_seed import NOW
+from textual.widgets import Static
+
+from cockpit.app import CockpitApp
+from cockpit.flywheel import record_insight
+from cockpit.screens.stats_screen import StatsScreen, gather, pages_chart, spark
+
+
+def test_spark_scales_to_the_peak() -> None:
+    assert spark([0, 1, 2, 4]) == "▁▃▅█"  # 7 steps: 1/4 of the peak rounds to step 2
+    assert spark([0, 0]) == "▁▁"
+
+
+async def test_stats_screen_shows_load_response_and_flywheel(app: CockpitApp) -> None:
+    record_insight(app.store, "pagerduty:PINC099", text="Index lag after deploy",  # type: ignore[arg-type]
+                   guardrail="canary", owner="search",
+                   clock=lambda: NOW - timedelta(hours=1))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("S")
+        screen = app.screen
+        assert isinstance(screen, StatsScreen) and screen.data is not None
+        chart = str(screen.query_one("#stats-pages", Static).content)
+        # Alex was paged for #101, #102 (this week) and #99 (three days ago): 3 pages.
+        assert "Alex Night" in chart and "   3 pages" in chart
+        assert "carried 100% of pages" in chart
+        data = screen.data
+        assert [row.group for row in data.response][:1] == ["(all)"]
+        assert sum(week.with_insight for week in data.flywheel) == 1
+        assert sum(week.guardrails for week in data.flywheel) == 1
+        assert sum(week.pages for week in data.flywheel) == 3
+        assert screen.weeks == 8
+        await pilot.press("plus")
+        assert screen.weeks == 12
+        await pilot.press("minus", "minus", "minus")
+        assert screen.weeks == 4
+        await pilot.press("escape")
+        assert not isinstance(app.screen, StatsScreen)
+
+
+def test_chart_bars_are_stacked_per_person(app: CockpitApp) -> None:
+    data = gather(app.store, NOW, 8)
+    text = pages_chart(data)
+    week_lines = [line for line in text.plain.splitlines() if line[:2].isdigit()]
+    assert [line.split()[0] for line in week_lines] == ["03-02", "03-09"]
+    assert [line.split()[-1] for line in week_lines] == ["1", "2"]
+    # The busiest week fills the bar; the other is scaled to it.
+    assert [line.count("█") for line in week_lines] == [20, 40]
