@@ -1,6 +1,8 @@
-"""``cockpit drill``: practice runs. The interactive drill is in the TUI; here:
+"""``cockpit drill``: practice runs.
 
-    cockpit drill [RUNBOOK] [--scenario FILE] [--as PERSON]   start one and print it
+    cockpit drill [RUNBOOK] [--scenario FILE] [--as PERSON]   start one in the TUI, in practice
+                                                              mode (on a terminal); --print
+                                                              (or not a terminal) prints it
     cockpit drill report ID                                    finish it and print the debrief
     cockpit drill list [RUNBOOK]                               drill history
 """
@@ -8,6 +10,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +25,8 @@ def register(sub: Any) -> None:
     parser.add_argument("words", nargs="*", metavar="RUNBOOK | report ID | list [RUNBOOK]")
     parser.add_argument("--scenario", metavar="FILE", help="scenario YAML file")
     parser.add_argument("--as", dest="as_person", default="", metavar="PERSON")
+    parser.add_argument("--print", "--headless", dest="headless", action="store_true",
+                        help="print the drill instead of opening the TUI in practice mode")
     parser.set_defaults(handler=run)
 
 
@@ -66,6 +71,8 @@ def _start(args: argparse.Namespace, ref: str) -> int:
     try:
         participant = resolve_person(store, args.as_person, settings.user)
         drill = start_drill(store, runbook, scenario, participant=participant)
+        if not args.headless and sys.stdin.isatty() and sys.stdout.isatty():
+            return run_practice_tui(settings, store, drill, runbook, participant)
     finally:
         store.close()
     print(f"*** {BANNER} ***")
@@ -79,6 +86,21 @@ def _start(args: argparse.Namespace, ref: str) -> int:
     print("\n".join(render_checklist(runbook)))
     print()
     print(f"Tick the steps in the TUI; then `cockpit drill report {drill.id}` for the debrief.")
+    return 0
+
+
+def run_practice_tui(settings: Any, store: Any, drill: Any, runbook: Any, who: str) -> int:
+    """The cockpit in practice mode on the drill. Its only paging provider is the practice
+    one, which refuses every write; the debrief opens when the run ends."""
+    from cockpit.app import make_app  # Textual only here: headless drills never load it
+    from cockpit.drills import PracticeProvider
+    from cockpit.sync.service import SyncService
+
+    service = SyncService(store, {"practice": PracticeProvider(who or "practice")})
+    app = make_app(settings, store, service)
+    app.open_drill = (drill, runbook)
+    app._me_known = True  # never learn "me" from the practice provider's made-up whoami
+    app.run()
     return 0
 
 
