@@ -115,7 +115,9 @@ class DebriefScreen(Screen[None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#debrief").focus()
+        pane = self.query_one("#debrief")
+        pane.border_title = f"Drill #{self.drill.id} debrief (m: save the report)"
+        pane.focus()
 
     def action_save(self) -> None:
         from cockpit.screens.input_dialog import InputDialog, check_not_empty

@@ -90,12 +90,11 @@ def pages_chart(data: StatsData) -> Text:
     peak = max(totals.values(), default=0) or 1
     for week in data.weeks:
         text.append(f"\n{week:%m-%d} ", "dim")
-        used = 0
+        used = running = 0
         for pid in order:
-            count = data.weekly.get(pid, {}).get(week, 0)
-            cells = round(count / peak * BAR_WIDTH) if count else 0
-            if count and not cells:
-                cells = 1
+            # Cumulative rounding: the segments always add up to the week's bar, never wider.
+            running += data.weekly.get(pid, {}).get(week, 0)
+            cells = round(running / peak * BAR_WIDTH) - used
             text.append("█" * cells, colour[pid])
             used += cells
         text.append(" " * max(0, BAR_WIDTH - used + 1))
