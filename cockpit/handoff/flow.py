@@ -14,7 +14,7 @@ from cockpit.handoff.draft import HandoffDraft
 from cockpit.handoff.markdown import render_markdown
 from cockpit.store.engine import Store
 from cockpit.store.models import BatonPass, Handoff, Incident
-from cockpit.store.queries import OPEN_STATUSES
+from cockpit.store.queries import OPEN_STATUSES, person_name
 from cockpit.store.types import as_utc, utcnow
 from cockpit.sync import actions
 
@@ -143,6 +143,7 @@ def accept_handoff(
         row.to_person = as_person
         draft = HandoffDraft.from_json(row.draft)
         draft.to_person = as_person
+        draft.to_name = person_name(session, as_person)
         row.draft = draft.to_json()
         row.body_md = _render(row, draft)
         session.add(row)

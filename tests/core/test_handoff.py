@@ -174,6 +174,7 @@ def test_sign_then_accept_moves_every_baton_the_outgoing_holds(store: Store) -> 
     assert held_by(store, BOB) == ["pagerduty:I1", "pagerduty:I2", "pagerduty:I3"]
     assert accepted.accepted_at == NOW + timedelta(minutes=5)
     assert "· accepted" in accepted.body_md.splitlines()[2]
+    assert accepted.body_md.splitlines()[0] == "# Handoff #1: Ann → Bob"  # names, not ids
     with store.read() as session:
         from sqlmodel import select
 
