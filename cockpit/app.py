@@ -56,11 +56,12 @@ class CockpitApp(App[None]):
         Binding(
             "ctrl+q", "quit", "Quit", tooltip="Leave the cockpit (nothing is lost: the "
             "store and the outbox keep everything)", id="app.quit", priority=True,
+            show=False,  # the footer keeps its room for `? Help` at 80 columns
         ),
         Binding("question_mark", "help", "Help", tooltip="Every key and what it does",
                 id="app.help"),
         Binding("ctrl+r", "sync_now", "Sync", tooltip="Push the outbox and pull now",
-                id="app.sync"),
+                id="app.sync", show=False),
         Binding("H", "handoff", "Handoff", tooltip="The shift handoff: draft, notes, sign, "
                 "accept (passes the batons), export", id="app.handoff", show=False),
         Binding("S", "stats", "Stats", tooltip="Pages per week per person, MTTA/MTTR, the "

@@ -1,36 +1,64 @@
 """The run service: a runbook run for an incident, persisted one transition at a time.
 
-It joins the pure replay of a run (what is done, what comes next) with the store's run
-persistence (``cockpit.store.runs``): every transition is appended in one write transaction
-together with its timeline line, so a crash never loses a tick, and reopening the store
-resumes the run exactly. When the runbook file changed since the run started (its hash
-differs), a ``runbook_changed`` event is recorded once and the run goes on by step id.
+The run's state is the runbook engine's (``cockpit.runbooks.run.RunState``) and every
+transition comes from ``cockpit.runbooks.run_machine``; this module only joins them with the
+store (``cockpit.store.runs``). Each transition and the ones it implies (validating and
+finishing when the last step is ticked) are appended in one write transaction together with
+their timeline lines, so a crash never loses a tick and a reopened store resumes the run.
 
-TODO: replay here is a small self-contained state machine, because ``cockpit.runbooks.run``
-(the engine's RunState) had not landed when the TUI was written; swap ``replay`` for it.
+The state of a run is replayed from the store once and then kept: a transition appends its
+event to the cached state instead of reading and replaying the whole run again, so a tick
+costs the same on the first step and on the thousandth. The cache is checked against the
+store's last ``seq`` inside the write transaction, so another terminal's ticks are never lost.
+
+When the runbook file changed since the run started (its hash, or its steps), a
+``runbook_changed`` event records what moved (``remap_steps``) and the run goes on by step id.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from cockpit.errors import CockpitError
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from cockpit.runbooks import run_machine as machine
+from cockpit.runbooks.links import plain
 from cockpit.runbooks.model import ACTIONS, CHECKS, ROLLBACK, VALIDATION, Decision, Runbook, Step
+from cockpit.runbooks.remap import step_texts
+from cockpit.runbooks.render import format_seconds
+from cockpit.runbooks.run import RunState
+from cockpit.runbooks.run_events import (
+    COMMAND_RUN,
+    DECIDED,
+    DONE,
+    FAILED,
+    FINISHED,
+    ROLLBACK_ENTERED,
+    RUNBOOK_CHANGED,
+    SKIPPED,
+    STARTED,
+    TIMER_STARTED,
+    UNDONE,
+    VALIDATED,
+    RunError,
+    RunEvent,
+)
 from cockpit.store.engine import Store
 from cockpit.store.models import RunbookRun, StepEvent
 from cockpit.store.runs import append_event, events_of, open_run, start_run
-from cockpit.store.types import as_utc, utcnow
+from cockpit.store.types import utcnow
 
-TICKS = ("done", "skipped", "failed")
-
-
-class RunError(CockpitError):
-    """A transition that does not apply (the run is finished, the step is unknown...)."""
+TICKS = (DONE, SKIPPED, FAILED)
+# Transitions that may open a run on an incident that has none yet.
+_OPENERS = (DONE, SKIPPED, FAILED, DECIDED, TIMER_STARTED, ROLLBACK_ENTERED, COMMAND_RUN)
+# After these the whole run is replayed (they rewrite what earlier events mean).
+_REPLAY = (UNDONE, RUNBOOK_CHANGED)
 
 
 @dataclass(frozen=True)
@@ -46,38 +74,39 @@ class Item:
 
 @dataclass
 class RunView:
-    """The replayed state of one run (or of a run not started yet: ``run`` is None)."""
+    """What the checklist shows of one run (``run`` is None when not started yet).
+
+    Everything here is derived once from the engine's :class:`RunState` when the view is
+    built, so rendering never re-walks the run.
+    """
 
     runbook: Runbook
     run: RunbookRun | None
+    state: RunState
     items: list[Item]
-    status: dict[str, str] = field(default_factory=dict)  # item id -> done/skipped/failed/<branch>
+    status: dict[str, str] = field(default_factory=dict)  # id -> done/skipped/failed/<branch>
     path: str = "main"  # main | rollback | validation
     current: str = ""  # id of the item to do next; "" when finished
     finished: bool = False
     outcome: str = ""
     timers: dict[str, datetime] = field(default_factory=dict)  # step id -> started at
-    changed: bool = False
-    last_tick: str = ""  # what undo would take back
+    changes: tuple[str, ...] = ()  # "1 step added", "1 renamed" over every recorded edit
+    last_tick: str = ""  # the step or decision that undo would take back
     decided: dict[str, str] = field(default_factory=dict)
-
     plan: list[str] = field(default_factory=list)  # ids on the path this run takes, in order
     on_plan: frozenset[str] = frozenset()
+    by_id: dict[str, Item] = field(default_factory=dict)
 
     def item(self, item_id: str) -> Item | None:
-        return next((item for item in self.items if item.id == item_id), None)
+        return self.by_id.get(item_id)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.state.recorded_changes)
 
     @property
     def progress(self) -> tuple[int, int]:
-        ids = self.plan
-        return sum(1 for i in ids if i in self.status), len(ids)
-
-
-def runbook_hash(runbook: Runbook) -> str:
-    try:
-        return hashlib.sha256(Path(runbook.path).read_bytes()).hexdigest()[:16]
-    except OSError:
-        return ""
+        return sum(1 for i in self.plan if i in self.status), len(self.plan)
 
 
 def items_of(runbook: Runbook) -> list[Item]:
@@ -90,96 +119,143 @@ def items_of(runbook: Runbook) -> list[Item]:
     return items
 
 
-def _branch_kind(runbook: Runbook, decision: Decision, label: str) -> str:
-    branch = decision.branch(label)
-    if branch is None or branch.target_section is None:
-        return VALIDATION
-    return runbook.sections[branch.target_section].kind
-
-
-def plan(runbook: Runbook, items: list[Item], decided: dict[str, str]) -> list[str]:
-    """Main steps and decisions in file order until a decision sends the run elsewhere:
-    to Rollback (its steps, then Validation) or to Validation."""
-    ids: list[str] = []
-    for item in items:
-        if item.section in (ROLLBACK, VALIDATION):
-            continue
-        ids.append(item.id)
-        if item.kind == "decision" and item.decision is not None and item.id in decided:
-            target = _branch_kind(runbook, item.decision, decided[item.id])
-            if target == ROLLBACK:
-                ids += [i.id for i in items if i.section == ROLLBACK and i.kind == "step"]
-            if target in (ROLLBACK, VALIDATION):
-                break
-    if any(item.kind == "decision" and item.id not in decided and item.id in ids
-           for item in items):
-        return ids  # the path past an open question is not known yet
-    ids += [i.id for i in items if i.section == VALIDATION and i.kind == "step"]
-    return ids
-
-
-def replay(runbook: Runbook, run: RunbookRun | None, events: list[StepEvent]) -> RunView:
-    view = RunView(runbook, run, items_of(runbook))
-    ticks: list[str] = []
-    for event in events:
-        kind = event.kind
-        if kind in TICKS:
-            view.status[event.step_id] = kind
-            ticks.append(event.step_id)
-        elif kind == "decided":
-            view.status[event.step_id] = event.branch
-            view.decided[event.step_id] = event.branch
-            ticks.append(event.step_id)
-        elif kind == "undone":
-            view.status.pop(event.step_id, None)
-            view.decided.pop(event.step_id, None)
-            view.timers.pop(event.step_id, None)
-            if event.step_id in ticks:
-                ticks.remove(event.step_id)
-        elif kind == "timer_started":
-            view.timers[event.step_id] = as_utc(event.at)
-        elif kind == "rollback_entered":
-            view.path = "rollback"
-        elif kind == "finished":
-            view.finished = True
-            view.outcome = event.branch
-        elif kind == "runbook_changed":
-            view.changed = True
-    if any(item.section == ROLLBACK for item in view.items if item.id in ticks) or any(
-        _branch_kind(runbook, view.item(d).decision, b) == ROLLBACK  # type: ignore[union-attr,arg-type]
-        for d, b in view.decided.items() if view.item(d) is not None
-    ):
-        view.path = "rollback"
-    view.plan = plan(runbook, view.items, view.decided)
-    view.on_plan = frozenset(view.plan)
-    view.last_tick = ticks[-1] if ticks and not view.finished else ""
-    view.current = "" if view.finished else next(
-        (i for i in view.plan if i not in view.status), ""
+def view_of(runbook: Runbook, run: RunbookRun | None, state: RunState,
+            items: list[Item]) -> RunView:
+    """Derive what the checklist needs from the engine's state, once."""
+    steps, phase, pending_decision = state._path()
+    status = dict(state.status)
+    status.update(state.decided)
+    on_path = set(steps) | set(state.decided) | ({pending_decision} if pending_decision else set())
+    plan = [item.id for item in items if item.id in on_path]
+    finished = state.finished
+    current = ""
+    if not finished and state.started:
+        current = next((s for s in steps if state.status.get(s) in (None, FAILED)), "")
+        current = current or pending_decision
+    elif not state.started:
+        current = plan[0] if plan else ""
+    return RunView(
+        runbook=runbook,
+        run=run,
+        state=state,
+        items=items,
+        status=status,
+        path=phase,
+        current=current,
+        finished=finished,
+        outcome=state.outcome,
+        timers={t.step_id: t.started_at for t in state.timers},
+        changes=describe_changes(state.recorded_changes),
+        last_tick="" if finished or not state.undo_stack else state.undo_stack[-1].step_id,
+        decided=dict(state.decided),
+        plan=plan,
+        on_plan=frozenset(plan),
+        by_id={item.id: item for item in items},
     )
-    return view
+
+
+def describe_changes(recorded: list[dict[str, object]]) -> tuple[str, ...]:
+    """``("1 step added", "1 renamed")`` summed over every recorded edit of the runbook."""
+    if not recorded:
+        return ()
+
+    def count(key: str) -> int:
+        total = 0
+        for details in recorded:
+            value = details.get(key)
+            total += len(value) if isinstance(value, list | tuple) else 0
+        return total
+
+    added, removed, renamed = count("added"), count("removed"), count("renamed")
+    parts = []
+    if added:
+        parts.append(f"{added} step{'s' if added != 1 else ''} added")
+    if removed:
+        parts.append(f"{removed} removed")
+    if renamed:
+        parts.append(f"{renamed} renamed")
+    return tuple(parts) or ("wording only, every step kept",)
+
+
+_hashes: dict[tuple[str, int, int], str] = {}
+
+
+def runbook_hash(runbook: Runbook) -> str:
+    """The file's hash (cached by path, size and mtime: a tick never re-reads the file)."""
+    try:
+        stat = Path(runbook.path).stat()
+        key = (runbook.path, stat.st_mtime_ns, stat.st_size)
+        if key not in _hashes:
+            _hashes[key] = hashlib.sha256(Path(runbook.path).read_bytes()).hexdigest()[:16]
+        return _hashes[key]
+    except OSError:
+        return ""
+
+
+def _last_seq(session: Session, run_id: int) -> int:
+    return int(session.exec(
+        select(func.max(StepEvent.seq)).where(StepEvent.run_id == run_id)).one() or 0)
+
+
+def _to_engine(rows: list[StepEvent], run: RunbookRun) -> list[RunEvent]:
+    events = [RunEvent.from_row({
+        "seq": r.seq, "at": r.at, "kind": r.kind, "step_id": r.step_id, "branch": r.branch,
+        "reason": r.reason, "actor": r.actor, "details": r.details}) for r in rows]
+    if not events or events[0].kind != STARTED:
+        # A run written before the engine kept a `started` event: it started with its row.
+        events.insert(0, RunEvent.from_row({"seq": 0, "at": run.started_at, "kind": STARTED,
+                                            "actor": run.started_by}))
+    return events
 
 
 class RunService:
-    """Start, replay, advance and resume runs. Each ``apply`` is one write transaction."""
+    """Start, load, advance and resume runs. Each ``apply`` is one write transaction."""
 
     def __init__(self, store: Store, clock: Callable[[], datetime] | None = None) -> None:
         self.store = store
         self.clock = clock or utcnow
+        self._states: dict[int, tuple[int, RunState]] = {}  # run id -> (last seq, state)
+        self._items: dict[int, tuple[Runbook, list[Item]]] = {}
+
+    def _items_of(self, runbook: Runbook) -> list[Item]:
+        cached = self._items.get(id(runbook))
+        if cached is None or cached[0] is not runbook:
+            cached = (runbook, items_of(runbook))
+            self._items[id(runbook)] = cached
+        return cached[1]
+
+    def _state(self, session: Session, run: RunbookRun, runbook: Runbook) -> RunState:
+        assert run.id is not None
+        seq = _last_seq(session, run.id)
+        cached = self._states.get(run.id)
+        if cached is not None and cached[0] == seq and cached[1].runbook is runbook:
+            return cached[1]
+        state = RunState.replay(runbook, _to_engine(events_of(session, run.id), run))
+        self._states[run.id] = (seq, state)
+        return state
+
+    def view(self, run: RunbookRun | None, state: RunState) -> RunView:
+        return view_of(state.runbook, run, state, self._items_of(state.runbook))
 
     def load(self, incident_id: str, runbook: Runbook) -> RunView:
-        """The open run of this runbook on the incident (or its finished one, or none yet)."""
+        """The open run of this runbook on the incident (or its finished one, or none yet).
+        A runbook edited since the run last saw it is recorded here, once."""
         with self.store.read() as session:
             run = open_run(session, incident_id)
             if run is None or run.runbook_id != runbook.id:
                 run = _latest_of(session, incident_id, runbook.id)
-            events = events_of(session, run.id) if run is not None and run.id else []
-        view = replay(runbook, run, events)
-        if run is not None and not view.finished and run.runbook_hash:
-            current = runbook_hash(runbook)
-            if current and current != run.runbook_hash and not _seen_hash(events, current):
-                return self.apply(incident_id, runbook, "runbook_changed",
-                                  details={"hash": current, "was": run.runbook_hash})
-        return view
+            state = self._state(session, run, runbook) if run is not None else RunState(runbook)
+        if run is not None and not state.finished and self._edited(run, state):
+            return self.apply(incident_id, runbook, RUNBOOK_CHANGED)
+        return self.view(run, state)
+
+    def _edited(self, run: RunbookRun, state: RunState) -> bool:
+        if state.pending_change is not None:
+            return True
+        current = runbook_hash(state.runbook)
+        known = next((str(d["hash"]) for d in reversed(state.recorded_changes)
+                      if d.get("hash")), run.runbook_hash)
+        return bool(current and known and current != known)
 
     def open_runbook_id(self, incident_id: str) -> str:
         with self.store.read() as session:
@@ -200,9 +276,9 @@ class RunService:
         summary: str = "",
         is_drill: bool = False,
     ) -> RunView:
-        """Record one transition (starting the run on the first one) and any it implies:
-        entering Rollback on a decision that goes there, finishing when Validation is done."""
-        now = self.clock()
+        """Record one transition (starting the run on the first one) and those it implies:
+        validating and finishing once the last step on the path is ticked."""
+        details = details or {}
         with self.store.write() as session:
             run = open_run(session, incident_id)
             if run is not None and run.runbook_id != runbook.id:
@@ -210,45 +286,169 @@ class RunService:
                     f"{run.runbook_id} is still open on this incident: finish or abandon it first"
                 )
             if run is None:
-                if kind in ("undone", "finished", "runbook_changed"):
+                if kind not in _OPENERS:
                     raise RunError(f"no open run of {runbook.id} on this incident")
                 run = start_run(session, incident_id, runbook.id, runbook_path=runbook.path,
                                 runbook_hash=runbook_hash(runbook), started_by=actor,
-                                is_drill=is_drill, at=now)
-            before = replay(runbook, run, events_of(session, run.id or 0))
-            _check(before, kind, step_id)
-            append_event(session, run, kind=kind, at=now, step_id=step_id, branch=branch,
-                         reason=reason, actor=actor, details=details, summary=summary)
-            after = replay(runbook, run, events_of(session, run.id or 0))
-            if kind == "decided" and after.path == "rollback" and before.path != "rollback":
-                append_event(session, run, kind="rollback_entered", at=now, step_id=step_id,
-                             branch=branch, actor=actor)
-            if kind in TICKS and not after.current and after.plan and not after.finished:
-                outcome = "rolled_back" if after.path == "rollback" else "resolved"
-                append_event(session, run, kind="validated", at=now, actor=actor)
-                append_event(session, run, kind="finished", at=now, branch=outcome, actor=actor)
-            return replay(runbook, run, events_of(session, run.id or 0))
+                                is_drill=is_drill, at=self.clock())
+                assert run.id is not None
+                state = RunState(runbook)
+                state = self._record(session, run, state,
+                                     machine.start(state, actor, self.clock), "")
+            else:
+                state = self._state(session, run, runbook)
+            event = _annotated(self._event(state, kind, step_id=step_id, branch=branch,
+                                           reason=reason, actor=actor, details=details),
+                               reason, details)
+            state = self._record(session, run, state, event, summary)
+            implied = self._implied(state, event.kind, actor)
+            while implied is not None:
+                state = self._record(session, run, state, implied, "")
+                implied = self._implied(state, implied.kind, actor)
+            return self.view(run, state)
 
-    def abandon(self, incident_id: str, runbook: Runbook, actor: str = "") -> RunView:
-        return self.apply(incident_id, runbook, "finished", branch="abandoned", actor=actor)
+    def abandon(self, incident_id: str, runbook: Runbook, actor: str = "",
+                reason: str = "") -> RunView:
+        return self.apply(incident_id, runbook, FINISHED, branch="abandoned", actor=actor,
+                          reason=reason)
+
+    # ------------------------------------------------------------------ internals
+
+    def _event(self, state: RunState, kind: str, *, step_id: str, branch: str, reason: str,
+               actor: str, details: dict[str, Any]) -> RunEvent:
+        clock = self.clock
+        if kind == DONE:
+            return machine.tick(state, step_id, actor, clock)
+        if kind == SKIPPED:
+            return machine.skip(state, step_id, reason, actor, clock)
+        if kind == FAILED:
+            return machine.fail(state, step_id, reason, actor, clock)
+        if kind == UNDONE:
+            return machine.undo(state, actor, clock)
+        if kind == DECIDED:
+            return machine.decide(state, step_id, branch, actor, clock)
+        if kind == ROLLBACK_ENTERED:
+            return machine.enter_rollback(state, reason, actor, clock)
+        if kind == TIMER_STARTED:
+            return machine.start_timer(state, step_id, details.get("seconds"), actor, clock)
+        if kind == VALIDATED:
+            return machine.validate(state, actor, clock)
+        if kind == FINISHED:
+            return machine.finish(state, branch, reason, actor, clock)
+        if kind == COMMAND_RUN:
+            if state.finished:  # a command that outlived its run is still a fact to keep
+                return RunEvent(_next(state), clock(), COMMAND_RUN, step_id, actor=actor,
+                                details=_command_details(details))
+            return machine.record_command(state, step_id, str(details.get("command", "")),
+                                          details.get("exit_code"),
+                                          str(details.get("output", "")), actor, clock)
+        if kind == RUNBOOK_CHANGED:
+            return self._change_event(state, actor)
+        raise RunError(f"unknown run transition {kind!r}")
+
+    def _change_event(self, state: RunState, actor: str) -> RunEvent:
+        event = machine.note_runbook_change(state, actor, self.clock)
+        if event is None:  # the file changed but every step kept its id and text
+            event = RunEvent(_next(state), self.clock(), RUNBOOK_CHANGED, actor=actor,
+                             details={"added": [], "removed": [], "renamed": [],
+                                      "steps": step_texts(state.runbook)})
+        event.details["hash"] = runbook_hash(state.runbook)
+        return event
+
+    def _implied(self, state: RunState, kind: str, actor: str) -> RunEvent | None:
+        """What follows the last tick on the path (or its decision): Validation is validated
+        and the run finishes resolved; a finished Rollback finishes the run rolled back."""
+        if state.finished:
+            return None
+        if kind == VALIDATED:
+            return machine.finish(state, "resolved", "", actor, self.clock)
+        if kind not in (DONE, SKIPPED, DECIDED):
+            return None
+        steps, phase, pending_decision = state._path()
+        if pending_decision or any(state.status.get(s) in (None, FAILED) for s in steps):
+            return None
+        if phase == ROLLBACK:
+            return machine.finish(state, "rolled_back", "", actor, self.clock)
+        return machine.validate(state, actor, self.clock)
+
+    def _record(self, session: Session, run: RunbookRun, state: RunState, event: RunEvent,
+                summary: str) -> RunState:
+        assert run.id is not None
+        # A finished row carries its outcome as the branch too, as every reader expects.
+        branch = str(event.details.get("outcome", "")) if event.kind == FINISHED else ""
+        append_event(session, run, kind=event.kind, at=event.at, step_id=event.step_id,
+                     branch=branch or event.branch, reason=event.reason, actor=event.actor,
+                     details=event.details, seq=event.seq,
+                     summary=summary or describe(state, event))
+        if event.kind in _REPLAY:
+            state = RunState.replay(state.runbook, [*state.events, event])
+        else:
+            state.events.append(event)
+            state._apply(event)
+        self._states[run.id] = (event.seq, state)
+        return state
 
 
-def _check(view: RunView, kind: str, step_id: str) -> None:
-    if view.finished and kind not in ("command_run",):
-        raise RunError(f"the run of {view.runbook.id} is finished ({view.outcome})")
-    if kind in (*TICKS, "decided", "timer_started") and view.item(step_id) is None:
-        raise RunError(f"{view.runbook.id} has no step {step_id!r}")
-    if kind == "undone" and step_id != view.last_tick:
-        raise RunError("only the last tick can be undone")
+def _annotated(event: RunEvent, reason: str, details: dict[str, Any]) -> RunEvent:
+    """Keep what the caller adds to a transition the engine does not ask for (a drill marks
+    a tick ``unclear`` with why); the engine's own fields win."""
+    if event.kind in (TIMER_STARTED, COMMAND_RUN, RUNBOOK_CHANGED):
+        return event
+    extra = {k: v for k, v in details.items() if k not in event.details}
+    if not extra and (event.reason or not reason):
+        return event
+    return replace(event, reason=event.reason or reason, details={**event.details, **extra})
 
 
-def _seen_hash(events: list[StepEvent], current: str) -> bool:
-    return any(e.kind == "runbook_changed" and e.details.get("hash") == current for e in events)
+def _next(state: RunState) -> int:
+    return state.last_seq + 1
 
 
-def _latest_of(session: Any, incident_id: str, runbook_id: str) -> RunbookRun | None:
-    from sqlmodel import col, select
+def _command_details(details: dict[str, Any]) -> dict[str, Any]:
+    return {"command": str(details.get("command", "")), "exit_code": details.get("exit_code"),
+            "output": str(details.get("output", ""))[-machine.OUTPUT_EXCERPT:]}
 
+
+def describe(state: RunState, event: RunEvent) -> str:
+    """The timeline line of a transition, in words (raw text: the timeline makes it safe)."""
+    runbook = state.runbook
+    step = runbook.step(event.step_id) if event.step_id else None
+    what = plain(step.text) if step else ""
+    kind = event.kind
+    reason = f" ({event.reason})" if event.reason else ""
+    if kind == STARTED:
+        return f"runbook started: {runbook.title}"
+    if kind == DONE:
+        return f"✓ {what}{reason}"
+    if kind == SKIPPED:
+        return f"↷ skipped: {what}{reason}"
+    if kind == FAILED:
+        return f"✗ failed: {what}{reason}"
+    if kind == UNDONE:
+        undid = str(event.details.get("undid_kind", "tick"))
+        target = what or (runbook.decision(event.step_id).question  # type: ignore[union-attr]
+                          if runbook.decision(event.step_id) else event.step_id)
+        return f"undo {undid}: {target}"
+    if kind == DECIDED:
+        decision = runbook.decision(event.step_id)
+        question = decision.question if decision else event.step_id
+        where = event.details.get("target_section", "")
+        return f"◆ {question} → {event.branch}" + (f" (go to {where})" if where else "")
+    if kind == ROLLBACK_ENTERED:
+        return f"⟲ rollback entered{reason}"
+    if kind == TIMER_STARTED:
+        seconds = int(event.details.get("seconds", 0) or 0)
+        return f"⏱ {format_seconds(seconds)} timer started: {what}"
+    if kind == VALIDATED:
+        return "runbook validated"
+    if kind == FINISHED:
+        return f"runbook finished: {event.details.get('outcome', '')}{reason}"
+    if kind == RUNBOOK_CHANGED:
+        return "runbook changed: " + ", ".join(describe_changes([event.details]))
+    return f"runbook {kind.replace('_', ' ')} {event.step_id}".rstrip()
+
+
+def _latest_of(session: Session, incident_id: str, runbook_id: str) -> RunbookRun | None:
     return session.exec(
         select(RunbookRun)
         .where(RunbookRun.incident_id == incident_id, RunbookRun.runbook_id == runbook_id)
@@ -256,5 +456,5 @@ def _latest_of(session: Any, incident_id: str, runbook_id: str) -> RunbookRun | 
     ).first()
 
 
-__all__ = ["RunService", "RunView", "RunError", "Item", "replay", "plan", "runbook_hash",
-           "ACTIONS", "CHECKS"]
+__all__ = ["RunService", "RunView", "RunError", "Item", "items_of", "view_of", "runbook_hash",
+           "describe", "ACTIONS", "CHECKS", "VALIDATION"]

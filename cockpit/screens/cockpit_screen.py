@@ -19,9 +19,12 @@ from textual.screen import Screen
 from textual.widgets import Footer, OptionList
 
 from cockpit.errors import CockpitError
+from cockpit.runbooks.links import plain
 from cockpit.runbooks.runs_store import RunService
+from cockpit.screens.command_runner import CommandRunner
 from cockpit.screens.confirm import ConfirmDialog, incident_line
 from cockpit.screens.input_dialog import InputDialog, check_duration, check_level, parse_duration
+from cockpit.screens.link_actions import LinkActions
 from cockpit.screens.messages import IncidentActed, SyncFinished, SyncProgress, SyncStarted
 from cockpit.screens.note_dialog import NoteDialog
 from cockpit.screens.runbook_actions import RunbookActions
@@ -34,6 +37,7 @@ from cockpit.screens.view_model import (
     me_of,
 )
 from cockpit.sync import actions
+from cockpit.text import safe_line
 from cockpit.widgets.baton import Baton
 from cockpit.widgets.incident_panel import IncidentPanel
 from cockpit.widgets.incident_switcher import IncidentSwitcher
@@ -46,30 +50,33 @@ if TYPE_CHECKING:
     from cockpit.app import CockpitApp
 
 
-class CockpitScreen(RunbookActions, Screen[None]):
+class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "ack", "Ack", tooltip="Acknowledge this incident (queued when offline)",
                 id="incident.ack"),
         Binding("R", "resolve", "Resolve", tooltip="Resolve this incident (asks first)",
                 id="incident.resolve"),
         Binding("z", "snooze", "Snooze", tooltip="Snooze this acknowledged incident",
-                id="incident.snooze"),
+                id="incident.snooze", show=False),
         Binding("e", "escalate", "Escalate", tooltip="Escalate to a level (asks first)",
-                id="incident.escalate"),
+                id="incident.escalate", show=False),
         Binding("n", "note", "Note", tooltip="Add a multi-line note (queued when offline)",
                 id="incident.note"),
         Binding("t", "take_baton", "Take", tooltip="Take the baton of this incident",
-                id="baton.take"),
+                id="baton.take", show=False),
         Binding("b", "pass_baton", "Pass", tooltip="Pass the baton to someone on the roster, "
                 "with a note", id="baton.pass"),
         Binding("A", "accept_baton", "Accept", tooltip="Accept a baton offered to you",
-                id="baton.accept"),
+                id="baton.accept", show=False),
         Binding("right_square_bracket", "next_incident", "Next", tooltip="Next incident",
-                id="incident.next"),
+                id="incident.next", show=False),
         Binding("left_square_bracket", "prev_incident", "Prev", tooltip="Previous incident",
-                id="incident.prev"),
+                id="incident.prev", show=False),
         Binding("i", "focus_incidents", "Incidents", tooltip="Move to the incident list "
-                "(enter goes back to the runbook)", id="incident.list"),
+                "(enter goes back to the runbook)", id="incident.list", show=False),
+        Binding("O", "incident_link", "Inc. link", tooltip="Copy a link of the incident (its "
+                "runbook URL, its page, an alert's link; OSC 52) and offer to open it",
+                id="incident.open-link", show=False),
     ]
 
     def __init__(self) -> None:
@@ -78,6 +85,7 @@ class CockpitScreen(RunbookActions, Screen[None]):
         self.incident_view: IncidentView | None = None
         self._runbook_choice: dict[str, str] = {}
         self._due_notified: set[tuple[str, str]] = set()
+        self._known_open: set[str] | None = None  # open incidents seen; None before the first
 
     @property
     def cockpit(self) -> CockpitApp:
@@ -121,6 +129,7 @@ class CockpitScreen(RunbookActions, Screen[None]):
         try:
             self.me = me_of(store, getattr(self.cockpit.settings, "user", "") or "")
             switcher_view = load_switcher(store)
+            self._announce_new(switcher_view.open, switcher_view.urgency)
             ids = [r.id for r in switcher_view.open + switcher_view.resolved]
             if self.current_id not in ids:
                 self.current_id = switcher_view.open[0].id if switcher_view.open else None
@@ -129,6 +138,26 @@ class CockpitScreen(RunbookActions, Screen[None]):
             self._show_status()
         except CockpitError as error:
             self.notify(f"{error}", title="Cannot read the local store", severity="error")
+
+    def _announce_new(self, opened: list[IncidentRef], urgency: dict[str, str]) -> None:
+        """A notification for each incident that was not open at the last refresh. The
+        selection stays where the user put it: arriving is news, not a reason to move."""
+        known = self._known_open
+        self._known_open = {ref.id for ref in opened}
+        if known is None:
+            return
+        fresh = [ref for ref in opened if ref.id not in known and not ref.is_drill
+                 and ref.status != "resolved"]
+        for ref in fresh[:3]:
+            level = urgency.get(ref.id, "") or "unknown"
+            body = f"{safe_line(ref.label)} {safe_line(ref.title)[:160]}\n" \
+                f"{level} urgency, {ref.status}. ] and [ switch incidents."
+            self.notify(body, title=f"New {level}-urgency incident",
+                        severity="error" if level == "high" else "warning", timeout=12)
+        if len(fresh) > 3:
+            self.notify(f"and {len(fresh) - 3} more new incidents", severity="warning")
+        if any(urgency.get(ref.id) == "high" for ref in fresh):
+            self.app.bell()
 
     def _show_incident(self, *, follow: bool = False) -> None:
         store = self.cockpit.store
@@ -168,17 +197,22 @@ class CockpitScreen(RunbookActions, Screen[None]):
         bar.refresh()
 
     def _tick_clock(self) -> None:
+        """Once a second: running timers and the status bar's age, each redrawn only when
+        what it shows changed (an idle cockpit draws nothing)."""
         now = self.now
-        for step_id in self.query_one(RunbookChecklist).tick_timers(now):
+        checklist = self.query_one(RunbookChecklist)
+        for step_id in checklist.tick_timers(now):
             key = (self.current_id or "", step_id)
             if key not in self._due_notified:
                 self._due_notified.add(key)
-                self.notify("A timer step is due: check it and tick it (space).",
-                            title="Timer due", severity="warning", timeout=15)
+                view = checklist.view
+                item = view.item(step_id) if view is not None else None
+                body = "Check it, then tick it (space)."
+                if item is not None and item.step is not None:
+                    body = f"{safe_line(plain(item.step.text))[:160]}\n{body}"
+                self.notify(body, title="Timer due", severity="warning", timeout=15)
                 self.app.bell()
-        bar = self.query_one(StatusBar)
-        bar.now = now
-        bar.refresh()
+        self.query_one(StatusBar).tick(now)
 
     def on_app_message(self, message: Any) -> None:
         bar = self.query_one(StatusBar)
@@ -349,6 +383,10 @@ class CockpitScreen(RunbookActions, Screen[None]):
             self.query_one(RunbookChecklist).action_pick()
         elif name == "undo_tick":
             self.query_one(RunbookChecklist).action_undo()
+        elif name == "rollback":
+            self.query_one(RunbookChecklist).action_rollback()
+        elif name == "step_link":
+            self.query_one(RunbookChecklist).action_link()
         else:
             getattr(self, f"action_{name}")()
 

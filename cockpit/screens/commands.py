@@ -69,7 +69,10 @@ class ActionCommands(_EntriesCommands):
             (f"Pass the baton of {label}", "b", partial(run, "pass_baton")),
             ("Pick a runbook", "p", partial(run, "pick_runbook")),
             ("Undo the last tick", "u", partial(run, "undo_tick")),
+            ("Roll back: leave the main path for Rollback", "r", partial(run, "rollback")),
+            ("Copy the step's link", "o", partial(run, "step_link")),
         ]
+        out += screen.palette_links()
         if view.offer is not None:
             out.append((f"Accept the baton of {label}", "A", partial(run, "accept_baton")))
         return out

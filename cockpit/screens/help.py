@@ -41,6 +41,14 @@ def help_table(rows: list[tuple[str, str, str, str]]) -> Table:
     return table
 
 
+def _page_load_of(screen: Screen[object]) -> str:
+    """The page-load meter in words (its colour and why), when the screen has one."""
+    from cockpit.widgets.page_load_meter import PageLoadMeter, explain
+
+    meters = screen.query(PageLoadMeter)
+    return explain(meters.first().meter) if meters else ""
+
+
 class HelpScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,question_mark,q", "close", "Close", tooltip="Back to the cockpit",
@@ -50,6 +58,7 @@ class HelpScreen(ModalScreen[None]):
     def __init__(self, below: Screen[object]) -> None:
         super().__init__()
         self.rows = collect_bindings(below)
+        self.page_load = _page_load_of(below)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help"):
@@ -59,6 +68,8 @@ class HelpScreen(ModalScreen[None]):
                 "\nctrl+p opens the command palette: every action, incidents and runbooks by "
                 "name. Rebind any key in the [keymap] table of the settings file, e.g. "
                 "incident.ack = \"A\".", "dim"))
+            if self.page_load:
+                yield Static(Text("\n" + self.page_load), id="help-page-load")
 
     def action_close(self) -> None:
         self.dismiss(None)

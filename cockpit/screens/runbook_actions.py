@@ -6,19 +6,17 @@ transition goes through :class:`RunService` (one write transaction with its time
 
 from __future__ import annotations
 
-import subprocess
+import os
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual import work
 
 from cockpit.errors import CockpitError
 from cockpit.runbooks.match import IncidentFacts, RunbookMatch, match_runbooks
-from cockpit.runbooks.model import Runbook
+from cockpit.runbooks.model import Runbook, Step
 from cockpit.runbooks.runs_store import RunService, RunView
 from cockpit.screens.confirm import ConfirmDialog, incident_line
 from cockpit.screens.input_dialog import InputDialog, check_not_empty
-from cockpit.screens.messages import CommandFinished
 from cockpit.screens.view_model import IncidentRef, IncidentView
 from cockpit.sync import actions
 from cockpit.text import safe, safe_line
@@ -27,8 +25,9 @@ from cockpit.widgets.runbook_checklist import RunbookChecklist, fill
 if TYPE_CHECKING:
     from cockpit.app import CockpitApp
 
-COMMAND_TIMEOUT = 120
-OUTPUT_LIMIT = 4000
+
+def check_reason(value: str) -> str:
+    return "" if value.strip() else "Say why in a few words: the next person will read it."
 
 
 def facts_of(view: IncidentView) -> IncidentFacts:
@@ -48,6 +47,16 @@ def facts_of(view: IncidentView) -> IncidentFacts:
     )
 
 
+def _stamps(library: list[Runbook]) -> dict[str, int]:
+    stamps = {}
+    for runbook in library:
+        try:
+            stamps[runbook.path] = os.stat(runbook.path).st_mtime_ns
+        except OSError:
+            stamps[runbook.path] = 0
+    return stamps
+
+
 class RunbookActions:
     """Needs from the screen: cockpit, runs, me, now, incident_view, notify, query_one, act."""
 
@@ -61,8 +70,17 @@ class RunbookActions:
         return self.app  # type: ignore[attr-defined]
 
     def _library(self) -> list[Runbook]:
+        """The library, read again when one of its files was edited since it was read (so a
+        runbook changed mid-run is seen, and the run records what changed)."""
         try:
-            return list(self.cockpit.library)
+            library = self.cockpit.library
+            if getattr(self, "_stamped", None) is not library:
+                self._stamped, self._stamps = library, _stamps(library)
+            elif _stamps(library) != self._stamps:
+                self.cockpit.reload_library()
+                library = self.cockpit.library
+                self._stamped, self._stamps = library, _stamps(library)
+            return list(library)
         except CockpitError as error:
             self.notify(str(error), title="Runbooks", severity="error")  # type: ignore[attr-defined]
             return []
@@ -133,18 +151,21 @@ class RunbookActions:
         run: RunView | None = event.checklist.view
         if run is None:
             return
-        item_id = event.item_id or run.current
-        if event.action == "decide":
-            item_id = next((i.id for i in run.items if i.kind == "decision"
-                            and i.id in run.plan and i.id not in run.status), "")
-        item = run.item(item_id)
         runbook = run.runbook
         if event.action == "undo":
             if run.last_tick:
-                self._transition(runbook, ref, "undone", step_id=run.last_tick)
+                self._transition(runbook, ref, "undone")
             else:
                 self.notify("Nothing to undo.", severity="warning")  # type: ignore[attr-defined]
             return
+        if event.action == "rollback":
+            self._rollback(runbook, ref)
+            return
+        item_id = event.item_id or run.current
+        if event.action == "decide":
+            item_id = next((i for i in run.plan
+                            if run.by_id[i].kind == "decision" and i not in run.status), "")
+        item = run.item(item_id)
         if item is None:
             self.notify("Highlight a step first (↑↓).", severity="warning")  # type: ignore[attr-defined]
             return
@@ -154,39 +175,12 @@ class RunbookActions:
         step = item.step
         if step is None:
             return
-        status = run.status.get(item_id)
-        if event.action == "tick":
-            if status:
-                if item_id == run.last_tick:
-                    self._transition(runbook, ref, "undone", step_id=item_id)
-                else:
-                    self.notify("Only the last tick can be undone (u).", severity="warning")  # type: ignore[attr-defined]
-                return
-            if step.timer_seconds and item_id not in run.timers:
-                self._transition(runbook, ref, "timer_started", step_id=item_id,
-                                 details={"seconds": step.timer_seconds})
-                return
-            if step.risky:
-                body = Text("This step is marked risky:\n")
-                body.append(safe_line(step.text), "bold")
-                if step.command:
-                    body.append("\n" + safe(fill(step.command, event.checklist.params)), "green")
-                body.append("\non ")
-                body.append_text(incident_line(ref))
-                body.append("\nTick it as done?")
-
-                def confirmed(yes: bool | None) -> None:
-                    if yes:
-                        self._transition(runbook, ref, "done", step_id=item_id,
-                                         reason="risky step confirmed")
-
-                self.app.push_screen(ConfirmDialog("Risky step", body, "Done", risky=True),  # type: ignore[attr-defined]
-                                     confirmed)
-                return
-            self._transition(runbook, ref, "done", step_id=item_id)
+        if event.action == "link":
+            self.offer_links(event.checklist.step_urls(), "This step has no link.")  # type: ignore[attr-defined]
+        elif event.action == "tick":
+            self._tick(run, ref, step, event.checklist)
         elif event.action in ("skip", "fail"):
-            kind = "skipped" if event.action == "skip" else "failed"
-            self._transition(runbook, ref, kind, step_id=item_id)
+            self._skip_or_fail(runbook, ref, step, event.action)
         elif event.action == "timer":
             if not step.timer_seconds:
                 self.notify("This step has no timer.", severity="warning")  # type: ignore[attr-defined]
@@ -197,9 +191,65 @@ class RunbookActions:
             if not step.command:
                 self.notify("This step has no command.", severity="warning")  # type: ignore[attr-defined]
                 return
-            self._with_params(event.checklist, list(step.params),
-                              lambda cmd: self._use_command(event.action, runbook, ref, item_id,
-                                                            fill(step.command, cmd)))
+            self._with_params(event.checklist, list(step.params), lambda values: self._use_command(  # type: ignore[attr-defined]
+                event.action, runbook, ref, step.id, fill(step.command, values)))
+
+    def _tick(self, run: RunView, ref: IncidentRef, step: Step,
+              checklist: RunbookChecklist) -> None:
+        runbook = run.runbook
+        status = run.status.get(step.id)
+        if status in ("done", "skipped"):
+            if step.id == run.last_tick:
+                self._transition(runbook, ref, "undone")
+            else:
+                self.notify("Only the last tick can be undone (u).", severity="warning")  # type: ignore[attr-defined]
+            return
+        if step.timer_seconds and step.id not in run.timers and status != "failed":
+            self._transition(runbook, ref, "timer_started", step_id=step.id,
+                             details={"seconds": step.timer_seconds})
+            return
+        if not step.risky:
+            self._transition(runbook, ref, "done", step_id=step.id)
+            return
+        body = Text("This step is marked risky:\n")
+        body.append(safe_line(step.text), "bold")
+        if step.command:
+            body.append("\n" + safe(fill(step.command, checklist.params)), "green")
+        body.append("\non ")
+        body.append_text(incident_line(ref))
+        body.append("\nTick it as done?")
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self._transition(runbook, ref, "done", step_id=step.id)
+
+        self.app.push_screen(ConfirmDialog("Risky step", body, "Done", risky=True), confirmed)  # type: ignore[attr-defined]
+
+    def _skip_or_fail(self, runbook: Runbook, ref: IncidentRef, step: Step, how: str) -> None:
+        kind = "skipped" if how == "skip" else "failed"
+        body = Text("Skip " if how == "skip" else "Mark as failed ")
+        body.append(safe_line(step.text)[:160], "bold")
+        body.append("\non ")
+        body.append_text(incident_line(ref))
+        body.append("\nWhy? (kept in the timeline and the drill debrief)")
+
+        def got(reason: str | None) -> None:
+            if reason and reason.strip():
+                self._transition(runbook, ref, kind, step_id=step.id, reason=reason.strip())
+
+        title = "Skip step" if how == "skip" else "Step failed"
+        self.app.push_screen(InputDialog(title, body, check=check_reason), got)  # type: ignore[attr-defined]
+
+    def _rollback(self, runbook: Runbook, ref: IncidentRef) -> None:
+        body = Text("Leave the main path and roll back ")
+        body.append_text(incident_line(ref))
+        body.append(f"\nwith {safe_line(runbook.title)}? Why?")
+
+        def got(reason: str | None) -> None:
+            if reason and reason.strip():
+                self._transition(runbook, ref, "rollback_entered", reason=reason.strip())
+
+        self.app.push_screen(InputDialog("Roll back", body, check=check_reason), got)  # type: ignore[attr-defined]
 
     def _with_params(self, checklist: RunbookChecklist, names: list[str], then: Any) -> None:
         """Ask each parameter not known yet, then call ``then(values)``."""
@@ -217,56 +267,6 @@ class RunbookActions:
         self.app.push_screen(InputDialog(  # type: ignore[attr-defined]
             f"Parameter: {name}", Text(f"Value of {name} for this command:"),
             check=check_not_empty), got)
-
-    def _use_command(self, how: str, runbook: Runbook, ref: IncidentRef, step_id: str,
-                     command: str) -> None:
-        if how == "copy":
-            self.app.copy_to_clipboard(command)  # type: ignore[attr-defined]
-            self.notify(f"Copied: {safe_line(command)[:80]}", timeout=4)  # type: ignore[attr-defined]
-            self.show_runbook()
-            return
-        if ref.is_drill:
-            self.notify("Commands never run in a drill: copy it (c) and read it instead.",  # type: ignore[attr-defined]
-                        title="Practice mode", severity="warning")
-            return
-        body = Text("Run this command on this machine now?\n\n")
-        body.append(safe(command), "bold green")
-        body.append("\n\nfor ")
-        body.append_text(incident_line(ref))
-        body.append(f"\nIts output goes to the timeline. Timeout {COMMAND_TIMEOUT} s.")
-
-        def confirmed(yes: bool | None) -> None:
-            if yes:
-                self.notify("Running…", timeout=3)  # type: ignore[attr-defined]
-                self._run_command(runbook, ref, step_id, command)
-
-        self.app.push_screen(ConfirmDialog("Run command", body, "Run", risky=True), confirmed)  # type: ignore[attr-defined]
-
-    @work(thread=True, exit_on_error=False, group="command", description="runbook command")
-    def _run_command(self, runbook: Runbook, ref: IncidentRef, step_id: str, command: str) -> None:
-        try:
-            done = subprocess.run(command, shell=True, capture_output=True, text=True,
-                                  timeout=COMMAND_TIMEOUT, stdin=subprocess.DEVNULL)
-            code: int | None = done.returncode
-            output = (done.stdout + done.stderr)[-OUTPUT_LIMIT:]
-        except subprocess.TimeoutExpired as expired:
-            partial = expired.stdout if isinstance(expired.stdout, str) else ""
-            code, output = None, f"timed out after {COMMAND_TIMEOUT} s\n{partial}"
-        except OSError as error:
-            code, output = None, f"could not start: {error}"
-        summary = f"$ {command}\nexit {code if code is not None else '-'}\n{output.rstrip()}"
-        self.runs.apply(ref.id, runbook, "command_run", step_id=step_id, actor=self.me.id,
-                        details={"command": command, "exit_code": code, "output": output},
-                        summary=summary)
-        self.app.call_from_thread(  # type: ignore[attr-defined]
-            self.post_message, CommandFinished(ref.id, step_id, code, output)  # type: ignore[attr-defined]
-        )
-
-    def on_command_finished(self, message: CommandFinished) -> None:
-        severity = "information" if message.exit_code == 0 else "warning"
-        self.notify(f"Command finished (exit {message.exit_code}); output is in the timeline.",  # type: ignore[attr-defined]
-                    severity=severity)
-        self._show_incident()  # type: ignore[attr-defined]
 
     def _decide(self, runbook: Runbook, ref: IncidentRef, decision_id: str, run: RunView) -> None:
         from cockpit.screens.choice_dialog import ChoiceDialog

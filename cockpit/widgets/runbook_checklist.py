@@ -3,18 +3,19 @@
 | Key | Action |
 | :- | :- |
 | space | Tick the highlighted step (or answer its decision); again on the last tick undoes it |
-| s / f | Skip / mark failed |
+| s / f | Skip / mark failed (asks why) |
 | u | Undo the last tick |
 | c | Copy the step's command (asks its parameters first) |
 | x | Run the command (shows it, asks to confirm; never in a drill) |
 | w | Start the step's timer |
 | d | Answer the current decision |
 | p | Pick another runbook |
+| o | Copy the step's first link (OSC 52) and offer to open it |
+| r | Enter Rollback by hand (asks for a reason) |
 """
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import ClassVar
 
@@ -23,73 +24,19 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import OptionList, Static
+from textual.widgets import Static
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from cockpit.runbooks.model import ROLLBACK, VALIDATION, Runbook
-from cockpit.runbooks.render import format_seconds
-from cockpit.runbooks.runs_store import Item, RunView
-from cockpit.text import safe, safe_line
+from cockpit.runbooks.runs_store import RunView
+from cockpit.text import safe_line
+from cockpit.widgets.step_list import StepList
+from cockpit.widgets.step_prompt import fill, item_prompt, signature
 
-_MARK = {"done": ("✓", "green"), "skipped": ("↷", "dim"), "failed": ("✗", "red")}
+__all__ = ["RunbookChecklist", "fill", "item_prompt"]
+
 _SECTION_TITLE = {"checks": "CHECKS", "actions": "ACTIONS", "decisions": "DECISION",
                   ROLLBACK: "⟲ ROLLBACK", VALIDATION: "VALIDATION"}
-_PARAM = re.compile(r"\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}|<([A-Za-z0-9_.-]+)>")
-
-
-def fill(command: str, values: dict[str, str]) -> str:
-    """Put parameter values into ``{{name}}`` / ``<name>`` placeholders."""
-
-    def swap(match: re.Match[str]) -> str:
-        name = match.group(1) or match.group(2)
-        return values.get(name, match.group(0))
-
-    return _PARAM.sub(swap, command)
-
-
-def item_prompt(view: RunView, item: Item, now: datetime, params: dict[str, str]) -> Text:
-    status = view.status.get(item.id, "")
-    on_plan = item.id in view.on_plan
-    current = item.id == view.current
-    text = Text()
-    if item.kind == "decision" and item.decision is not None:
-        mark = ("◆", "bold yellow") if current else (("✓", "green") if status else ("◇", "dim"))
-        text.append(f"{mark[0]} ", mark[1])
-        text.append(safe_line(item.decision.question), "bold" if current else "")
-        if status:
-            text.append(f"  → {safe_line(status)}", "bold")
-        else:
-            labels = " / ".join(safe_line(b.label) for b in item.decision.branches)
-            text.append(f"  [{labels}]", "dim")
-        return text
-    step = item.step
-    assert step is not None
-    if status:
-        mark = _MARK[status]
-    elif current:
-        mark = ("▶", "bold reverse")
-    else:
-        mark = ("○", "" if on_plan else "dim")
-    text.append(f"{mark[0]} ", mark[1])
-    style = "bold" if current else ("dim" if (status or not on_plan) else "")
-    text.append(safe_line(step.text), style)
-    if step.risky:
-        text.append("  RISKY", "bold red")
-    if step.timer_seconds is not None:
-        started = view.timers.get(step.id)
-        if started is None:
-            text.append(f"  ⏱ {format_seconds(step.timer_seconds)}", "cyan")
-        elif not status:
-            left = step.timer_seconds - int((now - started).total_seconds())
-            label = f"  ⏱ {left // 60}:{left % 60:02d} left" if left > 0 else "  ⏱ DUE"
-            text.append(label, "bold cyan" if left > 0 else "bold reverse yellow")
-    for command in step.commands:
-        for line in safe(fill(command.text, params)).split("\n"):
-            text.append("\n    $ ", "dim")
-            text.append(line, "dim" if status else "bold green")
-    if step.params and current:
-        text.append("\n    parameters: " + ", ".join(safe_line(p) for p in step.params), "dim")
-    return text
 
 
 class RunbookChecklist(Vertical, can_focus=False):
@@ -98,21 +45,27 @@ class RunbookChecklist(Vertical, can_focus=False):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "tick", "Tick", tooltip="Tick the highlighted step, answer a decision, "
                 "or undo it if it was the last tick", id="runbook.toggle-step"),
-        Binding("s", "skip", "Skip", tooltip="Skip the highlighted step", id="runbook.skip-step"),
-        Binding("f", "fail", "Failed", tooltip="Mark the highlighted step as failed",
-                id="runbook.fail-step"),
+        Binding("s", "skip", "Skip", tooltip="Skip the highlighted step (asks why)",
+                id="runbook.skip-step", show=False),
+        Binding("f", "fail", "Failed", tooltip="Mark the highlighted step as failed (asks why)",
+                id="runbook.fail-step", show=False),
         Binding("u", "undo", "Undo", tooltip="Take back the last tick", id="runbook.undo"),
-        Binding("c", "copy", "Copy cmd", tooltip="Copy the step's command (OSC 52, works over "
+        Binding("c", "copy", "Copy", tooltip="Copy the step's command (OSC 52, works over "
                 "SSH); asks its parameters first", id="runbook.copy"),
-        Binding("x", "run_command", "Run cmd", tooltip="Run the step's command after showing "
+        Binding("x", "run_command", "Run", tooltip="Run the step's command after showing "
                 "it and asking; output goes to the timeline (never in a drill)",
                 id="runbook.run-command"),
         Binding("w", "timer", "Timer", tooltip="Start the step's timer; notifies when due",
-                id="runbook.timer"),
+                id="runbook.timer", show=False),
         Binding("d", "decide", "Decide", tooltip="Answer the current decision point",
-                id="runbook.decide"),
+                id="runbook.decide", show=False),
         Binding("p", "pick", "Runbook…", tooltip="Pick the runbook for this incident",
-                id="runbook.pick"),
+                id="runbook.pick", show=False),
+        Binding("o", "link", "Link", tooltip="Copy the step's first link (OSC 52, works over "
+                "SSH) and offer to open it where a browser can", id="runbook.open-link",
+                show=False),
+        Binding("r", "rollback", "Roll back", tooltip="Leave the main path for Rollback "
+                "(asks first, with a reason)", id="runbook.rollback", show=False),
     ]
 
     class Requested(Message):
@@ -133,16 +86,17 @@ class RunbookChecklist(Vertical, can_focus=False):
         self.view: RunView | None = None
         self.reasons = ""
         self.params: dict[str, str] = {}
-        self._prompts: dict[str, Text] = {}
-        self._layout: list[str] = []
+        self._signatures: dict[str, tuple[object, ...]] = {}
+        self._layout: list[object] = []
+        self._header: Text | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="runbook-header")
-        yield OptionList(id="runbook-steps")
+        yield StepList(id="runbook-steps")
 
     @property
-    def steps(self) -> OptionList:
-        return self.query_one("#runbook-steps", OptionList)
+    def steps(self) -> StepList:
+        return self.query_one("#runbook-steps", StepList)
 
     def focus_steps(self) -> None:
         self.steps.focus()
@@ -157,62 +111,90 @@ class RunbookChecklist(Vertical, can_focus=False):
     def show_empty(self, message: Text) -> None:
         self.view = None
         self._layout = []
-        self._prompts = {}
-        self.query_one("#runbook-header", Static).update(message)
+        self._signatures = {}
+        self._set_header(message)
         self.steps.clear_options()
         self.set_class(False, "-rollback")
 
+    def _set_header(self, header: Text) -> None:
+        if header != self._header:  # an unchanged header costs no layout pass
+            self._header = header
+            self.query_one("#runbook-header", Static).update(header)
+
     def show(self, view: RunView, reasons: str, now: datetime, *, follow: bool = False) -> None:
         """Render ``view``. The highlight stays on its item unless ``follow`` moves it to the
-        current step (after the user's own transition)."""
+        current step (after the user's own transition). Only lines whose state changed are
+        rendered again, so a tick costs the same on a long runbook as on a short one."""
         self.view = view
         self.reasons = reasons
-        self.set_class(view.path == "rollback", "-rollback")
-        self.query_one("#runbook-header", Static).update(_header(view, reasons))
+        self.set_class(view.path == ROLLBACK, "-rollback")
+        self._set_header(_header(view, reasons))
         steps = self.steps
-        layout = _layout_ids(view)
-        prompts = {item.id: item_prompt(view, item, now, self.params) for item in view.items}
+        layout = [id(view.runbook), *[item.id for item in view.items]]
+        params = self.params
         keep = self.highlighted
         if layout != self._layout:
             options: list[Option | None] = []
             section = ""
+            signatures = {}
             for item in view.items:
                 if item.section != section:
                     section = item.section
                     options.append(Option(_section_title(section), disabled=True))
-                options.append(Option(prompts[item.id], id=item.id))
+                signatures[item.id] = signature(view, item, now, params)
+                options.append(Option(item_prompt(view, item, now, params), id=item.id))
             steps.set_options(options)
             self._layout = layout
+            self._signatures = signatures
         else:
-            for item_id, prompt in prompts.items():
-                if self._prompts.get(item_id) != prompt:
-                    steps.replace_option_prompt(item_id, prompt)
-        self._prompts = prompts
+            for item in view.items:
+                sig = signature(view, item, now, params)
+                if self._signatures.get(item.id) != sig:
+                    self._signatures[item.id] = sig
+                    steps.set_prompt(item.id, item_prompt(view, item, now, params))
         target = view.current if (follow or not keep) and view.current else keep
-        if target:
+        if target and target != keep or (target and steps.highlighted is None):
             try:
                 steps.highlighted = steps.get_option_index(target)
             except OptionDoesNotExist:
                 pass
 
     def tick_timers(self, now: datetime) -> list[str]:
-        """Re-draw running timers; returns the step ids whose timer just became due."""
+        """Re-draw running timers; returns the step ids whose timer is due (not ticked)."""
         view = self.view
-        if view is None:
+        if view is None or view.finished:
             return []
         due: list[str] = []
-        for step_id, started in view.timers.items():
+        for step_id in view.timers:
             item = view.item(step_id)
-            if item is None or item.step is None or view.status.get(step_id):
+            if item is None or item.step is None or view.status.get(step_id) in (
+                    "done", "skipped"):
                 continue
-            prompt = item_prompt(view, item, now, self.params)
-            if prompt != self._prompts.get(step_id):
-                self._prompts[step_id] = prompt
-                self.steps.replace_option_prompt(step_id, prompt)
-            seconds = item.step.timer_seconds or 0
-            if (now - started).total_seconds() >= seconds:
+            sig = signature(view, item, now, self.params)
+            if sig != self._signatures.get(step_id):
+                self._signatures[step_id] = sig
+                self.steps.set_prompt(step_id, item_prompt(view, item, now, self.params))
+            if sig[4] == 0:
                 due.append(step_id)
         return due
+
+    def redraw(self, now: datetime) -> None:
+        """Show the same run again (parameters were filled in, the clock moved)."""
+        if self.view is not None:
+            self.show(self.view, self.reasons, now)
+
+    def step_urls(self) -> list[str]:
+        """The links of the highlighted step (its text, then its details), first seen first."""
+        from cockpit.runbooks.links import urls
+
+        view = self.view
+        item = view.item(self.highlighted) if view is not None else None
+        if item is None or item.step is None:
+            return []
+        found = urls(item.step.text)
+        for detail in item.step.details:
+            found += urls(detail)
+        return list(dict.fromkeys(found))
 
     def _request(self, action: str) -> None:
         if self.view is None and action != "pick":
@@ -247,9 +229,11 @@ class RunbookChecklist(Vertical, can_focus=False):
     def action_pick(self) -> None:
         self._request("pick")
 
+    def action_rollback(self) -> None:
+        self._request("rollback")
 
-def _layout_ids(view: RunView) -> list[str]:
-    return [view.runbook.path, *[item.id for item in view.items]]
+    def action_link(self) -> None:
+        self._request("link")
 
 
 def _section_title(section: str) -> Text:
@@ -270,8 +254,9 @@ def _header(view: RunView, reasons: str) -> Text:
         text.append(f"  {done}/{total}", "bold")
     if view.path == "rollback" and not view.finished:
         text.append("  ⟲ ROLLING BACK", "bold reverse red")
-    if view.changed:
-        text.append("\nthe runbook file changed since this run started; ids kept", "yellow")
+    if view.changes:
+        text.append("\nrunbook changed: " + ", ".join(view.changes), "yellow")
+        text.append("  (progress kept by step id)", "dim")
     if reasons:
         text.append("\nwhy: ", "dim")
         text.append(safe_line(reasons), "dim")

@@ -22,6 +22,8 @@ class StatusBar(Widget):
     DEFAULT_CSS = """
     StatusBar {
         height: 1;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
     }
     """
 
@@ -45,6 +47,20 @@ class StatusBar(Widget):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.now = now
 
+    def _age(self, now: datetime | None) -> str:
+        if self.last_sync is None or now is None:
+            return ""
+        seconds = (now - self.last_sync).total_seconds()
+        # Minutes are enough here, and they keep an idle bar from redrawing every second.
+        return "just now" if seconds < 60 else f"{age(self.last_sync, now)} ago"
+
+    def tick(self, now: datetime) -> None:
+        """The clock moved: redraw only when the shown age changes."""
+        changed = self._age(now) != self._age(self.now)
+        self.now = now
+        if changed:
+            self.refresh()
+
     def render(self) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
         if self.practice:
@@ -66,7 +82,7 @@ class StatusBar(Widget):
         if self.last_sync is None:
             text.append("  last sync: never")
         elif now is not None:
-            text.append(f"  last sync {age(self.last_sync, now)} ago")
+            text.append(f"  last sync {self._age(now)}")
         if self.detail:
             text.append(f"  {safe_line(self.detail)}", "dim")
         return text

@@ -97,3 +97,24 @@ def seed(
         ])
         set_me(session, Me("pagerduty:PME", "Alex Night", "alex@example.com"))
     return settings, store
+
+
+class Clock:
+    """A clock the test moves by hand: ``clock.now += timedelta(minutes=5)``."""
+
+    def __init__(self, now: datetime = NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def screen_text(app: object) -> str:
+    """Every character the compositor would write to the terminal for the current screen."""
+    update = app.screen._compositor.render_full_update()  # type: ignore[attr-defined]
+    return "\n".join("".join(segment.text for segment in strip) for strip in update.strips)
+
+
+def notices(app: object) -> list[tuple[str, str, str]]:
+    """(title, message, severity) of every notification still showing."""
+    return [(n.title, n.message, n.severity) for n in app._notifications]  # type: ignore[attr-defined]

@@ -70,13 +70,34 @@ async def test_rollback_branch_is_taken_and_shown(app: CockpitApp) -> None:
         assert view is not None and view.path == "rollback"
         assert view.current == "rollback.flagctl-disable-product-swr-env-prod"
         assert checklist(app).has_class("-rollback")
-        await pilot.press("space", "space")
+        await pilot.press("space")  # the only Rollback step: the run finishes rolled back
         await pilot.pause()
         view = checklist(app).view
         assert view is not None and view.finished and view.outcome == "rolled_back"
     with app.store.read() as session:  # type: ignore[union-attr]
-        kinds = [e.kind for e in session.exec(select(StepEvent).order_by(StepEvent.seq))]
-    assert "rollback_entered" in kinds
+        events = list(session.exec(select(StepEvent).order_by(StepEvent.seq)))
+    # The engine records the branch itself (rollback_entered is the by-hand call, `r`).
+    decided = next(e for e in events if e.kind == "decided")
+    assert decided.branch == "no" and decided.details["target_kind"] == "rollback"
+    assert [e.kind for e in events][-1] == "finished"
+    assert "validated" not in [e.kind for e in events]
+
+
+async def test_rollback_by_hand_asks_why(app: CockpitApp) -> None:
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        await pilot.press("space", "r")
+        assert isinstance(app.screen, InputDialog)
+        await pilot.press("enter")  # a reason is required
+        assert isinstance(app.screen, InputDialog)
+        await pilot.press(*"made it worse", "enter")
+        await pilot.pause()
+        view = checklist(app).view
+        assert view is not None and view.path == "rollback"
+        assert view.current == "checks.cache-hit-ratio-dropped-redis-cli-h-host-info"
+    with app.store.read() as session:  # type: ignore[union-attr]
+        event = session.exec(select(StepEvent).where(StepEvent.kind == "rollback_entered")).one()
+    assert event.reason == "made it worse"
 
 
 async def test_undo_last_tick(app: CockpitApp) -> None:

@@ -1,0 +1,134 @@
+"""Copying and running a step's command.
+
+Running is never silent: the dialog shows the exact command with its parameters filled in,
+the incident it is for, and the timeout; it runs in a thread worker (the UI keeps drawing),
+and its exit code and the tail of its output go to the incident's timeline. Never in a drill:
+``cockpit.drills.may_execute`` is asked before the dialog and again right before running.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import work
+
+from cockpit.drills.service import may_execute
+from cockpit.errors import CockpitError
+from cockpit.screens.confirm import ConfirmDialog, incident_line
+from cockpit.screens.messages import CommandFinished
+from cockpit.store.models import Incident, RunbookRun
+from cockpit.text import safe, safe_line
+
+if TYPE_CHECKING:
+    from cockpit.runbooks.model import Runbook
+    from cockpit.runbooks.runs_store import RunService, RunView
+    from cockpit.screens.view_model import IncidentRef
+
+COMMAND_TIMEOUT = 120
+EXCERPT_LINES = 20
+
+
+def execute(command: str, timeout: float = COMMAND_TIMEOUT) -> tuple[int | None, str]:
+    """Run ``command`` in a shell of its own process group; (exit code or None, output)."""
+    try:
+        process = subprocess.Popen(command, shell=True, stdin=subprocess.DEVNULL,
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                   errors="replace", start_new_session=True)
+    except OSError as error:
+        return None, f"could not start: {error}"
+    try:
+        output, _ = process.communicate(timeout=timeout)
+        return process.returncode, output
+    except subprocess.TimeoutExpired:
+        # The whole group: a pipeline's children must not outlive the shell.
+        os.killpg(process.pid, signal.SIGKILL)
+        output, _ = process.communicate()
+        return None, f"{output}\ntimed out after {timeout:g} s: killed"
+
+
+def excerpt(output: str, lines: int = EXCERPT_LINES) -> str:
+    kept = output.rstrip("\n").split("\n")
+    cut = len(kept) - lines
+    tail = "\n".join(kept[-lines:])
+    return f"… {cut} line(s) before\n{tail}" if cut > 0 else tail
+
+
+class CommandRunner:
+    """Needs from the screen: app, cockpit, runs, me, notify, show_runbook, refresh_timeline."""
+
+    runs: RunService
+    me: Any
+
+    def allowed_to_run(self, run: RunView | None, ref: IncidentRef) -> bool:
+        store = self.cockpit.store  # type: ignore[attr-defined]
+        with store.read() as session:
+            incident = session.get(Incident, ref.id)
+        row = run.run if run is not None and run.run is not None else RunbookRun(
+            incident_id=ref.id, runbook_id=run.runbook.id if run else "", is_drill=ref.is_drill)
+        return may_execute(row, incident)
+
+    def _use_command(self, how: str, runbook: Runbook, ref: IncidentRef, step_id: str,
+                     command: str) -> None:
+        """Copy (``how == "copy"``) or, after asking, run ``command`` (parameters filled)."""
+        from cockpit.widgets.runbook_checklist import RunbookChecklist
+
+        checklist = self.query_one(RunbookChecklist)  # type: ignore[attr-defined]
+        run = checklist.view
+        if run is None or run.runbook.id != runbook.id:
+            return
+        now = self.cockpit.clock()  # type: ignore[attr-defined]
+        if how == "copy":
+            self.app.copy_to_clipboard(command)  # type: ignore[attr-defined]
+            self.notify(f"Copied: {safe_line(command)[:80]}", timeout=4)  # type: ignore[attr-defined]
+            checklist.redraw(now)
+            return
+        if not self.allowed_to_run(run, ref):
+            self.notify("Commands never run in a drill: copy it (c) and read it instead.",  # type: ignore[attr-defined]
+                        title="Practice mode", severity="warning")
+            return
+        checklist.redraw(now)
+        body = Text("Run this command on this machine now?\n\n")
+        body.append(safe(command), "bold green")
+        body.append("\n\nfor ")
+        body.append_text(incident_line(ref))
+        body.append(f"\nin {safe_line(os.getcwd())}, timeout {COMMAND_TIMEOUT} s; "
+                    "its exit code and output go to the timeline.")
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.notify(f"Running: {safe_line(command)[:60]}", timeout=3)  # type: ignore[attr-defined]
+                self.run_command(run, ref, step_id, command)
+
+        self.app.push_screen(ConfirmDialog("Run command", body, "Run", risky=True), confirmed)  # type: ignore[attr-defined]
+
+    @work(thread=True, exit_on_error=False, group="command", description="runbook command")
+    def run_command(self, run: RunView, ref: IncidentRef, step_id: str, command: str) -> None:
+        if not self.allowed_to_run(run, ref):  # asked again: the incident may be a drill now
+            return
+        code, output = execute(command)
+        self.post_message(CommandFinished(  # type: ignore[attr-defined]
+            ref.id, step_id, code, output, command=command, runbook_id=run.runbook.id))
+
+    def on_command_finished(self, message: CommandFinished) -> None:
+        runbook = next((r for r in self.cockpit.library if r.id == message.runbook_id), None)  # type: ignore[attr-defined]
+        code = "-" if message.exit_code is None else message.exit_code
+        summary = f"$ {message.command}\nexit {code}\n{excerpt(message.output)}".rstrip()
+        if runbook is not None:
+            try:
+                self.runs.apply(message.incident_id, runbook, "command_run",
+                                step_id=message.step_id, actor=self.me.id, summary=summary,
+                                details={"command": message.command,
+                                         "exit_code": message.exit_code,
+                                         "output": message.output})
+            except CockpitError as error:
+                self.notify(f"{error}; the output was not kept.", severity="error")  # type: ignore[attr-defined]
+                return
+        severity = "information" if message.exit_code == 0 else "warning"
+        self.notify(f"Command finished (exit {code}); its output is in the timeline.",  # type: ignore[attr-defined]
+                    severity=severity)
+        self.refresh_timeline()  # type: ignore[attr-defined]
+        self.show_runbook()  # type: ignore[attr-defined]

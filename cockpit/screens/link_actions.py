@@ -1,0 +1,118 @@
+"""Links from a step or an incident: always copied (OSC 52 works over SSH), opened in a
+browser only where one can open, and only after asking.
+
+A mixin of :class:`CockpitScreen`. URLs come from runbooks and the paging service, so they
+are shown through ``safe_line`` and only ``http``/``https`` ones are ever handed to a browser.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import webbrowser
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import work
+
+from cockpit.screens.confirm import ConfirmDialog
+from cockpit.text import safe_line
+
+if TYPE_CHECKING:
+    from cockpit.screens.view_model import IncidentView
+
+_OPENABLE = ("http://", "https://")
+
+
+def can_open_browser() -> bool:
+    """A browser can open here: a desktop session on this machine, not a bare SSH login."""
+    if sys.platform == "darwin" or os.name == "nt":
+        return not os.environ.get("SSH_CONNECTION")
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def incident_links(view: IncidentView | None) -> list[tuple[str, str]]:
+    """(what, url) of the incident: its runbook link, its page, each alert's links."""
+    if view is None:
+        return []
+    incident = view.incident
+    found = [("runbook link", incident.runbook_url), ("incident page", incident.html_url)]
+    for alert in view.alerts:
+        name = safe_line(alert.summary)[:40] or "alert"
+        found.append((f"alert runbook: {name}", alert.runbook_url))
+        found.append((f"alert source: {name}", alert.generator_url))
+    seen: set[str] = set()
+    links = []
+    for what, url in found:
+        if url and url not in seen:
+            seen.add(url)
+            links.append((what, url))
+    return links
+
+
+class LinkActions:
+    """Needs from the screen: app, notify, incident_view."""
+
+    incident_view: IncidentView | None
+
+    def offer_links(self, urls: list[str], none_message: str) -> None:
+        """Copy the first link (and offer to open it); the others are named in the notice."""
+        if not urls:
+            self.notify(none_message, severity="warning")  # type: ignore[attr-defined]
+            return
+        self.offer_link(urls[0], more=len(urls) - 1)
+
+    def offer_link(self, url: str, *, more: int = 0) -> None:
+        self.app.copy_to_clipboard(url)  # type: ignore[attr-defined]
+        shown = safe_line(url)
+        extra = f" ({more} more link(s) in the step text)" if more else ""
+        if not (can_open_browser() and url.lower().startswith(_OPENABLE)):
+            self.notify(f"Copied {shown}{extra}. No browser here: paste it where you can "  # type: ignore[attr-defined]
+                        "open it.", title="Link copied", timeout=8)
+            return
+        body = Text("Copied to the clipboard:\n")
+        body.append(shown, "bold underline")
+        body.append(f"{extra}\n\nOpen it in the browser too?")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._open_in_browser(url)
+
+        self.app.push_screen(ConfirmDialog("Open link", body, "Open"), answered)  # type: ignore[attr-defined]
+
+    @work(thread=True, exit_on_error=False, group="browser", description="open a link")
+    def _open_in_browser(self, url: str) -> None:
+        # webbrowser may wait for the browser process to start: never on the UI thread.
+        webbrowser.open(url, new=2)
+
+    def action_incident_link(self) -> None:
+        links = incident_links(self.incident_view)
+        if not links:
+            self.notify("This incident has no link (no runbook URL, page or alert link).",  # type: ignore[attr-defined]
+                        severity="warning")
+            return
+        if len(links) == 1:
+            self.offer_link(links[0][1])
+            return
+        from cockpit.screens.choice_dialog import ChoiceDialog
+
+        choices = []
+        for what, url in links:
+            label = Text(what, "bold")
+            label.append(f"  {safe_line(url)}", "dim")
+            choices.append((url, label))
+
+        def chosen(url: str | None) -> None:
+            if url:
+                self.offer_link(url)
+
+        self.app.push_screen(ChoiceDialog(  # type: ignore[attr-defined]
+            Text("Which link? (copied; opened only if you say so)", "bold"), Text(""), choices),
+            chosen)
+
+    def palette_links(self) -> list[tuple[str, str, Any]]:
+        """Palette entries: each incident link by name."""
+        from functools import partial
+
+        return [(f"Copy link: {what}", safe_line(url)[:80], partial(self.offer_link, url))
+                for what, url in incident_links(self.incident_view)]

@@ -1,0 +1,133 @@
+"""One checklist line as rich Text: mark, step text with its links, timer, commands.
+
+Step text is the runbook's Markdown: links show as their text with the URL beside it
+(dimmed, so it can be read and copied over SSH), inline code that is the step's command is
+not repeated (the command is on its own ``$`` line, parameters filled in). Every piece goes
+through ``safe_line``/``safe`` and into ``Text`` objects: runbook text is never markup.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from rich.text import Text
+
+from cockpit.runbooks.links import CODE, LINK, pieces
+from cockpit.runbooks.model import Step
+from cockpit.runbooks.render import format_seconds
+from cockpit.runbooks.runs_store import Item, RunView
+from cockpit.text import safe, safe_line
+
+_MARK = {"done": ("✓", "green"), "skipped": ("↷", "dim"), "failed": ("✗", "bold red")}
+_PARAM = re.compile(r"\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}|<([A-Za-z0-9_.-]+)>")
+
+
+def fill(command: str, values: dict[str, str]) -> str:
+    """Put parameter values into ``{{name}}`` / ``<name>`` placeholders."""
+
+    def swap(match: re.Match[str]) -> str:
+        name = match.group(1) or match.group(2)
+        return values.get(name, match.group(0))
+
+    return _PARAM.sub(swap, command)
+
+
+def step_text(step: Step, style: str = "") -> tuple[Text, bool]:
+    """The step's prose as Text, and whether inline code that is its command was left out."""
+    commands = {command.text.strip() for command in step.commands}
+    text = Text()
+    dropped = False
+    for piece in pieces(step.text):
+        if piece.kind == CODE and piece.text.strip() in commands:
+            dropped = True
+            continue
+        words = safe_line(piece.text)
+        if piece.kind == CODE:
+            text.append(words, f"{style} green".strip())
+        elif piece.kind == LINK:
+            text.append(words, f"{style} underline".strip())
+            if piece.url != piece.text:
+                text.append(f" ‹{safe_line(piece.url)}›", "dim")
+        else:
+            text.append(words, f"{style} bold".strip() if piece.strong else style)
+    text.rstrip()
+    return text, dropped
+
+
+def item_prompt(view: RunView, item: Item, now: datetime, params: dict[str, str]) -> Text:
+    status = view.status.get(item.id, "")
+    current = item.id == view.current
+    text = Text()
+    if item.kind == "decision" and item.decision is not None:
+        mark = ("◆", "bold yellow") if current else (("✓", "green") if status else ("◇", "dim"))
+        text.append(f"{mark[0]} ", mark[1])
+        text.append(safe_line(item.decision.question), "bold" if current else "")
+        if status:
+            text.append(f"  → {safe_line(status)}", "bold")
+        else:
+            labels = " / ".join(safe_line(b.label) for b in item.decision.branches)
+            text.append(f"  ({labels})", "dim")
+        return text
+    step = item.step
+    assert step is not None
+    on_plan = item.id in view.on_plan
+    if status:
+        mark = _MARK.get(status, ("?", ""))
+    elif current:
+        mark = ("▶", "bold reverse")
+    else:
+        mark = ("○", "" if on_plan else "dim")
+    text.append(f"{mark[0]} ", mark[1])
+    style = "bold" if current else ("dim" if (status in ("done", "skipped") or not on_plan) else "")
+    prose, _ = step_text(step, style)
+    lines = [safe(fill(c.text, params)).split("\n") for c in step.commands]
+    flat = [line for command in lines for line in command]
+    if prose.plain.strip():
+        text.append_text(prose)
+    elif flat:  # the step is only its command: show it on the step's own line
+        text.append("$ ", "dim")
+        text.append(flat.pop(0), "dim" if status else "bold green")
+    if step.risky:
+        text.append("  RISKY", "bold red")
+    _timer(text, view, step, status, now)
+    for line in flat:
+        text.append("\n    $ ", "dim")
+        text.append(line, "dim" if status else "bold green")
+    if step.params and current:
+        text.append("\n    parameters: " + ", ".join(safe_line(p) for p in step.params), "dim")
+    return text
+
+
+def _timer(text: Text, view: RunView, step: Step, status: str, now: datetime) -> None:
+    if step.timer_seconds is None:
+        return
+    started = view.timers.get(step.id)
+    if started is None:
+        text.append(f"  ⏱ {format_seconds(step.timer_seconds)}", "cyan")
+    elif status not in ("done", "skipped"):
+        left = timer_left(view, step, now)
+        label = f"  ⏱ {left // 60}:{left % 60:02d} left" if left > 0 else "  ⏱ DUE"
+        text.append(label, "bold cyan" if left > 0 else "bold reverse yellow")
+
+
+def timer_left(view: RunView, step: Step, now: datetime) -> int:
+    """Seconds until the step's running timer is due (<= 0: due); the timer's own length."""
+    started = view.timers.get(step.id)
+    seconds = step.timer_seconds or 0
+    if started is None:
+        return seconds
+    return seconds - int((now - started).total_seconds())
+
+
+def signature(view: RunView, item: Item, now: datetime, params: dict[str, str]) -> tuple:
+    """What a prompt depends on: equal signatures give equal prompts, so only the lines
+    whose signature changed are rendered again."""
+    step = item.step
+    timer: object = None
+    if step is not None and step.id in view.timers and view.status.get(step.id) not in (
+            "done", "skipped"):
+        timer = max(0, timer_left(view, step, now))
+    wanted = tuple(params.get(p, "") for p in step.params) if step is not None else ()
+    return (view.status.get(item.id, ""), item.id == view.current, item.id in view.on_plan,
+            view.timers.get(item.id), timer, wanted)
