@@ -14,8 +14,11 @@ more than a strictly sequential one (the plain loop). Each round runs, in altern
 Goals (issue 3): cockpit's request count within 1.1x of the lower bound
 ``ceil(incidents/100) + ceil(log entries/100) + roster requests``; cockpit's wall time within
 1.5x of the plain loop's (median of the rounds); an incremental sync after 10 incidents
-changed under 5 requests. ``--profile`` prints where a cockpit sync spends its time.
-``--profile`` profiles this (the client) process only.
+changed under 5 requests. ``--profile`` prints where a cockpit sync spends its time: this
+(the client) process only, the event loop's thread and the store-writing worker thread
+profiled separately and merged. "client CPU" is this process's CPU time during a run; near
+the wall time, the client is CPU bound and more requests in flight cannot help. "GC" is the
+part of it spent in garbage collections (``gc.callbacks``).
 Run: ``/work/venv/bin/python bench/sync.py [--incidents 10000] [--rounds 3] [--profile]``.
 """
 
@@ -24,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import gc
 import io
 import math
 import pstats
@@ -35,6 +39,7 @@ import sys
 import tempfile
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -45,6 +50,7 @@ import pagerduty
 
 from cockpit.integrations.pagerduty import PagerDutyProvider
 from cockpit.store import Store
+from cockpit.sync import pull
 from cockpit.sync.service import SyncReport, SyncService
 
 SEED_DAYS = 30
@@ -133,26 +139,77 @@ async def _sync(service: SyncService) -> SyncReport:
         await service.aclose()
 
 
-def run_cockpit(handle: Emulator, folder: Path, profile: cProfile.Profile | None) -> dict:
+class GcClock:
+    """Seconds this process spent in garbage collections (any thread) since ``reset``."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self._started = 0.0
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.seconds += time.perf_counter() - self._started
+
+    def reset(self) -> None:
+        self.seconds = 0.0
+
+
+GC = GcClock()
+
+
+def _profiled_writes(profile: cProfile.Profile) -> Callable[[], None]:
+    """Profile ``pull._write`` (run in a worker thread, which cProfile does not follow).
+
+    Returns the undo. The loop runs one write at a time, so one Profile object suffices.
+    """
+    original = pull._write
+
+    def write(*args: Any) -> Any:
+        profile.enable()
+        try:
+            return original(*args)
+        finally:
+            profile.disable()
+
+    pull._write = write  # type: ignore[assignment]
+
+    def undo() -> None:
+        pull._write = original
+
+    return undo
+
+
+def run_cockpit(
+    handle: Emulator, folder: Path, profiles: tuple[cProfile.Profile, cProfile.Profile] | None
+) -> dict:
     """A full first sync into a fresh store; returns timing, request and row counts."""
     store = Store.open(folder / "cockpit.db")
     handle.reset_counters()
     service = _service(handle, store)
-    started = time.perf_counter()
-    if profile is not None:
-        profile.enable()
-    report = asyncio.run(_sync(service))
-    if profile is not None:
-        profile.disable()
-    seconds = time.perf_counter() - started
+    undo = _profiled_writes(profiles[1]) if profiles is not None else None
+    GC.reset()
+    started, cpu = time.perf_counter(), time.process_time()
+    try:
+        if profiles is not None:
+            profiles[0].enable()
+        report = asyncio.run(_sync(service))
+    finally:
+        if profiles is not None:
+            profiles[0].disable()
+        if undo is not None:
+            undo()
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     requests, paths = handle.counts()
     incidents = store.execute("SELECT count(*) FROM incidents")[0][0]
     events = store.execute("SELECT count(*) FROM timeline_events")[0][0]
     store.close()
     if report.errors:
         raise SystemExit(f"cockpit sync failed: {report.errors}")
-    return {"seconds": seconds, "requests": requests, "paths": paths,
-            "incidents": incidents, "events": events}  # fmt: skip
+    return {"seconds": seconds, "cpu": cpu, "gc": GC.seconds, "requests": requests,
+            "paths": paths, "incidents": incidents, "events": events}  # fmt: skip
 
 
 def run_plain(handle: Emulator, since: datetime, until: datetime) -> dict:
@@ -161,7 +218,8 @@ def run_plain(handle: Emulator, since: datetime, until: datetime) -> dict:
     client.url = handle.url
     handle.reset_counters()
     counts = {"incidents": 0, "log_entries": 0}
-    started = time.perf_counter()
+    GC.reset()
+    started, cpu = time.perf_counter(), time.process_time()
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a window that hit the 10,000 cap must not pass
         low = since
@@ -173,9 +231,10 @@ def run_plain(handle: Emulator, since: datetime, until: datetime) -> dict:
                 for _ in client.iter_all(name, params={**params, **extra}):
                     counts[name] += 1
             low = high
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     client.close()
-    return {"seconds": seconds, "requests": handle.counts()[0], **counts}
+    return {"seconds": seconds, "cpu": cpu, "gc": GC.seconds, "requests": handle.counts()[0],
+            **counts}  # fmt: skip
 
 
 def change_incidents(handle: Emulator, count: int) -> None:
@@ -234,7 +293,8 @@ def _bench(handle: Emulator, args: argparse.Namespace, started: float) -> int:
                 else:
                     result = run_cockpit(handle, Path(tmp) / f"run{round_no}", None)
                     cockpit_runs.append(result)
-                print(f"  round {round_no + 1} {who}: {result['seconds']:.1f} s")
+                print(f"  round {round_no + 1} {who}: {result['seconds']:.1f} s (client CPU "
+                      f"{result['cpu']:.1f} s, of it GC {result['gc']:.1f} s)")  # fmt: skip
 
         last = Path(tmp) / f"run{args.rounds - 1}"
         store = Store.open(last / "cockpit.db")
@@ -248,9 +308,9 @@ def _bench(handle: Emulator, args: argparse.Namespace, started: float) -> int:
 
         profile_text = ""
         if args.profile:
-            profile = cProfile.Profile()
-            run_cockpit(handle, Path(tmp) / "profiled", profile)
-            stats = pstats.Stats(profile, stream=(out := io.StringIO()))
+            profiles = (cProfile.Profile(), cProfile.Profile())
+            run_cockpit(handle, Path(tmp) / "profiled", profiles)
+            stats = pstats.Stats(*profiles, stream=(out := io.StringIO()))
             stats.sort_stats("cumulative").print_stats(30)
             stats.sort_stats("tottime").print_stats(20)
             profile_text = out.getvalue()
@@ -282,6 +342,10 @@ def _bench(handle: Emulator, args: argparse.Namespace, started: float) -> int:
           f"{inc_report.pulled_entries} entries, requests by path: {inc_paths}")  # fmt: skip
     print("each round (s): cockpit " + ", ".join(f"{r['seconds']:.1f}" for r in cockpit_runs)
           + "; plain " + ", ".join(f"{r['seconds']:.1f}" for r in plain_runs))  # fmt: skip
+    print("client CPU (s): cockpit " + ", ".join(f"{r['cpu']:.1f}" for r in cockpit_runs)
+          + "; plain " + ", ".join(f"{r['cpu']:.1f}" for r in plain_runs))  # fmt: skip
+    print("of it in GC (s): cockpit " + ", ".join(f"{r['gc']:.1f}" for r in cockpit_runs)
+          + "; plain " + ", ".join(f"{r['gc']:.1f}" for r in plain_runs))  # fmt: skip
     if profile_text:
         print("\n" + profile_text)
     return 0
