@@ -6,6 +6,9 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+# Imported here, not by Hypothesis's end-of-run summary: on CPython 3.11.7 that late import
+# can die in the AST parser ("AST constructor recursion depth mismatch", a CPython bug).
+import hypothesis.internal.observability  # noqa: F401
 import pytest
 
 

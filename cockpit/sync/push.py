@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from sqlalchemy import and_, or_
 from sqlmodel import col, select
 
 from cockpit.integrations.base import (
@@ -27,6 +28,9 @@ from cockpit.store.types import utcnow
 _STATUS_ORDER = {"triggered": 0, "acknowledged": 1, "resolved": 2}
 # How far back a remote note may predate its outbox item and still be "ours" (clock skew).
 _NOTE_SKEW = timedelta(minutes=5)
+# An item another process is sending is left alone this long (the client's timeout times its
+# retries and backoff stays well inside it); after that its sender is presumed dead.
+SENDING_LEASE = timedelta(minutes=3)
 
 
 @dataclass
@@ -43,9 +47,17 @@ class PushResult:
 def _claim(store: Store, sources: set[str]) -> OutboxItem | None:
     """The oldest deliverable item, marked sending with its attempt counted (committed)."""
     with store.write() as session:
+        stale = utcnow() - SENDING_LEASE
         query = (
             select(OutboxItem)
-            .where(col(OutboxItem.state).in_(("pending", "sending")))
+            .where(
+                or_(
+                    col(OutboxItem.state) == "pending",
+                    and_(
+                        col(OutboxItem.state) == "sending", col(OutboxItem.last_attempt_at) < stale
+                    ),
+                )
+            )
             .where(col(OutboxItem.source).in_(sorted(sources)))
             .order_by(col(OutboxItem.id))
         )
@@ -112,8 +124,13 @@ async def _deliver(store: Store, provider: PagingProvider, item: OutboxItem) -> 
     if item.action == "note":
         content = str(item.payload.get("content", ""))
         if retry:
+            taken = _delivered_refs(store, item)
             for note in await provider.notes(remote_id):
-                if note.content == content and note.created_at >= item.created_at - _NOTE_SKEW:
+                if (
+                    note.content == content
+                    and note.created_at >= item.created_at - _NOTE_SKEW
+                    and note.id not in taken  # the same words sent earlier are another note
+                ):
                     return note.id, f"note on {remote_id} had reached the service already"
         sent = await provider.add_note(remote_id, content)
         return sent.id, ""
@@ -140,6 +157,20 @@ async def _deliver(store: Store, provider: PagingProvider, item: OutboxItem) -> 
     raise ProviderError(f"unknown outbox action {item.action!r}")
 
 
+def _delivered_refs(store: Store, item: OutboxItem) -> set[str]:
+    """Remote ids of this incident's notes that other outbox items already account for."""
+    with store.read() as session:
+        rows = session.exec(
+            select(OutboxItem.remote_ref).where(
+                OutboxItem.incident_id == item.incident_id,
+                OutboxItem.action == "note",
+                OutboxItem.state == "sent",
+                OutboxItem.id != item.id,
+            )
+        ).all()
+    return {ref for ref in rows if ref}
+
+
 def _finish(store: Store, item: OutboxItem, state: str, error: str, ref: str = "") -> None:
     with store.write() as session:
         row = session.get(OutboxItem, item.id)
@@ -157,7 +188,8 @@ def _finish(store: Store, item: OutboxItem, state: str, error: str, ref: str = "
             if note is not None:
                 note.state = note_state
                 if state == "sent" and ref:
-                    note.remote_id = f"{row.source}:note:{ref}"
+                    # The same id form upsert.insert_remote_notes writes.
+                    note.remote_id = f"{row.source}:{ref}"
                 session.add(note)
         if state in ("sent", "failed", "superseded"):
             for event in session.exec(

@@ -16,6 +16,7 @@ from cockpit.integrations.pagerduty import PagerDutyProvider
 from cockpit.integrations.pagerduty_emulator import start_emulator
 from cockpit.store import Store, queries
 from cockpit.sync import actions
+from cockpit.sync.identity import get_me
 from cockpit.sync.service import SyncService
 
 SPEC = json.loads((Path(__file__).parent / "data" / "pagerduty_requests.json").read_text())
@@ -52,7 +53,10 @@ async def test_every_request_the_adapter_sends_follows_the_spec(tmp_path: Path) 
         await service.sync_once()
         with store.read() as session:
             target = queries.open_incidents(session)[0]
-            someone = next(p for p in queries.people_by_id(session) if p != target.assignees[:1])
+            me = get_me(session).id
+            someone = next(
+                p for p in queries.people_by_id(session) if p != me and p not in target.assignees
+            )
         await provider.alerts(target.remote_id)
         await provider.notes(target.remote_id)
         await provider.incident_log_entries(target.remote_id)

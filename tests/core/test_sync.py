@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -214,4 +215,40 @@ async def test_notes_written_in_pagerduty_show_in_the_timeline_once(
         notes = [t.summary for t in queries.timeline(session, target.id) if t.kind == "note"]
     assert notes.count("ssh'd in, disk is the WAL") == 1
     assert notes.count("our own note") == 1
+    await service.aclose()
+
+
+async def test_two_senders_at_once_deliver_a_note_once(
+    store: Store, emulator: EmulatorHandle
+) -> None:
+    # The TUI's sync worker and `cockpit sync` in a second terminal push at the same time.
+    first = _service(store, emulator)
+    await first.sync_once()
+    with store.read() as session:
+        target = queries.open_incidents(session)[0]
+    actions.add_note(store, target.id, "still investigating")
+    emulator.state.inject({"kind": "slow", "delay": 0.8, "count": 1, "method": "POST"})
+    second = _service(store, emulator)
+    results = await asyncio.gather(first.push(), second.push())
+    assert sum(r.sent for r in results) == 1
+    posts = [w for w in emulator.state.writes if w["path"].endswith("/notes")]
+    assert len(posts) == 1
+    await first.aclose()
+    await second.aclose()
+
+
+async def test_the_same_words_twice_are_two_notes(store: Store, emulator: EmulatorHandle) -> None:
+    service = _service(store, emulator, timeout=0.5)
+    await service.sync_once()
+    with store.read() as session:
+        target = queries.open_incidents(session)[0]
+    actions.add_note(store, target.id, "still investigating")
+    assert (await service.push()).sent == 1
+    actions.add_note(store, target.id, "still investigating")
+    # The second one's answer is lost, so its retry must look at the remote notes first.
+    emulator.state.inject({"kind": "drop", "count": 1, "method": "POST"})
+    await service.push()
+    await _service(store, emulator).push()
+    remote = emulator.state.incident(target.remote_id)
+    assert [n.content for n in remote.notes].count("still investigating") == 2
     await service.aclose()
