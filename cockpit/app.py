@@ -96,9 +96,15 @@ class CockpitApp(App[None]):
     def library(self) -> list[Any]:
         """The runbooks, read once on first use (never at import, never for the welcome)."""
         if self._library is None:
+            from cockpit.errors import ConfigError
             from cockpit.runbooks.library import default_runbook_dirs, load_library
 
-            self._library = load_library(default_runbook_dirs(self.settings))
+            try:
+                self._library = load_library(default_runbook_dirs(self.settings))
+            except ConfigError as error:
+                self._library = []
+                self.notify(f"{error}: no runbook will match until it is fixed.",
+                            title="Runbooks", severity="error", timeout=12)
         return self._library
 
     def reload_library(self) -> None:

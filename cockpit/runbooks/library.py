@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import cockpit
+from cockpit.errors import ConfigError
 from cockpit.runbooks.model import ERROR, Finding, Runbook
 from cockpit.runbooks.parse import RunbookError, load_runbook
 
@@ -15,15 +17,24 @@ SKIPPED_FILES = frozenset({"readme.md"})
 
 
 def samples_dir() -> Path:
-    """The repository's own sample runbooks (``runbooks/`` beside the package)."""
-    return Path(cockpit.__file__).resolve().parent.parent / "runbooks"
+    """The sample runbooks: ``runbooks/`` beside the package in a checkout or an editable
+    install, else where a wheel puts its data files (``<prefix>/share/cockpit/runbooks``)."""
+    beside = Path(cockpit.__file__).resolve().parent.parent / "runbooks"
+    if beside.is_dir():
+        return beside
+    return Path(sys.prefix) / "share" / "cockpit" / "runbooks"
 
 
 def default_runbook_dirs(settings: Any) -> list[Path]:
-    """The configured runbooks folder, or the samples when it does not exist (yet)."""
+    """The configured runbooks folder. When none is set and the default folder does not
+    exist yet, the samples (a first run, the demo); a folder that was set but is missing is
+    an error, never silently swapped for the samples."""
     configured = Path(settings.runbooks_path)
     if configured.is_dir():
         return [configured]
+    source = (getattr(settings, "sources", {}) or {}).get("runbooks", "default")
+    if source != "default":
+        raise ConfigError(f"runbooks folder {configured} ({source}) does not exist")
     return [samples_dir()]
 
 
