@@ -24,6 +24,7 @@ class Key:
     default: Any
     help: str
     secret: bool = False
+    minimum: int = 0  # for int keys
 
     @property
     def env(self) -> str:
@@ -41,8 +42,8 @@ KEYS: tuple[Key, ...] = (
     Key("alertmanager_url", str, "", "Alertmanager base URL (empty: not used)"),
     Key("alertmanager_user", str, "", "Alertmanager basic-auth user"),
     Key("alertmanager_token", str, "", "Alertmanager password or bearer token", secret=True),
-    Key("sync_window_days", int, 30, "days of history the first sync fetches"),
-    Key("sync_interval", int, 60, "seconds between syncs in watch mode and in the TUI"),
+    Key("sync_window_days", int, 30, "days of history the first sync fetches", minimum=1),
+    Key("sync_interval", int, 60, "seconds between syncs in watch mode and in the TUI", minimum=5),
     Key("timezone", str, "", "IANA time zone for display (default: the system's)"),
     Key("user", str, "", "who you are: PagerDuty user id or email (default: /users/me)"),
     Key("theme", str, "textual-dark", "TUI theme"),
@@ -60,16 +61,20 @@ def _coerce(key: Key, value: Any, where: str) -> Any:
         if key.kind is int:
             if isinstance(value, bool):
                 raise ValueError(value)
-            return int(value)
+            number = int(value)
+            if number < key.minimum:
+                raise ConfigError(
+                    f"{where}: {key.name} must be at least {key.minimum}, got {number}"
+                )
+            return number
         if key.kind is bool:
             return value if isinstance(value, bool) else str(value).lower() in _TRUE
         if not isinstance(value, str):
             raise ValueError(value)
         return value
-    except (TypeError, ValueError):
-        raise ConfigError(
-            f"{where}: {key.name} must be {key.kind.__name__}, got {value!r}"
-        ) from None
+    except (TypeError, ValueError, OverflowError):
+        shown = mask(str(value)) if key.secret else repr(value)
+        raise ConfigError(f"{where}: {key.name} must be {key.kind.__name__}, got {shown}") from None
 
 
 @dataclass(frozen=True)
@@ -136,17 +141,22 @@ def load_settings(
     sources: dict[str, str] = {key.name: "default" for key in KEYS}
     file_given = config_file is not None or "COCKPIT_CONFIG" in environ
     path = config_file or (
-        Path(environ["COCKPIT_CONFIG"]) if "COCKPIT_CONFIG" in environ else
-        paths.config_dir() / "config.toml"
+        Path(environ["COCKPIT_CONFIG"])
+        if "COCKPIT_CONFIG" in environ
+        else paths.config_dir() / "config.toml"
     )
     if path.exists():
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as error:
             raise ConfigError(f"{path}: {error}") from None
+        except UnicodeDecodeError as error:
+            raise ConfigError(f"{path}: not UTF-8 text (byte {error.start})") from None
         except OSError as error:
             raise ConfigError(f"{path}: cannot read: {error.strerror}") from None
         table = data.get("cockpit", data)
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: [cockpit] must be a table of settings")
         for name, value in table.items():
             if name not in KEYS_BY_NAME:
                 if isinstance(value, dict):

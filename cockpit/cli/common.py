@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cockpit.config import Settings, settings_from_args
@@ -68,3 +69,13 @@ class ProgressPrinter:
         if self.tty:
             sys.stderr.write("\r" + " " * 100 + "\r")
             sys.stderr.flush()
+
+
+def write_text_file(path: Path, text: str) -> None:
+    """Write an export; a bad path is a one-line error naming it, not a traceback."""
+    from cockpit.cli.main import CliError
+
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise CliError(f"{path}: cannot write: {error.strerror}") from None

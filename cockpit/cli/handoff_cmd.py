@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from cockpit.cli.common import settings_and_store
+from cockpit.cli.common import settings_and_store, write_text_file
 from cockpit.cli.people import resolve_person
 from cockpit.store.engine import Store
 from cockpit.store.types import utcnow
@@ -85,7 +85,7 @@ def run_draft(args: argparse.Namespace) -> int:
             handoff = sign_handoff(store, handoff_id, outgoing)
         body = handoff.body_md
         if args.markdown and args.markdown != "-":
-            Path(args.markdown).write_text(body, encoding="utf-8")
+            write_text_file(Path(args.markdown), body)
             print(f"handoff #{handoff.id} written to {args.markdown}")
         else:
             print(body, end="")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 from typing import Any
 
 from cockpit.cli.common import age, display_zone, local_time, settings_and_store
@@ -225,11 +226,14 @@ def parse_duration(text: str) -> int:
     units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
     value = text.strip().lower()
     try:
-        if value[-1] in units:
-            return int(float(value[:-1]) * units[value[-1]])
-        return int(value)
-    except (ValueError, IndexError):
-        raise CliError(f"duration {text!r}: use seconds or a number with s, m, h or d") from None
+        number = float(value[:-1]) * units[value[-1]] if value[-1] in units else float(value)
+        if not math.isfinite(number) or number <= 0:
+            raise ValueError(text)
+        return int(number)
+    except (ValueError, IndexError, OverflowError):
+        raise CliError(
+            f"duration {text!r}: use a positive number of seconds, or one with s, m, h or d"
+        ) from None
 
 
 def run_snooze(args: argparse.Namespace) -> int:

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from cockpit import __version__
 from cockpit.errors import CockpitError
+from cockpit.text import safe_line
 
 # Sub-command modules, in the order ``cockpit --help`` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -64,10 +65,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_tui(args)
         return int(handler(args) or 0)
     except CliError as error:
-        print(f"cockpit: {error}", file=sys.stderr)
+        print(f"cockpit: {safe_line(str(error))}", file=sys.stderr)
         return error.status
     except CockpitError as error:
-        print(f"cockpit: {error}", file=sys.stderr)
+        # Messages can carry a server's or a file's text: data, so made inert.
+        print(f"cockpit: {safe_line(str(error))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

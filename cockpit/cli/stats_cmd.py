@@ -10,7 +10,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from cockpit.cli.common import settings_and_store
+from cockpit.cli.common import settings_and_store, write_text_file
 from cockpit.text import safe_line
 
 _SINCE = re.compile(r"^(\d+)([dw])$")
@@ -123,7 +123,6 @@ def run(args: argparse.Namespace) -> int:
     if args.chart:
         series = {names.get(pid, pid): {w: load.pages for w, load in per.items()}
                   for pid, per in weekly.items() if pid in names}
-        Path(args.chart).write_text(svg_chart(weeks, series, "Pages per week per person"),
-                                    encoding="utf-8")
+        write_text_file(Path(args.chart), svg_chart(weeks, series, "Pages per week per person"))
         print(f"chart written to {args.chart}")
     return 0

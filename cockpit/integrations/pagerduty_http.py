@@ -223,12 +223,17 @@ class PagerDutyHTTP:
         return text.replace(self._token, "***") if self._token else text
 
 
+MAX_RESET_WAIT = 120.0
+
+
 def _reset_after(headers: httpx.Headers) -> float:
     for name in ("ratelimit-reset", "retry-after"):
         value = headers.get(name)
         if value:
             try:
-                return max(float(value), 0.0)
+                # Capped: a wrong header (an epoch, say) would pause every cockpit process,
+                # because the wait is shared through the request budget.
+                return min(max(float(value), 0.0), MAX_RESET_WAIT)
             except ValueError:
                 continue
     return 1.0

@@ -71,8 +71,9 @@ def test_lint_without_path_uses_configured_folder(
 ) -> None:
     assert main(["--runbooks", str(books), "runbook", "lint"]) == 0
     assert str(books) in capsys.readouterr().out
-    assert main(["--runbooks", str(books / "none"), "runbook", "lint"]) == 0
-    assert "runbooks" in capsys.readouterr().out
+    # A folder that was set but is missing is an error, never silently the samples.
+    assert main(["--runbooks", str(books / "none"), "runbook", "lint"]) == 2
+    assert f"{books / 'none'} (flag --runbooks) does not exist" in capsys.readouterr().err
 
 
 def test_show_prints_checklist(books: Path, capsys: pytest.CaptureFixture[str]) -> None:
