@@ -69,7 +69,7 @@ def _start(args: argparse.Namespace, ref: str) -> int:
     scenario = scenario or scenario_from_runbook(runbook)
     settings, store = settings_and_store(args)
     try:
-        participant = resolve_person(store, args.as_person, settings.user)
+        participant = resolve_person(store, args.as_person, settings.user, strict=False)
         drill = start_drill(store, runbook, scenario, participant=participant)
         if not args.headless and sys.stdin.isatty() and sys.stdout.isatty():
             return run_practice_tui(settings, store, drill, runbook, participant)

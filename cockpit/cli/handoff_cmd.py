@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -69,6 +70,7 @@ def _runbooks(args: argparse.Namespace) -> dict[str, Any]:
 
 def run_draft(args: argparse.Namespace) -> int:
     from cockpit.handoff import draft_handoff, post_notes, save_handoff, sign_handoff
+    from cockpit.handoff.markdown import render_markdown
 
     settings, store = settings_and_store(args)
     try:
@@ -78,17 +80,22 @@ def run_draft(args: argparse.Namespace) -> int:
         start, end = shift_window(store, outgoing, now)
         draft = draft_handoff(store, outgoing, start, end, now, to_person=incoming,
                               runbooks=_runbooks(args))
+        if not (args.sign or args.post_notes):
+            # A preview: nothing is stored, so it cannot stand in the way of the signed one.
+            draft.notes = args.notes or draft.notes
+            body = render_markdown(draft, "preview")
+            _emit(args, body, "preview")
+            print("(preview, not saved: `cockpit handoff --sign` stores and signs it; the "
+                  "incoming engineer then runs `cockpit handoff accept --as NAME`)",
+                  file=sys.stderr)
+            return 0
         handoff = save_handoff(store, draft, notes=args.notes)
         assert handoff.id is not None
         handoff_id = handoff.id
         if args.sign:
             handoff = sign_handoff(store, handoff_id, outgoing)
         body = handoff.body_md
-        if args.markdown and args.markdown != "-":
-            write_text_file(Path(args.markdown), body)
-            print(f"handoff #{handoff.id} written to {args.markdown}")
-        else:
-            print(body, end="")
+        _emit(args, body, f"handoff #{handoff.id}")
         if args.post_notes:
             posted = post_notes(store, handoff_id, user=settings.user)
             print(f"handoff note added to {len(posted)} open incident(s)")
@@ -98,6 +105,14 @@ def run_draft(args: argparse.Namespace) -> int:
         return 0
     finally:
         store.close()
+
+
+def _emit(args: argparse.Namespace, body: str, what: str) -> None:
+    if args.markdown and args.markdown != "-":
+        write_text_file(Path(args.markdown), body)
+        print(f"{what} written to {args.markdown}")
+    else:
+        print(body, end="")
 
 
 def run_accept(args: argparse.Namespace) -> int:

@@ -10,6 +10,7 @@ from typing import Any
 
 from cockpit.cli.common import age, display_zone, local_time, settings_and_store
 from cockpit.cli.main import CliError
+from cockpit.cli.people import resolve_person
 from cockpit.store import queries
 from cockpit.store.models import Incident
 from cockpit.store.types import utcnow
@@ -259,24 +260,10 @@ def run_escalate(args: argparse.Namespace) -> int:
         store.close()
 
 
-def _person(store: Any, ref: str) -> str:
-    with store.read() as session:
-        people = queries.people_by_id(session)
-    lowered = ref.lower()
-    for person in people.values():
-        if lowered in (person.id.lower(), person.email.lower(), person.name.lower()):
-            return person.id
-        if person.id.split(":", 1)[-1].lower() == lowered:
-            return person.id
-    raise CliError(
-        f"no person {ref!r} in the roster (sync first, or use an id from `cockpit show`)"
-    )
-
-
 def run_pass(args: argparse.Namespace) -> int:
     settings, store = settings_and_store(args)
     try:
-        person = _person(store, args.person)
+        person = resolve_person(store, args.person)
         baton = actions.offer_baton(store, args.id, person, args.note, user=settings.user)
         print(f"baton of {baton.incident_id} offered to {person}; you hold it until they accept")
         return 0
@@ -297,7 +284,7 @@ def run_take(args: argparse.Namespace) -> int:
 def run_accept(args: argparse.Namespace) -> int:
     settings, store = settings_and_store(args)
     try:
-        person = _person(store, args.person) if args.person else ""
+        person = resolve_person(store, args.person) if args.person else ""
         baton = actions.accept_baton(store, args.id, by=person, user=settings.user)
         print(f"{baton.to_person} holds the baton of {baton.incident_id} now")
         return 0

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 from sqlmodel import select
 
+from cockpit.cli.main import CliError
 from cockpit.store.engine import Store
 from cockpit.store.models import Person
 from cockpit.sync.identity import get_me
 
 
-def resolve_person(store: Store, ref: str, fallback_user: str = "") -> str:
-    """The person id ``ref`` names; "" or "me" is the store's "me". Unknown names become
-    ``local:<name>`` so a team without a paging service can still hand off."""
+def resolve_person(
+    store: Store, ref: str, fallback_user: str = "", *, strict: bool = True
+) -> str:
+    """The person id ``ref`` names (id, name or email); "" or "me" is the store's "me".
+
+    A name nobody in the roster has is refused: a typo must not hand batons to no one. A
+    team without a paging service names people explicitly as ``local:<name>``. With
+    ``strict=False`` (a drill's participant) any name is taken as ``local:<name>``.
+    """
     with store.read() as session:
         if not ref or ref == "me":
             return get_me(session, fallback_user).id
@@ -22,4 +29,9 @@ def resolve_person(store: Store, ref: str, fallback_user: str = "") -> str:
             if wanted in (person.name.lower(), person.email.lower(), person.id.split(":")[-1]
                           .lower()):
                 return person.id
-    return ref if ":" in ref else f"local:{ref}"
+    if ref.startswith("local:") or not strict:
+        return ref if ":" in ref else f"local:{ref}"
+    raise CliError(
+        f"no person {ref!r} in the roster (sync first, check the spelling, or write "
+        f"local:{ref} for someone outside the paging service)"
+    )

@@ -50,16 +50,18 @@ def save_handoff(store: Store, draft: HandoffDraft, notes: str = "") -> Handoff:
         return handoff
 
 
-def get_handoff(store: Store, handoff_id: int | None = None) -> Handoff:
-    """One handoff by id, or the latest one not yet accepted."""
+def get_handoff(
+    store: Store, handoff_id: int | None = None, *, signed_only: bool = False
+) -> Handoff:
+    """One handoff by id, or the latest one not yet accepted (and signed, if asked)."""
     with store.read() as session:
         if handoff_id is not None:
             found = session.get(Handoff, handoff_id)
         else:
-            found = session.exec(
-                select(Handoff).where(col(Handoff.accepted_at).is_(None))
-                .order_by(col(Handoff.id).desc())
-            ).first()
+            query = select(Handoff).where(col(Handoff.accepted_at).is_(None))
+            if signed_only:
+                query = query.where(col(Handoff.signed_at).is_not(None))
+            found = session.exec(query.order_by(col(Handoff.id).desc())).first()
     if found is None:
         which = f"#{handoff_id}" if handoff_id is not None else "waiting to be accepted"
         raise HandoffError(f"no handoff {which} in the local store (draft one: cockpit handoff)")
@@ -113,7 +115,7 @@ def accept_handoff(
 
     Returns the handoff and the incident ids whose baton moved.
     """
-    handoff = get_handoff(store, handoff_id)
+    handoff = get_handoff(store, handoff_id, signed_only=handoff_id is None)
     assert handoff.id is not None
     if handoff.accepted_at:
         raise HandoffError(f"handoff #{handoff.id} was already accepted by {handoff.to_person}")

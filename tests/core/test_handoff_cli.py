@@ -1,0 +1,84 @@
+"""`cockpit handoff` end to end: a preview stores nothing, sign stores and signs, and accept
+(without an id) takes the latest signed handoff even after more previews."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from cockpit.cli.main import main
+from cockpit.store import Handoff, Incident, Person, Store, utcnow
+from cockpit.sync import actions
+from cockpit.sync.identity import Me, set_me
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> Path:
+    store = Store.open(tmp_path)
+    now = utcnow()
+    with store.write() as session:
+        set_me(session, Me("pagerduty:PANN", "Ann Lee", "ann@example.com"))
+        for pid, name in (("PANN", "Ann Lee"), ("PBOB", "Bob Stone")):
+            session.add(Person(id=f"pagerduty:{pid}", source="pagerduty", name=name))
+        for n in (1, 2):
+            session.add(
+                Incident(
+                    id=f"pagerduty:I{n}",
+                    source="pagerduty",
+                    remote_id=f"I{n}",
+                    title=f"Disk {n}",
+                    status="acknowledged",
+                    assignees=["pagerduty:PANN"],
+                    created_at=now - timedelta(hours=n),
+                    updated_at=now,
+                )
+            )
+    store.close()
+    return tmp_path
+
+
+def _handoffs(data: Path) -> list[Handoff]:
+    store = Store.open(data)
+    with store.read() as session:
+        from sqlmodel import select
+
+        rows = list(session.exec(select(Handoff)))
+    store.close()
+    return rows
+
+
+def test_preview_sign_then_accept(data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    base = ["--data-dir", str(data), "handoff"]
+    assert main(base) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("# Handoff: Ann Lee → (incoming)") and "Disk 1" in out
+    assert _handoffs(data) == []
+
+    assert main([*base, "--to", "Bob Stone", "--sign"]) == 0
+    capsys.readouterr()
+    assert main(base) == 0  # another look does not get in the way
+    assert [h.signed_at is not None for h in _handoffs(data)] == [True]
+
+    assert main([*base, "accept", "--as", "Bob Stone"]) == 0
+    assert "2 baton(s) passed" in capsys.readouterr().out
+    store = Store.open(data)
+    with store.read() as session:
+        holders = {
+            i: actions.baton_holder(session, session.get(Incident, i))[0]  # type: ignore[arg-type]
+            for i in ("pagerduty:I1", "pagerduty:I2")
+        }
+    store.close()
+    assert set(holders.values()) == {"pagerduty:PBOB"}
+
+
+def test_accept_by_a_name_nobody_has_is_refused(
+    data: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = ["--data-dir", str(data), "handoff"]
+    assert main([*base, "--sign"]) == 0
+    capsys.readouterr()
+    assert main([*base, "accept", "--as", "Bobb Stone"]) == 2
+    assert "Bobb Stone" in capsys.readouterr().err
+    assert _handoffs(data)[0].accepted_at is None
