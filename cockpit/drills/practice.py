@@ -92,7 +92,9 @@ class PracticeProvider:
     async def notes(self, incident_id: str) -> list[NoteRecord]:
         return []
 
-    async def oncalls(self) -> list[OnCallRecord]:
+    async def oncalls(
+        self, since: datetime | None = None, until: datetime | None = None
+    ) -> list[OnCallRecord]:
         return []
 
     async def people(self) -> list[PersonRecord]:

@@ -248,7 +248,9 @@ class AlertmanagerProvider:
     async def notes(self, incident_id: str) -> list[NoteRecord]:
         return []  # notes stay local
 
-    async def oncalls(self) -> list[OnCallRecord]:
+    async def oncalls(
+        self, since: datetime | None = None, until: datetime | None = None
+    ) -> list[OnCallRecord]:
         return []
 
     async def people(self) -> list[PersonRecord]:

@@ -214,10 +214,13 @@ class PagerDutyProvider:
         since: datetime | None = None,
         until: datetime | None = None,
         *,
-        earliest: bool = True,
+        earliest: bool | None = None,
     ) -> list[OnCallRecord]:
         """On-call entries overlapping [since, until) (default: now); ``earliest`` keeps only
-        the first one per escalation policy, level and user."""
+        the first one per escalation policy, level and user (default: only when asking about
+        now, since over a window it would drop every later shift of the same person)."""
+        if earliest is None:
+            earliest = since is None and until is None
         params: dict[str, Any] = {"earliest": "true" if earliest else "false"}
         if since:
             params["since"] = parse.format_time(since)

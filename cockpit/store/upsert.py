@@ -305,8 +305,12 @@ def upsert_people(session: Session, source: str, records: Iterable[PersonRecord]
     return len(rows)
 
 
-def replace_oncalls(session: Session, source: str, records: Iterable[OnCallRecord]) -> int:
-    """The roster is a snapshot: shifts from the source are replaced by the new list."""
+def replace_oncalls(
+    session: Session, source: str, records: Iterable[OnCallRecord], since: datetime | None = None
+) -> int:
+    """The roster from ``since`` on is a snapshot: the source's shifts still running at or
+    after ``since`` are replaced by the new list; older ones stay as history (page load per
+    shift needs them). Without ``since`` every shift of the source is replaced."""
     table = _table(OnCallShift)
     rows = [
         {
@@ -322,7 +326,10 @@ def replace_oncalls(session: Session, source: str, records: Iterable[OnCallRecor
         }
         for r in records
     ]
-    session.execute(table.delete().where(table.c.source == source))
+    stale = table.delete().where(table.c.source == source)
+    if since is not None:
+        stale = stale.where(or_(table.c.end.is_(None), table.c.end > since))
+    session.execute(stale)
     if rows:
         stmt = _insert(session, table).on_conflict_do_nothing()
         session.execute(stmt, rows)

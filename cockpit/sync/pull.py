@@ -34,7 +34,9 @@ CHUNK = timedelta(days=7)
 # Log entries can land a little out of order; re-reading a short overlap costs nothing
 # because inserts are idempotent.
 OVERLAP = timedelta(seconds=30)
-MAX_BACKFILL = 50  # incidents fetched one by one for entries whose incident we lack
+BACKFILL_BATCH = 8  # incidents fetched at once for entries whose incident we lack
+ROSTER_BACK = timedelta(days=14)
+ROSTER_AHEAD = timedelta(days=14)
 
 
 @dataclass
@@ -178,24 +180,38 @@ async def _backfill(
     """Fetch the few incidents that entries refer to but the store lacks, then the entries."""
     if not missing:
         return 0
+    # Every one is fetched: an entry held back here would be lost for good, because the
+    # chunk it came in is recorded as done.
     fetched: list[IncidentRecord] = []
-    for qualified in missing[:MAX_BACKFILL]:
-        try:
-            fetched.append(await provider.get_incident(qualified.split(":", 1)[1]))
-        except NotFound:
-            continue
+    for start in range(0, len(missing), BACKFILL_BATCH):
+        batch = missing[start : start + BACKFILL_BATCH]
+        found = await asyncio.gather(
+            *(_get_or_none(provider, q.split(":", 1)[1]) for q in batch)
+        )
+        fetched += [record for record in found if record is not None]
     with store.write() as session:
         upsert_incidents(session, provider.name, fetched)
         insert_log_entries(session, provider.name, entries)
     return len(fetched)
 
 
+async def _get_or_none(provider: PagingProvider, remote_id: str) -> IncidentRecord | None:
+    try:
+        return await provider.get_incident(remote_id)
+    except NotFound:
+        return None  # deleted remotely: its entries cannot be kept
+
+
 async def _roster(store: Store, provider: PagingProvider) -> None:
+    # The past two weeks (shift page load) and the next two (who is on next, for the
+    # handoff); PagerDuty allows up to 90 days in one window.
+    now = utcnow()
+    since, until = now - ROSTER_BACK, now + ROSTER_AHEAD
     people = await provider.people()
-    oncalls = await provider.oncalls()
+    oncalls = await provider.oncalls(since=since, until=until)
     with store.write() as session:
         upsert_people(session, provider.name, people)
-        replace_oncalls(session, provider.name, oncalls)
+        replace_oncalls(session, provider.name, oncalls, since=since)
 
 
 async def refresh_roster(store: Store, provider: PagingProvider) -> None:

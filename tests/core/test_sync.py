@@ -252,3 +252,36 @@ async def test_the_same_words_twice_are_two_notes(store: Store, emulator: Emulat
     remote = emulator.state.incident(target.remote_id)
     assert [n.content for n in remote.notes].count("still investigating") == 2
     await service.aclose()
+
+
+async def test_the_roster_holds_who_is_on_next_and_keeps_past_shifts(
+    store: Store, emulator: EmulatorHandle
+) -> None:
+    from datetime import timedelta
+
+    from cockpit.store import OnCallShift, utcnow
+
+    service = _service(store, emulator)
+    await service.sync_once()
+    now = utcnow()
+    with store.read() as session:
+        shifts = list(session.exec(select(OnCallShift)))
+    assert any(s.start is not None and s.start > now for s in shifts)  # the next rotation
+    old = OnCallShift(
+        source="pagerduty",
+        person_id="pagerduty:POLD",
+        escalation_level=1,
+        start=now - timedelta(days=60),
+        end=now - timedelta(days=53),
+    )
+    with store.write() as session:
+        session.add(old)
+    from cockpit.sync.pull import refresh_roster
+
+    await refresh_roster(store, service.providers["pagerduty"])
+    with store.read() as session:
+        people = {s.person_id for s in session.exec(select(OnCallShift))}
+        again = list(session.exec(select(OnCallShift)))
+    assert "pagerduty:POLD" in people  # history older than the window stays
+    assert len(again) == len(shifts) + 1  # the window itself was replaced, not duplicated
+    await service.aclose()
