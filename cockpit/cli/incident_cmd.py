@@ -131,6 +131,7 @@ def run_show(args: argparse.Namespace) -> int:
             holder, since = actions.baton_holder(session, incident)
             holder_name = queries.person_name(session, holder)
             offer = actions.pending_offer(session, incident.id)
+            offered_to = queries.person_name(session, offer.to_person) if offer else ""
             timeline = queries.timeline(session, incident.id, limit=50)
             paged = [
                 queries.person_name(session, p) for p in queries.paged_people(session, incident.id)
@@ -169,7 +170,7 @@ def run_show(args: argparse.Namespace) -> int:
             + (f" since {local_time(since, zone)}" if since else "")
         )
         if offer is not None:
-            print(f"           offered to {safe_line(offer.to_person)}, waiting for acceptance")
+            print(f"           offered to {safe_line(offered_to)}, waiting for acceptance")
         if paged:
             print(f"  paged    {', '.join(safe_line(p) for p in paged)}")
         for alert in alerts:
@@ -260,12 +261,29 @@ def run_escalate(args: argparse.Namespace) -> int:
         store.close()
 
 
+def _name(store: Any, person_id: str) -> str:
+    with store.read() as session:
+        return safe_line(queries.person_name(session, person_id))
+
+
+def _ref(store: Any, incident_id: str) -> str:
+    """How the user names an incident: its remote id, with its title."""
+    with store.read() as session:
+        incident = session.get(Incident, incident_id)
+    if incident is None:
+        return incident_id
+    return f"{incident.remote_id} ({safe_line(incident.title)[:50]})"
+
+
 def run_pass(args: argparse.Namespace) -> int:
     settings, store = settings_and_store(args)
     try:
         person = resolve_person(store, args.person)
         baton = actions.offer_baton(store, args.id, person, args.note, user=settings.user)
-        print(f"baton of {baton.incident_id} offered to {person}; you hold it until they accept")
+        print(
+            f"baton of {_ref(store, baton.incident_id)} offered to {_name(store, person)}; "
+            "you hold it until they accept"
+        )
         return 0
     finally:
         store.close()
@@ -275,7 +293,7 @@ def run_take(args: argparse.Namespace) -> int:
     settings, store = settings_and_store(args)
     try:
         baton = actions.take_baton(store, args.id, user=settings.user, note=args.note)
-        print(f"you hold the baton of {baton.incident_id} now")
+        print(f"you hold the baton of {_ref(store, baton.incident_id)} now")
         return 0
     finally:
         store.close()
@@ -286,7 +304,10 @@ def run_accept(args: argparse.Namespace) -> int:
     try:
         person = resolve_person(store, args.person) if args.person else ""
         baton = actions.accept_baton(store, args.id, by=person, user=settings.user)
-        print(f"{baton.to_person} holds the baton of {baton.incident_id} now")
+        print(
+            f"{_name(store, baton.to_person)} holds the baton of "
+            f"{_ref(store, baton.incident_id)} now"
+        )
         return 0
     finally:
         store.close()

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from cockpit.errors import CockpitError
 from cockpit.store.engine import Store
 from cockpit.store.models import BatonPass, Incident, Note, OutboxItem, TimelineEvent
-from cockpit.store.queries import find_incident
+from cockpit.store.queries import find_incident, person_name
 from cockpit.store.types import utcnow
 from cockpit.sync.identity import get_me
 
@@ -245,7 +245,7 @@ def offer_baton(store: Store, ref: str, to_person: str, note: str, *, user: str 
             session,
             incident,
             "baton",
-            f"Baton offered to {to_person} by {me.name}: {note}",
+            f"Baton offered to {person_name(session, to_person)} by {me.name}: {note}",
             me.id,
             None,
             baton.offered_at,
@@ -312,7 +312,8 @@ def _queue_reassign(
         item = _enqueue(session, incident, "reassign", {"person_id": remote_person})
         incident.assignees = [baton.to_person]
         session.add(incident)
-    text = f"Baton passed from {baton.from_person or 'nobody'} to {baton.to_person}"
+    giver = person_name(session, baton.from_person) or "nobody"
+    text = f"Baton passed from {giver} to {person_name(session, baton.to_person)}"
     if baton.note:
         text += f": {baton.note}"
     _event(session, incident, "baton", text, baton.to_person, item, now, baton_id=baton.id)

@@ -82,3 +82,21 @@ def test_accept_by_a_name_nobody_has_is_refused(
     assert main([*base, "accept", "--as", "Bobb Stone"]) == 2
     assert "Bobb Stone" in capsys.readouterr().err
     assert _handoffs(data)[0].accepted_at is None
+
+
+def test_pass_and_accept_speak_in_names(data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    base = ["--data-dir", str(data)]
+    assert main([*base, "pass", "I1", "Bob Stone", "-m", "disk still climbing"]) == 0
+    assert "I1 (Disk 1) offered to Bob Stone" in capsys.readouterr().out
+    assert main([*base, "accept", "I1"]) == 0
+    assert "Bob Stone holds the baton of I1 (Disk 1)" in capsys.readouterr().out
+    store = Store.open(data)
+    with store.read() as session:
+        from sqlmodel import select
+
+        from cockpit.store import Note
+
+        notes = [n.content for n in session.exec(select(Note))]
+    store.close()
+    # The note that goes to PagerDuty names people, never internal ids.
+    assert notes == ["[cockpit] Baton passed from Ann Lee to Bob Stone: disk still climbing"]
