@@ -44,8 +44,15 @@ State = Literal["green", "amber", "red"]
 class Page:
     person_id: str
     at: datetime
-    incident_id: str
+    incident_id: str  # the incident that started the page
     channels: tuple[str, ...] = ()
+    # Every incident that notified the person within the page's minute: a storm of three
+    # incidents is one page but three incidents against the shift budget.
+    incident_ids: tuple[str, ...] = ()
+
+    @property
+    def incidents(self) -> tuple[str, ...]:
+        return self.incident_ids or (self.incident_id,)
 
 
 @dataclass
@@ -63,7 +70,7 @@ class Load:
         for page in pages:
             self.pages += 1
             self.split[band(page.at, time_zone)] += 1
-            seen.add(page.incident_id)
+            seen.update(page.incidents)
         self.incidents += len(seen)
 
 
@@ -105,11 +112,16 @@ def dedupe(rows: Iterable[tuple[str, datetime, str, str]]) -> list[Page]:
         index = current.get(person)
         if index is not None and (at - pages[index].at).total_seconds() < DEDUP_SECONDS:
             page = pages[index]
-            if channel and channel not in page.channels:
-                pages[index] = Page(person, page.at, page.incident_id, (*page.channels, channel))
+            channels = page.channels
+            if channel and channel not in channels:
+                channels = (*channels, channel)
+            incidents = page.incidents
+            if incident_id not in incidents:
+                incidents = (*incidents, incident_id)
+            pages[index] = Page(person, page.at, page.incident_id, channels, incidents)
             continue
         current[person] = len(pages)
-        pages.append(Page(person, at, incident_id, (channel,) if channel else ()))
+        pages.append(Page(person, at, incident_id, (channel,) if channel else (), (incident_id,)))
     return pages
 
 

@@ -237,3 +237,17 @@ def test_meter_without_a_shift_uses_the_last_12_hours(store: Store) -> None:
     meter = pageload.meter_for(store, "pd:A", utc(2026, 3, 25, 14))
     assert (meter.shift_end, meter.shift_pages, meter.week_pages) == (None, 1, 2)
     assert (meter.week_budget, meter.state) == (14, "green")
+
+
+def test_three_incidents_in_one_minute_are_one_page_but_three_against_the_budget(
+    store: Store,
+) -> None:
+    person(store, "pd:A", "Ann")
+    t0 = utc(2026, 3, 25, 11)
+    for n in (1, 2, 3):
+        incident(store, f"pd:I{n}", t0)
+        notify(store, f"pd:I{n}", "pd:A", t0 + timedelta(seconds=10 * n))
+    load = pageload.load_by_person(store, utc(2026, 3, 25), utc(2026, 3, 26))
+    ann = next(item for item in load if item.person_id == "pd:A")
+    assert ann.pages == 1  # PagerDuty's rule: one page per person within 60 s
+    assert ann.incidents == 3  # but the SRE budget counts incidents: this shift is red
