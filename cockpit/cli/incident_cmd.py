@@ -68,7 +68,7 @@ def register(sub: Any) -> None:
 
     p = sub.add_parser("accept", help="accept a baton offered to you")
     p.add_argument("id")
-    p.add_argument("--as", dest="person", default="", help="who accepts (default: the receiver)")
+    p.add_argument("--as", dest="person", default="", help="who accepts (default: you)")
     p.set_defaults(handler=run_accept)
 
 
@@ -302,7 +302,9 @@ def run_take(args: argparse.Namespace) -> int:
 def run_accept(args: argparse.Namespace) -> int:
     settings, store = settings_and_store(args)
     try:
-        person = resolve_person(store, args.person) if args.person else ""
+        # Taking the baton needs the receiver's own acknowledgement: by default the person
+        # running this ("me"); --as names them when both sit at one keyboard.
+        person = resolve_person(store, args.person or "me", settings.user)
         baton = actions.accept_baton(store, args.id, by=person, user=settings.user)
         print(
             f"{_name(store, baton.to_person)} holds the baton of "

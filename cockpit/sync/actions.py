@@ -264,8 +264,9 @@ def accept_baton(store: Store, ref: str, *, by: str = "", user: str = "") -> Bat
         receiver = by or baton.to_person
         if receiver != baton.to_person:
             raise ActionError(
-                f"the baton of {incident.remote_id} was offered to {baton.to_person}, "
-                f"not {receiver}"
+                f"the baton of {incident.remote_id} was offered to "
+                f"{person_name(session, baton.to_person)}, not "
+                f"{person_name(session, receiver)}: only they can accept it"
             )
         now = utcnow()
         baton.state = "accepted"

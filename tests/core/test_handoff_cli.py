@@ -88,7 +88,10 @@ def test_pass_and_accept_speak_in_names(data: Path, capsys: pytest.CaptureFixtur
     base = ["--data-dir", str(data)]
     assert main([*base, "pass", "I1", "Bob Stone", "-m", "disk still climbing"]) == 0
     assert "I1 (Disk 1) offered to Bob Stone" in capsys.readouterr().out
-    assert main([*base, "accept", "I1"]) == 0
+    # Ann (me) cannot accept for Bob; Bob accepts.
+    assert main([*base, "accept", "I1"]) == 2
+    assert "offered to Bob Stone, not Ann Lee" in capsys.readouterr().err
+    assert main([*base, "accept", "I1", "--as", "Bob Stone"]) == 0
     assert "Bob Stone holds the baton of I1 (Disk 1)" in capsys.readouterr().out
     store = Store.open(data)
     with store.read() as session:
