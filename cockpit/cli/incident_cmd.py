@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 from typing import Any
 
+from cockpit import durations
 from cockpit.cli.common import age, display_zone, local_time, settings_and_store
 from cockpit.cli.main import CliError
 from cockpit.cli.people import resolve_person
@@ -225,14 +225,9 @@ def run_note(args: argparse.Namespace) -> int:
 
 
 def parse_duration(text: str) -> int:
-    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-    value = text.strip().lower()
     try:
-        number = float(value[:-1]) * units[value[-1]] if value[-1] in units else float(value)
-        if not math.isfinite(number) or number <= 0:
-            raise ValueError(text)
-        return int(number)
-    except (ValueError, IndexError, OverflowError):
+        return durations.parse_duration(text)
+    except ValueError:
         raise CliError(
             f"duration {text!r}: use a positive number of seconds, or one with s, m, h or d"
         ) from None

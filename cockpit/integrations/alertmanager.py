@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 import httpx
 
+from cockpit.durations import compact
 from cockpit.integrations import alertmanager_parse as parse
 from cockpit.integrations.alertmanager_parse import GROUP_TAG, Group, Silence
 from cockpit.integrations.base import (
@@ -269,7 +270,7 @@ class AlertmanagerProvider:
             raise InvalidRequest(
                 f"snooze duration must be 1 to {MAX_SILENCE} seconds, not {seconds}"
             )
-        text = comment or f"snoozed for {_duration(seconds)} in cockpit"
+        text = comment or f"snoozed for {compact(seconds)} in cockpit"
         return await self._silence(incident_id, seconds, text, True)
 
     async def resolve(self, incident_id: str) -> IncidentRecord:
@@ -435,14 +436,6 @@ def _acknowledged(found: Group, started: datetime) -> IncidentRecord:
         status="acknowledged",
         acknowledged_at=found.incident.acknowledged_at or started,
     )
-
-
-def _duration(seconds: int) -> str:
-    if seconds % 3600 == 0:
-        return f"{seconds // 3600} h"
-    if seconds % 60 == 0:
-        return f"{seconds // 60} min"
-    return f"{seconds} s"
 
 
 def _list(value: Any) -> list[Any]:

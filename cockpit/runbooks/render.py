@@ -5,18 +5,11 @@ All runbook text goes through :func:`cockpit.text.safe_line` here: the model kee
 
 from __future__ import annotations
 
+from cockpit.durations import compact as format_seconds
 from cockpit.runbooks.model import Runbook, Section, Step
 from cockpit.text import safe, safe_line
 
 _INDENT = " " * 8
-
-
-def format_seconds(seconds: int) -> str:
-    if seconds % 3600 == 0:
-        return f"{seconds // 3600}h"
-    if seconds % 60 == 0:
-        return f"{seconds // 60}m"
-    return f"{seconds}s"
 
 
 def _step_lines(number: int, step: Step) -> list[str]:

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from cockpit.durations import compact
 from cockpit.errors import CockpitError
 from cockpit.store.engine import Store
 from cockpit.store.models import BatonPass, Incident, Note, OutboxItem, TimelineEvent
@@ -145,7 +146,7 @@ def snooze(store: Store, ref: str, seconds: int, *, user: str = "") -> Incident:
             session,
             incident,
             "snooze",
-            f"Snoozed {_duration(seconds)} by {me.name}",
+            f"Snoozed {compact(seconds)} by {me.name}",
             me.id,
             item,
             now,
@@ -319,11 +320,3 @@ def _queue_reassign(
         text += f": {baton.note}"
     _event(session, incident, "baton", text, baton.to_person, item, now, baton_id=baton.id)
     _add_note(session, incident, f"[cockpit] {text}", actor, now)
-
-
-def _duration(seconds: int) -> str:
-    if seconds % 3600 == 0:
-        return f"{seconds // 3600}h"
-    if seconds % 60 == 0:
-        return f"{seconds // 60}m"
-    return f"{seconds}s"
