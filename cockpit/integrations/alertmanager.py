@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import ipaddress
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,6 +19,7 @@ import httpx
 
 from cockpit.durations import compact
 from cockpit.integrations import alertmanager_parse as parse
+from cockpit.integrations import urls
 from cockpit.integrations.alertmanager_parse import GROUP_TAG, Group, Silence
 from cockpit.integrations.base import (
     AlertRecord,
@@ -27,7 +27,6 @@ from cockpit.integrations.base import (
     AuthError,
     ChangePage,
     IncidentRecord,
-    InsecureURL,
     InvalidRequest,
     LogEntryRecord,
     NoteRecord,
@@ -72,31 +71,8 @@ class GroupCleared(AlreadyInState, NotFound):
 
 
 def check_base_url(base_url: str) -> str:
-    """The base URL without a trailing slash; https, or plain http to loopback only.
-
-    Raises:
-        InsecureURL: plain http:// to another host, or a scheme other than http(s).
-    """
-    url = httpx.URL(base_url.strip())
-    host = url.host
-    if url.scheme == "https" and host:
-        return str(url).rstrip("/")
-    if url.scheme == "http" and host:
-        if host == "localhost" or _is_loopback(host):
-            return str(url).rstrip("/")
-        raise InsecureURL(
-            f"refusing plain http:// to {host} (alertmanager_url {base_url!r}): credentials "
-            "and silences would travel unencrypted; use https://, plain http is allowed only "
-            "for 127.0.0.1, ::1 and localhost"
-        )
-    raise InsecureURL(f"alertmanager_url {base_url!r} is not an http(s):// URL with a host")
-
-
-def _is_loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
+    """The base URL; see :func:`cockpit.integrations.urls.check_base_url`."""
+    return urls.check_base_url(base_url, "alertmanager_url", "credentials and silences")
 
 
 class AlertmanagerProvider:

@@ -4,7 +4,6 @@ ProviderError subclasses whose messages never hold the token."""
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import random
 import ssl
 from collections.abc import Awaitable, Callable
@@ -13,6 +12,7 @@ from typing import Any
 import httpx
 
 from cockpit.integrations import pagerduty_parse as parse
+from cockpit.integrations import urls
 from cockpit.integrations.base import (
     AlreadyInState,
     AuthError,
@@ -31,31 +31,8 @@ Sleep = Callable[[float], Awaitable[None]]
 
 
 def check_base_url(base_url: str) -> str:
-    """The base URL without a trailing slash; https, or plain http to loopback only.
-
-    Raises:
-        InsecureURL: plain http:// to another host, or a scheme other than http(s).
-    """
-    url = httpx.URL(base_url.strip())
-    host = url.host
-    if url.scheme == "https" and host:
-        return str(url).rstrip("/")
-    if url.scheme == "http" and host:
-        if host == "localhost" or _is_loopback(host):
-            return str(url).rstrip("/")
-        raise InsecureURL(
-            f"refusing plain http:// to {host} (pagerduty_url {base_url!r}): the token would "
-            "travel unencrypted; use https://, plain http is allowed only for 127.0.0.1, ::1 "
-            "and localhost"
-        )
-    raise InsecureURL(f"pagerduty_url {base_url!r} is not an https:// URL with a host")
-
-
-def _is_loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
+    """The base URL; see :func:`cockpit.integrations.urls.check_base_url`."""
+    return urls.check_base_url(base_url, "pagerduty_url", "the token")
 
 
 class PagerDutyHTTP:
