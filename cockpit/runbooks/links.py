@@ -12,15 +12,26 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from markdown_it import MarkdownIt
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
 
 TEXT = "text"
 CODE = "code"
 LINK = "link"
 # Bare URLs in prose (CommonMark only links <https://...> and [text](url)).
 _BARE = re.compile(r"https?://[^\s<>()\[\]`\"']+[^\s<>()\[\]`\"'.,;:!?]")
-_md = MarkdownIt("commonmark")
+_parser: list[MarkdownIt] = []
+
+
+def _md() -> MarkdownIt:
+    # Built on first use: the cockpit's first frame does not wait for markdown-it.
+    if not _parser:
+        from markdown_it import MarkdownIt
+
+        _parser.append(MarkdownIt("commonmark"))
+    return _parser[0]
 
 
 @dataclass(frozen=True)
@@ -35,7 +46,7 @@ class Piece:
 def pieces(markdown: str) -> tuple[Piece, ...]:
     """The inline pieces of one line of Markdown, in order (adjacent text joined)."""
     out: list[Piece] = []
-    tokens = _md.parseInline(markdown)
+    tokens = _md().parseInline(markdown)
     children = tokens[0].children if tokens and tokens[0].children else []
     url = ""
     strong = 0

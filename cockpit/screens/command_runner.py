@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 from rich.text import Text
 from textual import work
 
-from cockpit.drills.service import may_execute
 from cockpit.errors import CockpitError
 from cockpit.screens.confirm import ConfirmDialog, incident_line
 from cockpit.screens.messages import CommandFinished
@@ -64,6 +63,8 @@ class CommandRunner:
     me: Any
 
     def allowed_to_run(self, run: RunView | None, ref: IncidentRef) -> bool:
+        from cockpit.drills.service import may_execute
+
         store = self.cockpit.store  # type: ignore[attr-defined]
         with store.read() as session:
             incident = session.get(Incident, ref.id)

@@ -9,19 +9,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
+from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from cockpit.store.engine import Store
 from cockpit.store.models import Alert, BatonPass, Incident, OnCallShift, Person, SyncState
+from cockpit.store.queries import _STATUS_RANK as STATUS_RANK
+from cockpit.store.queries import _URGENCY_RANK as URGENCY_RANK
 from cockpit.store.queries import (
+    OPEN_STATUSES,
     TimelineItem,
     alerts_of,
-    open_incidents,
     outbox_counts,
     paged_people,
     people_by_id,
-    recent_resolved,
     timeline,
 )
 from cockpit.store.types import as_utc
@@ -98,16 +101,36 @@ class RosterEntry:
     on_call: str  # "on call now (level 1, Primary)" or ""
 
 
+_REF_COLUMNS = (Incident.id, Incident.remote_id, Incident.number, Incident.title,
+                Incident.status, Incident.is_drill, Incident.urgency)
+
+
+def _refs(session: Session, query: Any) -> list[tuple[IncidentRef, str]]:
+    return [(IncidentRef(i, r, n, t, s, bool(d)), u or "")
+            for i, r, n, t, s, d, u in session.exec(query)]
+
+
 def load_switcher(store: Store, *, resolved_limit: int = 10) -> SwitcherView:
+    """The switcher's rows: only the columns it shows (no ORM objects: on a store of 100,000
+    incidents the open list is read on every refresh)."""
     with store.read() as session:
-        opened = open_incidents(session, limit=200)
-        drills = [i for i in open_incidents(session, include_drills=True, limit=50) if i.is_drill]
-        resolved = recent_resolved(session, limit=resolved_limit)
+        # `+is_drill` keeps SQLite on the status index: with the plain column it walks
+        # the is_drill index over every incident ever stored (46 ms -> 10 ms at 100,000).
+        opened = _refs(session, select(*_REF_COLUMNS).where(  # type: ignore[call-overload]
+            col(Incident.status).in_(OPEN_STATUSES), text("+incidents.is_drill = 0")
+        ).order_by(URGENCY_RANK, STATUS_RANK, col(Incident.created_at).desc(),
+                   col(Incident.id)).limit(200))
+        drills = _refs(session, select(*_REF_COLUMNS).where(  # type: ignore[call-overload]
+            col(Incident.is_drill).is_(True), col(Incident.status).in_(OPEN_STATUSES)
+        ).order_by(col(Incident.created_at).desc(), col(Incident.id)).limit(50))
+        resolved = _refs(session, select(*_REF_COLUMNS).where(  # type: ignore[call-overload]
+            Incident.status == "resolved", col(Incident.is_drill).is_(False)
+        ).order_by(col(Incident.created_at).desc(), col(Incident.id)).limit(resolved_limit))
     every = opened + drills
     return SwitcherView(
-        [IncidentRef.of(i) for i in every],
-        [IncidentRef.of(i) for i in resolved],
-        {i.id: i.urgency for i in every + resolved},
+        [ref for ref, _ in every],
+        [ref for ref, _ in resolved],
+        {ref.id: urgency for ref, urgency in every + resolved},
     )
 
 

@@ -113,6 +113,7 @@ class RunbookChecklist(Vertical, can_focus=False):
         self._layout = []
         self._signatures = {}
         self._set_header(message)
+        self.border_subtitle = ""
         self.steps.clear_options()
         self.set_class(False, "-rollback")
 
@@ -129,6 +130,9 @@ class RunbookChecklist(Vertical, can_focus=False):
         self.reasons = reasons
         self.set_class(view.path == ROLLBACK, "-rollback")
         self._set_header(_header(view, reasons))
+        # Progress lives in the border, so a tick repaints a line and lays out nothing.
+        done, total = view.progress
+        self.border_subtitle = f"{done}/{total}" if view.run is not None else ""
         steps = self.steps
         layout = [id(view.runbook), *[item.id for item in view.items]]
         params = self.params
@@ -245,13 +249,10 @@ def _header(view: RunView, reasons: str) -> Text:
     runbook: Runbook = view.runbook
     text = Text()
     text.append(safe_line(runbook.title), "bold")
-    done, total = view.progress
     if view.finished:
         text.append(f"  finished: {view.outcome}", "bold green")
     elif view.run is None:
         text.append("  not started (space ticks the first step)", "dim")
-    else:
-        text.append(f"  {done}/{total}", "bold")
     if view.path == "rollback" and not view.finished:
         text.append("  ⟲ ROLLING BACK", "bold reverse red")
     if view.changes:
