@@ -35,7 +35,7 @@ def help_table(rows: list[tuple[str, str, str, str]]) -> Table:
     table = Table(box=None, expand=True, show_header=True, header_style="bold")
     table.add_column("key", no_wrap=True)
     table.add_column("what it does", ratio=1)
-    table.add_column("id (for [keymap])", style="dim", no_wrap=True)
+    table.add_column(Text("id (for [keymap])"), style="dim", no_wrap=True)  # not markup
     for _where, keys, description, binding_id in rows:
         table.add_row(Text(keys, "bold"), Text(description), Text(binding_id))
     return table
