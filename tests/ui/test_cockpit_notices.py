@@ -215,3 +215,17 @@ async def test_welcome_when_no_account_is_configured(tmp_path: Path) -> None:
         await pilot.pause()
     assert app.return_code == 0
     assert not (tmp_path / "data").exists()  # the welcome never creates a store
+
+
+async def test_first_sync_of_a_never_synced_store_is_history_not_news(
+    seeded: tuple[object, Store], tmp_path: Path
+) -> None:
+    settings, store = seeded
+    sync = FakeSync(store)
+    sync.armed = True  # the very first sync brings an incident: the store was empty before
+    app = make_app(settings, store, sync, clock=Clock(),
+                   library=load_library([tmp_path / "runbooks"]))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(app, pilot)
+        assert "pagerduty:PNEW" in app.screen.query_one(IncidentSwitcher).ids()
+        assert not [n for n in notices(app) if n[0].startswith("New ")]
