@@ -40,6 +40,7 @@ class Incident(SQLModel, table=True):
     __tablename__ = "incidents"
     __table_args__ = (
         Index("ix_incidents_status_created", "status", "created_at"),
+        Index("ix_incidents_status_drill", "status", "is_drill", "created_at"),
         Index("ix_incidents_updated", "updated_at"),
         Index("ix_incidents_drill_created", "is_drill", "created_at"),
         Index("ix_incidents_service", "service_name", "created_at"),

@@ -207,3 +207,13 @@ def test_every_migration_applies_in_order_from_the_first_schema(tmp_path: Path) 
     plan = store.execute("EXPLAIN QUERY PLAN SELECT * FROM incidents WHERE remote_id = 'P1'")
     assert "ix_incidents_remote" in " ".join(str(row) for row in plan)
     store.close()
+
+
+def test_open_incidents_are_found_through_an_index_not_a_walk(tmp_path: Path) -> None:
+    store = Store.open(tmp_path)
+    plan = store.execute(
+        "EXPLAIN QUERY PLAN SELECT * FROM incidents WHERE status IN ('triggered', "
+        "'acknowledged') AND is_drill = 0 ORDER BY created_at DESC"
+    )
+    assert "ix_incidents_status_drill (status=? AND is_drill=?)" in " ".join(map(str, plan))
+    store.close()
