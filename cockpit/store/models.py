@@ -42,7 +42,7 @@ class Incident(SQLModel, table=True):
         Index("ix_incidents_status_created", "status", "created_at"),
         Index("ix_incidents_status_drill", "status", "is_drill", "created_at"),
         Index("ix_incidents_updated", "updated_at"),
-        Index("ix_incidents_drill_created", "is_drill", "created_at"),
+        Index("ix_incidents_created_drill", "created_at", "is_drill"),
         Index("ix_incidents_service", "service_name", "created_at"),
         Index("ix_incidents_remote", "remote_id", "created_at"),
         Index("ix_incidents_number", "number", "created_at"),
