@@ -21,6 +21,8 @@ from cockpit.drills.debrief import render_debrief
 from cockpit.drills.scenario import Scenario
 from cockpit.errors import CockpitError
 from cockpit.runbooks.model import ACTIONS, CHECKS, Runbook
+from cockpit.runbooks.remap import step_texts
+from cockpit.runbooks.runs_store import runbook_hash
 from cockpit.store.engine import Store
 from cockpit.store.models import Drill, Incident, RunbookRun, TimelineEvent
 from cockpit.store.runs import append_event, events_of, start_run
@@ -42,10 +44,6 @@ def may_execute(run: RunbookRun | None, incident: Incident | None = None) -> boo
     if run is None or run.is_drill:
         return False
     return not (incident is not None and (incident.is_drill or incident.source == "drill"))
-
-
-def _step_snapshot(runbook: Runbook) -> dict[str, str]:
-    return {step.id: step.text for step in runbook.steps}
 
 
 def start_drill(
@@ -79,10 +77,13 @@ def start_drill(
             incident_id=incident.id, at=now, kind="drill", is_drill=True, actor=participant,
             summary=f"Drill started: {runbook.id} ({scenario.difficulty})",
         ))
+        # The same snapshot and hash a live run keeps, so the run service sees the runbook
+        # as unchanged (not "1 step added") when the drill opens.
+        digest = runbook_hash(runbook)
         run = start_run(session, incident.id, runbook.id, runbook_path=runbook.path,
-                        started_by=participant, is_drill=True, at=now)
+                        runbook_hash=digest, started_by=participant, is_drill=True, at=now)
         append_event(session, run, kind="started", at=now, actor=participant,
-                     details={"steps": _step_snapshot(runbook)})
+                     details={"steps": step_texts(runbook), "hash": digest})
         drill = Drill(
             run_id=run.id,
             incident_id=incident.id,

@@ -328,3 +328,24 @@ def test_drill_incident_rows_are_flagged(store: Store) -> None:
     with store.read() as session:
         row = session.get(Incident, "pd:I1")
         assert row is not None and not row.is_drill
+
+
+def test_a_fresh_drill_run_does_not_read_as_a_changed_runbook(tmp_path: Path) -> None:
+    from sqlmodel import select
+
+    from cockpit.drills.scenario import scenario_from_runbook
+    from cockpit.drills.service import start_drill
+    from cockpit.runbooks import load_runbook
+    from cockpit.runbooks.library import samples_dir
+    from cockpit.runbooks.runs_store import RunService
+    from cockpit.store import StepEvent, Store
+
+    runbook = load_runbook(samples_dir() / "disk-full.md")
+    assert runbook.decisions  # the snapshot must hold decisions too, not only steps
+    store = Store.open(tmp_path)
+    drill = start_drill(store, runbook, scenario_from_runbook(runbook))
+    RunService(store).load(drill.incident_id, runbook)
+    with store.read() as session:
+        kinds = [e.kind for e in session.exec(select(StepEvent))]
+    store.close()
+    assert "runbook_changed" not in kinds
