@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime
 
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
 
@@ -33,3 +34,19 @@ def compact(seconds: int) -> str:
     if seconds and seconds % 60 == 0:
         return f"{seconds // 60}m"
     return f"{seconds}s"
+
+
+def age(since: datetime | None, now: datetime) -> str:
+    """A short age: ``45s``, ``12m``, ``3h05m``, ``2d4h``; "" when there is no start."""
+    if since is None:
+        return ""
+    if since.tzinfo is None:
+        since = since.replace(tzinfo=UTC)
+    seconds = max(0, int((now - since).total_seconds()))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m"
+    if seconds < 86400:
+        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+    return f"{seconds // 86400}d{seconds % 86400 // 3600}h"

@@ -9,6 +9,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cockpit.config import Settings, settings_from_args
+from cockpit.durations import age as age
 from cockpit.errors import ConfigError
 from cockpit.store.engine import Store, open_store
 
@@ -33,17 +34,6 @@ def local_time(value: datetime | None, zone: ZoneInfo | None) -> str:
         return "-"
     shown = value.astimezone(zone) if zone else value.astimezone()
     return shown.strftime("%Y-%m-%d %H:%M %Z")
-
-
-def age(value: datetime, now: datetime) -> str:
-    seconds = max(0, int((now - value).total_seconds()))
-    if seconds < 60:
-        return f"{seconds}s"
-    if seconds < 3600:
-        return f"{seconds // 60}m"
-    if seconds < 86400:
-        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
-    return f"{seconds // 86400}d{seconds % 86400 // 3600}h"
 
 
 class ProgressPrinter:

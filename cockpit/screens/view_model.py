@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
+from cockpit.durations import age as age
 from cockpit.store.engine import Store
 from cockpit.store.models import Alert, BatonPass, Incident, OnCallShift, Person, SyncState
 from cockpit.store.queries import _STATUS_RANK as STATUS_RANK
@@ -217,20 +218,6 @@ def _current_shifts(session: Session, now: datetime) -> list[OnCallShift]:
         for s in shifts
         if (s.start is None or as_utc(s.start) <= now) and (s.end is None or as_utc(s.end) > now)
     ]
-
-
-def age(since: datetime | None, now: datetime) -> str:
-    """A short age: ``45s``, ``12m``, ``3h05m``, ``2d4h``."""
-    if since is None:
-        return ""
-    seconds = max(0, int((now - as_utc(since)).total_seconds()))
-    if seconds < 60:
-        return f"{seconds}s"
-    if seconds < 3600:
-        return f"{seconds // 60}m"
-    if seconds < 86400:
-        return f"{seconds // 3600}h{(seconds % 3600) // 60:02d}m"
-    return f"{seconds // 86400}d{(seconds % 86400) // 3600}h"
 
 
 def clock_time(when: datetime | None) -> str:
