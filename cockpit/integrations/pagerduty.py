@@ -31,6 +31,7 @@ from cockpit.integrations.base import (
     ProviderError,
 )
 from cockpit.integrations.pagerduty_http import PagerDutyHTTP, Sleep, check_base_url
+from cockpit.integrations.pagerduty_parse import as_dict, as_list
 from cockpit.integrations.ratelimit import RequestBudget
 
 PAGE = 100
@@ -119,14 +120,14 @@ class PagerDutyProvider:
 
     async def whoami(self) -> PersonRecord:
         body = await self._request("GET", "/users/me")
-        me = parse.person(_dict(body.get("user")))
+        me = parse.person(as_dict(body.get("user")))
         if not self._from and me.email:
             self._from = me.email
         return me
 
     async def get_incident(self, incident_id: str) -> IncidentRecord:
         body = await self._request("GET", f"/incidents/{_seg(incident_id)}")
-        return parse.incident(_dict(body.get("incident")))
+        return parse.incident(as_dict(body.get("incident")))
 
     async def list_incidents(
         self,
@@ -180,7 +181,7 @@ class PagerDutyProvider:
             entry = parse.log_entry(raw)
             entries.append(entry)
             if parse.is_full_incident(raw.get("incident")):
-                incidents[entry.incident_id] = parse.incident(_dict(raw["incident"]))
+                incidents[entry.incident_id] = parse.incident(as_dict(raw["incident"]))
             if progress and len(entries) % PAGE == 0:
                 progress(len(entries), None, "changes")
         missing = sorted({e.incident_id for e in entries if e.incident_id} - set(incidents))
@@ -207,7 +208,7 @@ class PagerDutyProvider:
 
     async def notes(self, incident_id: str) -> list[NoteRecord]:
         body = await self._request("GET", f"/incidents/{_seg(incident_id)}/notes")
-        return [parse.note(_dict(raw), incident_id) for raw in _list(body.get("notes"))]
+        return [parse.note(as_dict(raw), incident_id) for raw in as_list(body.get("notes"))]
 
     async def oncalls(
         self,
@@ -256,7 +257,7 @@ class PagerDutyProvider:
             )
         path = f"/incidents/{_seg(incident_id)}/snooze"
         body = await self._request("POST", path, json={"duration": seconds}, write=True)
-        return parse.incident(_dict(body.get("incident")))
+        return parse.incident(as_dict(body.get("incident")))
 
     async def add_note(self, incident_id: str, content: str) -> NoteRecord:
         """Add a note. Not idempotent, so never retried blindly.
@@ -270,13 +271,13 @@ class PagerDutyProvider:
         body = await self._request(
             "POST", path, json={"note": {"content": content}}, write=True, idempotent=False
         )
-        return parse.note(_dict(body.get("note")), incident_id)
+        return parse.note(as_dict(body.get("note")), incident_id)
 
     async def _update(self, incident_id: str, fields: dict[str, Any]) -> IncidentRecord:
         payload = {"incident": {"type": "incident_reference", **fields}}
         path = f"/incidents/{_seg(incident_id)}"
         body = await self._request("PUT", path, json=payload, write=True)
-        return parse.incident(_dict(body.get("incident")))
+        return parse.incident(as_dict(body.get("incident")))
 
     async def _request(
         self,
@@ -350,7 +351,7 @@ class PagerDutyProvider:
                 if until is not None:
                     query["until"] = parse.format_time(until)
                 body = await self._request("GET", path, params=query)
-                items = [_dict(item) for item in _list(body.get(key))]
+                items = [as_dict(item) for item in as_list(body.get(key))]
                 for item in items:
                     stamp = parse.parse_time(item.get("created_at"))
                     if stamp is not None:
@@ -423,14 +424,6 @@ def _spans(since: datetime, until: datetime | None, now: datetime) -> list[Windo
 
 def _seg(value: str) -> str:
     return quote(value, safe="")
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
 
 
 __all__ = ["PagerDutyProvider", "check_base_url"]

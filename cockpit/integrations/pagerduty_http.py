@@ -23,6 +23,7 @@ from cockpit.integrations.base import (
     RateLimited,
     Unavailable,
 )
+from cockpit.integrations.pagerduty_parse import as_dict
 from cockpit.integrations.ratelimit import RequestBudget
 
 ACCEPT = "application/vnd.pagerduty+json;version=2"
@@ -163,7 +164,7 @@ class PagerDutyHTTP:
             if not response.content:
                 return {}
             try:
-                return _dict(response.json())
+                return as_dict(response.json())
             except ValueError:
                 raise ProviderError(
                     f"PagerDuty {method} {path} answered {status} with a body that is not JSON",
@@ -221,10 +222,6 @@ def _tls(verify: bool | str) -> bool | ssl.SSLContext:
     if isinstance(verify, str):
         return ssl.create_default_context(cafile=verify)
     return verify
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
 
 
 __all__ = ["ACCEPT", "PagerDutyHTTP", "check_base_url"]

@@ -57,6 +57,11 @@ def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
+# For the client modules, which read the same loosely typed JSON.
+as_dict = _obj
+as_list = _list
+
+
 def _str(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
