@@ -88,7 +88,6 @@ class CockpitApp(App[None]):
         self.welcome = welcome or store is None
         self._library = library
         self.sync_state = "offline" if sync is None else "syncing"
-        self._me_known = False
         # (Drill, Runbook) for `cockpit drill`: the app opens in practice mode on it.
         self.open_drill: tuple[Any, Any] | None = None
 
@@ -183,8 +182,7 @@ class CockpitApp(App[None]):
         def progress(done: int, total: int | None, what: str) -> None:
             self.post_message(SyncProgress(done, total, what))
 
-        if not self._me_known and self.store is not None:
-            self._me_known = await learn_me(self.store, self.sync_service)
+        # sync_once also learns who "me" is from the provider (SyncService.learn_me).
         report = await self.sync_service.sync_once(progress=progress)
         self.post_message(SyncFinished(report))
 
@@ -279,23 +277,6 @@ class CockpitApp(App[None]):
                 pass
 
 
-async def learn_me(store: Store, service: Any) -> bool:
-    """Who "me" is, from the first provider that answers ``whoami`` (pages, baton, actor)."""
-    from cockpit.errors import CockpitError
-    from cockpit.sync.identity import Me, get_me, set_me
-
-    with store.read() as session:
-        if not get_me(session).id.startswith("local:"):
-            return True
-    for name, provider in getattr(service, "providers", {}).items():
-        try:
-            person = await provider.whoami()
-        except CockpitError:
-            continue
-        with store.write() as session:
-            set_me(session, Me(f"{name}:{person.id}", person.name, person.email))
-        return True
-    return False
 
 
 def load_keymap(config_file: Any) -> dict[str, str]:

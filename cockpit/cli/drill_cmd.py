@@ -99,7 +99,6 @@ def run_practice_tui(settings: Any, store: Any, drill: Any, runbook: Any, who: s
     service = SyncService(store, {"practice": PracticeProvider(who or "practice")})
     app = make_app(settings, store, service)
     app.open_drill = (drill, runbook)
-    app._me_known = True  # never learn "me" from the practice provider's made-up whoami
     app.run()
     return 0
 

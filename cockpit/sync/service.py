@@ -110,6 +110,8 @@ class SyncService:
             if not get_me(session).id.startswith("local:"):
                 return
         for name, provider in self.providers.items():
+            if getattr(provider, "READ_ONLY", False):
+                continue  # the practice provider's person is made up
             try:
                 person = await provider.whoami()
             except ProviderError:

@@ -349,3 +349,17 @@ def test_a_fresh_drill_run_does_not_read_as_a_changed_runbook(tmp_path: Path) ->
         kinds = [e.kind for e in session.exec(select(StepEvent))]
     store.close()
     assert "runbook_changed" not in kinds
+
+
+async def test_a_drill_sync_never_learns_me_from_the_practice_provider(tmp_path: Path) -> None:
+    from cockpit.drills.practice import PracticeProvider
+    from cockpit.store import Store
+    from cockpit.sync.identity import get_me
+    from cockpit.sync.service import SyncService
+
+    store = Store.open(tmp_path)
+    service = SyncService(store, {"practice": PracticeProvider("ann")})
+    await service.sync_once()
+    with store.read() as session:
+        assert get_me(session).id.startswith("local:")
+    store.close()

@@ -217,7 +217,6 @@ async def test_practice_app_of_cockpit_drill(tmp_path: Path) -> None:
     practice = PracticeProvider("ann")
     app = make_app(settings, store, SyncService(store, {"practice": practice}))
     app.open_drill = (drill, runbook)
-    app._me_known = True
     try:
         async with app.run_test(size=(80, 24)) as pilot:
             await settle(app, pilot)
