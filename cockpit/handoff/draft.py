@@ -279,7 +279,7 @@ def _next_oncall(session: Session, draft: HandoffDraft) -> None:
         if s.person_id in seen:
             continue
         seen.add(s.person_id)
-        until = f" until {as_utc(s.end):%a %H:%M} UTC" if s.end else ""
+        until = f" until {as_utc(s.end):%a %d %b %H:%M} UTC" if s.end else ""
         draft.next_oncall.append(
             f"{person_name(session, s.person_id)} (level {s.escalation_level}){until}")
 

@@ -112,7 +112,7 @@ Shift 2026-03-25 08:00 UTC → 2026-03-25 20:00 UTC · drafted 2026-03-25 19:45 
 
 ## Next on call
 
-- Bob (level 1) until Thu 08:00 UTC
+- Bob (level 1) until Thu 26 Mar 08:00 UTC
 
 ## Repeat offenders
 
