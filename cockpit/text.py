@@ -41,3 +41,15 @@ def safe(text: str | None) -> str:
 def safe_line(text: str | None) -> str:
     """Like :func:`safe`, but for a single line: newlines and tabs become spaces."""
     return safe(text).replace("\n", " ").replace("\t", " ")
+
+
+# Intraword ``_`` does nothing in CommonMark, and the export never starts a line with remote
+# text (so a ``#`` cannot make a heading): both stay as typed.
+_MARKDOWN = re.compile(r"([\\`*\[\]<>|])")
+
+
+def markdown_line(text: str | None) -> str:
+    """:func:`safe_line`, with Markdown's punctuation escaped, for remote text in an export:
+    a title holding ``[x](javascript:...)``, ``<img>``, ``|`` or ``*`` reads as the words it
+    is, not as a link, HTML, a table cell or emphasis."""
+    return _MARKDOWN.sub(r"\\\1", safe_line(text))

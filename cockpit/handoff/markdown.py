@@ -8,7 +8,7 @@ by service, so 50 of them fit one screen. Every remote string passes through
 from __future__ import annotations
 
 from cockpit.handoff.draft import HandoffDraft, OpenItem, group_by_service
-from cockpit.text import safe, safe_line
+from cockpit.text import markdown_line, safe, safe_line
 
 TITLE_WIDTH = 60
 NOTE_WIDTH = 60
@@ -17,7 +17,8 @@ MAX_RESOLVED = 10
 
 def _cut(text: str, width: int) -> str:
     text = safe_line(text).strip()
-    return text if len(text) <= width else text[: width - 1] + "…"
+    text = text if len(text) <= width else text[: width - 1] + "…"
+    return markdown_line(text)
 
 
 def _stamp(draft: HandoffDraft, key: str) -> str:
@@ -26,11 +27,11 @@ def _stamp(draft: HandoffDraft, key: str) -> str:
 
 def _line(item: OpenItem) -> str:
     status = "ACK" if item.status == "acknowledged" else "TRIGGERED"
-    parts = [f"- {safe_line(item.ref)} {status} {safe_line(item.urgency)}: "
+    parts = [f"- {markdown_line(item.ref)} {status} {markdown_line(item.urgency)}: "
              f"{_cut(item.title, TITLE_WIDTH)}"]
-    holder = safe_line(item.holder_name or item.holder) or "nobody"
+    holder = markdown_line(item.holder_name or item.holder) or "nobody"
     if item.offered_to:
-        holder += f" (offered to {safe_line(item.offered_to)})"
+        holder += f" (offered to {markdown_line(item.offered_to)})"
     parts.append(f"baton {holder}")
     if item.step:
         parts.append(f"step {_cut(item.step, 50)}")
@@ -41,9 +42,9 @@ def _line(item: OpenItem) -> str:
 
 def render_markdown(draft: HandoffDraft, status: str = "draft", handoff_id: int | None = None
                     ) -> str:
-    to = safe_line(draft.to_name or draft.to_person) or "(incoming)"
+    to = markdown_line(draft.to_name or draft.to_person) or "(incoming)"
     number = f" #{handoff_id}" if handoff_id is not None else ""
-    lines = [f"# Handoff{number}: {safe_line(draft.from_name or draft.from_person)} → {to}", ""]
+    lines = [f"# Handoff{number}: {markdown_line(draft.from_name or draft.from_person)} → {to}", ""]
     lines.append(f"Shift {_stamp(draft, 'shift_start')} → {_stamp(draft, 'shift_end')} · "
                  f"drafted {_stamp(draft, 'drafted_at')} · {status}")
     lines.append("")
@@ -54,42 +55,42 @@ def render_markdown(draft: HandoffDraft, status: str = "draft", handoff_id: int 
                      "NOT seen them.**")
         for item in draft.outbox:
             error = f": {_cut(item['error'], 60)}" if item["error"] else ""
-            lines.append(f"> - {item['state']}: {safe_line(item['action'])} on "
-                         f"{safe_line(item['ref'])}{error}")
+            lines.append(f"> - {item['state']}: {markdown_line(item['action'])} on "
+                         f"{markdown_line(item['ref'])}{error}")
         lines.append("")
     lines.append(f"## Open incidents ({len(draft.open)})")
     lines.append("")
     if not draft.open:
         lines.append("None.")
     for service, items in group_by_service(draft.open).items():
-        lines.append(f"**{safe_line(service)}** ({len(items)})")
+        lines.append(f"**{markdown_line(service)}** ({len(items)})")
         lines += [_line(item) for item in items]
     lines += ["", "## This shift", ""]
     c = draft.counts
     lines.append(f"- {c.get('triggered', 0)} triggered, {c.get('acknowledged', 0)} acknowledged,"
                  f" {c.get('resolved', 0)} resolved, {c.get('escalated', 0)} escalated")
     if draft.resolved:
-        shown = [f"{safe_line(r['ref'])} {_cut(r['title'], 40)}"
+        shown = [f"{markdown_line(r['ref'])} {_cut(r['title'], 40)}"
                  for r in draft.resolved[:MAX_RESOLVED]]
         more = len(draft.resolved) - MAX_RESOLVED
         lines.append("- Resolved: " + "; ".join(shown) + (f"; +{more} more" if more > 0 else ""))
-    lines += [f"- {safe_line(n)}" for n in draft.notable]
+    lines += [f"- {markdown_line(n)}" for n in draft.notable]
     lines += ["", "## Page load this shift", ""]
     if draft.load:
         lines += ["| Person | Pages | Incidents | Business | Off-hours | Sleep |",
                   "|---|---|---|---|---|---|"]
-        lines += [f"| {safe_line(row['person']).replace('|', '/')} | {row['pages']} | "
+        lines += [f"| {markdown_line(row['person'])} | {row['pages']} | "
                   f"{row['incidents']} | {row['business']} | {row['off_hours']} | "
                   f"{row['sleep']} |" for row in draft.load]
     else:
         lines.append("No pages.")
     for title, entries in (
         ("Watch list", [f"snoozed: {s}" for s in draft.snoozed]
-         + [f"flapping: {safe_line(s)}" for s in draft.flapping]
+         + [f"flapping: {markdown_line(s)}" for s in draft.flapping]
          + [f"acknowledged but open: {s}" for s in draft.acked_open]),
-        ("Follow-ups owed", [safe_line(f) for f in draft.followups]),
-        ("Next on call", [safe_line(n) for n in draft.next_oncall]),
-        ("Repeat offenders", [safe_line(o) for o in draft.offenders]),
+        ("Follow-ups owed", [markdown_line(f) for f in draft.followups]),
+        ("Next on call", [markdown_line(n) for n in draft.next_oncall]),
+        ("Repeat offenders", [markdown_line(o) for o in draft.offenders]),
     ):
         lines += ["", f"## {title}", ""]
         lines += [f"- {entry}" for entry in entries] or ["None."]

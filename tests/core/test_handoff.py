@@ -124,7 +124,7 @@ Watch db-2 disk; cleanup cron runs at 02:00.
 """.replace(
     "{I1_LINE}",
     "- #101 ACK high: Checkout 5xx above 1% · baton Ann · step checkout-5xx: last done "
-    "checks.dashboard · note: Rolled back the | flag",
+    "checks.dashboard · note: Rolled back the \\| flag",
 )
 
 

@@ -103,3 +103,20 @@ def test_pass_and_accept_speak_in_names(data: Path, capsys: pytest.CaptureFixtur
     store.close()
     # The note that goes to PagerDuty names people, never internal ids.
     assert notes == ["[cockpit] Baton passed from Ann Lee to Bob Stone: disk still climbing"]
+
+
+def test_a_hostile_title_is_words_in_the_exported_markdown(
+    data: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = Store.open(data)
+    with store.write() as session:
+        incident = session.get(Incident, "pagerduty:I1")
+        assert incident is not None
+        incident.title = "[click](javascript:alert(1)) <img src=x> a|b \x1b]52;c;aGk=\x07"
+        session.add(incident)
+    store.close()
+    assert main(["--data-dir", str(data), "handoff"]) == 0
+    out = capsys.readouterr().out
+    line = next(line for line in out.splitlines() if "click" in line)
+    assert "\\[click\\](javascript:alert(1))" in line and "\\<img src=x\\>" in line
+    assert "a\\|b" in line and "\x1b" not in out and "\x07" not in out
