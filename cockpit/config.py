@@ -82,6 +82,7 @@ class Settings:
     values: Mapping[str, Any]
     sources: Mapping[str, str] = field(default_factory=dict)
     config_file: Path | None = None
+    tables: Mapping[str, Any] = field(default_factory=dict)  # [filters], [keymap]...
 
     def __getattr__(self, name: str) -> Any:
         try:
@@ -109,7 +110,7 @@ class Settings:
         for name, value in changes.items():
             values[name] = _coerce(KEYS_BY_NAME[name], value, "override")
             sources[name] = "override"
-        return Settings(values, sources, self.config_file)
+        return Settings(values, sources, self.config_file, self.tables)
 
     def describe(self) -> list[tuple[str, str, str]]:
         """Rows of (key, shown value, source); secrets masked."""
@@ -139,6 +140,7 @@ def load_settings(
     environ = os.environ if environ is None else environ
     values: dict[str, Any] = {key.name: key.default for key in KEYS}
     sources: dict[str, str] = {key.name: "default" for key in KEYS}
+    tables: dict[str, Any] = {}
     file_given = config_file is not None or "COCKPIT_CONFIG" in environ
     path = config_file or (
         Path(environ["COCKPIT_CONFIG"])
@@ -160,7 +162,8 @@ def load_settings(
         for name, value in table.items():
             if name not in KEYS_BY_NAME:
                 if isinstance(value, dict):
-                    continue  # other tables (keymap, filters) are read by their owners
+                    tables[name] = value  # [keymap], [filters]: read by their owners
+                    continue
                 known = ", ".join(KEYS_BY_NAME)
                 raise ConfigError(f"{path}: unknown setting {name!r} (known: {known})")
             values[name] = _coerce(KEYS_BY_NAME[name], value, str(path))
@@ -175,7 +178,7 @@ def load_settings(
         if value is not None:
             values[name] = _coerce(KEYS_BY_NAME[name], value, f"--{name.replace('_', '-')}")
             sources[name] = f"flag --{name.replace('_', '-')}"
-    return Settings(values, sources, path if path.exists() else None)
+    return Settings(values, sources, path if path.exists() else None, tables)
 
 
 def settings_from_args(args: Any) -> Settings:

@@ -15,6 +15,7 @@ from cockpit.store import queries
 from cockpit.store.models import Incident
 from cockpit.store.types import utcnow
 from cockpit.sync import actions
+from cockpit.sync.identity import get_me
 from cockpit.text import safe, safe_line
 
 STATUSES = ("triggered", "acknowledged", "resolved", "open", "all")
@@ -26,6 +27,11 @@ def register(sub: Any) -> None:
     p.add_argument("--limit", type=int, default=50)
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--drills", action="store_true", help="include drill incidents")
+    p.add_argument("--urgency", choices=("high", "low"), help="only this urgency")
+    p.add_argument("--mine", action="store_true", help="only incidents assigned to you")
+    p.add_argument("--team", help="only this team's")
+    p.add_argument("--service", help="only this service's")
+    p.add_argument("--filter", metavar="NAME", help="a saved filter: [filters.NAME] in settings")
     p.set_defaults(handler=run_list)
 
     p = sub.add_parser("show", help="one incident with its alerts, baton and timeline")
@@ -91,16 +97,49 @@ def _row(incident: Incident) -> dict[str, Any]:
     }
 
 
+_FILTER_KEYS = ("urgency", "mine", "team", "service")
+
+
+def _filter(args: argparse.Namespace, settings: Any, store: Any) -> queries.IncidentFilter:
+    """Flags, over a saved filter (``[filters.NAME]`` with urgency, mine, team, service)."""
+    saved: dict[str, Any] = {}
+    if args.filter:
+        filters = settings.tables.get("filters", {})
+        if args.filter not in filters or not isinstance(filters[args.filter], dict):
+            known = ", ".join(sorted(filters)) or "none saved"
+            raise CliError(f"no saved filter {args.filter!r} in [filters] (known: {known})")
+        saved = filters[args.filter]
+        unknown = sorted(set(saved) - set(_FILTER_KEYS))
+        if unknown:
+            raise CliError(
+                f"[filters.{args.filter}]: unknown key {unknown[0]!r} "
+                f"(known: {', '.join(_FILTER_KEYS)})"
+            )
+    mine = args.mine or bool(saved.get("mine"))
+    with store.read() as session:
+        me = get_me(session, settings.user).id if mine else ""
+    return queries.IncidentFilter(
+        urgency=args.urgency or str(saved.get("urgency", "")),
+        assignee=me,
+        team=args.team or str(saved.get("team", "")),
+        service=args.service or str(saved.get("service", "")),
+    )
+
+
 def run_list(args: argparse.Namespace) -> int:
     settings, store = settings_and_store(args)
     try:
         status = None if args.status == "all" else args.status
+        where = _filter(args, settings, store)
         with store.read() as session:
             if status == "open":
-                rows = queries.open_incidents(session, include_drills=args.drills, limit=args.limit)
+                rows = queries.open_incidents(
+                    session, include_drills=args.drills, limit=args.limit, where=where
+                )
             else:
                 rows = queries.list_incidents(
-                    session, status=status, limit=args.limit, include_drills=args.drills
+                    session, status=status, limit=args.limit, include_drills=args.drills,
+                    where=where,
                 )
         if args.json:
             print(json.dumps([_row(i) for i in rows], indent=2, ensure_ascii=False))

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import case, func
+from sqlalchemy import Text, case, func, type_coerce
 from sqlmodel import Session, col, select
 
 from cockpit.store.models import (
@@ -26,12 +27,43 @@ _URGENCY_RANK = case((col(Incident.urgency) == "high", 0), else_=1)
 _STATUS_RANK = case((col(Incident.status) == "triggered", 0), else_=1)
 
 
+@dataclass(frozen=True)
+class IncidentFilter:
+    """What people keep filtering by: high urgency only, mine, my team's, one service."""
+
+    urgency: str = ""
+    assignee: str = ""  # a person id: incidents assigned to them
+    team: str = ""
+    service: str = ""
+
+    def apply(self, query: Any) -> Any:
+        if self.urgency:
+            query = query.where(Incident.urgency == self.urgency)
+        if self.assignee:
+            # Assignees are a JSON list of quoted ids; the quotes make the match exact.
+            # (type_coerce: matched as the stored text, not bound through the JSON type).
+            assignees = type_coerce(col(Incident.assignees), Text)
+            query = query.where(assignees.contains(f'"{self.assignee}"', autoescape=True))
+        if self.team:
+            query = query.where(func.lower(Incident.team) == self.team.lower())
+        if self.service:
+            query = query.where(func.lower(Incident.service_name) == self.service.lower())
+        return query
+
+
+NO_FILTER = IncidentFilter()
+
+
 def open_incidents(
-    session: Session, *, include_drills: bool = False, limit: int = 200
+    session: Session,
+    *,
+    include_drills: bool = False,
+    limit: int = 200,
+    where: IncidentFilter = NO_FILTER,
 ) -> list[Incident]:
     """Open incidents, most urgent first: high before low, triggered before acknowledged,
     newest first. Ties are broken by id so the order is stable across refreshes."""
-    query = select(Incident).where(col(Incident.status).in_(OPEN_STATUSES))
+    query = where.apply(select(Incident).where(col(Incident.status).in_(OPEN_STATUSES)))
     if not include_drills:
         query = query.where(col(Incident.is_drill).is_(False))
     query = query.order_by(
@@ -51,9 +83,14 @@ def recent_resolved(
 
 
 def list_incidents(
-    session: Session, *, status: str | None = None, limit: int = 100, include_drills: bool = False
+    session: Session,
+    *,
+    status: str | None = None,
+    limit: int = 100,
+    include_drills: bool = False,
+    where: IncidentFilter = NO_FILTER,
 ) -> list[Incident]:
-    query = select(Incident)
+    query = where.apply(select(Incident))
     if status == "open":
         query = query.where(col(Incident.status).in_(OPEN_STATUSES))
     elif status:
