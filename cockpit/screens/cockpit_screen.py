@@ -36,6 +36,7 @@ from cockpit.screens.view_model import (
     load_switcher,
     me_of,
 )
+from cockpit.store.queries import IncidentFilter
 from cockpit.sync import actions
 from cockpit.text import safe_line
 from cockpit.widgets.baton import Baton
@@ -77,6 +78,9 @@ class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
         Binding("O", "incident_link", "Inc. link", tooltip="Copy a link of the incident (its "
                 "runbook URL, its page, an alert's link; OSC 52) and offer to open it",
                 id="incident.open-link", show=False),
+        Binding("slash", "cycle_filter", "Filter", tooltip="Filter the incident list: all, "
+                "high urgency, mine, then each saved [filters.NAME] of the settings",
+                id="incident.filter", show=False),
     ]
 
     def __init__(self) -> None:
@@ -89,6 +93,7 @@ class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
         self._cold = False
         self._timeline_of = ""
         self._gc_ticks = 0
+        self.filter_index = 0  # into _filters(): 0 is "all"
 
     @property
     def cockpit(self) -> CockpitApp:
@@ -137,7 +142,7 @@ class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
         assert store is not None
         try:
             self.me = me_of(store, getattr(self.cockpit.settings, "user", "") or "")
-            switcher_view = load_switcher(store)
+            switcher_view = load_switcher(store, where=self._filter()[1])
             self._announce_new(switcher_view.open, switcher_view.urgency)
             ids = [r.id for r in switcher_view.open + switcher_view.resolved]
             if self.current_id not in ids:
@@ -283,6 +288,35 @@ class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
 
     def action_prev_incident(self) -> None:
         self._step_incident(-1)
+
+    def _filters(self) -> list[tuple[str, IncidentFilter]]:
+        """All, high urgency, mine, then the saved ``[filters.NAME]`` of the settings."""
+        found = [
+            ("all", IncidentFilter()),
+            ("high urgency", IncidentFilter(urgency="high")),
+            ("mine", IncidentFilter(assignee=self.me.id)),
+        ]
+        tables = getattr(self.cockpit.settings, "tables", {}) or {}
+        for name, saved in sorted((tables.get("filters") or {}).items()):
+            if isinstance(saved, dict):
+                found.append((str(name), IncidentFilter(
+                    urgency=str(saved.get("urgency", "")),
+                    assignee=self.me.id if saved.get("mine") else "",
+                    team=str(saved.get("team", "")),
+                    service=str(saved.get("service", "")),
+                )))
+        return found
+
+    def _filter(self) -> tuple[str, IncidentFilter]:
+        filters = self._filters()
+        return filters[self.filter_index % len(filters)]
+
+    def action_cycle_filter(self) -> None:
+        self.filter_index = (self.filter_index + 1) % len(self._filters())
+        name, _ = self._filter()
+        switcher = self.query_one(IncidentSwitcher)
+        switcher.border_title = "Incidents" if name == "all" else f"Incidents · {safe_line(name)}"
+        self.reload()
 
     def action_focus_incidents(self) -> None:
         self.query_one(IncidentSwitcher).focus()

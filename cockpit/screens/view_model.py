@@ -19,7 +19,9 @@ from cockpit.store.models import Alert, BatonPass, Incident, OnCallShift, Person
 from cockpit.store.queries import _STATUS_RANK as STATUS_RANK
 from cockpit.store.queries import _URGENCY_RANK as URGENCY_RANK
 from cockpit.store.queries import (
+    NO_FILTER,
     OPEN_STATUSES,
+    IncidentFilter,
     TimelineItem,
     alerts_of,
     outbox_counts,
@@ -110,22 +112,24 @@ def _refs(session: Session, query: Any) -> list[tuple[IncidentRef, str]]:
             for i, r, n, t, s, d, u in session.exec(query)]
 
 
-def load_switcher(store: Store, *, resolved_limit: int = 10) -> SwitcherView:
+def load_switcher(
+    store: Store, *, resolved_limit: int = 10, where: IncidentFilter = NO_FILTER
+) -> SwitcherView:
     """The switcher's rows: only the columns it shows (no ORM objects: on a store of 100,000
     incidents the open list is read on every refresh)."""
     with store.read() as session:
         # Served by ix_incidents_status_drill (schema 3): the few open rows, never a walk
         # over every incident ever stored.
-        opened = _refs(session, select(*_REF_COLUMNS).where(  # type: ignore[call-overload]
+        opened = _refs(session, where.apply(select(*_REF_COLUMNS).where(  # type: ignore[call-overload]
             col(Incident.status).in_(OPEN_STATUSES), col(Incident.is_drill).is_(False)
-        ).order_by(URGENCY_RANK, STATUS_RANK, col(Incident.created_at).desc(),
+        )).order_by(URGENCY_RANK, STATUS_RANK, col(Incident.created_at).desc(),
                    col(Incident.id)).limit(200))
         drills = _refs(session, select(*_REF_COLUMNS).where(  # type: ignore[call-overload]
             col(Incident.is_drill).is_(True), col(Incident.status).in_(OPEN_STATUSES)
         ).order_by(col(Incident.created_at).desc(), col(Incident.id)).limit(50))
-        resolved = _refs(session, select(*_REF_COLUMNS).where(  # type: ignore[call-overload]
+        resolved = _refs(session, where.apply(select(*_REF_COLUMNS).where(  # type: ignore[call-overload]
             Incident.status == "resolved", col(Incident.is_drill).is_(False)
-        ).order_by(col(Incident.created_at).desc(), col(Incident.id)).limit(resolved_limit))
+        )).order_by(col(Incident.created_at).desc(), col(Incident.id)).limit(resolved_limit))
     every = opened + drills
     return SwitcherView(
         [ref for ref, _ in every],
