@@ -17,6 +17,7 @@ from cockpit.integrations.pagerduty_emulator.model import (
     Incident,
     LogEntry,
     Note,
+    Service,
     to_epoch,
 )
 
@@ -117,6 +118,47 @@ def _log(state: EmulatorState, entries: list[LogEntry]) -> None:
         state.json_cache.pop(entries[0].incident_id, None)
 
 
+def new_incident(
+    state: EmulatorState,
+    number: int,
+    title: str,
+    service: Service,
+    urgency: str,
+    at: float,
+    key: str,
+    details: dict[str, Any],
+    *,
+    severity: str | None = None,
+) -> Incident:
+    """A triggered incident with its first alert (not yet stored, no log entries): shared by
+    live triggers and the seeded history."""
+    incident = Incident(
+        id=state.new_id(),
+        number=number,
+        title=title,
+        service_id=service.id,
+        escalation_policy_id=service.escalation_policy_id,
+        urgency=urgency,
+        status="triggered",
+        created_at=at,
+        incident_key=key,
+        updated_at=at,
+        last_status_change_at=at,
+        last_status_change_by=("service_reference", service.id),
+    )
+    incident.alerts.append(
+        Alert(
+            id=state.new_id(),
+            created_at=at,
+            summary=title,
+            severity=severity or ("critical" if urgency == "high" else "warning"),
+            alert_key=key,
+            details=details,
+        )
+    )
+    return incident
+
+
 def create_incident(
     state: EmulatorState,
     *,
@@ -140,29 +182,9 @@ def create_incident(
         raise ApiError(400, "Invalid Input Provided", 2001, ["urgency must be high or low"])
     at = _epoch(created_at, state.now())
     key = incident_key or uuid.UUID(int=state.rng.getrandbits(128)).hex
-    incident = Incident(
-        id=state.new_id(),
-        number=state.next_number(),
-        title=title,
-        service_id=service.id,
-        escalation_policy_id=service.escalation_policy_id,
-        urgency=urgency,
-        status="triggered",
-        created_at=at,
-        incident_key=key,
-        updated_at=at,
-        last_status_change_at=at,
-        last_status_change_by=("service_reference", service.id),
-    )
-    incident.alerts.append(
-        Alert(
-            id=state.new_id(),
-            created_at=at,
-            summary=title,
-            severity=severity or ("critical" if urgency == "high" else "warning"),
-            alert_key=key,
-            details=dict(details or {}),
-        )
+    incident = new_incident(
+        state, state.next_number(), title, service, urgency, at, key, dict(details or {}),
+        severity=severity,
     )
     state.insert_incident(incident)
     assignees = state.oncall_user_ids(service.escalation_policy_id, 1, at)

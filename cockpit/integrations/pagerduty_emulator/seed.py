@@ -16,7 +16,6 @@ from typing import Any
 
 from cockpit.integrations.pagerduty_emulator import actions, render
 from cockpit.integrations.pagerduty_emulator.model import (
-    Alert,
     EscalationPolicy,
     Incident,
     LogEntry,
@@ -189,30 +188,7 @@ def _incident_history(
     details: dict[str, Any] = {"source": f"{service_name}-{rng.randint(1, 9)}.prod"}
     if runbook and rng.random() < 0.6:
         details["runbook_url"] = f"https://runbooks.example.com/{runbook}"
-    incident = Incident(
-        id=state.new_id(),
-        number=number,
-        title=title,
-        service_id=service.id,
-        escalation_policy_id=service.escalation_policy_id,
-        urgency=urgency,
-        status="triggered",
-        created_at=at,
-        incident_key=key,
-        updated_at=at,
-        last_status_change_at=at,
-        last_status_change_by=("service_reference", service.id),
-    )
-    incident.alerts.append(
-        Alert(
-            id=state.new_id(),
-            created_at=at,
-            summary=title,
-            severity="critical" if urgency == "high" else "warning",
-            alert_key=key,
-            details=details,
-        )
-    )
+    incident = actions.new_incident(state, number, title, service, urgency, at, key, details)
     story = _Story(state, rng, incident)
     story.entry(
         "trigger_log_entry",
