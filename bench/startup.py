@@ -18,6 +18,7 @@ from pathlib import Path
 
 CHILD_COCKPIT = """
 import time; t0 = time.perf_counter()
+from cockpit.startup import hold_collector; hold_collector()  # as `cockpit` (cli/tui_cmd.py)
 import asyncio, sys
 from cockpit.config import load_settings
 from cockpit.store.engine import Store

@@ -27,6 +27,7 @@ from cockpit.screens.messages import (
     SyncProgress,
     SyncStarted,
 )
+from cockpit.startup import release_collector
 from cockpit.store.engine import Store
 from cockpit.store.types import utcnow
 from cockpit.text import safe_line
@@ -110,6 +111,8 @@ class CockpitApp(App[None]):
         self._library = None
 
     def on_mount(self) -> None:
+        # The start-up commands hold the collector until here (cockpit/startup.py).
+        self.call_after_refresh(release_collector)
         theme = getattr(self.settings, "theme", "") or "textual-dark"
         if theme in self.available_themes:
             self.theme = theme

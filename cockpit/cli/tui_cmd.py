@@ -14,6 +14,9 @@ def register(sub: Any) -> None:
 
 
 def run_tui(args: argparse.Namespace) -> int:
+    from cockpit.startup import hold_collector
+
+    hold_collector()
     from cockpit.config import settings_from_args
     from cockpit.integrations.registry import configured, make_providers
 
