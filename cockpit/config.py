@@ -34,7 +34,8 @@ class Key:
 KEYS: tuple[Key, ...] = (
     Key("data_dir", Path, None, "folder of the local store (default: the user data folder)"),
     Key("runbooks", Path, None, "runbooks folder (default: <data_dir>/runbooks)"),
-    Key("database_url", str, "", "SQLAlchemy URL of a shared store (default: SQLite in data_dir)"),
+    Key("database_url", str, "",
+        "the store file as a sqlite:/// URL (default: cockpit.db in data_dir)"),
     Key("pagerduty_url", str, "https://api.pagerduty.com", "PagerDuty REST base URL"),
     Key("pagerduty_token", str, "", "PagerDuty API token (prefer the keyring)", secret=True),
     Key("pagerduty_from", str, "", "email sent as From on writes (default: /users/me)"),

@@ -1,8 +1,13 @@
-"""Opening the store: SQLite in WAL mode with a busy timeout and foreign keys, or a database URL.
+"""Opening the store: SQLite in WAL mode with a busy timeout and foreign keys.
 
 Writers take SQLite's write lock up front (``BEGIN IMMEDIATE``) so that two processes never
 deadlock upgrading a read lock, which is what turns into "database is locked" under a busy
 timeout. Readers use plain deferred transactions and never wait for a writer in WAL mode.
+
+Two ways in: :meth:`Store.read` / :meth:`Store.write` give SQLModel sessions (the ORM, for
+changes and most queries); :meth:`Store.rows` gives a plain ``sqlite3`` read transaction for
+the reads the cockpit screen makes on every refresh. SQLAlchemy is imported on the first
+session, not before: the TUI draws its first frame without it (bench/startup.py).
 """
 
 from __future__ import annotations
@@ -11,21 +16,38 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.exc import DatabaseError, OperationalError
-from sqlmodel import Session
+from typing import TYPE_CHECKING, Any
 
 from cockpit.errors import StoreError
 from cockpit.store import migrations
 
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlmodel import Session
+
 BUSY_TIMEOUT_MS = 15_000
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 DB_NAME = "cockpit.db"
+_DB_ERRORS = (sqlite3.OperationalError, sqlite3.DatabaseError)
+
+
+def _configure(dbapi_conn: sqlite3.Connection) -> None:
+    # Take transaction control from the driver so that BEGIN is ours to choose.
+    dbapi_conn.isolation_level = None
+    dbapi_conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    dbapi_conn.execute("PRAGMA foreign_keys = ON")
+    dbapi_conn.execute("PRAGMA synchronous = NORMAL")
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+    _configure(conn)
+    return conn
 
 
 def _sqlite_engine(path: Path) -> Engine:
+    from sqlalchemy import create_engine, event
+
     engine = create_engine(
         f"sqlite:///{path}",
         connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
@@ -33,15 +55,7 @@ def _sqlite_engine(path: Path) -> Engine:
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
-        # Take transaction control from the driver so that BEGIN is ours to choose.
-        dbapi_conn.isolation_level = None
-        cursor = dbapi_conn.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.execute("PRAGMA synchronous = NORMAL")
-        # WAL is persistent in the file; asking again is a cheap no-op.
-        cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.close()
+        _configure(dbapi_conn)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
@@ -76,32 +90,49 @@ def _describe(error: Exception, where: str) -> StoreError:
 class Store:
     """The local store. Use :meth:`read` for queries and :meth:`write` for changes."""
 
-    def __init__(self, engine: Engine, where: str, path: Path | None = None) -> None:
-        self.engine = engine
-        self.where = where
+    def __init__(self, path: Path) -> None:
         self.path = path
-        self._writer = engine.execution_options(sqlite_begin="BEGIN IMMEDIATE")
+        self.where = str(path)
+        self._engine: Engine | None = None
+        self._writer: Engine | None = None
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = _sqlite_engine(self.path)
+            self._writer = self._engine.execution_options(sqlite_begin="BEGIN IMMEDIATE")
+        return self._engine
+
+    @property
+    def writer(self) -> Engine:
+        """The engine whose transactions take the write lock up front."""
+        self.engine  # noqa: B018 - creates both engines
+        assert self._writer is not None
+        return self._writer
 
     @classmethod
     def open(cls, location: Path | str, *, migrate: bool = True) -> Store:
         """Open (creating and migrating) a store.
 
-        ``location`` is a folder (the store is ``cockpit.db`` inside it), a ``.db`` file, or a
-        SQLAlchemy URL such as ``postgresql+psycopg://...``.
+        ``location`` is a folder (the store is ``cockpit.db`` inside it), a ``.db`` file, or
+        a ``sqlite:///`` URL.
         """
         if isinstance(location, str) and "://" in location:
-            engine = create_engine(location)
-            store = cls(engine, location.split("@")[-1])
-        else:
-            path = Path(location)
-            if path.suffix != ".db":
-                path = path / DB_NAME
-            _check_file(path)
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as error:
-                raise StoreError(f"{path.parent}: cannot create the data folder: {error}") from None
-            store = cls(_sqlite_engine(path), str(path), path)
+            if not location.startswith("sqlite:///") or len(location) == len("sqlite:///"):
+                raise StoreError(
+                    f"database_url: {location.split('@')[-1]!r} is not supported: the store "
+                    "is an SQLite file (use a sqlite:/// URL, or data_dir for a folder)."
+                )
+            location = Path(location.removeprefix("sqlite:///"))
+        path = Path(location)
+        if path.suffix != ".db":
+            path = path / DB_NAME
+        _check_file(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise StoreError(f"{path.parent}: cannot create the data folder: {error}") from None
+        store = cls(path)
         try:
             store._prepare(migrate)
         except BaseException:
@@ -111,9 +142,13 @@ class Store:
 
     def _prepare(self, migrate: bool) -> None:
         try:
-            with self.engine.connect() as conn:
-                version = migrations.current_version(conn)
-                conn.rollback()
+            conn = _connect(self.path)
+        except _DB_ERRORS as error:
+            raise _describe(error, self.where) from None
+        try:
+            # WAL is persistent in the file: set once here, kept by every later connection.
+            conn.execute("PRAGMA journal_mode = WAL")
+            version = migrations.current_version(conn)
             if version > migrations.LATEST:
                 raise StoreError(
                     f"{self.where}: the store is at schema version {version}, newer than this "
@@ -121,18 +156,43 @@ class Store:
                     "touched."
                 )
             if migrate and version < migrations.LATEST:
-                with self._writer.begin() as conn:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
                     migrations.migrate(conn, self.where)
-        except (OperationalError, DatabaseError) as error:
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+        except _DB_ERRORS as error:
             raise _describe(error, self.where) from None
+        finally:
+            conn.close()
 
     @property
     def schema_version(self) -> int:
-        with self.engine.connect() as conn:
+        with self.rows() as conn:
             return migrations.current_version(conn)
 
     @contextmanager
+    def rows(self) -> Iterator[sqlite3.Connection]:
+        """A plain read transaction (one consistent snapshot for every query in it)."""
+        try:
+            conn = _connect(self.path)
+        except _DB_ERRORS as error:
+            raise _describe(error, self.where) from None
+        try:
+            conn.execute("BEGIN")
+            yield conn
+        except _DB_ERRORS as error:
+            raise _describe(error, self.where) from None
+        finally:
+            conn.close()
+
+    @contextmanager
     def read(self) -> Iterator[Session]:
+        from sqlalchemy.exc import DatabaseError, OperationalError
+        from sqlmodel import Session
+
         session = Session(self.engine, expire_on_commit=False)
         try:
             yield session
@@ -144,7 +204,10 @@ class Store:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """One transaction holding the write lock; committed on success, rolled back on error."""
-        session = Session(self._writer, expire_on_commit=False)
+        from sqlalchemy.exc import DatabaseError, OperationalError
+        from sqlmodel import Session
+
+        session = Session(self.writer, expire_on_commit=False)
         try:
             yield session
             session.commit()
@@ -159,16 +222,17 @@ class Store:
 
     def integrity_check(self) -> list[str]:
         """SQLite's full integrity check; ``["ok"]`` when the file is sound."""
-        with self.engine.connect() as conn:
-            return [row[0] for row in conn.exec_driver_sql("PRAGMA integrity_check")]
+        with self.rows() as conn:
+            return [row[0] for row in conn.execute("PRAGMA integrity_check")]
 
     def execute(self, sql: str, **params: Any) -> list[Any]:
-        """Plain SQL for metrics and diagnostics."""
-        with self.read() as session:
-            return list(session.connection().execute(text(sql), params))
+        """Plain SQL (``:name`` parameters) for metrics and diagnostics."""
+        with self.rows() as conn:
+            return conn.execute(sql, params).fetchall()
 
     def close(self) -> None:
-        self.engine.dispose()
+        if self._engine is not None:
+            self._engine.dispose()
 
 
 def _check_file(path: Path) -> None:
@@ -188,6 +252,6 @@ def _check_file(path: Path) -> None:
 
 
 def open_store(settings: Any) -> Store:
-    """The store the settings point at (``database_url`` or ``data_dir``)."""
+    """The store the settings point at (``database_url``, a sqlite:/// URL, or ``data_dir``)."""
     url = getattr(settings, "database_url", "") or ""
     return Store.open(url if url else settings.data_path)

@@ -8,13 +8,12 @@ version is newer than the newest migration we know is refused untouched.
 from __future__ import annotations
 
 import re
+import sqlite3
 from dataclasses import dataclass
 from importlib import resources
 
-from sqlalchemy import Connection, text
-
 from cockpit.errors import StoreError
-from cockpit.store.types import to_db_text, utcnow
+from cockpit.store.timefmt import to_db_text, utcnow
 
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
@@ -48,22 +47,21 @@ def all_migrations() -> list[Migration]:
 LATEST = len(all_migrations())
 
 
-def current_version(conn: Connection) -> int:
+def current_version(conn: sqlite3.Connection) -> int:
     has_table = conn.execute(
-        text("SELECT 1 FROM sqlite_master WHERE type='table' AND name='schema_migrations'")
-        if conn.dialect.name == "sqlite"
-        else text("SELECT 1 FROM information_schema.tables WHERE table_name='schema_migrations'")
-    ).first()
+        "SELECT 1 FROM sqlite_master WHERE type='table' AND name='schema_migrations'"
+    ).fetchone()
     if not has_table:
         return 0
-    value = conn.execute(text("SELECT MAX(version) FROM schema_migrations")).scalar()
+    value = conn.execute("SELECT MAX(version) FROM schema_migrations").fetchone()[0]
     return int(value or 0)
 
 
-def migrate(conn: Connection, where: str, upto: int | None = None) -> list[int]:
+def migrate(conn: sqlite3.Connection, where: str, upto: int | None = None) -> list[int]:
     """Bring the schema to ``upto`` (default: latest). Returns the versions applied.
 
-    The caller owns the transaction: all of it commits or none of it does.
+    The caller owns the transaction (``conn`` in autocommit mode, inside its ``BEGIN``):
+    all of it commits or none of it does.
     """
     target = LATEST if upto is None else upto
     version = current_version(conn)
@@ -74,19 +72,17 @@ def migrate(conn: Connection, where: str, upto: int | None = None) -> list[int]:
         )
     if version == 0:
         conn.execute(
-            text(
-                "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
-                "name VARCHAR NOT NULL, applied_at TEXT NOT NULL)"
-            )
+            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
+            "name VARCHAR NOT NULL, applied_at TEXT NOT NULL)"
         )
     applied = []
     for migration in all_migrations():
         if version < migration.version <= target:
             for statement in migration.statements():
-                conn.execute(text(statement))
+                conn.execute(statement)
             conn.execute(
-                text("INSERT INTO schema_migrations VALUES (:v, :n, :t)"),
-                {"v": migration.version, "n": migration.name, "t": to_db_text(utcnow())},
+                "INSERT INTO schema_migrations VALUES (?, ?, ?)",
+                (migration.version, migration.name, to_db_text(utcnow())),
             )
             applied.append(migration.version)
     return applied

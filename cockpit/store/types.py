@@ -10,23 +10,9 @@ from sqlalchemy import DateTime, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-# A fixed-width text form sorts as time and is understood by SQLite's date functions.
-_SQLITE_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
+from cockpit.store.timefmt import as_utc, to_db_text, utcnow
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def as_utc(value: datetime) -> datetime:
-    """Aware UTC; a naive value is taken to be UTC already (SQLite hands those back)."""
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
-
-
-def to_db_text(value: datetime) -> str:
-    return as_utc(value).strftime(_SQLITE_FORMAT)
+__all__ = ["JSONText", "UTCDateTime", "as_utc", "to_db_text", "utcnow"]
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -191,8 +192,12 @@ def test_foreign_keys_refuse_a_timeline_event_without_its_incident(tmp_path: Pat
 def test_every_migration_applies_in_order_from_the_first_schema(tmp_path: Path) -> None:
     path = tmp_path / "cockpit.db"
     store = Store.open(tmp_path, migrate=False)
-    with store._writer.begin() as conn:
+    store.close()
+    with closing(sqlite3.connect(path, isolation_level=None)) as conn:
+        conn.execute("BEGIN IMMEDIATE")
         migrations.migrate(conn, str(path), upto=1)
+        conn.execute("COMMIT")
+    store = Store.open(tmp_path, migrate=False)
     assert store.schema_version == 1
     store.close()
     with sqlite3.connect(path) as conn:
@@ -217,3 +222,15 @@ def test_open_incidents_are_found_through_an_index_not_a_walk(tmp_path: Path) ->
     )
     assert "ix_incidents_status_drill (status=? AND is_drill=?)" in " ".join(map(str, plan))
     store.close()
+
+
+def test_a_sqlite_url_opens_the_file_and_other_databases_are_refused(tmp_path: Path) -> None:
+    store = Store.open(f"sqlite:///{tmp_path / 'elsewhere.db'}")
+    assert store.schema_version == migrations.LATEST
+    store.close()
+    assert (tmp_path / "elsewhere.db").exists()
+    with pytest.raises(StoreError, match="database_url.*not supported.*SQLite"):
+        Store.open("postgresql+psycopg://cockpit:s3cret@db.example:5432/cockpit")
+    with pytest.raises(StoreError) as refused:
+        Store.open("postgresql://cockpit:s3cret@db.example/cockpit")
+    assert "s3cret" not in str(refused.value)
