@@ -29,7 +29,7 @@ from cockpit.screens.messages import (
 )
 from cockpit.startup import release_collector
 from cockpit.store.engine import Store
-from cockpit.store.types import utcnow
+from cockpit.store.timefmt import utcnow
 from cockpit.text import safe_line
 
 Clock = Callable[[], datetime]

@@ -9,6 +9,7 @@ entry, not the previous one, keeps a storm of entries every 30 s from folding in
 Drill incidents never count: both the timeline row's and the incident's ``is_drill`` flag
 exclude it. Every read is one indexed range query over ``timeline_events`` (``kind, at`` for
 everybody, ``person_id, at`` for one person), so the cost follows the window, not the store.
+The reads are plain SQL over ``sqlite3`` (no ORM): the meter is part of the first frame.
 
 The budget is Google SRE's: at most 2 incidents per 12-hour shift. See :func:`budget_state`
 for what turns the meter amber and red.
@@ -17,18 +18,17 @@ for what turns the meter amber and red.
 from __future__ import annotations
 
 import math
+import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Literal
 
-from sqlmodel import Session, col, select
-
 from cockpit.metrics.hours import BANDS, Band, band, day_start, local_day, week_bounds, week_of
 from cockpit.store.engine import Store
-from cockpit.store.models import Incident, OnCallShift, Person, TimelineEvent
-from cockpit.store.types import as_utc
+from cockpit.store.records import PEOPLE, SHIFTS, PersonRow, ShiftRow
+from cockpit.store.timefmt import as_utc, stamp, to_db_text
 
 DEDUP_SECONDS = 60
 INCIDENTS_PER_12H = 2
@@ -78,30 +78,18 @@ class Load:
 
 
 def _notify_rows(
-    session: Session, since: datetime, until: datetime, person_id: str | None
+    conn: sqlite3.Connection, since: datetime, until: datetime, person_id: str | None
 ) -> list[tuple[str, datetime, str, str]]:
-    query = (
-        select(
-            TimelineEvent.person_id,
-            TimelineEvent.at,
-            TimelineEvent.incident_id,
-            TimelineEvent.channel,
-        )
-        .join(Incident, col(Incident.id) == col(TimelineEvent.incident_id))
-        .where(
-            TimelineEvent.kind == "notify",
-            col(TimelineEvent.at) >= as_utc(since),
-            col(TimelineEvent.at) < as_utc(until),
-            col(TimelineEvent.is_drill).is_(False),
-            col(Incident.is_drill).is_(False),
-        )
+    who, params = ("t.person_id = ?", [person_id]) if person_id is not None else (
+        "t.person_id != ''", [])
+    rows = conn.execute(
+        "SELECT t.person_id, t.at, t.incident_id, t.channel FROM timeline_events AS t "
+        "JOIN incidents AS i ON i.id = t.incident_id "
+        f"WHERE t.kind = 'notify' AND t.at >= ? AND t.at < ? AND {who} "
+        "AND t.is_drill = 0 AND i.is_drill = 0 ORDER BY t.person_id, t.at",
+        [to_db_text(since), to_db_text(until), *params],
     )
-    if person_id is not None:
-        query = query.where(TimelineEvent.person_id == person_id)
-    else:
-        query = query.where(TimelineEvent.person_id != "")
-    query = query.order_by(col(TimelineEvent.person_id), col(TimelineEvent.at))
-    return [(p, as_utc(at), i, c) for p, at, i, c in session.exec(query)]
+    return [(p, stamp(at), i, c) for p, at, i, c in rows]
 
 
 def dedupe(rows: Iterable[tuple[str, datetime, str, str]]) -> list[Page]:
@@ -133,27 +121,27 @@ def pages(
     Rows from the minute before ``since`` are read too, so that a page which began just
     before the window does not reappear inside it as a second page.
     """
-    with store.read() as session:
-        return _pages(session, since, until, person_id)
+    with store.rows() as conn:
+        return _pages(conn, since, until, person_id)
 
 
 def _pages(
-    session: Session, since: datetime, until: datetime, person_id: str | None
+    conn: sqlite3.Connection, since: datetime, until: datetime, person_id: str | None
 ) -> list[Page]:
     since = as_utc(since)
-    rows = _notify_rows(session, since - timedelta(seconds=DEDUP_SECONDS), until, person_id)
+    rows = _notify_rows(conn, since - timedelta(seconds=DEDUP_SECONDS), until, person_id)
     return [page for page in dedupe(rows) if page.at >= since]
 
 
-def _people(session: Session, ids: Iterable[str]) -> dict[str, Person]:
+def _people(conn: sqlite3.Connection, ids: Iterable[str]) -> dict[str, PersonRow]:
     wanted = sorted(set(ids))
     if not wanted:
         return {}
-    found = session.exec(select(Person).where(col(Person.id).in_(wanted)))
+    found = PEOPLE.select(conn, f"WHERE id IN ({', '.join('?' * len(wanted))})", wanted)
     return {person.id: person for person in found}
 
 
-def _in_team(person: Person | None, team: str | None) -> bool:
+def _in_team(person: PersonRow | None, team: str | None) -> bool:
     if not team:
         return True
     return person is not None and team.lower() in {t.lower() for t in person.teams}
@@ -166,9 +154,9 @@ def load_by_person(
     store: Store, since: datetime, until: datetime, team: str | None = None
 ) -> list[Load]:
     """Each paged person's load in [since, until), busiest first (ties by person id)."""
-    with store.read() as session:
-        found = _pages(session, since, until, None)
-        people = _people(session, (p.person_id for p in found))
+    with store.rows() as conn:
+        found = _pages(conn, since, until, None)
+        people = _people(conn, (p.person_id for p in found))
     grouped: dict[str, list[Page]] = defaultdict(list)
     for page in found:
         grouped[page.person_id].append(page)
@@ -194,9 +182,9 @@ def weekly_load(
     store: Store, since: datetime, until: datetime, team: str | None = None
 ) -> dict[str, dict[date, Load]]:
     """person id -> Monday of the person's local ISO week -> load of that week."""
-    with store.read() as session:
-        found = _pages(session, since, until, None)
-        people = _people(session, (p.person_id for p in found))
+    with store.rows() as conn:
+        found = _pages(conn, since, until, None)
+        people = _people(conn, (p.person_id for p in found))
     grouped: dict[tuple[str, date], list[Page]] = defaultdict(list)
     for page in found:
         person = people.get(page.person_id)
@@ -231,20 +219,17 @@ def shift_budget(start: datetime, end: datetime) -> int:
 
 def shift_loads(store: Store, since: datetime, until: datetime) -> list[ShiftLoad]:
     """Each on-call shift that started in [since, until), with its load and budget state."""
-    with store.read() as session:
-        shifts = session.exec(
-            select(OnCallShift)
-            .where(col(OnCallShift.start) >= as_utc(since), col(OnCallShift.start) < as_utc(until))
-            .order_by(col(OnCallShift.start), col(OnCallShift.person_id))
-        ).all()
-        people = _people(session, (s.person_id for s in shifts))
+    with store.rows() as conn:
+        shifts = SHIFTS.select(conn, "WHERE start >= ? AND start < ? ORDER BY start, person_id",
+                               (to_db_text(since), to_db_text(until)))
+        people = _people(conn, (s.person_id for s in shifts))
         result = []
         for shift in shifts:
             assert shift.start is not None
             end = shift.end or as_utc(until)
             person = people.get(shift.person_id)
             load = Load(shift.person_id, person.name if person else shift.person_id)
-            load.add(_pages(session, shift.start, end, shift.person_id),
+            load.add(_pages(conn, shift.start, end, shift.person_id),
                      person.time_zone if person else "UTC")
             budget = shift_budget(shift.start, end)
             state, _ = budget_state(load.incidents, budget, load.split["sleep"], 0, 0)
@@ -311,27 +296,17 @@ class Meter:
     reasons: tuple[str, ...] = ()
 
 
-def _current_shift(session: Session, person_id: str, now: datetime) -> OnCallShift | None:
-    return session.exec(
-        select(OnCallShift)
-        .where(
-            OnCallShift.person_id == person_id,
-            col(OnCallShift.start) <= now,
-            (col(OnCallShift.end).is_(None)) | (col(OnCallShift.end) > now),
-            col(OnCallShift.start).is_not(None),
-        )
-        .order_by(col(OnCallShift.start), col(OnCallShift.id))
-    ).first()
+def _current_shift(conn: sqlite3.Connection, person_id: str, now: datetime) -> ShiftRow | None:
+    stamp = to_db_text(now)
+    return SHIFTS.first(conn, 'WHERE person_id = ? AND start IS NOT NULL AND start <= ? '
+                              'AND ("end" IS NULL OR "end" > ?) ORDER BY start, id',
+                        (person_id, stamp, stamp))
 
 
-def _oncall_hours(session: Session, person_id: str, start: datetime, end: datetime) -> float:
-    shifts = session.exec(
-        select(OnCallShift).where(
-            OnCallShift.person_id == person_id,
-            col(OnCallShift.start) < end,
-            (col(OnCallShift.end).is_(None)) | (col(OnCallShift.end) > start),
-        )
-    ).all()
+def _oncall_hours(conn: sqlite3.Connection, person_id: str, start: datetime, end: datetime
+                  ) -> float:
+    shifts = SHIFTS.select(conn, 'WHERE person_id = ? AND start < ? AND ("end" IS NULL OR '
+                                 '"end" > ?)', (person_id, to_db_text(end), to_db_text(start)))
     # Overlapping levels and policies must not count the same hour twice.
     spans = sorted((max(s.start or start, start), min(s.end or end, end)) for s in shifts)
     total, cursor = 0.0, start
@@ -352,10 +327,10 @@ def week_budget(hours_on_call: float | None) -> int:
 
 def meter_for(store: Store, person_id: str, now: datetime) -> Meter:
     now = as_utc(now)
-    with store.read() as session:
-        person = session.get(Person, person_id)
+    with store.rows() as conn:
+        person = PEOPLE.first(conn, "WHERE id = ?", (person_id,))
         tz = person.time_zone if person else "UTC"
-        shift = _current_shift(session, person_id, now)
+        shift = _current_shift(conn, person_id, now)
         if shift is not None and shift.start is not None:
             shift_start, shift_end = as_utc(shift.start), shift.end and as_utc(shift.end)
             budget = shift_budget(shift_start, shift_end or shift_start + FALLBACK_SHIFT)
@@ -366,8 +341,8 @@ def meter_for(store: Store, person_id: str, now: datetime) -> Meter:
         today = local_day(now, tz)
         days = tuple(today - timedelta(days=n) for n in range(SPARK_DAYS - 1, -1, -1))
         first = min(shift_start, week_start, day_start(days[0], tz))
-        found = _pages(session, first, now + timedelta(microseconds=1), person_id)
-        hours = _oncall_hours(session, person_id, week_start, week_end)
+        found = _pages(conn, first, now + timedelta(microseconds=1), person_id)
+        hours = _oncall_hours(conn, person_id, week_start, week_end)
     in_shift = [p for p in found if p.at >= shift_start]
     in_week = [p for p in found if p.at >= week_start]
     shift_load, week_load = Load(person_id), Load(person_id)

@@ -18,14 +18,12 @@ When the runbook file changed since the run started (its hash, or its steps), a
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy import func
-from sqlmodel import Session, col, select
+from typing import TYPE_CHECKING, Any
 
 from cockpit.runbooks import run_machine as machine
 from cockpit.runbooks.links import plain
@@ -49,10 +47,20 @@ from cockpit.runbooks.run_events import (
     RunError,
     RunEvent,
 )
+from cockpit.store import reads
 from cockpit.store.engine import Store
-from cockpit.store.models import RunbookRun, StepEvent
-from cockpit.store.runs import append_event, events_of, open_run, start_run
-from cockpit.store.types import utcnow
+from cockpit.store.records import RunRow, StepRow
+from cockpit.store.timefmt import utcnow
+
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    from sqlmodel import Session
+
+    from cockpit.store.models import RunbookRun, StepEvent
+
+    # A run as read (the screen's plain-SQL record) or as written (the ORM row): same fields.
+    Run: TypeAlias = RunRow | RunbookRun
 
 TICKS = (DONE, SKIPPED, FAILED)
 # Transitions that may open a run on an incident that has none yet.
@@ -81,7 +89,7 @@ class RunView:
     """
 
     runbook: Runbook
-    run: RunbookRun | None
+    run: Run | None
     state: RunState
     items: list[Item]
     status: dict[str, str] = field(default_factory=dict)  # id -> done/skipped/failed/<branch>
@@ -119,7 +127,7 @@ def items_of(runbook: Runbook) -> list[Item]:
     return items
 
 
-def view_of(runbook: Runbook, run: RunbookRun | None, state: RunState,
+def view_of(runbook: Runbook, run: Run | None, state: RunState,
             items: list[Item]) -> RunView:
     """Derive what the checklist needs from the engine's state, once."""
     steps, phase, pending_decision = state._path()
@@ -192,12 +200,7 @@ def runbook_hash(runbook: Runbook) -> str:
         return ""
 
 
-def _last_seq(session: Session, run_id: int) -> int:
-    return int(session.exec(
-        select(func.max(StepEvent.seq)).where(StepEvent.run_id == run_id)).one() or 0)
-
-
-def _to_engine(rows: list[StepEvent], run: RunbookRun) -> list[RunEvent]:
+def _to_engine(rows: list[StepRow] | list[StepEvent], run: Run) -> list[RunEvent]:
     events = [RunEvent.from_row({
         "seq": r.seq, "at": r.at, "kind": r.kind, "step_id": r.step_id, "branch": r.branch,
         "reason": r.reason, "actor": r.actor, "details": r.details}) for r in rows]
@@ -224,32 +227,32 @@ class RunService:
             self._items[id(runbook)] = cached
         return cached[1]
 
-    def _state(self, session: Session, run: RunbookRun, runbook: Runbook) -> RunState:
+    def _state(self, conn: sqlite3.Connection, run: Run, runbook: Runbook) -> RunState:
         assert run.id is not None
-        seq = _last_seq(session, run.id)
+        seq = reads.last_seq(conn, run.id)
         cached = self._states.get(run.id)
         if cached is not None and cached[0] == seq and cached[1].runbook is runbook:
             return cached[1]
-        state = RunState.replay(runbook, _to_engine(events_of(session, run.id), run))
+        state = RunState.replay(runbook, _to_engine(reads.step_events(conn, run.id), run))
         self._states[run.id] = (seq, state)
         return state
 
-    def view(self, run: RunbookRun | None, state: RunState) -> RunView:
+    def view(self, run: Run | None, state: RunState) -> RunView:
         return view_of(state.runbook, run, state, self._items_of(state.runbook))
 
     def load(self, incident_id: str, runbook: Runbook) -> RunView:
         """The open run of this runbook on the incident (or its finished one, or none yet).
         A runbook edited since the run last saw it is recorded here, once."""
-        with self.store.read() as session:
-            run = open_run(session, incident_id)
+        with self.store.rows() as conn:
+            run = reads.open_run(conn, incident_id)
             if run is None or run.runbook_id != runbook.id:
-                run = _latest_of(session, incident_id, runbook.id)
-            state = self._state(session, run, runbook) if run is not None else RunState(runbook)
+                run = reads.latest_run_of(conn, incident_id, runbook.id)
+            state = self._state(conn, run, runbook) if run is not None else RunState(runbook)
         if run is not None and not state.finished and self._edited(run, state):
             return self.apply(incident_id, runbook, RUNBOOK_CHANGED)
         return self.view(run, state)
 
-    def _edited(self, run: RunbookRun, state: RunState) -> bool:
+    def _edited(self, run: Run, state: RunState) -> bool:
         if state.pending_change is not None:
             return True
         current = runbook_hash(state.runbook)
@@ -258,8 +261,8 @@ class RunService:
         return bool(current and known and current != known)
 
     def open_runbook_id(self, incident_id: str) -> str:
-        with self.store.read() as session:
-            run = open_run(session, incident_id)
+        with self.store.rows() as conn:
+            run = reads.open_run(conn, incident_id)
             return run.runbook_id if run is not None else ""
 
     def apply(
@@ -278,6 +281,9 @@ class RunService:
     ) -> RunView:
         """Record one transition (starting the run on the first one) and those it implies:
         validating and finishing once the last step on the path is ticked."""
+        from cockpit.store.engine import driver_connection
+        from cockpit.store.runs import open_run, start_run
+
         details = details or {}
         with self.store.write() as session:
             run = open_run(session, incident_id)
@@ -296,7 +302,7 @@ class RunService:
                 state = self._record(session, run, state,
                                      machine.start(state, actor, self.clock), "")
             else:
-                state = self._state(session, run, runbook)
+                state = self._state(driver_connection(session), run, runbook)
             event = _annotated(self._event(state, kind, step_id=step_id, branch=branch,
                                            reason=reason, actor=actor, details=details),
                                reason, details)
@@ -373,6 +379,8 @@ class RunService:
 
     def _record(self, session: Session, run: RunbookRun, state: RunState, event: RunEvent,
                 summary: str) -> RunState:
+        from cockpit.store.runs import append_event
+
         assert run.id is not None
         # A finished row carries its outcome as the branch too, as every reader expects.
         branch = str(event.details.get("outcome", "")) if event.kind == FINISHED else ""
@@ -446,14 +454,6 @@ def describe(state: RunState, event: RunEvent) -> str:
     if kind == RUNBOOK_CHANGED:
         return "runbook changed: " + ", ".join(describe_changes([event.details]))
     return f"runbook {kind.replace('_', ' ')} {event.step_id}".rstrip()
-
-
-def _latest_of(session: Session, incident_id: str, runbook_id: str) -> RunbookRun | None:
-    return session.exec(
-        select(RunbookRun)
-        .where(RunbookRun.incident_id == incident_id, RunbookRun.runbook_id == runbook_id)
-        .order_by(col(RunbookRun.started_at).desc(), col(RunbookRun.id).desc())
-    ).first()
 
 
 __all__ = ["RunService", "RunView", "RunError", "Item", "items_of", "view_of", "runbook_hash",

@@ -36,8 +36,7 @@ from cockpit.screens.view_model import (
     load_switcher,
     me_of,
 )
-from cockpit.store.queries import IncidentFilter
-from cockpit.sync import actions
+from cockpit.store.reads import IncidentFilter
 from cockpit.text import safe_line
 from cockpit.widgets.baton import Baton
 from cockpit.widgets.incident_panel import IncidentPanel
@@ -344,11 +343,15 @@ class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
         return True
 
     def action_ack(self) -> None:
+        from cockpit.sync import actions  # the ORM: not for the first frame
+
         ref = self.captured()
         if ref is not None:
             self.act(f"Acknowledged {ref.label}", actions.acknowledge, ref.id)
 
     def action_resolve(self) -> None:
+        from cockpit.sync import actions  # the ORM: not for the first frame
+
         ref = self.captured()
         if ref is None:
             return
@@ -365,6 +368,8 @@ class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
         self.app.push_screen(ConfirmDialog("Resolve incident", body, "Resolve"), done)
 
     def action_snooze(self) -> None:
+        from cockpit.sync import actions  # the ORM: not for the first frame
+
         ref = self.captured()
         if ref is None:
             return
@@ -382,6 +387,8 @@ class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
         )
 
     def action_escalate(self) -> None:
+        from cockpit.sync import actions  # the ORM: not for the first frame
+
         ref = self.captured()
         if ref is None:
             return
@@ -399,6 +406,7 @@ class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
 
     def action_note(self) -> None:
         from cockpit.screens.note_dialog import NoteDialog  # TextArea: not for the first frame
+        from cockpit.sync import actions  # the ORM: not for the first frame
 
         ref = self.captured()
         if ref is None:
@@ -411,11 +419,15 @@ class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
         self.app.push_screen(NoteDialog(ref), done)
 
     def action_take_baton(self) -> None:
+        from cockpit.sync import actions  # the ORM: not for the first frame
+
         ref = self.captured()
         if ref is not None:
             self.act(f"You hold the baton of {ref.label}", actions.take_baton, ref.id)
 
     def action_accept_baton(self) -> None:
+        from cockpit.sync import actions  # the ORM: not for the first frame
+
         ref = self.captured()
         if ref is not None:
             self.act(f"Baton of {ref.label} accepted", actions.accept_baton, ref.id,
@@ -424,6 +436,7 @@ class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
     def action_pass_baton(self) -> None:
         from cockpit.screens.baton_dialog import BatonDialog
         from cockpit.screens.view_model import roster
+        from cockpit.sync import actions  # the ORM: not for the first frame
 
         ref = self.captured()
         if ref is None or self.incident_view is None:

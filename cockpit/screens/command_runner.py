@@ -19,7 +19,6 @@ from textual import work
 from cockpit.errors import CockpitError
 from cockpit.screens.confirm import ConfirmDialog, incident_line
 from cockpit.screens.messages import CommandFinished
-from cockpit.store.models import Incident, RunbookRun
 from cockpit.text import safe, safe_line
 
 if TYPE_CHECKING:
@@ -64,6 +63,7 @@ class CommandRunner:
 
     def allowed_to_run(self, run: RunView | None, ref: IncidentRef) -> bool:
         from cockpit.drills.service import may_execute
+        from cockpit.store.models import Incident, RunbookRun
 
         store = self.cockpit.store  # type: ignore[attr-defined]
         with store.read() as session:

@@ -18,7 +18,6 @@ from cockpit.runbooks.runs_store import RunService, RunView
 from cockpit.screens.confirm import ConfirmDialog, incident_line
 from cockpit.screens.input_dialog import InputDialog, check_not_empty
 from cockpit.screens.view_model import IncidentRef, IncidentView
-from cockpit.sync import actions
 from cockpit.text import safe, safe_line
 from cockpit.widgets.runbook_checklist import RunbookChecklist, fill
 
@@ -317,6 +316,7 @@ class RunbookActions:
     def resolve_with_run(self, ref: IncidentRef) -> bool:
         """A resolve while a run is open asks what to do with the run first."""
         from cockpit.screens.choice_dialog import ChoiceDialog
+        from cockpit.sync import actions  # the ORM: not for the first frame
 
         open_id = self.runs.open_runbook_id(ref.id)
         runbook = next((r for r in self._library() if r.id == open_id), None)

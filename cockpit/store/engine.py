@@ -235,6 +235,14 @@ class Store:
             self._engine.dispose()
 
 
+def driver_connection(session: Session) -> sqlite3.Connection:
+    """The ``sqlite3`` connection under an ORM session, in the session's transaction (its
+    pending changes flushed first), for the plain-SQL reads of ``cockpit.store.reads``."""
+    session.flush()
+    conn: sqlite3.Connection = session.connection().connection.driver_connection  # type: ignore[assignment]
+    return conn
+
+
 def _check_file(path: Path) -> None:
     """Refuse a file that is not an SQLite database, before SQLite gets a chance to write it."""
     if not path.exists():

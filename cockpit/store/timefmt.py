@@ -29,3 +29,8 @@ def from_db_text(value: str | None) -> datetime | None:
     if value is None or value == "":
         return None
     return as_utc(datetime.fromisoformat(value))
+
+
+def stamp(value: str) -> datetime:
+    """A stored timestamp from a NOT NULL column, as aware UTC."""
+    return as_utc(datetime.fromisoformat(value))

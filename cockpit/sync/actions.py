@@ -14,7 +14,8 @@ from sqlmodel import Session, col, select
 
 from cockpit.durations import compact
 from cockpit.errors import CockpitError
-from cockpit.store.engine import Store
+from cockpit.store import reads
+from cockpit.store.engine import Store, driver_connection
 from cockpit.store.models import BatonPass, Incident, Note, OutboxItem, TimelineEvent
 from cockpit.store.queries import find_incident, person_name
 from cockpit.store.types import utcnow
@@ -203,16 +204,7 @@ def _add_note(
 
 def baton_holder(session: Session, incident: Incident) -> tuple[str, datetime | None]:
     """(person id, since): the last accepted pass, else the remote assignee."""
-    last = session.exec(
-        select(BatonPass)
-        .where(BatonPass.incident_id == incident.id, BatonPass.state == "accepted")
-        .order_by(col(BatonPass.accepted_at).desc(), col(BatonPass.id).desc())
-    ).first()
-    if last is not None:
-        return last.to_person, last.accepted_at
-    if incident.assignees:
-        return incident.assignees[0], incident.acknowledged_at or incident.created_at
-    return "", None
+    return reads.holder(driver_connection(session), incident)
 
 
 def pending_offer(session: Session, incident_id: str) -> BatonPass | None:

@@ -17,7 +17,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from cockpit.screens.view_model import clock_time
-from cockpit.store.queries import TimelineItem
+from cockpit.store.reads import TimelineItem
 from cockpit.text import safe
 
 _KIND_STYLE = {
