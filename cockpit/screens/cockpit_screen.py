@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, OptionList
+from textual.widgets import OptionList
 
 from cockpit.errors import CockpitError
 from cockpit.runbooks.links import plain
@@ -39,6 +39,7 @@ from cockpit.screens.view_model import (
 from cockpit.store.reads import IncidentFilter
 from cockpit.text import safe_line
 from cockpit.widgets.baton import Baton
+from cockpit.widgets.footer import KeyFooter
 from cockpit.widgets.incident_panel import IncidentPanel
 from cockpit.widgets.incident_switcher import IncidentSwitcher
 from cockpit.widgets.page_load_meter import PageLoadMeter, load_page_load
@@ -51,6 +52,9 @@ if TYPE_CHECKING:
 
 
 class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
+    # The runbook's steps have the keys; focusing them first (not the first focusable
+    # widget, then them) saves a rebuild of the footer at start-up.
+    AUTO_FOCUS = "#runbook-steps"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "ack", "Ack", tooltip="Acknowledge this incident (queued when offline)",
                 id="incident.ack"),
@@ -114,7 +118,7 @@ class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
             # Last, so that a narrow terminal stacks it under the checklist.
             yield Timeline(id="timeline")
         yield StatusBar(id="status")
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         store = self.cockpit.store
