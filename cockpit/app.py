@@ -127,6 +127,10 @@ class CockpitApp(App[None]):
         from cockpit.screens.cockpit_screen import CockpitScreen
 
         self.push_screen(CockpitScreen())
+        # The first frame is drawn without the ORM (cockpit/store/reads.py); the first
+        # action needs it. Import it off the UI thread once the user is reading the screen,
+        # so that pressing `a` does not wait half a second for SQLAlchemy.
+        self.set_timer(1.0, self._warm_up)
         if self.open_drill is not None:
             from cockpit.screens.drill_screen import DrillScreen
 
@@ -135,6 +139,13 @@ class CockpitApp(App[None]):
             interval = max(5, int(getattr(self.settings, "sync_interval", 60) or 60))
             self.set_interval(interval, self.start_sync)
             self.call_after_refresh(self.start_sync)
+
+    @work(thread=True, exit_on_error=False, group="warm-up", description="load the ORM")
+    def _warm_up(self) -> None:
+        import cockpit.sync.actions  # noqa: F401 - imported for its side effect: loaded
+
+        if self.store is not None:
+            self.store.engine  # noqa: B018 - creates the engine and its pool
 
     def action_handoff(self) -> None:
         from cockpit.screens.handoff_screen import open_handoff

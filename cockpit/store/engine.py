@@ -13,6 +13,7 @@ session, not before: the TUI draws its first frame without it (bench/startup.py)
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -95,13 +96,16 @@ class Store:
         self.where = str(path)
         self._engine: Engine | None = None
         self._writer: Engine | None = None
+        self._engine_lock = threading.Lock()  # the app warms it up in a thread
 
     @property
     def engine(self) -> Engine:
-        if self._engine is None:
-            self._engine = _sqlite_engine(self.path)
-            self._writer = self._engine.execution_options(sqlite_begin="BEGIN IMMEDIATE")
-        return self._engine
+        with self._engine_lock:
+            if self._engine is None:
+                engine = _sqlite_engine(self.path)
+                self._writer = engine.execution_options(sqlite_begin="BEGIN IMMEDIATE")
+                self._engine = engine
+            return self._engine
 
     @property
     def writer(self) -> Engine:

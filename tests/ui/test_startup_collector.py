@@ -1,11 +1,17 @@
-"""The start-up commands switch the garbage collector off; the app must switch it back on."""
+"""Start-up: the collector the start-up commands switch off comes back on, and the ORM the
+first frame does without is loaded in the background soon after it."""
 
 from __future__ import annotations
 
 import gc
+from pathlib import Path
 
-from cockpit.app import CockpitApp
+from cockpit_seed import frozen
+
+from cockpit.app import CockpitApp, make_app
+from cockpit.runbooks.library import load_library
 from cockpit.startup import hold_collector
+from cockpit.store.engine import Store
 
 
 async def test_collector_is_back_on_after_the_first_frame(app: CockpitApp) -> None:
@@ -17,3 +23,23 @@ async def test_collector_is_back_on_after_the_first_frame(app: CockpitApp) -> No
             assert gc.isenabled()
     finally:
         gc.enable()
+
+
+async def test_the_orm_is_warmed_up_after_the_first_frame(
+    seeded: tuple[object, Store], tmp_path: Path
+) -> None:
+    settings, seeding = seeded
+    store = Store.open(seeding.path)  # a fresh one, as `cockpit` opens it
+    app = make_app(settings, store, clock=frozen, library=load_library([tmp_path / "runbooks"]))
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause()
+            assert store._engine is None  # the first frame needs no ORM
+            await pilot.pause(1.2)
+            await app.workers.wait_for_complete()
+            assert store._engine is not None
+            await pilot.press("a")  # the first action works on the warmed-up ORM
+            await pilot.pause()
+            assert "Acknowledged" in " ".join(str(n.message) for n in app._notifications)
+    finally:
+        store.close()
