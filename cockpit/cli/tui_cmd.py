@@ -18,24 +18,49 @@ def run_tui(args: argparse.Namespace) -> int:
 
     hold_collector()
     from cockpit.config import settings_from_args
-    from cockpit.integrations.registry import configured, make_providers
 
-    settings = settings_from_args(args)
-    if not configured(settings):
-        from cockpit.app import make_app
-
-        make_app(settings, None, welcome=True).run()
-        return 0
-    from cockpit.store.engine import open_store
-    from cockpit.sync.service import SyncService
-
-    store = open_store(settings)
+    app, store = build_app(settings_from_args(args))
     try:
-        service = SyncService(store, make_providers(settings),
-                              window_days=settings.sync_window_days)
-        from cockpit.app import make_app
-
-        make_app(settings, store, service).run()
+        app.run()
     finally:
-        store.close()
+        if store is not None:
+            store.close()
     return 0
+
+
+def build_app(settings: Any) -> tuple[Any, Any]:
+    """The app `cockpit` runs, and its store (None for the welcome screen).
+
+    Only what the first frame needs is loaded before it: the store is read with plain SQL,
+    and the sync service (the ORM, httpx, the keyring) is built in a thread when the first
+    sync starts. A store that has synced before opens without asking the keyring whether
+    an account is configured; the sync asks it.
+    """
+    from cockpit.app import make_app
+    from cockpit.integrations.registry import configured
+    from cockpit.store.engine import Store, open_store, store_path
+
+    store: Store | None = None
+    if store_path(settings).exists():
+        store = open_store(settings)
+        if not _synced_before(store) and not configured(settings):
+            store.close()
+            store = None
+    elif configured(settings):
+        store = open_store(settings)
+    if store is None:
+        return make_app(settings, None, welcome=True), None
+    from cockpit.sync.lazy import LazySync
+
+    def build_sync() -> Any:
+        from cockpit.integrations.registry import make_providers
+        from cockpit.sync.service import SyncService
+
+        return SyncService(store, make_providers(settings),
+                           window_days=settings.sync_window_days)
+
+    return make_app(settings, store, LazySync(build_sync)), store
+
+
+def _synced_before(store: Any) -> bool:
+    return bool(store.execute("SELECT 1 FROM sync_state WHERE last_ok_at IS NOT NULL LIMIT 1"))

@@ -9,8 +9,8 @@ from typing import Any
 
 import cockpit
 from cockpit.errors import ConfigError
+from cockpit.runbooks import cache
 from cockpit.runbooks.model import ERROR, Finding, Runbook
-from cockpit.runbooks.parse import RunbookError, load_runbook
 
 SKIPPED_DIRS = frozenset({"drafts"})
 SKIPPED_FILES = frozenset({"readme.md"})
@@ -39,12 +39,21 @@ def default_runbook_dirs(settings: Any) -> list[Path]:
 
 
 def load_or_finding(path: Path) -> Runbook:
-    """Parse one file; an unreadable one becomes an empty runbook holding an error finding."""
+    """Parse one file (or take its cached parse: ``cache.py``); an unreadable one becomes an
+    empty runbook holding an error finding."""
+    cached = cache.load(path)
+    if cached is not None:
+        return cached
+    # The parsers are imported on the first miss only: a warm start never loads them.
+    from cockpit.runbooks.parse import RunbookError, load_runbook
+
     try:
-        return load_runbook(path)
+        runbook = load_runbook(path)
     except RunbookError as error:
         return Runbook(id=path.stem, title=path.stem, path=str(path),
                        findings=(Finding(str(path), 1, ERROR, str(error).split(": ", 1)[-1]),))
+    cache.save(path, runbook)
+    return runbook
 
 
 def library_files(dirs: Iterable[Path]) -> list[Path]:

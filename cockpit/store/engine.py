@@ -267,3 +267,12 @@ def open_store(settings: Any) -> Store:
     """The store the settings point at (``database_url``, a sqlite:/// URL, or ``data_dir``)."""
     url = getattr(settings, "database_url", "") or ""
     return Store.open(url if url else settings.data_path)
+
+
+def store_path(settings: Any) -> Path:
+    """The file :func:`open_store` opens (whether or not it exists yet)."""
+    url = getattr(settings, "database_url", "") or ""
+    if url.startswith("sqlite:///"):
+        return Path(url.removeprefix("sqlite:///"))
+    path = Path(settings.data_path)
+    return path if path.suffix == ".db" else path / DB_NAME

@@ -20,7 +20,7 @@ from cockpit.store.timefmt import from_db_text
 R = TypeVar("R")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class IncidentRow:
     id: str
     source: str
@@ -49,7 +49,7 @@ class IncidentRow:
     synced_at: datetime | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class AlertRow:
     id: str
     incident_id: str
@@ -65,7 +65,7 @@ class AlertRow:
     updated_at: datetime | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class PersonRow:
     id: str
     source: str
@@ -75,7 +75,7 @@ class PersonRow:
     teams: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ShiftRow:
     id: int
     source: str
@@ -89,7 +89,7 @@ class ShiftRow:
     end: datetime | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class BatonRow:
     id: int
     incident_id: str
@@ -102,7 +102,7 @@ class BatonRow:
     handoff_id: int | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class RunRow:
     id: int
     incident_id: str
@@ -116,7 +116,7 @@ class RunRow:
     is_drill: bool
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class StepRow:
     id: int
     run_id: int
