@@ -17,6 +17,7 @@ from rich.text import Text
 from textual import work
 
 from cockpit.errors import CockpitError
+from cockpit.redact import kept_output, redact
 from cockpit.screens.confirm import ConfirmDialog, incident_line
 from cockpit.screens.messages import CommandFinished
 from cockpit.text import safe, safe_line
@@ -117,14 +118,20 @@ class CommandRunner:
     def on_command_finished(self, message: CommandFinished) -> None:
         runbook = next((r for r in self.cockpit.library if r.id == message.runbook_id), None)  # type: ignore[attr-defined]
         code = "-" if message.exit_code is None else message.exit_code
-        summary = f"$ {message.command}\nexit {code}\n{excerpt(message.output)}".rstrip()
+        # The store keeps no secret: an env dump or a connection string is masked first.
+        settings = self.cockpit.settings  # type: ignore[attr-defined]
+        known = tuple(str(getattr(settings, key, "") or "")
+                      for key in ("pagerduty_token", "alertmanager_token"))
+        output = kept_output(message.output, known)
+        command = redact(message.command, known)
+        summary = f"$ {command}\nexit {code}\n{excerpt(output)}".rstrip()
         if runbook is not None:
             try:
                 self.runs.apply(message.incident_id, runbook, "command_run",
                                 step_id=message.step_id, actor=self.me.id, summary=summary,
-                                details={"command": message.command,
+                                details={"command": command,
                                          "exit_code": message.exit_code,
-                                         "output": message.output})
+                                         "output": output})
             except CockpitError as error:
                 self.notify(f"{error}; the output was not kept.", severity="error")  # type: ignore[attr-defined]
                 return

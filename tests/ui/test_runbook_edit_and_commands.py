@@ -127,6 +127,28 @@ async def test_run_command_asks_with_parameters_filled_and_keeps_output(
     assert line.summary == "$ echo ok\nexit 0\nok"
 
 
+async def test_a_secret_in_command_output_never_reaches_the_store(
+    echo_app: CockpitApp,
+) -> None:
+    app = echo_app
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        await pilot.press("x")
+        await pilot.press(*"DB_PASSWORD=hunter2hunter2", "enter")
+        await pilot.pause()
+        await pilot.press("y")
+        for _ in range(3):
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+        assert "$ echo DB_PASSWORD=«redacted»" in screen_text(app)  # the timeline line
+    assert app.store is not None
+    with app.store.rows() as conn:
+        dump = "\n".join(str(row) for table in ("step_events", "timeline_events")
+                         for row in conn.execute(f"SELECT * FROM {table}"))
+    assert "DB_PASSWORD=" in dump and "«redacted»" in dump
+    assert "hunter2hunter2" not in dump
+
+
 async def test_command_is_never_run_in_a_drill(echo_app: CockpitApp) -> None:
     app = echo_app
     with app.store.write() as session:  # type: ignore[union-attr]
