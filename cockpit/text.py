@@ -53,3 +53,9 @@ def markdown_line(text: str | None) -> str:
     a title holding ``[x](javascript:...)``, ``<img>``, ``|`` or ``*`` reads as the words it
     is, not as a link, HTML, a table cell or emphasis."""
     return _MARKDOWN.sub(r"\\\1", safe_line(text))
+
+
+def count(n: int, noun: str, plural: str = "") -> str:
+    """``1 step``, ``2 steps``, ``1 log entry``/``2 log entries`` (pass the plural when it is
+    not the noun plus s)."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"

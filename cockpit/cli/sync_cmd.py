@@ -17,7 +17,7 @@ from cockpit.store.engine import Store
 from cockpit.store.models import OutboxItem
 from cockpit.sync.push import discard_item, retry_item
 from cockpit.sync.service import SyncReport, SyncService
-from cockpit.text import safe_line
+from cockpit.text import count, safe_line
 
 
 def register(sub: Any) -> None:
@@ -41,7 +41,8 @@ def _print_report(report: SyncReport) -> None:
         "OFFLINE" if not report.online else "online, with errors" if report.errors else "online"
     )
     print(
-        f"{status}: {report.pulled_incidents} incidents and {report.pulled_entries} log entries "
+        f"{status}: {count(report.pulled_incidents, 'incident')} and "
+        f"{count(report.pulled_entries, 'log entry', 'log entries')} "
         f"pulled; {report.sent} sent, {report.failed} failed, {report.superseded} superseded, "
         f"{report.pending} pending"
     )

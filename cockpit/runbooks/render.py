@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from cockpit.durations import compact as format_seconds
 from cockpit.runbooks.model import Runbook, Section, Step
-from cockpit.text import safe, safe_line
+from cockpit.text import count, safe, safe_line
 
 _INDENT = " " * 8
 
@@ -65,7 +65,8 @@ def render_checklist(runbook: Runbook) -> list[str]:
     lines.append("   ".join(details))
     total = len(runbook.steps)
     risky = sum(1 for step in runbook.steps if step.risky)
-    lines.append(f"{total} steps, {len(runbook.decisions)} decisions, {risky} risky")
+    lines.append(f"{count(total, 'step')}, {count(len(runbook.decisions), 'decision')}, "
+                 f"{risky} risky")
     for section in runbook.sections:
         lines.append("")
         lines += _section_lines(runbook, section)

@@ -112,7 +112,8 @@ def side_text(draft: HandoffDraft) -> Text:
     if not draft.load:
         text.append("\nNo pages.", "dim")
     for row in draft.load:
-        text.append(f"\n{_cut(str(row['person']), 18):<18} {row['pages']:>3} pages  "
+        noun = "page " if row["pages"] == 1 else "pages"
+        text.append(f"\n{_cut(str(row['person']), 18):<18} {row['pages']:>3} {noun}  "
                     f"{row['business']}/{row['off_hours']}/")
         text.append(str(row["sleep"]), "bold red" if row["sleep"] else "")
     sections = (

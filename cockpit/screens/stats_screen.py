@@ -105,7 +105,7 @@ def pages_chart(data: StatsData) -> Text:
         text.append("\n■ ", colour[pid])
         text.append(f"{safe_line(name)[:20]:<20} ")
         text.append(spark(values), colour[pid])
-        text.append(f"  {pages:>4} pages")
+        text.append(f"  {pages:>4} {'page ' if pages == 1 else 'pages'}")
         text.append(f"  {sleep} in sleep hours", "bold red" if sleep else "dim")
     share = data.concentration
     text.append(f"\n\nConcentration: the busiest person carried {share:.0%} of pages",
