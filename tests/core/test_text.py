@@ -1,3 +1,6 @@
+"""Plain-text helpers."""
+
+from __future__ import annotations
 
 
 def test_count_says_one_thing_and_many_things() -> None:
