@@ -42,8 +42,9 @@ def register(sub: Any) -> None:
     for name, helptext in (("ack", "acknowledge an incident"), ("resolve", "resolve an incident")):
         p = sub.add_parser(name, help=helptext)
         p.add_argument("id")
-        if name == "resolve":
-            p.add_argument("--note", default="", help="a note added with the resolve")
+        p.add_argument("--note", "-m", default="", help=f"a note added with the {name} (for "
+                       "Alertmanager, the silence's comment)" if name == "ack" else
+                       "a note added with the resolve")
         p.set_defaults(handler=run_ack if name == "ack" else run_resolve)
 
     p = sub.add_parser("note", help="add a note to an incident")
@@ -54,6 +55,8 @@ def register(sub: Any) -> None:
     p = sub.add_parser("snooze", help="snooze an acknowledged incident")
     p.add_argument("id")
     p.add_argument("duration", help="e.g. 30m, 2h, 3600")
+    p.add_argument("--note", "-m", default="",
+                   help="a note added with the snooze (for Alertmanager, the silence's comment)")
     p.set_defaults(handler=run_snooze)
 
     p = sub.add_parser("escalate", help="escalate an incident to a level of its policy")
@@ -228,7 +231,7 @@ def _act(args: argparse.Namespace, verb: str) -> int:
     settings, store = settings_and_store(args)
     try:
         if verb == "ack":
-            incident = actions.acknowledge(store, args.id, user=settings.user)
+            incident = actions.acknowledge(store, args.id, user=settings.user, note=args.note)
         else:
             incident = actions.resolve(store, args.id, user=settings.user, note=args.note)
         state = (
@@ -275,7 +278,8 @@ def parse_duration(text: str) -> int:
 def run_snooze(args: argparse.Namespace) -> int:
     settings, store = settings_and_store(args)
     try:
-        incident = actions.snooze(store, args.id, parse_duration(args.duration), user=settings.user)
+        incident = actions.snooze(store, args.id, parse_duration(args.duration),
+                                  user=settings.user, note=args.note)
         print(
             f"{incident.remote_id} snoozed until "
             f"{local_time(incident.snoozed_until, display_zone(settings))}"

@@ -235,6 +235,9 @@ class AlertmanagerProvider:
 
     # ------------------------------------------------------------ writes
 
+    # Acknowledge and snooze become silences, whose comment carries the user's note.
+    takes_comments = True
+
     async def acknowledge(self, incident_id: str, *, comment: str = "") -> IncidentRecord:
         """Silence the group for ``ACK_SECONDS``; an existing silence of ours is kept as is."""
         return await self._silence(incident_id, ACK_SECONDS, comment or ACK_COMMENT, False)

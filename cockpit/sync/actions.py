@@ -93,18 +93,23 @@ def _supersede(session: Session, incident_id: str, actions: tuple[str, ...], by:
         session.add(item)
 
 
-def acknowledge(store: Store, ref: str, *, user: str = "") -> Incident:
+def acknowledge(store: Store, ref: str, *, user: str = "", note: str = "") -> Incident:
+    """Acknowledge; ``note`` is added to the incident and, where the service keeps one (an
+    Alertmanager silence), is the write's comment."""
     with store.write() as session:
         incident = _incident(session, ref)
         if incident.status == "resolved":
             raise ActionError(f"{incident.remote_id} is already resolved: nothing to acknowledge")
         me = get_me(session, user)
         now = utcnow()
+        if note:
+            _add_note(session, incident, note, me.name, now)
         incident.status = "acknowledged"
         incident.acknowledged_at = incident.acknowledged_at or now
         incident.updated_at = now
         session.add(incident)
-        item = _enqueue(session, incident, "acknowledge", {})
+        item = _enqueue(session, incident, "acknowledge",
+                        {"comment": _comment(note, f"acknowledged by {me.name} in cockpit")})
         _event(session, incident, "acknowledge", f"Acknowledged by {me.name}", me.id, item, now)
         return incident
 
@@ -128,7 +133,7 @@ def resolve(store: Store, ref: str, *, user: str = "", note: str = "") -> Incide
         return incident
 
 
-def snooze(store: Store, ref: str, seconds: int, *, user: str = "") -> Incident:
+def snooze(store: Store, ref: str, seconds: int, *, user: str = "", note: str = "") -> Incident:
     if not 1 <= seconds <= MAX_SNOOZE:
         raise ActionError(f"snooze must be between 1 second and 7 days, got {seconds} s")
     with store.write() as session:
@@ -140,9 +145,12 @@ def snooze(store: Store, ref: str, seconds: int, *, user: str = "") -> Incident:
             )
         me = get_me(session, user)
         now = utcnow()
+        if note:
+            _add_note(session, incident, note, me.name, now)
         incident.snoozed_until = now + timedelta(seconds=seconds)
         session.add(incident)
-        item = _enqueue(session, incident, "snooze", {"seconds": seconds})
+        item = _enqueue(session, incident, "snooze", {"seconds": seconds, "comment": _comment(
+            note, f"snoozed for {compact(seconds)} by {me.name} in cockpit")})
         _event(
             session,
             incident,
@@ -200,6 +208,12 @@ def _add_note(
         note.outbox_id = item.id
         session.add(note)
     return note
+
+
+def _comment(note: str, default: str) -> str:
+    """A write's comment: the user's note (its first 500 characters) or who did what."""
+    note = " ".join(note.split())
+    return note[:500] if note else default
 
 
 def baton_holder(session: Session, incident: Incident) -> tuple[str, datetime | None]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import and_, or_
 from sqlmodel import col, select
@@ -140,8 +141,10 @@ async def _deliver(store: Store, provider: PagingProvider, item: OutboxItem) -> 
             remote = await provider.get_incident(remote_id)
             if _STATUS_ORDER[remote.status] >= _STATUS_ORDER[target]:
                 raise AlreadyInState(f"{remote_id} is {remote.status}", remote.status)
-        call = provider.acknowledge if item.action == "acknowledge" else provider.resolve
-        updated = await call(remote_id)
+        if item.action == "acknowledge":
+            updated = await _commented(provider, item, provider.acknowledge, remote_id)
+        else:
+            updated = await provider.resolve(remote_id)
         return updated.id, ""
     if item.action == "reassign":
         person = str(item.payload["person_id"])
@@ -151,10 +154,20 @@ async def _deliver(store: Store, provider: PagingProvider, item: OutboxItem) -> 
                 return remote.id, f"{remote_id} was already assigned to {person}"
         return (await provider.reassign(remote_id, person)).id, ""
     if item.action == "snooze":
-        return (await provider.snooze(remote_id, int(item.payload["seconds"]))).id, ""
+        seconds = int(item.payload["seconds"])
+        return (await _commented(provider, item, provider.snooze, remote_id, seconds)).id, ""
     if item.action == "escalate":
         return (await provider.escalate(remote_id, int(item.payload["level"]))).id, ""
     raise ProviderError(f"unknown outbox action {item.action!r}")
+
+
+async def _commented(provider: Any, item: OutboxItem, call: Any, *args: Any) -> Any:
+    """The write, with the user's comment where the service keeps one (an Alertmanager
+    silence's comment); PagerDuty has none: the note went as a note of its own."""
+    comment = str(item.payload.get("comment", ""))
+    if comment and getattr(provider, "takes_comments", False):
+        return await call(*args, comment=comment)
+    return await call(*args)
 
 
 def _delivered_refs(store: Store, item: OutboxItem) -> set[str]:

@@ -258,10 +258,12 @@ async def test_local_actions_reach_alertmanager_through_the_outbox_once(
     first = await service.sync_once()
     assert first.errors == [] and first.pulled_incidents == 2
 
-    actions.acknowledge(store, f"alertmanager:{LATENCY_ID}", user="alice")
+    actions.acknowledge(store, f"alertmanager:{LATENCY_ID}", user="alice",
+                        note="warming the cache, back in 20m")
     report = await service.sync_once()
     assert (report.sent, report.failed, report.errors) == (1, 0, [])
-    assert len(our_silences(alertmanager)) == 1
+    (silence,) = our_silences(alertmanager)
+    assert str(silence["comment"]).startswith("warming the cache, back in 20m")  # the note
     assert incidents(store)[LATENCY_ID].status == "acknowledged"
     # A second acknowledge (another terminal, a retry) finds the silence: still one.
     actions.acknowledge(store, f"alertmanager:{LATENCY_ID}", user="alice")
@@ -273,7 +275,8 @@ async def test_local_actions_reach_alertmanager_through_the_outbox_once(
     assert report.failed == 0 and our_silences(alertmanager) == []
     with store.read() as session:
         notes = list(session.exec(select(Note)))
-    assert [(n.content, n.state) for n in notes] == [("cache warmed", "local")]
+    assert [(n.content, n.state) for n in notes] == [
+        ("warming the cache, back in 20m", "local"), ("cache warmed", "local")]
 
     # An acknowledge of a group that cleared meanwhile is moot, not a failure.
     alertmanager.clear_alerts(DISK)

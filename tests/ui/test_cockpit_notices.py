@@ -133,7 +133,7 @@ async def test_snooze_and_escalate_name_the_incident(app: CockpitApp) -> None:
                  for i in session.exec(select(OutboxItem))}
         lines = [t.kind for t in session.exec(
             select(TimelineEvent).where(TimelineEvent.incident_id == SECOND))]
-    assert items[("snooze", SECOND)] == {"seconds": 1800}
+    assert items[("snooze", SECOND)]["seconds"] == 1800
     assert items[("escalate", SECOND)] == {"level": 3}
     assert {"snooze", "escalate"} <= set(lines)
 
