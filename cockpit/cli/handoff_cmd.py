@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from cockpit.cli.common import settings_and_store, write_text_file
+from cockpit.cli.common import display_zone, settings_and_store, write_text_file
 from cockpit.cli.people import resolve_person
 from cockpit.store.engine import Store
 from cockpit.store.types import utcnow
@@ -83,7 +83,7 @@ def run_draft(args: argparse.Namespace) -> int:
         if not (args.sign or args.post_notes):
             # A preview: nothing is stored, so it cannot stand in the way of the signed one.
             draft.notes = args.notes or draft.notes
-            body = render_markdown(draft, "preview")
+            body = render_markdown(draft, "preview", zone=display_zone(settings))
             _emit(args, body, "preview")
             print("(preview, not saved: `cockpit handoff --sign` stores and signs it; the "
                   "incoming engineer then runs `cockpit handoff accept --as NAME`)",

@@ -7,7 +7,10 @@ by service, so 50 of them fit one screen. Every remote string passes through
 
 from __future__ import annotations
 
+from datetime import timedelta, tzinfo
+
 from cockpit.handoff.draft import HandoffDraft, OpenItem, group_by_service
+from cockpit.store.timefmt import as_utc
 from cockpit.text import markdown_line, safe, safe_line
 
 TITLE_WIDTH = 60
@@ -21,8 +24,15 @@ def _cut(text: str, width: int) -> str:
     return markdown_line(text)
 
 
-def _stamp(draft: HandoffDraft, key: str) -> str:
-    return f"{getattr(draft, key):%Y-%m-%d %H:%M} UTC"
+def _stamp(draft: HandoffDraft, key: str, zone: tzinfo | None) -> str:
+    """In the writer's time zone (the system's unless given), with UTC beside it when that
+    differs: the reader may be elsewhere."""
+    when = as_utc(getattr(draft, key))
+    local = when.astimezone(zone) if zone is not None else when.astimezone()
+    text = f"{local:%Y-%m-%d %H:%M} {local.tzname() or 'local'}"
+    if local.utcoffset() != timedelta(0):
+        text += f" ({when:%H:%M} UTC)"
+    return text
 
 
 def _line(item: OpenItem) -> str:
@@ -40,13 +50,14 @@ def _line(item: OpenItem) -> str:
     return " · ".join(parts)
 
 
-def render_markdown(draft: HandoffDraft, status: str = "draft", handoff_id: int | None = None
-                    ) -> str:
+def render_markdown(draft: HandoffDraft, status: str = "draft", handoff_id: int | None = None,
+                    zone: tzinfo | None = None) -> str:
     to = markdown_line(draft.to_name or draft.to_person) or "(incoming)"
     number = f" #{handoff_id}" if handoff_id is not None else ""
     lines = [f"# Handoff{number}: {markdown_line(draft.from_name or draft.from_person)} → {to}", ""]
-    lines.append(f"Shift {_stamp(draft, 'shift_start')} → {_stamp(draft, 'shift_end')} · "
-                 f"drafted {_stamp(draft, 'drafted_at')} · {status}")
+    lines.append(f"Shift {_stamp(draft, 'shift_start', zone)} → "
+                 f"{_stamp(draft, 'shift_end', zone)} · "
+                 f"drafted {_stamp(draft, 'drafted_at', zone)} · {status}")
     lines.append("")
     if draft.outbox:
         failed = sum(1 for o in draft.outbox if o["state"] == "failed")

@@ -253,8 +253,14 @@ class HandoffScreen(Screen[None]):
         assert self.draft is not None
         if self.handoff is None or not self.handoff.signed_at:
             self.draft.notes = self.query_one("#handoff-notes", TextArea).text
+        from cockpit.cli.common import display_zone
+
+        try:
+            zone = display_zone(self.app.settings)  # type: ignore[attr-defined]
+        except CockpitError:
+            zone = None  # a bad `timezone` setting: the system's (the CLI names the error)
         return render_markdown(self.draft, self.status.split(" ")[0],
-                               self.handoff.id if self.handoff else None)
+                               self.handoff.id if self.handoff else None, zone=zone)
 
     def _saved(self) -> Handoff:
         """The handoff row, saved now with the notes if it was only a draft on screen."""

@@ -142,6 +142,14 @@ def test_draft_and_markdown_export_is_stable(store: Store) -> None:
     assert [item.id for item in draft.open] == ["pagerduty:I1", "pagerduty:I3", "pagerduty:I2"]
 
 
+def test_shift_times_are_in_the_writers_zone_with_utc_beside(store: Store) -> None:
+    from zoneinfo import ZoneInfo
+
+    text = render_markdown(_draft(store), "draft", zone=ZoneInfo("Europe/Berlin"))
+    assert "Shift 2026-03-25 09:00 CET (08:00 UTC) → 2026-03-25 21:00 CET (20:00 UTC)" in text
+    assert "drafted 2026-03-25 20:45 CET (19:45 UTC)" in text
+
+
 def test_fifty_incidents_fit_one_screen(store: Store) -> None:
     for n in range(50):
         incident(store, f"pagerduty:X{n}", NOW - timedelta(minutes=n), number=1000 + n,
