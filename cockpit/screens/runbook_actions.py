@@ -90,9 +90,13 @@ class RunbookActions:
         by_path = {r.path: r for r in library}
         by_id = {r.id: r for r in library}
         open_id = self.runs.open_runbook_id(view.incident.id)
-        if open_id and open_id in by_id:
-            return by_id[open_id], "a run of this runbook is open on this incident", []
         matches = match_runbooks(library, facts_of(view))
+        if open_id and open_id in by_id:
+            # The run keeps its runbook; still say why it fits (or that it no longer does).
+            reasons = next((m.reasons for m in matches if m.runbook.id == open_id), None)
+            if reasons:
+                return by_id[open_id], "; ".join(reasons) + "  (run open)", []
+            return by_id[open_id], "the open run's runbook (picked; it does not match now)", []
         chosen = self._runbook_choice.get(view.incident.id)
         if chosen and chosen in by_path:
             return by_path[chosen], "picked by you", matches

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cockpit_seed import frozen
+from cockpit_seed import frozen, screen_text
 from sqlmodel import select
 
 from cockpit.app import CockpitApp, make_app
@@ -113,6 +113,23 @@ async def test_undo_last_tick(app: CockpitApp) -> None:
         assert view is not None
         assert list(view.status) == ["checks.open-the-latency-dashboard"]
         assert view.current == "checks.cache-hit-ratio-dropped-redis-cli-h-host-info"
+
+
+async def test_why_the_runbook_matched_stays_on_screen_once_a_run_is_open(
+    app: CockpitApp,
+) -> None:
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        before = checklist(app).reasons
+        await pilot.press("space")
+        await pilot.pause()
+        app.screen.reload()  # type: ignore[attr-defined]  # what a sync does
+        await pilot.pause()
+        after = checklist(app).reasons
+        shown = screen_text(app)
+    assert before.startswith("service product-api is listed")
+    assert after.startswith("service product-api is listed") and after.endswith("(run open)")
+    assert "why: service product-api is listed" in shown
 
 
 async def test_ticks_survive_a_restart(app: CockpitApp, seeded: tuple, tmp_path) -> None:
