@@ -56,41 +56,14 @@ class LinkActions:
     incident_view: IncidentView | None
 
     def offer_links(self, urls: list[str], none_message: str) -> None:
-        """Copy the first link (and offer to open it); the others are named in the notice."""
+        """Copy a step's link (and offer to open it); with several, ask which first."""
         if not urls:
             self.notify(none_message, severity="warning")  # type: ignore[attr-defined]
             return
-        self.offer_link(urls[0], more=len(urls) - 1)
+        self.pick_link([(f"link {n}", url) for n, url in enumerate(urls, start=1)])
 
-    def offer_link(self, url: str, *, more: int = 0) -> None:
-        self.app.copy_to_clipboard(url)  # type: ignore[attr-defined]
-        shown = safe_line(url)
-        extra = f" ({more} more link(s) in the step text)" if more else ""
-        if not (can_open_browser() and url.lower().startswith(_OPENABLE)):
-            self.notify(f"Copied {shown}{extra}. No browser here: paste it where you can "  # type: ignore[attr-defined]
-                        "open it.", title="Link copied", timeout=8)
-            return
-        body = Text("Copied to the clipboard:\n")
-        body.append(shown, "bold underline")
-        body.append(f"{extra}\n\nOpen it in the browser too?")
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self._open_in_browser(url)
-
-        self.app.push_screen(ConfirmDialog("Open link", body, "Open"), answered)  # type: ignore[attr-defined]
-
-    @work(thread=True, exit_on_error=False, group="browser", description="open a link")
-    def _open_in_browser(self, url: str) -> None:
-        # webbrowser may wait for the browser process to start: never on the UI thread.
-        webbrowser.open(url, new=2)
-
-    def action_incident_link(self) -> None:
-        links = incident_links(self.incident_view)
-        if not links:
-            self.notify("This incident has no link (no runbook URL, page or alert link).",  # type: ignore[attr-defined]
-                        severity="warning")
-            return
+    def pick_link(self, links: list[tuple[str, str]]) -> None:
+        """One link: offered at once. Several: a picker of (what, url), then that one."""
         if len(links) == 1:
             self.offer_link(links[0][1])
             return
@@ -109,6 +82,36 @@ class LinkActions:
         self.app.push_screen(ChoiceDialog(  # type: ignore[attr-defined]
             Text("Which link? (copied; opened only if you say so)", "bold"), Text(""), choices),
             chosen)
+
+    def offer_link(self, url: str) -> None:
+        self.app.copy_to_clipboard(url)  # type: ignore[attr-defined]
+        shown = safe_line(url)
+        if not (can_open_browser() and url.lower().startswith(_OPENABLE)):
+            self.notify(f"Copied {shown}. No browser here: paste it where you can "  # type: ignore[attr-defined]
+                        "open it.", title="Link copied", timeout=8)
+            return
+        body = Text("Copied to the clipboard:\n")
+        body.append(shown, "bold underline")
+        body.append("\n\nOpen it in the browser too?")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._open_in_browser(url)
+
+        self.app.push_screen(ConfirmDialog("Open link", body, "Open"), answered)  # type: ignore[attr-defined]
+
+    @work(thread=True, exit_on_error=False, group="browser", description="open a link")
+    def _open_in_browser(self, url: str) -> None:
+        # webbrowser may wait for the browser process to start: never on the UI thread.
+        webbrowser.open(url, new=2)
+
+    def action_incident_link(self) -> None:
+        links = incident_links(self.incident_view)
+        if not links:
+            self.notify("This incident has no link (no runbook URL, page or alert link).",  # type: ignore[attr-defined]
+                        severity="warning")
+            return
+        self.pick_link(links)
 
     def palette_links(self) -> list[tuple[str, str, Any]]:
         """Palette entries: each incident link by name."""

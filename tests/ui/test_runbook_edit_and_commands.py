@@ -11,6 +11,7 @@ from sqlmodel import select
 
 from cockpit.app import CockpitApp, make_app
 from cockpit.runbooks.library import load_library
+from cockpit.screens.choice_dialog import ChoiceDialog
 from cockpit.screens.confirm import ConfirmDialog
 from cockpit.screens.input_dialog import InputDialog
 from cockpit.store.engine import Store
@@ -182,9 +183,14 @@ async def test_step_link_is_copied_and_shown_with_its_url(
         assert "[echo wiki](" not in shown
         await pilot.press("down", "o")
         await pilot.pause()
+        assert isinstance(app.screen, ChoiceDialog)  # two links in the step: which one?
+        assert [key for key, _ in app.screen.choices] == [
+            "https://wiki.example.com/echo", "https://status.example.com/"]
+        await pilot.press("down", "enter")
+        await pilot.pause()
         assert not isinstance(app.screen, ConfirmDialog)  # no browser here: copy only
         assert any("No browser here" in message for _, message, _ in notices(app))
-    assert copied == ["https://wiki.example.com/echo"]
+    assert copied == ["https://status.example.com/"]
 
 
 async def test_command_shown_once_when_it_is_the_inline_code(echo_app: CockpitApp) -> None:
