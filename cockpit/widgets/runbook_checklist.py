@@ -10,7 +10,7 @@
 | w | Start the step's timer |
 | d | Answer the current decision |
 | p | Pick another runbook |
-| o | Copy the step's first link (OSC 52) and offer to open it |
+| o | Copy the step's link (asks which of several; OSC 52) and offer to open it |
 | r | Enter Rollback by hand (asks for a reason) |
 """
 
@@ -61,8 +61,9 @@ class RunbookChecklist(Vertical, can_focus=False):
                 id="runbook.decide", show=False),
         Binding("p", "pick", "Runbook…", tooltip="Pick the runbook for this incident",
                 id="runbook.pick", show=False),
-        Binding("o", "link", "Link", tooltip="Copy the step's first link (OSC 52, works over "
-                "SSH) and offer to open it where a browser can", id="runbook.open-link",
+        Binding("o", "link", "Link", tooltip="Copy the step's link (asks which of several; "
+                "OSC 52, works over SSH) and offer to open it where a browser can",
+                id="runbook.open-link",
                 show=False),
         Binding("r", "rollback", "Roll back", tooltip="Leave the main path for Rollback "
                 "(asks first, with a reason)", id="runbook.rollback", show=False),
