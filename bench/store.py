@@ -7,8 +7,9 @@ older, resolved history. Timed, median of N runs, the stores taking turns so mac
 hits both alike:
 
 - open: ``Store.open(path)`` on a fresh engine, then ``close()``;
-- load: what the main screen reads for the current incident (``open_incidents``, then its
-  ``timeline``, ``alerts_of``, ``paged_people``, ``baton_holder``) on an open store;
+- load: what the main screen reads on a refresh (``screens/view_model``: the switcher's
+  lists, the current incident with its timeline, alerts, paged people and baton, the status
+  bar; plain SQL over sqlite3, ``store/reads.py``) and the page-load meter;
 - open+load: both, on a fresh engine each time (what a cold ``cockpit`` start pays).
 
 Goal: big/small under 1.5x. It also prints SQLite's plan for every statement the load ran,
@@ -32,9 +33,13 @@ from typing import Any
 
 from sqlalchemy import event
 
+from cockpit.metrics.pageload import meter_for
+from cockpit.screens import view_model
 from cockpit.store import Store, queries
+from cockpit.store import engine as engine_module
 from cockpit.store.types import to_db_text
-from cockpit.sync.actions import baton_holder
+
+connect = engine_module._connect
 
 CACHE = Path(__file__).resolve().parent / ".cache"
 NOW = datetime(2026, 3, 25, 14, 0, tzinfo=UTC)
@@ -150,14 +155,14 @@ def build(path: Path, total: int) -> None:
 
 
 def load_current(store: Store) -> int:
-    """What the main screen reads for the current incident; returns a count to check."""
-    with store.read() as session:
-        current = queries.open_incidents(session)[0]
-        items = queries.timeline(session, current.id)
-        alerts = queries.alerts_of(session, current.id)
-        paged = queries.paged_people(session, current.id)
-        holder, _ = baton_holder(session, current)
-        return len(items) + len(alerts) + len(paged) + bool(holder)
+    """What the main screen reads on a refresh; returns a count to check."""
+    switcher = view_model.load_switcher(store)
+    view = view_model.load_incident(store, switcher.open[0].id)
+    assert view is not None
+    status = view_model.load_status(store)
+    meter = meter_for(store, view.holder_id or "nobody", datetime.now(UTC))
+    return (len(view.timeline) + len(view.alerts) + len(view.paged) + bool(view.holder_id)
+            + status.pending + meter.week_pages)
 
 
 def find_by_ref(store: Store) -> int:
@@ -209,10 +214,17 @@ def plans(path: Path, job: Callable[[Store], object]) -> list[tuple[str, list[st
     def capture(_conn: Any, _cursor: Any, statement: str, params: Any, *_: Any) -> None:
         seen.append((statement, params))
 
+    def traced(where: Path) -> sqlite3.Connection:  # the plain-SQL reads' connections
+        conn = connect(where)
+        conn.set_trace_callback(lambda sql: seen.append((sql, ())))
+        return conn
+
     event.listen(store.engine, "before_cursor_execute", capture)
+    engine_module._connect = traced
     try:
         job(store)
     finally:
+        engine_module._connect = connect
         store.close()
     conn = sqlite3.connect(path)
     try:
@@ -264,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
         verdict = "ok" if ratio < 1.5 else "MISS"
         print(f"{name:<12}{low * 1000:>10.3f}{high * 1000:>10.3f}{ratio:>10.2f}x{verdict:>8}")
     print("* not part of the screen's load: queries.find_incident by remote id and by number,")
-    print("  what `cockpit show/ack <ref>` does; shown because it is the one query that scans.")
+    print("  what `cockpit show/ack <ref>` does (through the ORM).")
     print("\nquery plans on the big store (SCAN without an index or TEMP B-TREE = suspect):")
     statements = plans(big, load_current) + plans(big, find_by_ref)
     for statement, plan in dict(statements).items():
