@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from cockpit.errors import StoreError
 from cockpit.store import migrations
@@ -40,8 +41,12 @@ def _configure(dbapi_conn: sqlite3.Connection) -> None:
     dbapi_conn.execute("PRAGMA synchronous = NORMAL")
 
 
-def _connect(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+def _connect(path: Path, *, create: bool = False) -> sqlite3.Connection:
+    """A connection to the store; only opening the store may create the file (a read
+    after the file was moved away fails, and leaves no empty store behind)."""
+    target = f"file:{quote(str(path))}?mode={'rwc' if create else 'rw'}"
+    conn = sqlite3.connect(target, uri=True, timeout=BUSY_TIMEOUT_MS / 1000,
+                           check_same_thread=False)
     _configure(conn)
     return conn
 
@@ -146,7 +151,7 @@ class Store:
 
     def _prepare(self, migrate: bool) -> None:
         try:
-            conn = _connect(self.path)
+            conn = _connect(self.path, create=True)
         except _DB_ERRORS as error:
             raise _describe(error, self.where) from None
         try:

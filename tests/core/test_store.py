@@ -234,3 +234,16 @@ def test_a_sqlite_url_opens_the_file_and_other_databases_are_refused(tmp_path: P
     with pytest.raises(StoreError) as refused:
         Store.open("postgresql://cockpit:s3cret@db.example/cockpit")
     assert "s3cret" not in str(refused.value)
+
+
+def test_a_read_never_creates_a_store_and_odd_paths_work(tmp_path: Path) -> None:
+    folder = tmp_path / "odd name #1?&=%"
+    store = Store.open(folder)
+    assert store.execute("SELECT count(*) FROM incidents")[0][0] == 0
+    (folder / "cockpit.db").rename(tmp_path / "moved-aside.db")
+    for suffix in ("-wal", "-shm"):
+        (folder / f"cockpit.db{suffix}").unlink(missing_ok=True)
+    with pytest.raises(StoreError):
+        store.execute("SELECT count(*) FROM incidents")
+    assert not (folder / "cockpit.db").exists()  # no empty store left in its place
+    store.close()
