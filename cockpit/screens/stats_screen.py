@@ -18,11 +18,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.table import Table
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
+from textual.worker import get_current_worker
 
 from cockpit.metrics.stats import format_seconds
 from cockpit.text import safe_line
@@ -174,9 +176,24 @@ class StatsScreen(Screen[None]):
         self.load()
 
     def load(self) -> None:
+        """Gather in a thread (weeks of a big store take a moment), then show; a newer
+        window's gathering replaces an older one still running."""
+        self.query_one("#stats").border_title = f"Stats: last {self.weeks} weeks (+/-)  loading…"
+        self._gather(self.weeks)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="stats",
+          description="gather the stats")
+    def _gather(self, weeks: int) -> None:
         store = self.cockpit.store
         assert store is not None
-        self.data = gather(store, self.cockpit.clock(), self.weeks)
+        data = gather(store, self.cockpit.clock(), weeks)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show, data, weeks)
+
+    def _show(self, data: StatsData, weeks: int) -> None:
+        if weeks != self.weeks:
+            return  # the user moved on to another window meanwhile
+        self.data = data
         self.query_one("#stats").border_title = f"Stats: last {self.weeks} weeks (+/-)"
         self.query_one("#stats-pages", Static).update(pages_chart(self.data))
         self.query_one("#stats-response", Static).update(response_table(self.data))

@@ -25,6 +25,8 @@ async def test_stats_screen_shows_load_response_and_flywheel(app: CockpitApp) ->
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         await pilot.press("S")
+        await app.workers.wait_for_complete()  # gathered in a thread
+        await pilot.pause()
         screen = app.screen
         assert isinstance(screen, StatsScreen) and screen.data is not None
         chart = str(screen.query_one("#stats-pages", Static).content)
@@ -39,6 +41,9 @@ async def test_stats_screen_shows_load_response_and_flywheel(app: CockpitApp) ->
         assert screen.weeks == 8
         await pilot.press("plus")
         assert screen.weeks == 12
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert screen.data.since == NOW - timedelta(weeks=12)
         await pilot.press("minus", "minus", "minus")
         assert screen.weeks == 4
         await pilot.press("escape")
