@@ -84,6 +84,8 @@ class Settings:
     sources: Mapping[str, str] = field(default_factory=dict)
     config_file: Path | None = None
     tables: Mapping[str, Any] = field(default_factory=dict)  # [filters], [keymap]...
+    # Where the settings file is looked for (whether or not it exists): what to create.
+    config_path: Path | None = None
 
     def __getattr__(self, name: str) -> Any:
         try:
@@ -111,7 +113,7 @@ class Settings:
         for name, value in changes.items():
             values[name] = _coerce(KEYS_BY_NAME[name], value, "override")
             sources[name] = "override"
-        return Settings(values, sources, self.config_file, self.tables)
+        return Settings(values, sources, self.config_file, self.tables, self.config_path)
 
     def describe(self) -> list[tuple[str, str, str]]:
         """Rows of (key, shown value, source); secrets masked."""
@@ -137,7 +139,9 @@ def load_settings(
     config_file: Path | None = None,
     environ: Mapping[str, str] | None = None,
     flags: Mapping[str, Any] | None = None,
+    flag_names: Mapping[str, str] | None = None,
 ) -> Settings:
+    """``flags`` by key name; ``flag_names`` says how each was given (default ``--key``)."""
     environ = os.environ if environ is None else environ
     values: dict[str, Any] = {key.name: key.default for key in KEYS}
     sources: dict[str, str] = {key.name: "default" for key in KEYS}
@@ -177,19 +181,36 @@ def load_settings(
             sources[key.name] = f"env {key.env}"
     for name, value in (flags or {}).items():
         if value is not None:
-            values[name] = _coerce(KEYS_BY_NAME[name], value, f"--{name.replace('_', '-')}")
-            sources[name] = f"flag --{name.replace('_', '-')}"
-    return Settings(values, sources, path if path.exists() else None, tables)
+            given = (flag_names or {}).get(name) or f"--{name.replace('_', '-')}"
+            values[name] = _coerce(KEYS_BY_NAME[name], value, given)
+            sources[name] = f"flag {given}"
+    return Settings(values, sources, path if path.exists() else None, tables, path)
 
 
 def settings_from_args(args: Any) -> Settings:
-    """Settings for a parsed command line (the global flags of ``cockpit``)."""
-    flags = {
-        "data_dir": getattr(args, "data_dir", None),
-        "runbooks": getattr(args, "runbooks", None),
-    }
+    """Settings for a parsed command line: the global flags of ``cockpit``, among them
+    ``--set KEY=VALUE`` (repeatable) for any key."""
+    flags: dict[str, Any] = {}
+    names: dict[str, str] = {}
+    for item in getattr(args, "set", None) or []:
+        name, sep, value = str(item).partition("=")
+        name = name.strip().replace("-", "_")
+        if not sep or name not in KEYS_BY_NAME:
+            known = ", ".join(KEYS_BY_NAME)
+            raise ConfigError(f"--set {item.split('=')[0]!r}: expected KEY=VALUE with a known "
+                              f"key ({known})")
+        if KEYS_BY_NAME[name].secret:
+            raise ConfigError(f"--set {name}: a secret is not taken on the command line (any "
+                              f"user can read it in the process list): use `cockpit auth "
+                              f"login` or {KEYS_BY_NAME[name].env}")
+        flags[name] = value
+        names[name] = f"--set {name}"
+    for name in ("data_dir", "runbooks"):  # their own flags win over --set
+        if getattr(args, name, None) is not None:
+            flags[name] = getattr(args, name)
+            names.pop(name, None)
     config = getattr(args, "config", None)
-    return load_settings(Path(config) if config else None, flags=flags)
+    return load_settings(Path(config) if config else None, flags=flags, flag_names=names)
 
 
 __all__ = ["KEYS", "Settings", "load_settings", "settings_from_args", "mask"]

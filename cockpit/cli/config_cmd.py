@@ -20,7 +20,10 @@ def run(args: argparse.Namespace) -> int:
     rows.append(("(runbooks folder)", str(settings.runbooks_path), "derived"))
     width = max(len(name) for name, _, _ in rows)
     vwidth = min(60, max(len(value) for _, value, _ in rows))
-    print(f"settings file: {settings.config_file or '(none)'}")
+    if settings.config_file:
+        print(f"settings file: {settings.config_file}")
+    else:
+        print(f"settings file: none yet (create {settings.config_path} to keep settings)")
     for name, value, source in rows:
         print(f"{name:<{width}}  {value:<{vwidth}}  {source}")
     return 0

@@ -48,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", metavar="FILE", help="settings file (default: user config)")
     parser.add_argument("--data-dir", metavar="DIR", help="folder of the local store")
     parser.add_argument("--runbooks", metavar="DIR", help="runbooks folder")
+    parser.add_argument("--set", metavar="KEY=VALUE", action="append",
+                        help="any setting for this run (repeatable; `cockpit config` lists them)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
