@@ -21,8 +21,10 @@ def welcome_text() -> Text:
     text.append("      incident arriving ~20 s after start; nothing leaves this machine.\n\n")
     text.append("  cockpit auth login pagerduty\n", "bold green")
     text.append("      store your PagerDuty API token in the OS keyring, then run\n")
-    text.append("      `cockpit` again. Alertmanager: set alertmanager_url\n")
-    text.append("      (`cockpit config set alertmanager_url http://...`).\n\n")
+    text.append("      `cockpit` again.\n\n")
+    text.append("  alertmanager_url = \"http://alertmanager:9093\"\n", "bold green")
+    text.append("      in the settings file (`cockpit config` prints where it goes), or\n")
+    text.append("      COCKPIT_ALERTMANAGER_URL, or `cockpit --set alertmanager_url=...`.\n\n")
     text.append("Runbooks are read from your runbooks folder (--runbooks DIR).\n")
     text.append("Press q to quit.", "dim")
     return text

@@ -211,6 +211,16 @@ async def test_welcome_when_no_account_is_configured(tmp_path: Path) -> None:
         assert isinstance(app.screen, WelcomeScreen)
         shown = app.screen.query_one("#welcome").query_one("Static").render()
         assert "cockpit demo" in str(shown) and "cockpit auth login pagerduty" in str(shown)
+        assert "alertmanager_url" in str(shown) and "config set" not in str(shown)
+    # Every command it tells the user to type exists.
+    from cockpit.cli.main import build_parser
+    from cockpit.screens.welcome import welcome_text
+
+    typed = [line.strip().strip("`") for line in welcome_text().plain.splitlines()
+             if line.strip().startswith("cockpit ")]
+    assert typed == ["cockpit demo", "cockpit auth login pagerduty"]
+    for command in typed:
+        build_parser().parse_args(command.split()[1:])  # exits 2 on an unknown command
         await pilot.press("q")
         await pilot.pause()
     assert app.return_code == 0
