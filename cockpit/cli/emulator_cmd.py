@@ -47,6 +47,11 @@ def run(args: argparse.Namespace) -> int:
     print(f"token: {handle.token}", flush=True)
     if handle.cert_path is not None:
         print(f"certificate: {handle.cert_path}", flush=True)
+    # The Events API v2 needs a service's integration key: trigger an incident with
+    #   curl -X POST URL/v2/enqueue -d '{"routing_key": KEY, "event_action": "trigger", ...}'
+    print(f"events: POST {handle.url}/v2/enqueue with a routing_key of:", flush=True)
+    for service in sorted(handle.state.services.values(), key=lambda s: s.name):
+        print(f"  {service.name:<24} {service.routing_key}", flush=True)
     try:
         threading.Event().wait()
     finally:
