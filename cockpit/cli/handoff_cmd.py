@@ -15,7 +15,9 @@ from typing import Any
 from cockpit.cli.common import display_zone, settings_and_store, write_text_file
 from cockpit.cli.people import resolve_person
 from cockpit.store.engine import Store
+from cockpit.store.queries import person_name
 from cockpit.store.types import utcnow
+from cockpit.text import count, safe_line
 
 SHIFT = timedelta(hours=12)
 
@@ -112,7 +114,7 @@ def _emit(args: argparse.Namespace, body: str, what: str) -> None:
         write_text_file(Path(args.markdown), body)
         print(f"{what} written to {args.markdown}")
     else:
-        print(body, end="")
+        print(body, end="" if body.endswith("\n") else "\n")
 
 
 def run_accept(args: argparse.Namespace) -> int:
@@ -122,7 +124,11 @@ def run_accept(args: argparse.Namespace) -> int:
     try:
         person = resolve_person(store, args.as_person)
         handoff, moved = accept_handoff(store, args.id, person)
-        print(f"handoff #{handoff.id} accepted by {person}: {len(moved)} baton(s) passed")
+        with store.read() as session:
+            name = person_name(session, person)
+        batons = (f"{count(len(moved), 'baton')} passed to you" if moved else
+                  "no baton to pass (the outgoing engineer held none)")
+        print(f"handoff #{handoff.id} accepted by {safe_line(name)}: {batons}")
         for incident_id in moved:
             print(f"  {incident_id}")
         return 0

@@ -83,7 +83,7 @@ def test_handoff_sign_and_accept(home: list[str], tmp_path: Path,
     assert text.startswith("# Handoff #1: Ann → Bob")
     assert "- #7 TRIGGERED high: Disk 95% on db · baton Ann" in text
     assert main([*home, "handoff", "accept", "1", "--as", "bob"]) == 0
-    assert "1 baton(s) passed" in capsys.readouterr().out
+    assert "1 baton passed to you" in capsys.readouterr().out
     assert main([*home, "handoff", "accept", "1", "--as", "Bob"]) == 2
 
 

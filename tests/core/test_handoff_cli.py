@@ -62,7 +62,7 @@ def test_preview_sign_then_accept(data: Path, capsys: pytest.CaptureFixture[str]
     assert [h.signed_at is not None for h in _handoffs(data)] == [True]
 
     assert main([*base, "accept", "--as", "Bob Stone"]) == 0
-    assert "2 baton(s) passed" in capsys.readouterr().out
+    assert "2 batons passed to you" in capsys.readouterr().out
     store = Store.open(data)
     with store.read() as session:
         holders = {
