@@ -26,12 +26,15 @@ def _stamp(drill: Drill) -> str:
     return drill.started_at.strftime("%Y-%m-%d %H:%M UTC")
 
 
-def render_debrief(drill: Drill, analysis: DrillAnalysis, runbook_title: str = "") -> str:
+def render_debrief(drill: Drill, analysis: DrillAnalysis, runbook_title: str = "",
+                   participant: str = "") -> str:
+    """``participant``: the participant's name (default: the stored id)."""
     scenario = drill.scenario or {}
     title = runbook_title or drill.runbook_id
+    who = participant or drill.participant
     lines = [f"# Drill debrief: {safe_line(title)}", ""]
     lines.append(f"- Drill #{drill.id} of `{safe_line(drill.runbook_id)}`, {_stamp(drill)}"
-                 + (f", by {safe_line(drill.participant)}" if drill.participant else ""))
+                 + (f", by {safe_line(who)}" if who else ""))
     if scenario.get("title"):
         lines.append(f"- Scenario: {safe_line(str(scenario['title']))} "
                      f"({safe_line(str(scenario.get('difficulty', 'medium')))})")

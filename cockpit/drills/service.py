@@ -25,6 +25,7 @@ from cockpit.runbooks.remap import step_texts
 from cockpit.runbooks.runs_store import runbook_hash
 from cockpit.store.engine import Store
 from cockpit.store.models import Drill, Incident, RunbookRun, TimelineEvent
+from cockpit.store.queries import person_name
 from cockpit.store.records import RunRow
 from cockpit.store.runs import append_event, events_of, start_run
 from cockpit.store.types import as_utc, utcnow
@@ -111,6 +112,8 @@ def analyse_drill(store: Store, drill: Drill, runbook: Runbook | None = None) ->
     with store.read() as session:
         events = events_of(session, drill.run_id) if drill.run_id else []
     texts = {step.id: step.text for step in runbook.steps} if runbook else {}
+    # A decision is shown by its question, not its id.
+    texts.update({d.id: d.question for d in runbook.decisions} if runbook else {})
     main = [step.id for step in runbook.steps_of(CHECKS, ACTIONS)] if runbook else []
     return analyse(events, drill.expected_branch, texts, main)
 
@@ -138,7 +141,9 @@ def finish_drill(
         row = session.get(Drill, drill_id)
         assert row is not None
         row.finished_at = row.finished_at or now
-        row.report_md = render_debrief(row, analysis, runbook.title if runbook else "")
+        who = person_name(session, row.participant) if row.participant else ""
+        row.report_md = render_debrief(row, analysis, runbook.title if runbook else "",
+                                       participant=who)
         session.add(row)
         return row
 

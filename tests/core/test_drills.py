@@ -229,7 +229,7 @@ def test_drill_timing_and_debrief(store: Store, runbook: Runbook) -> None:
         "| 3 | Turn on stale-while-revalidate (`actions.turn-on-stale-while-revalidate`) "
         "| done | 5m00s | stall, unclear |"
     ) in report
-    assert f"| 5 | `{DECISION}` | → yes | 4m00s | stall |" in report
+    assert f"| 5 | Is the 5xx rate below 1%? (`{DECISION}`) | → yes | 4m00s | stall |" in report
     assert (
         "| 2 | Cache hit ratio dropped? `redis-cli info stats` "
         f"(`{CHECK2}`) | skipped | 20s | no redis access |"
