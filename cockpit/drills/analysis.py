@@ -139,8 +139,9 @@ def analyse(
             result.wrong_branch = path != wanted
         else:
             result.wrong_branch = wanted not in {label.lower() for label in labels}
-    ticked = {s.step_id for s in result.steps}
-    result.not_reached = [step for step in main_steps if step not in ticked]
+    # Reached: ticked, or touched at all (a timer started, a command run) and left there.
+    reached = {s.step_id for s in result.steps} | {e.step_id for e in ordered if e.step_id}
+    result.not_reached = [step for step in main_steps if step not in reached]
     return result
 
 

@@ -263,6 +263,9 @@ def test_analysis_right_branch_and_steps_not_reached() -> None:
     assert result.not_reached == [ACT1]
     assert analyse(events, "rollback").wrong_branch is False
     assert analyse(events, "").wrong_branch is None
+    # A step whose timer was started was reached, even if never ticked.
+    timed = [*events, ev(8, 95, "timer_started", ACT1)]
+    assert analyse(timed, "no", main_steps=[CHECK1, ACT1]).not_reached == []
     # Gaps 10, 5, 35, 30: nothing exceeds the 60 s floor.
     assert analyse(events).hesitations == []
 
