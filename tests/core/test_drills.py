@@ -366,3 +366,15 @@ async def test_a_drill_sync_never_learns_me_from_the_practice_provider(tmp_path:
     with store.read() as session:
         assert get_me(session).id.startswith("local:")
     store.close()
+
+
+def test_the_shipped_sample_scenario_drills_a_shipped_runbook() -> None:
+    from cockpit.drills.scenario import load_scenario
+    from cockpit.runbooks.library import load_library, samples_dir
+
+    scenario = load_scenario(samples_dir() / "drills" / "disk-full.yaml")
+    runbooks = {r.id: r for r in load_library([samples_dir()])}
+    runbook = runbooks[scenario.runbook_id]
+    labels = {b.label.lower() for d in runbook.decisions for b in d.branches}
+    assert scenario.expected_branch in labels | {"rollback", "validation"}
+    assert scenario.symptoms and scenario.difficulty == "hard"
