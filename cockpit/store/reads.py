@@ -30,6 +30,9 @@ from cockpit.store.records import (
 from cockpit.store.timefmt import from_db_text, stamp
 
 OPEN_STATUSES = ("triggered", "acknowledged")
+# Writes the service logs back as entries of the same kind, and how far apart they may be.
+_ECHOED = frozenset({"acknowledge", "resolve", "snooze", "escalate"})
+_ECHO_WINDOW = 600
 
 
 @dataclass(frozen=True)
@@ -183,6 +186,12 @@ def timeline(conn: sqlite3.Connection, incident_id: str, limit: int = 200) -> li
         "WHERE incident_id = ? ORDER BY created_at DESC, id DESC LIMIT ?", (incident_id, limit)
     ).fetchall()
     ours = {content for _, content, _, _, _ in notes}
+    # A write of ours the service has confirmed comes back as its own log entry: show that
+    # one, not ours beside it ("Acknowledged by Ada" twice). Unsent or failed ones stay.
+    echoes: dict[str, list[datetime]] = {}
+    for at, kind, _, _, remote_id, _ in events:
+        if remote_id is not None and kind in _ECHOED:
+            echoes.setdefault(kind, []).append(stamp(at))
     items: list[TimelineItem] = []
     for at, kind, summary, actor, remote_id, raw in events:
         details = json.loads(raw) if raw else {}
@@ -194,6 +203,10 @@ def timeline(conn: sqlite3.Connection, incident_id: str, limit: int = 200) -> li
             if text in ours:
                 continue
             items.append(TimelineItem(when, "note", text, str(details.get("agent_name") or actor)))
+            continue
+        if remote_id is None and details.get("state") == "sent" and any(
+                abs((echo - when).total_seconds()) <= _ECHO_WINDOW
+                for echo in echoes.get(kind, ())):
             continue
         items.append(TimelineItem(when, kind, summary, actor, state=str(details.get("state", "")),
                                   remote=remote_id is not None))

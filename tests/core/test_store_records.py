@@ -102,3 +102,24 @@ def test_the_first_frame_modules_do_not_import_the_orm() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "", f"imported before the first frame: {out.stdout}"
+
+
+def test_a_sent_write_is_shown_once_when_the_service_logs_it_back(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    store = _seeded(tmp_path)
+    at = datetime(2026, 11, 20, 3, 30, tzinfo=UTC)
+    with store.write() as session:
+        session.add(TimelineEvent(incident_id="pagerduty:P1", at=at, kind="acknowledge",
+                                  summary="Acknowledged by Ada", details={"state": "sent"}))
+        session.add(TimelineEvent(incident_id="pagerduty:P1", at=at + timedelta(seconds=40),
+                                  kind="acknowledge", summary="Acknowledged by Ada Okafor.",
+                                  remote_id="pagerduty:L9"))
+        session.add(TimelineEvent(incident_id="pagerduty:P1", at=at, kind="snooze",
+                                  summary="Snoozed 1h by Ada", details={"state": "pending"}))
+    with store.rows() as conn:
+        items = reads.timeline(conn, "pagerduty:P1")
+    acks = [i.summary for i in items if i.kind == "acknowledge"]
+    assert acks == ["Acknowledged by Ada Okafor."]
+    assert [i.state for i in items if i.kind == "snooze"] == ["pending"]  # not yet sent: kept
+    store.close()
