@@ -1,5 +1,6 @@
 """``cockpit stats [--since 8w] [--team T] [--by service|team] [--chart FILE.svg]``:
-pages per person per week, MTTA/MTTR/time to rollback, and the flywheel."""
+pages per person per week, the shifts over the SRE budget, MTTA/MTTR/time to rollback, and
+the flywheel."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ import re
 from datetime import date, timedelta
 from html import escape
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cockpit.cli.common import settings_and_store, write_text_file
 from cockpit.text import safe_line
+
+if TYPE_CHECKING:
+    from cockpit.metrics.pageload import ShiftLoad
 
 _SINCE = re.compile(r"^(\d+)([dw])$")
 PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1",
@@ -76,9 +80,35 @@ def svg_chart(weeks: list[date], series: dict[str, dict[date, int]], title: str)
     return "\n".join(out) + "\n"
 
 
+def print_over_budget(blocks: list[ShiftLoad]) -> None:
+    """The red and amber 12-hour blocks (a shift of 12 h or less is one block), in the
+    person's own zone, in time order."""
+    from cockpit.metrics.hours import zone
+
+    flagged = [b for b in blocks if b.state != "green"]
+    print("Shifts over budget (SRE: at most 2 incidents per 12-hour shift)")
+    print("a shift longer than 12 h is judged in 12-hour blocks from its start; "
+          "times in each person's zone")
+    if not flagged:
+        print("none over budget")
+        return
+    print(f"{'person':<20}{'12-hour block':<36}{'incidents':>10}{'pages':>7}{'sleep':>7}  state")
+    for block in flagged:
+        tz = zone(block.time_zone)
+        lo, hi = block.start.astimezone(tz), block.end.astimezone(tz)
+        span = f"{lo:%a %Y-%m-%d %H:%M}–{hi:%a %H:%M} {lo:%Z}"
+        print(f"{safe_line(block.load.name)[:19]:<20}{span:<36}{block.load.incidents:>10}"
+              f"{block.load.pages:>7}{block.load.split['sleep']:>7}  {block.state}")
+
+
 def run(args: argparse.Namespace) -> int:
     from cockpit.flywheel import flywheel_weeks
-    from cockpit.metrics.pageload import concentration, load_by_person, weekly_load
+    from cockpit.metrics.pageload import (
+        concentration,
+        load_by_person,
+        shift_loads,
+        weekly_load,
+    )
     from cockpit.metrics.response import response_report
     from cockpit.metrics.stats import format_seconds
     from cockpit.store.types import utcnow
@@ -90,6 +120,7 @@ def run(args: argparse.Namespace) -> int:
         since = now - window
         weekly = weekly_load(store, since, now, team=args.team)
         loads = load_by_person(store, since, now, team=args.team)
+        blocks = shift_loads(store, since, now, team=args.team)
         report = response_report(store, since, now, by=args.by, team=args.team)
         fly = flywheel_weeks(store, since, now)
     finally:
@@ -104,6 +135,8 @@ def run(args: argparse.Namespace) -> int:
               + "".join(str(per[w].pages if w in per else 0).rjust(7) for w in weeks)
               + f"{load.pages:>7}{load.split['sleep']:>7}")
     print(f"concentration: the busiest person carried {concentration(loads):.0%} of pages")
+    print()
+    print_over_budget(blocks)
     print()
     print(f"Response by {args.by} (median / p95 nearest-rank / mean)")
     print(f"{'group':<20}{'n':>4}  {'MTTA':<25}{'MTTR':<25}{'rollback':<25}inc/change")

@@ -4,10 +4,14 @@ Business is 08-18 Monday to Friday, off-hours 18-22 Monday to Friday and 08-22 a
 sleep 22-08 every day. The zone is the person's own IANA zone, so a page at 03:00 in Berlin
 is sleep even when the store (and the team lead) live in UTC; ``zoneinfo`` makes DST days
 come out right (the wall clock is what wakes people, not UTC).
+
+A shift is judged in 12-hour blocks of absolute time counted from its start (a DST night
+does not stretch a block); the wall clock only decides the band.
 """
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Literal
@@ -15,6 +19,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 Band = Literal["business", "off_hours", "sleep"]
 BANDS: tuple[Band, ...] = ("business", "off_hours", "sleep")
+# SRE's budget is per 12-hour shift: a longer shift is judged in blocks this long.
+BLOCK = timedelta(hours=12)
 
 
 @lru_cache(maxsize=256)
@@ -56,3 +62,23 @@ def week_of(at: datetime, time_zone: str) -> date:
     """The Monday (local) of the ISO week holding ``at``."""
     day = local_day(at, time_zone)
     return day - timedelta(days=day.weekday())
+
+
+def shift_blocks(start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    """The windows a shift is judged in: itself when it lasts 12 h or less, else its 12-hour
+    blocks counted from its start (a 7-day shift: 14 blocks), the last one cut at its end."""
+    if end - start <= BLOCK:
+        return [(start, end)]
+    count = math.ceil((end - start) / BLOCK)
+    return [(start + k * BLOCK, min(start + (k + 1) * BLOCK, end)) for k in range(count)]
+
+
+def block_at(start: datetime, end: datetime | None, at: datetime) -> tuple[int, datetime, datetime]:
+    """The 0-based index, start and end of the window of the shift [start, end) holding ``at``
+    (``end`` None: an open-ended shift, judged in 12-hour blocks from its start)."""
+    if end is not None and end - start <= BLOCK:
+        return 0, start, end
+    k = max(0, (at - start) // BLOCK)
+    lo = start + k * BLOCK
+    hi = lo + BLOCK if end is None else min(lo + BLOCK, end)
+    return k, lo, hi

@@ -11,8 +11,11 @@ exclude it. Every read is one indexed range query over ``timeline_events`` (``ki
 everybody, ``person_id, at`` for one person), so the cost follows the window, not the store.
 The reads are plain SQL over ``sqlite3`` (no ORM): the meter is part of the first frame.
 
-The budget is Google SRE's: at most 2 incidents per 12-hour shift. See :func:`budget_state`
-for what turns the meter amber and red.
+The budget is Google SRE's: at most 2 incidents per 12-hour shift. A shift of 12 h or less is
+judged as a whole; a longer one (a week-long rotation) is judged in 12-hour blocks counted from
+its start (start + k * 12 h), each against 2 (:func:`shift_blocks`), so ten pages in one night
+of a weekly shift are red, not 10 of a budget of 28. The week budget is 2 per 12 h on call.
+See :func:`budget_state` for what turns the meter amber and red.
 """
 
 from __future__ import annotations
@@ -25,14 +28,25 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Literal
 
-from cockpit.metrics.hours import BANDS, Band, band, day_start, local_day, week_bounds, week_of
+from cockpit.metrics.hours import (
+    BANDS,
+    BLOCK,
+    Band,
+    band,
+    block_at,
+    day_start,
+    local_day,
+    shift_blocks,
+    week_bounds,
+    week_of,
+)
 from cockpit.store.engine import Store
 from cockpit.store.records import PEOPLE, SHIFTS, PersonRow, ShiftRow
 from cockpit.store.timefmt import as_utc, stamp, to_db_text
 
 DEDUP_SECONDS = 60
 INCIDENTS_PER_12H = 2
-FALLBACK_SHIFT = timedelta(hours=12)
+FALLBACK_SHIFT = BLOCK
 # Amber once the week has used this share of its budget.
 WEEK_AMBER_SHARE = 0.75
 SPARK_DAYS = 14
@@ -203,38 +217,87 @@ def weekly_load(
 
 @dataclass(frozen=True)
 class ShiftLoad:
+    """One judged window of a shift: the shift itself (12 h or less) or one 12-hour block."""
+
     person_id: str
-    start: datetime
+    start: datetime  # the block's start and end
     end: datetime
     load: Load
     budget: int
     state: State
+    reasons: tuple[str, ...] = ()
+    shift_start: datetime | None = None
+    shift_end: datetime | None = None  # None: the shift is open-ended
+    block: int = 0  # 0-based index of the block in its shift
+    time_zone: str = "UTC"
 
 
 def shift_budget(start: datetime, end: datetime) -> int:
-    """2 incidents per started 12 hours of shift (an 8 h shift gets 2, a 24 h one 4)."""
-    hours = max((end - start).total_seconds() / 3600, 0.0)
-    return INCIDENTS_PER_12H * max(1, math.ceil(hours / 12))
+    """The incident budget of one judged window of a shift: 2.
+
+    SRE's rule is at most 2 incidents per 12-hour shift, so a window of 12 h or less (an 8 h
+    shift, a 12 h one, one block of a longer shift) gets 2, and a longer shift never gets a
+    bigger budget: it is judged block by block (:func:`shift_blocks`). Hours on call add up in
+    the week budget (:func:`week_budget`) instead.
+    """
+    return INCIDENTS_PER_12H
 
 
-def shift_loads(store: Store, since: datetime, until: datetime) -> list[ShiftLoad]:
-    """Each on-call shift that started in [since, until), with its load and budget state."""
+def _merge(shifts: Iterable[ShiftRow]) -> dict[str, list[tuple[datetime, datetime | None]]]:
+    """Each person's shifts with overlapping ones merged (several escalation levels or
+    policies at once are one stretch on call, not the same hours judged twice)."""
+    spans: dict[str, list[tuple[datetime, datetime | None]]] = defaultdict(list)
+    known = [(r.person_id, as_utc(r.start), r.end and as_utc(r.end)) for r in shifts if r.start]
+    for person_id, start, end in sorted(known, key=lambda r: (r[0], r[1])):
+        own = spans[person_id]
+        if own and (own[-1][1] is None or start < own[-1][1]):
+            last_start, last_end = own[-1]
+            merged = None if end is None or last_end is None else max(end, last_end)
+            own[-1] = (last_start, merged)
+        else:
+            own.append((start, end))
+    return spans
+
+
+def shift_loads(
+    store: Store, since: datetime, until: datetime, team: str | None = None
+) -> list[ShiftLoad]:
+    """Every judged window (see :func:`shift_blocks`) that started in [since, until), with its
+    load and budget state, by block start then person. A block still running at ``until``
+    counts the pages so far; an open-ended shift runs in 12-hour blocks up to ``until``."""
+    since, until = as_utc(since), as_utc(until)
     with store.rows() as conn:
-        shifts = SHIFTS.select(conn, "WHERE start >= ? AND start < ? ORDER BY start, person_id",
-                               (to_db_text(since), to_db_text(until)))
-        people = _people(conn, (s.person_id for s in shifts))
-        result = []
-        for shift in shifts:
-            assert shift.start is not None
-            end = shift.end or as_utc(until)
-            person = people.get(shift.person_id)
-            load = Load(shift.person_id, person.name if person else shift.person_id)
-            load.add(_pages(conn, shift.start, end, shift.person_id),
-                     person.time_zone if person else "UTC")
-            budget = shift_budget(shift.start, end)
-            state, _ = budget_state(load.incidents, budget, load.split["sleep"], 0, 0)
-            result.append(ShiftLoad(shift.person_id, shift.start, end, load, budget, state))
-    return result
+        rows = SHIFTS.select(conn, 'WHERE start IS NOT NULL AND start < ? AND '
+                                   '("end" IS NULL OR "end" > ?)',
+                             (to_db_text(until), to_db_text(since)))
+        spans = _merge(rows)
+        people = _people(conn, spans)
+        found = _pages(conn, since, until, None) if spans else []
+    by_person: dict[str, list[Page]] = defaultdict(list)
+    for page in found:
+        by_person[page.person_id].append(page)
+    result = []
+    for person_id, own in spans.items():
+        person = people.get(person_id)
+        if not _in_team(person, team):
+            continue
+        tz = person.time_zone if person else "UTC"
+        own_pages = by_person.get(person_id, [])
+        for shift_start, shift_end in own:
+            # An open-ended shift: whole blocks up to the one holding ``until``.
+            end = shift_end or block_at(shift_start, None, until - timedelta(microseconds=1))[2]
+            for index, (lo, hi) in enumerate(shift_blocks(shift_start, end)):
+                if not since <= lo < until:
+                    continue
+                load = Load(person_id, person.name if person else person_id)
+                load.add([p for p in own_pages if lo <= p.at < hi], tz)
+                budget = shift_budget(lo, hi)
+                where = "this shift" if (lo, hi) == (shift_start, shift_end) else "this 12 h"
+                state, reasons = budget_state(load.incidents, budget, load.split["sleep"], 0, 0,
+                                              where=where)
+                result.append(ShiftLoad(person_id, lo, hi, load, budget, state, reasons,
+                                        shift_start, shift_end, index, tz))
+    return sorted(result, key=lambda s: (s.start, s.person_id))
 
 
 def budget_state(
@@ -243,17 +306,19 @@ def budget_state(
     shift_sleep_pages: int,
     week_incidents: int,
     week_budget: int,
+    where: str = "this shift",
 ) -> tuple[State, tuple[str, ...]]:
     """Green, amber or red, with the reasons.
 
     Red: more incidents this shift than its budget (SRE: more than 2 per 12 h), or more this
     week than the week's budget. Amber: the shift is exactly at its budget (one more incident
     is red), the week has used ``WEEK_AMBER_SHARE`` of its budget, or a page landed in sleep
-    hours this shift (being woken is load even when the count is low).
+    hours this shift (being woken is load even when the count is low). ``where`` names the
+    window in the reasons ("this 12 h" for one block of a longer shift).
     """
     red, amber = [], []
     if shift_incidents > shift_budget_:
-        red.append(f"{shift_incidents} incidents this shift, budget {shift_budget_}")
+        red.append(f"{shift_incidents} incidents {where}, budget {shift_budget_}")
     elif shift_incidents == shift_budget_ and shift_budget_ > 0:
         amber.append(f"at the shift budget ({shift_budget_} incidents)")
     if week_budget > 0:
@@ -262,7 +327,7 @@ def budget_state(
         elif week_incidents >= WEEK_AMBER_SHARE * week_budget:
             amber.append(f"{week_incidents} of {week_budget} incidents this week")
     if shift_sleep_pages:
-        amber.append(f"{shift_sleep_pages} page(s) in sleep hours this shift")
+        amber.append(f"{shift_sleep_pages} page(s) in sleep hours {where}")
     if red:
         return "red", tuple(red + amber)
     if amber:
@@ -275,12 +340,17 @@ def budget_state(
 
 @dataclass(frozen=True)
 class Meter:
-    """What the TUI's page-load meter shows for one person at ``now``."""
+    """What the TUI's page-load meter shows for one person at ``now``.
+
+    The ``shift_*`` counts and budget are for the judged window holding ``now``
+    (``block_start`` to ``block_end``): the whole shift when it lasts 12 h or less, else the
+    current 12-hour block of it (see :func:`shift_blocks`), or the last 12 hours off shift.
+    """
 
     person_id: str
     now: datetime
     shift_start: datetime
-    shift_end: datetime | None  # None: no shift on record; the last 12 hours are used
+    shift_end: datetime | None  # None: open-ended, or no shift on record (see on_shift)
     shift_pages: int
     shift_incidents: int
     shift_budget: int
@@ -294,13 +364,33 @@ class Meter:
     daily: tuple[int, ...]  # pages per local day, oldest first, today last
     state: State
     reasons: tuple[str, ...] = ()
+    on_shift: bool = True  # False: no shift on record; the last 12 hours are used
+    block_start: datetime | None = None
+    block_end: datetime | None = None
+    block: int = 0  # 0-based index of the current block in the shift
+    blocks: int = 1  # how many blocks the shift has (0: open-ended)
+    time_zone: str = "UTC"
+
+    @property
+    def in_blocks(self) -> bool:
+        """The shift is longer than 12 h (or open-ended), so "this shift" is one 12 h block."""
+        return self.on_shift and (self.block_start, self.block_end) != (self.shift_start,
+                                                                         self.shift_end)
 
 
-def _current_shift(conn: sqlite3.Connection, person_id: str, now: datetime) -> ShiftRow | None:
+def _current_shift(
+    conn: sqlite3.Connection, person_id: str, now: datetime
+) -> tuple[datetime, datetime | None] | None:
+    """The shift holding ``now``: several rows at once (levels, policies) are one stretch."""
     stamp = to_db_text(now)
-    return SHIFTS.first(conn, 'WHERE person_id = ? AND start IS NOT NULL AND start <= ? '
-                              'AND ("end" IS NULL OR "end" > ?) ORDER BY start, id',
-                        (person_id, stamp, stamp))
+    rows = SHIFTS.select(conn, 'WHERE person_id = ? AND start IS NOT NULL AND start <= ? '
+                               'AND ("end" IS NULL OR "end" > ?) ORDER BY start, id',
+                         (person_id, stamp, stamp))
+    if not rows:
+        return None
+    start = min(as_utc(r.start) for r in rows if r.start is not None)
+    ends = [r.end for r in rows]
+    return start, None if None in ends else max(as_utc(e) for e in ends if e is not None)
 
 
 def _oncall_hours(conn: sqlite3.Connection, person_id: str, start: datetime, end: datetime
@@ -331,19 +421,21 @@ def meter_for(store: Store, person_id: str, now: datetime) -> Meter:
         person = PEOPLE.first(conn, "WHERE id = ?", (person_id,))
         tz = person.time_zone if person else "UTC"
         shift = _current_shift(conn, person_id, now)
-        if shift is not None and shift.start is not None:
-            shift_start, shift_end = as_utc(shift.start), shift.end and as_utc(shift.end)
-            budget = shift_budget(shift_start, shift_end or shift_start + FALLBACK_SHIFT)
+        if shift is not None:
+            shift_start, shift_end = shift
+            block, block_start, block_end = block_at(shift_start, shift_end, now)
+            blocks = len(shift_blocks(shift_start, shift_end)) if shift_end else 0
         else:
             shift_start, shift_end = now - FALLBACK_SHIFT, None
-            budget = INCIDENTS_PER_12H
+            block, block_start, block_end, blocks = 0, shift_start, now, 1
+        budget = shift_budget(block_start, block_end)
         week_start, week_end = week_bounds(now, tz)
         today = local_day(now, tz)
         days = tuple(today - timedelta(days=n) for n in range(SPARK_DAYS - 1, -1, -1))
-        first = min(shift_start, week_start, day_start(days[0], tz))
+        first = min(block_start, week_start, day_start(days[0], tz))
         found = _pages(conn, first, now + timedelta(microseconds=1), person_id)
         hours = _oncall_hours(conn, person_id, week_start, week_end)
-    in_shift = [p for p in found if p.at >= shift_start]
+    in_shift = [p for p in found if p.at >= block_start]
     in_week = [p for p in found if p.at >= week_start]
     shift_load, week_load = Load(person_id), Load(person_id)
     shift_load.add(in_shift, tz)
@@ -352,8 +444,10 @@ def meter_for(store: Store, person_id: str, now: datetime) -> Meter:
     for page in found:
         per_day[local_day(page.at, tz)] += 1
     wbudget = week_budget(hours)
+    in_blocks = shift is not None and (block_start, block_end) != (shift_start, shift_end)
     state, reasons = budget_state(
-        shift_load.incidents, budget, shift_load.split["sleep"], week_load.incidents, wbudget
+        shift_load.incidents, budget, shift_load.split["sleep"], week_load.incidents, wbudget,
+        where="this 12 h of the shift" if in_blocks else "this shift",
     )
     return Meter(
         person_id=person_id,
@@ -373,6 +467,12 @@ def meter_for(store: Store, person_id: str, now: datetime) -> Meter:
         daily=tuple(per_day.get(day, 0) for day in days),
         state=state,
         reasons=reasons,
+        on_shift=shift is not None,
+        block_start=block_start,
+        block_end=block_end,
+        block=block,
+        blocks=blocks,
+        time_zone=tz,
     )
 
 

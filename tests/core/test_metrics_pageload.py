@@ -171,10 +171,116 @@ def test_shift_loads_flag_more_than_two_incidents_per_12h(store: Store) -> None:
     assert (only.load.pages, only.load.incidents, only.budget, only.state) == (3, 3, 2, "red")
 
 
-def test_shift_budget_scales_per_started_12_hours():
+def test_shift_budget_is_2_per_judged_window():
+    # An 8 h and a 12 h shift are judged whole, against 2.
     assert pageload.shift_budget(utc(2026, 1, 1, 0), utc(2026, 1, 1, 8)) == 2
     assert pageload.shift_budget(utc(2026, 1, 1, 0), utc(2026, 1, 1, 12)) == 2
-    assert pageload.shift_budget(utc(2026, 1, 1, 0), utc(2026, 1, 2, 0)) == 4
+    assert pageload.shift_blocks(utc(2026, 1, 1, 0), utc(2026, 1, 1, 8)) == [
+        (utc(2026, 1, 1, 0), utc(2026, 1, 1, 8))]
+    # A 30 h shift: two 12 h blocks and a 6 h one, each against 2 (not 6 for the whole).
+    assert pageload.shift_blocks(utc(2026, 1, 1, 0), utc(2026, 1, 2, 6)) == [
+        (utc(2026, 1, 1, 0), utc(2026, 1, 1, 12)),
+        (utc(2026, 1, 1, 12), utc(2026, 1, 2, 0)),
+        (utc(2026, 1, 2, 0), utc(2026, 1, 2, 6)),
+    ]
+    # A week: 14 blocks of 12 h counted from the start (09:00), not from midnight.
+    week = pageload.shift_blocks(utc(2026, 1, 5, 9), utc(2026, 1, 12, 9))
+    assert len(week) == 14
+    assert week[3] == (utc(2026, 1, 6, 21), utc(2026, 1, 7, 9))
+    assert {pageload.shift_budget(lo, hi) for lo, hi in week} == {2}
+    # An open-ended shift runs in 12 h blocks from its start.
+    assert hours.block_at(utc(2026, 1, 5, 9), None, utc(2026, 1, 7, 2)) == (
+        3, utc(2026, 1, 6, 21), utc(2026, 1, 7, 9))
+
+
+# ---------------------------------------------------------------- a week-long shift
+
+def _seed_weekly(store: Store) -> None:
+    """Ann (Berlin) on call Monday 2026-03-30 09:00 local for 7 days (CEST, UTC+2).
+
+    Block k runs from 07:00 UTC + 12 h * k. Block 3 is Tuesday 21:00 to Wednesday 09:00 local
+    (19:00-07:00 UTC): three incidents page her at 23:00, 01:00 and 03:00 local. One
+    incident paged at 20:00 local on Tuesday, in block 2.
+    """
+    person(store, "pd:A", "Ann", BERLIN)
+    shift(store, "pd:A", utc(2026, 3, 30, 7), utc(2026, 4, 6, 7))
+    incident(store, "pd:E", utc(2026, 3, 31, 18))
+    notify(store, "pd:E", "pd:A", utc(2026, 3, 31, 18))
+    for n, at in enumerate((utc(2026, 3, 31, 21), utc(2026, 3, 31, 23), utc(2026, 4, 1, 1))):
+        incident(store, f"pd:N{n}", at)
+        notify(store, f"pd:N{n}", "pd:A", at)
+
+
+def test_a_weekly_shift_is_judged_per_12_hour_block(store: Store) -> None:
+    _seed_weekly(store)
+    blocks = pageload.shift_loads(store, utc(2026, 3, 30), utc(2026, 4, 7))
+    assert len(blocks) == 14 and {b.budget for b in blocks} == {2}
+    flagged = [(b.start, b.end, b.load.incidents, b.load.pages, b.load.split["sleep"], b.state)
+               for b in blocks if b.state != "green"]
+    assert flagged == [
+        (utc(2026, 3, 31, 19), utc(2026, 4, 1, 7), 3, 3, 3, "red"),
+    ]
+    # Tuesday 20:00 local is off-hours: one incident, under the budget, green.
+    assert blocks[2].load.incidents == 1 and blocks[2].state == "green"
+    assert blocks[3].reasons[0] == "3 incidents this 12 h, budget 2"
+    assert (blocks[3].shift_start, blocks[3].shift_end, blocks[3].block) == (
+        utc(2026, 3, 30, 7), utc(2026, 4, 6, 7), 3)
+
+
+def test_the_meter_on_a_weekly_shift_shows_the_current_block(store: Store) -> None:
+    _seed_weekly(store)
+    meter = pageload.meter_for(store, "pd:A", utc(2026, 4, 1, 4))  # Wednesday 06:00 local
+    assert (meter.block_start, meter.block_end, meter.block, meter.blocks) == (
+        utc(2026, 3, 31, 19), utc(2026, 4, 1, 7), 3, 14)
+    # Three incidents in this block against 2: red (it was 4 of a budget of 28 before).
+    assert (meter.shift_incidents, meter.shift_pages, meter.shift_budget) == (3, 3, 2)
+    assert meter.shift_split == {"business": 0, "off_hours": 0, "sleep": 3}
+    assert meter.state == "red" and meter.in_blocks
+    assert meter.reasons[0] == "3 incidents this 12 h of the shift, budget 2"
+    # The week counts all four: 168 h on call this week is a budget of 28.
+    assert (meter.week_incidents, meter.week_budget) == (4, 28)
+
+
+def test_a_page_in_the_previous_block_does_not_count_in_the_current_one(store: Store) -> None:
+    _seed_weekly(store)
+    # Wednesday 09:30 local: block 4 (07:00-19:00 UTC) has no pages yet.
+    meter = pageload.meter_for(store, "pd:A", utc(2026, 4, 1, 7, 30))
+    assert (meter.block, meter.shift_incidents, meter.shift_pages) == (4, 0, 0)
+    assert (meter.state, meter.reasons) == ("green", ())
+    # Tuesday 20:30 local, block 2 (07:00-19:00 UTC): the 20:00 local page was at 18:00 UTC.
+    meter = pageload.meter_for(store, "pd:A", utc(2026, 3, 31, 18, 30))
+    assert (meter.block, meter.shift_incidents, meter.state) == (2, 1, "green")
+    # Block 3 only holds what paged since 21:00 local: one of the night's three so far.
+    meter = pageload.meter_for(store, "pd:A", utc(2026, 3, 31, 21, 30))
+    assert (meter.block, meter.shift_incidents, meter.state) == (3, 1, "amber")
+    assert meter.reasons == ("1 page(s) in sleep hours this 12 h of the shift",)
+
+
+def test_an_8_hour_shift_keeps_its_own_window_and_budget_2(store: Store) -> None:
+    person(store, "pd:A", "Ann")
+    shift(store, "pd:A", utc(2026, 3, 25, 9), utc(2026, 3, 25, 17))  # Wednesday, UTC
+    for n in range(3):
+        incident(store, f"pd:I{n}", utc(2026, 3, 25, 10 + n))
+        notify(store, f"pd:I{n}", "pd:A", utc(2026, 3, 25, 10 + n))
+    meter = pageload.meter_for(store, "pd:A", utc(2026, 3, 25, 16))
+    assert (meter.block_start, meter.block_end, meter.blocks) == (
+        utc(2026, 3, 25, 9), utc(2026, 3, 25, 17), 1)
+    assert (meter.shift_incidents, meter.shift_budget, meter.state) == (3, 2, "red")
+    assert not meter.in_blocks
+    assert meter.reasons[0] == "3 incidents this shift, budget 2"
+    (only,) = pageload.shift_loads(store, utc(2026, 3, 25), utc(2026, 3, 26))
+    assert (only.start, only.end, only.budget, only.state) == (
+        utc(2026, 3, 25, 9), utc(2026, 3, 25, 17), 2, "red")
+
+
+def test_overlapping_levels_are_one_stretch_not_counted_twice(store: Store) -> None:
+    person(store, "pd:A", "Ann")
+    shift(store, "pd:A", utc(2026, 3, 25, 9), utc(2026, 3, 25, 21), level=1)
+    shift(store, "pd:A", utc(2026, 3, 25, 9), utc(2026, 3, 25, 21), level=2)
+    incident(store, "pd:I1", utc(2026, 3, 25, 10))
+    notify(store, "pd:I1", "pd:A", utc(2026, 3, 25, 10))
+    (only,) = pageload.shift_loads(store, utc(2026, 3, 25), utc(2026, 3, 26))
+    assert (only.load.incidents, only.state) == (1, "green")
 
 
 # ---------------------------------------------------------------- the meter
@@ -215,17 +321,20 @@ def test_meter_amber_at_the_budget_and_green_below(store: Store) -> None:
 def test_meter_green_with_one_business_hours_page(tmp_path) -> None:  # type: ignore[no-untyped-def]
     store = open_store(tmp_path)
     person(store, "pd:A", "Ann", BERLIN)
-    shift(store, "pd:A", utc(2026, 3, 30, 8), utc(2026, 3, 31, 8))  # 24 h: budget 4
+    # 24 h: two 12 h blocks (08:00-20:00 and 20:00-08:00 UTC), each against 2; week 4.
+    shift(store, "pd:A", utc(2026, 3, 30, 8), utc(2026, 3, 31, 8))
     incident(store, "pd:S0", utc(2026, 3, 30, 9))
     notify(store, "pd:S0", "pd:A", utc(2026, 3, 30, 9))
     meter = pageload.meter_for(store, "pd:A", utc(2026, 3, 30, 19))
-    assert (meter.shift_budget, meter.week_budget, meter.state) == (4, 4, "green")
+    assert (meter.shift_budget, meter.week_budget, meter.state) == (2, 4, "green")
     # The same page at 23:00 local (sleep) turns it amber.
     incident(store, "pd:S1", utc(2026, 3, 30, 21))
     notify(store, "pd:S1", "pd:A", utc(2026, 3, 30, 21))
     meter = pageload.meter_for(store, "pd:A", utc(2026, 3, 30, 22))
     assert meter.state == "amber"
-    assert meter.reasons == ("1 page(s) in sleep hours this shift",)
+    # In the second block, which the first block's page does not reach.
+    assert (meter.block, meter.shift_incidents) == (1, 1)
+    assert meter.reasons == ("1 page(s) in sleep hours this 12 h of the shift",)
     store.close()
 
 
