@@ -8,8 +8,7 @@ from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
 
-from cockpit.store import Alert, BatonPass, Incident, Note, Store, TimelineEvent, models
-from cockpit.store import reads
+from cockpit.store import Alert, BatonPass, Incident, Note, Store, TimelineEvent, models, reads
 from cockpit.store.records import TABLES
 
 MODELS = {
