@@ -12,7 +12,7 @@ Every number comes from ``cockpit.metrics`` and ``cockpit.flywheel`` (the SQL th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -49,11 +49,17 @@ class StatsData:
     concentration: float
     response: list[Any]
     flywheel: list[Any]
+    over_budget: list[Any] = field(default_factory=list)  # red and amber 12-hour blocks
 
 
 def gather(store: Any, now: datetime, weeks: int) -> StatsData:
     from cockpit.flywheel import flywheel_weeks
-    from cockpit.metrics.pageload import concentration, load_by_person, weekly_load
+    from cockpit.metrics.pageload import (
+        concentration,
+        load_by_person,
+        shift_loads,
+        weekly_load,
+    )
     from cockpit.metrics.response import response_report
 
     since = now - timedelta(weeks=weeks)
@@ -68,6 +74,7 @@ def gather(store: Any, now: datetime, weeks: int) -> StatsData:
         concentration=concentration(loads),
         response=response_report(store, since, now),
         flywheel=flywheel_weeks(store, since, now),
+        over_budget=[b for b in shift_loads(store, since, now) if b.state != "green"],
     )
 
 
@@ -131,6 +138,28 @@ def response_table(data: StatsData) -> Table:
     return table
 
 
+def budget_table(data: StatsData) -> Table | Text:
+    """The 12-hour blocks over (red) or at (amber) the SRE budget, in each person's zone."""
+    from cockpit.metrics.hours import zone
+
+    title = "Shifts over budget (at most 2 incidents per 12 hours)"
+    if not data.over_budget:
+        return Text(f"{title}: none", "bold")
+    table = Table(title=title, title_justify="left", title_style="bold", box=None,
+                  pad_edge=False)
+    for name in ("person", "12-hour block", "incidents", "pages", "sleep", "state"):
+        table.add_column(name, justify="right" if name in ("incidents", "pages", "sleep")
+                         else "left", no_wrap=True)
+    for block in data.over_budget:
+        tz = zone(block.time_zone)
+        lo, hi = block.start.astimezone(tz), block.end.astimezone(tz)
+        table.add_row(Text(safe_line(block.load.name)[:20]),
+                      f"{lo:%a %m-%d %H:%M}–{hi:%H:%M} {lo:%Z}", str(block.load.incidents),
+                      str(block.load.pages), str(block.load.split["sleep"]),
+                      Text(block.state, "bold red" if block.state == "red" else "yellow"))
+    return table
+
+
 def flywheel_table(data: StatsData) -> Table:
     table = Table(title="Flywheel beside the pages (UTC weeks)", title_justify="left",
                   title_style="bold", box=None, pad_edge=False)
@@ -167,6 +196,7 @@ class StatsScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="stats", can_focus=True):
             yield Static(id="stats-pages")
+            yield Static(id="stats-budget")
             yield Static(id="stats-response")
             yield Static(id="stats-flywheel")
         yield Footer(compact=True)
@@ -196,6 +226,7 @@ class StatsScreen(Screen[None]):
         self.data = data
         self.query_one("#stats").border_title = f"Stats: last {self.weeks} weeks (+/-)"
         self.query_one("#stats-pages", Static).update(pages_chart(self.data))
+        self.query_one("#stats-budget", Static).update(budget_table(self.data))
         self.query_one("#stats-response", Static).update(response_table(self.data))
         self.query_one("#stats-flywheel", Static).update(flywheel_table(self.data))
 

@@ -57,3 +57,4 @@ def test_stats_says_none_over_budget(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert main(["--data-dir", str(tmp_path / "data"), "stats"]) == 0
     out = capsys.readouterr().out
     assert "Shifts over budget" in out and "none over budget" in out
+

@@ -4,6 +4,7 @@ the flywheel beside the pages; + and - change the window."""
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 from cockpit_seed import NOW
 from textual.widgets import Static
@@ -58,3 +59,35 @@ def test_chart_bars_are_stacked_per_person(app: CockpitApp) -> None:
     assert [line.split()[-1] for line in week_lines] == ["1", "2"]
     # The busiest week fills the bar; the other is scaled to it.
     assert [line.count("█") for line in week_lines] == [20, 40]
+
+
+
+def test_the_stats_screen_table_lists_the_red_block(tmp_path: Path) -> None:
+    from rich.console import Console
+
+    from cockpit.screens.stats_screen import budget_table
+    from cockpit.store import Incident, OnCallShift, Person, Store, TimelineEvent
+    from cockpit.store.types import utcnow
+
+    store = Store.open(tmp_path / "data")
+    now = utcnow().replace(microsecond=0)
+    with store.write() as session:
+        session.add(Person(id="pagerduty:ANN", source="pagerduty", name="Ann"))
+        session.add(OnCallShift(source="pagerduty", person_id="pagerduty:ANN",
+                                start=now - timedelta(hours=10), end=now + timedelta(days=6)))
+        for n in range(3):  # three incidents in the current 12-hour block: red against 2
+            at = now - timedelta(hours=5 - n)
+            session.add(Incident(id=f"pagerduty:S{n}", source="pagerduty", remote_id=f"S{n}",
+                                 title="disk", status="resolved", created_at=at, updated_at=at))
+    with store.write() as session:
+        for n in range(3):
+            session.add(TimelineEvent(incident_id=f"pagerduty:S{n}", kind="notify",
+                                      at=now - timedelta(hours=5 - n), person_id="pagerduty:ANN",
+                                      remote_id=f"pagerduty:L{n}"))
+    data = gather(store, now, 2)
+    store.close()
+    console = Console(width=120, record=True)
+    console.print(budget_table(data))
+    shown = console.export_text()
+    assert "Shifts over budget" in shown
+    assert [line.split()[-1] for line in shown.splitlines() if "Ann" in line] == ["red"]
