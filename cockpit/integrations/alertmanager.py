@@ -70,9 +70,19 @@ class GroupCleared(AlreadyInState, NotFound):
         )
 
 
-def check_base_url(base_url: str) -> str:
-    """The base URL; see :func:`cockpit.integrations.urls.check_base_url`."""
-    return urls.check_base_url(base_url, "alertmanager_url", "credentials and silences")
+def check_base_url(base_url: str, *, secret: bool = False) -> str:
+    """The base URL; see :func:`cockpit.integrations.urls.check_base_url`.
+
+    Alertmanager serves plain http without login by default, so plain http to any host is
+    allowed while no password or token is configured; with one, only to this machine.
+    """
+    return urls.check_base_url(
+        base_url,
+        "alertmanager_url",
+        "the Alertmanager password or token (alertmanager_token, COCKPIT_ALERTMANAGER_TOKEN "
+        "or `cockpit auth login alertmanager`)",
+        secret=secret,
+    )
 
 
 class AlertmanagerProvider:
@@ -97,6 +107,8 @@ class AlertmanagerProvider:
         token: the basic-auth password, or a bearer token when ``user`` is empty.
         creator: ``createdBy`` of the silences cockpit makes (the user); also how ours are told
             apart from other people's.
+        also_ours: other ``createdBy`` names whose silences are ours too (the OS user name,
+            used before the cockpit learned who "me" is).
         timeout: seconds for each request.
         transport: an httpx transport (tests only).
     """
@@ -116,13 +128,15 @@ class AlertmanagerProvider:
         user: str = "",
         token: str = "",
         creator: str = "cockpit",
+        also_ours: tuple[str, ...] = (),
         timeout: float = 10.0,
         transport: httpx.AsyncBaseTransport | None = None,
         max_retries: int = 2,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
-        self.base_url = check_base_url(base_url)
+        self.base_url = check_base_url(base_url, secret=bool(token))
         self.creator = creator or "cockpit"
+        self._ours = {self.creator, *also_ours}
         self.max_retries = max_retries
         self._secret = token
         self._sleep = sleep
@@ -165,7 +179,7 @@ class AlertmanagerProvider:
             self._request("GET", "/alerts/groups"),
         )
         silences = [parse.silence(s) for s in _list(raw_silences) if isinstance(s, dict)]
-        ours = [s for s in silences if s.created_by == self.creator]
+        ours = [s for s in silences if s.created_by in self._ours]
         live = {s.id: s for s in ours if s.live}
         groups = [parse.group(g, live, now) for g in _list(raw_groups) if isinstance(g, dict)]
         uptime = parse.parse_time(status.get("uptime")) if isinstance(status, dict) else None

@@ -138,7 +138,10 @@ def snooze(store: Store, ref: str, seconds: int, *, user: str = "", note: str = 
         raise ActionError(f"snooze must be between 1 second and 7 days, got {seconds} s")
     with store.write() as session:
         incident = _incident(session, ref)
-        if incident.status != "acknowledged":
+        # An Alertmanager snooze is a silence, which needs no acknowledge first.
+        allowed = ("acknowledged", "triggered") if incident.source == "alertmanager" else (
+            "acknowledged",)
+        if incident.status not in allowed:
             raise ActionError(
                 f"{incident.remote_id} is {incident.status}: only an acknowledged incident "
                 "can be snoozed (acknowledge it first)"

@@ -368,11 +368,22 @@ async def test_restarted_alertmanager_does_not_resolve_or_delete_history(
 # ---------------------------------------------------------------- errors (no binary needed)
 
 
-def test_plain_http_only_to_loopback() -> None:
+def test_plain_http_with_a_secret_only_to_loopback() -> None:
+    with pytest.raises(InsecureURL, match="alertmanager_url") as caught:
+        AlertmanagerProvider("http://alertmanager.example.com:9093", token="t0ken-x")
+    assert "alertmanager_token" in str(caught.value) and "t0ken-x" not in str(caught.value)
     with pytest.raises(InsecureURL, match="alertmanager_url"):
-        AlertmanagerProvider("http://alertmanager.example.com:9093")
+        AlertmanagerProvider("http://alertmanager.example.com:9093", user="ops", token="pw")
+    with pytest.raises(InsecureURL, match="not an https:// URL"):
+        AlertmanagerProvider("ftp://alertmanager.example.com")
     AlertmanagerProvider("https://alertmanager.example.com", token="t")
-    AlertmanagerProvider("http://localhost:9093")
+    AlertmanagerProvider("http://localhost:9093", token="t")
+
+
+def test_plain_http_without_a_secret_to_any_host() -> None:
+    # Alertmanager's default: plain http on :9093, no login.
+    am = AlertmanagerProvider("http://alertmanager.monitoring.svc:9093/")
+    assert am.base_url == "http://alertmanager.monitoring.svc:9093"
 
 
 async def test_unreachable_server_is_unavailable_without_the_secret(tmp_path: Path) -> None:
