@@ -3,7 +3,8 @@
 The flywheel's first turn ("every escalation should leave one insight"). It never blocks a
 resolve: the incident is already resolved when this opens, and escape skips it. When no
 runbook ran or the run went off-script (``cockpit.flywheel.needs_draft``), saving also
-drafts a runbook from the timeline into ``<runbooks>/drafts/`` and says where.
+drafts a runbook from what was done into the user's runbooks ``drafts/`` (never the shipped
+samples: ``cockpit.flywheel_draft.drafts_folder``) and says where.
 
 | Key | Action |
 | :- | :- |
@@ -13,7 +14,6 @@ drafts a runbook from the timeline into ``<runbooks>/drafts/`` and says where.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -26,6 +26,7 @@ from textual.widgets.option_list import Option
 
 from cockpit.errors import CockpitError
 from cockpit.flywheel import GUARDRAILS, draft_runbook, needs_draft, record_insight
+from cockpit.flywheel_draft import drafts_folder
 from cockpit.text import safe_line
 
 
@@ -98,7 +99,7 @@ class InsightScreen(ModalScreen[str | None]):
             return
         path = ""
         if self.reason:
-            drafts = Path(app.settings.runbooks_path) / "drafts"
+            drafts = drafts_folder(app.settings)
             try:
                 path = str(draft_runbook(app.store, self.incident_id, drafts,
                                          reason=self.reason, clock=app.clock))

@@ -63,3 +63,25 @@ async def test_escape_skips_and_empty_insight_is_refused(app: CockpitApp) -> Non
     with app.store.read() as session:  # type: ignore[union-attr]
         assert session.exec(select(Insight)).all() == []
         assert session.get(Incident, "pagerduty:PINC102").status == "resolved"  # type: ignore[union-attr]
+
+
+async def test_draft_never_goes_into_the_shipped_samples(app: CockpitApp) -> None:
+    """Runbooks set to the samples (as the demo does): the draft goes to the user's data
+    folder, and the notification names that path."""
+    from cockpit import paths
+    from cockpit.runbooks.library import samples_dir
+
+    app.settings = app.settings.replace(runbooks=samples_dir())  # type: ignore[attr-defined]
+    before = set(samples_dir().rglob("*.md"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await resolve(app, pilot, "pagerduty:PINC103")
+        assert isinstance(app.screen, InsightScreen)
+        await pilot.press(*"Log rotation stopped")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        messages = [n.message for n in app._notifications]
+    (draft,) = (paths.default_data_dir() / "runbook-drafts").glob("*.md")
+    assert set(samples_dir().rglob("*.md")) == before
+    assert any(str(draft) in m for m in messages)
+    assert not has_errors(lint_paths([draft]))
