@@ -185,6 +185,13 @@ class AlertmanagerProvider:
         uptime = parse.parse_time(status.get("uptime")) if isinstance(status, dict) else None
         return Snapshot(groups, ours, uptime, now)
 
+    async def server_version(self) -> str:
+        """The server's version from ``GET /status`` (a read that needs the credentials)."""
+        status = await self._request("GET", "/status")
+        info = status.get("versionInfo") if isinstance(status, dict) else None
+        version = info.get("version") if isinstance(info, dict) else None
+        return str(version) if version else "unknown version"
+
     async def whoami(self) -> PersonRecord:
         return PersonRecord(id=self.creator, name=self.creator)
 

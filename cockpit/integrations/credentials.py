@@ -1,7 +1,8 @@
 """API tokens: the OS keyring first, then the environment or the settings file.
 
 Tokens never go to the store, logs or messages. On a machine without a keyring backend
-(a headless server, a container) the token comes from ``COCKPIT_PAGERDUTY_TOKEN`` instead.
+(a headless server, a container) the token comes from ``COCKPIT_PAGERDUTY_TOKEN`` instead
+(Alertmanager's password or bearer token: ``COCKPIT_ALERTMANAGER_TOKEN``).
 """
 
 from __future__ import annotations
