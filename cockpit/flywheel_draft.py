@@ -22,7 +22,15 @@ import yaml
 from sqlmodel import Session, col, select
 
 from cockpit import paths
-from cockpit.runbooks.model import ACTIONS, CHECKS, ROLLBACK, VALIDATION, Runbook, Step
+from cockpit.runbooks.model import (
+    ACTIONS,
+    CHECKS,
+    ROLLBACK,
+    VALIDATION,
+    Decision,
+    Runbook,
+    Step,
+)
 from cockpit.runbooks.run import RunState
 from cockpit.runbooks.run_events import COMMAND_RUN, DECIDED, DONE, FAILED, SKIPPED, RunEvent
 from cockpit.store.models import Incident, Note, RunbookRun, StepEvent, TimelineEvent
@@ -173,9 +181,6 @@ def _run_steps(run: RunbookRun, rows: list[StepEvent], drafted: Drafted) -> None
         effective = _without_undone(events)
         commands = [e for e in events if e.kind == COMMAND_RUN]
     for event in sorted([*effective, *commands], key=lambda e: e.seq):
-        if event.kind == DECIDED and runbook is not None:
-            drafted.answers += _answer(runbook, event)
-            continue
         if event.kind not in (DONE, SKIPPED, FAILED, COMMAND_RUN) or not event.step_id:
             continue
         step = taken.get(event.step_id)
@@ -190,6 +195,10 @@ def _run_steps(run: RunbookRun, rows: list[StepEvent], drafted: Drafted) -> None
         else:
             step.at = as_utc(event.at)
             step.marks.append((step.at, event.kind, event.reason))
+    if runbook is not None:  # its questions stay, with the answer still in effect if any
+        answered = {e.step_id: e.branch for e in effective if e.kind == DECIDED}
+        drafted.answers += [_answer(runbook, d, answered.get(d.id, ""))
+                            for d in runbook.decisions]
 
 
 def _without_undone(events: list[RunEvent]) -> list[RunEvent]:
@@ -207,16 +216,13 @@ def _without_undone(events: list[RunEvent]) -> list[RunEvent]:
     return kept
 
 
-def _answer(runbook: Runbook, event: RunEvent) -> list[Answer]:
-    decision = next((d for d in runbook.decisions if d.id == event.step_id), None)
-    if decision is None:
-        return []
+def _answer(runbook: Runbook, decision: Decision, answer: str) -> Answer:
     branches = []
     for branch in decision.branches:
         kind = (runbook.sections[branch.target_section].kind
                 if branch.target_section is not None else "")
         branches.append((branch.label, kind if kind in dict(SECTIONS) else VALIDATION))
-    return [Answer(decision.question, decision.id, event.branch, tuple(branches))]
+    return Answer(decision.question, decision.id, answer, tuple(branches))
 
 
 def gather(session: Session, incident: Incident) -> Drafted:
@@ -309,16 +315,17 @@ def _decision_lines(answers: list[Answer]) -> list[str]:
         return ["- Did the actions bring the service back?",
                 "  - yes: go to [Validation](#validation)", "  - no: go to [Rollback](#rollback)"]
     lines: list[str] = []
-    seen: set[str] = set()
+    latest: dict[str, Answer] = {}  # the same runbook run twice: one question, last answer
     for answer in answers:
+        if answer.answer or answer.decision_id not in latest:
+            latest[answer.decision_id] = answer
+    for answer in latest.values():
         question = safe_line(answer.question).strip()
-        decision_id = "" if answer.decision_id in seen else f" {{#{answer.decision_id}}}"
-        seen.add(answer.decision_id)
-        lines.append(f"- {question}{decision_id}")
+        lines.append(f"- {question} {{#{answer.decision_id}}}")
         for label, kind in answer.branches:
             title = dict(SECTIONS)[kind]
             chosen = " (answered in the incident)" \
-                if label.lower() == answer.answer.lower() else ""
+                if answer.answer and label.lower() == answer.answer.lower() else ""
             lines.append(f"  - {safe_line(label)}: go to [{title}](#{kind}){chosen}")
     return lines
 

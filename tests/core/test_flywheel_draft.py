@@ -182,3 +182,22 @@ def test_drafts_folder_is_the_users_never_the_samples(tmp_path: Path) -> None:
     data = tmp_path / "data"
     (data / "runbooks").mkdir(parents=True)  # the default folder, once the user has one
     assert drafts_folder(_settings(tmp_path, data_dir=data)) == data / "runbooks" / "drafts"
+
+
+def test_an_undone_answer_leaves_the_question_unanswered(store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "disk-fill.md"
+    path.write_text(RUNBOOK, encoding="utf-8")
+    runbook = load_runbook(path)
+    runs = RunService(store, lambda: T0)
+    for step in runbook.steps_of(CHECKS, ACTIONS):
+        runs.apply("pagerduty:I7", runbook, "done", step_id=step.id)
+    runs.apply("pagerduty:I7", runbook, "decided", step_id="disk-ok", branch="no")
+    runs.apply("pagerduty:I7", runbook, "undone")
+    runs.abandon("pagerduty:I7", runbook)
+    draft = draft_runbook(store, "pagerduty:I7", tmp_path / "drafts", clock=lambda: T0)
+    text = draft.read_text(encoding="utf-8")
+    assert "- Is the disk below 70%? {#disk-ok}\n  - yes: go to [Validation](#validation)\n" \
+        "  - no: go to [Rollback](#rollback)\n" in text
+    assert "(answered" not in text
+    assert len(load_runbook(draft).steps_of(CHECKS, ACTIONS)) == 4
+    assert [f for f in lint_paths([draft]) if f.severity == ERROR] == []
