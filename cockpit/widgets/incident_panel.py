@@ -1,14 +1,19 @@
-"""The current incident: title, service, urgency, status, age, who is paged, alerts."""
+"""The current incident: title, source, service, urgency, status, age, who is paged, alerts
+(with the labels that tell them apart), links."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from rich.console import Group
 from rich.text import Text
 from textual.widgets import Static
 
 from cockpit.screens.view_model import IncidentView, age
+from cockpit.store.records import AlertRow
 from cockpit.text import safe_line
+
+MAX_ALERTS = 3  # the panel is small: the rest are in `cockpit show` and the timeline
 
 _STATUS_STYLE = {"triggered": "bold red", "acknowledged": "bold yellow", "resolved": "bold green"}
 
@@ -36,7 +41,13 @@ class IncidentPanel(Static):
             self.set_class(status == name, f"-{name}")
 
 
-def render_incident(view: IncidentView, now: datetime) -> Text:
+def render_incident(view: IncidentView, now: datetime) -> Group:
+    """The head (wrapped) and one line per label set and alert, cut with … to the width:
+    an alert group's labels can be long, and the panel must stay a few lines high."""
+    return Group(_head(view, now), *_alert_lines(view), *_link_lines(view))
+
+
+def _head(view: IncidentView, now: datetime) -> Text:
     incident = view.incident
     text = Text()
     label = f"#{incident.number}" if incident.number is not None else incident.remote_id
@@ -51,6 +62,8 @@ def render_incident(view: IncidentView, now: datetime) -> Text:
         text.append(f"  snoozed {age(now, incident.snoozed_until)} more", "dim")
     if incident.is_drill:
         text.append("  DRILL", "bold reverse")
+    # Where it came from, as one word: a narrow column wraps it whole.
+    text.append(f"  {safe_line(incident.source)}", "italic")
     text.append("\n")
     text.append("service ", "dim")
     text.append(safe_line(incident.service_name) or "-")
@@ -63,15 +76,83 @@ def render_incident(view: IncidentView, now: datetime) -> Text:
     if view.assignees:
         text.append("  assigned ", "dim")
         text.append(", ".join(safe_line(a) for a in view.assignees))
-    firing = sum(1 for alert in view.alerts if alert.status == "triggered")
-    text.append("\n")
-    text.append("alerts ", "dim")
-    text.append(f"{len(view.alerts)} ({firing} firing)")
-    for alert in view.alerts[:3]:
-        text.append("\n  • ", "dim")
-        text.append(safe_line(alert.summary)[:200])
-    link = incident.runbook_url or next((a.runbook_url for a in view.alerts if a.runbook_url), "")
-    if link:
-        text.append("\nrunbook link ", "dim")
-        text.append(safe_line(link))
     return text
+
+
+def _line() -> Text:
+    return Text(no_wrap=True, overflow="ellipsis")
+
+
+def split_labels(alerts: list[AlertRow]) -> tuple[dict[str, str], list[str]]:
+    """The labels every alert shares (name -> value), and the names that tell them apart."""
+    if not alerts:
+        return {}, []
+    first = alerts[0].labels
+    common = {
+        k: v for k, v in first.items() if all(a.labels.get(k) == v for a in alerts[1:])
+    }
+    names = sorted({k for a in alerts for k in a.labels} - common.keys())
+    return common, names
+
+
+def _pairs(labels: dict[str, str], names: list[str]) -> str:
+    return " ".join(f"{safe_line(k)}={safe_line(labels[k])}" for k in names if k in labels)
+
+
+def _ordered(names: list[str]) -> list[str]:
+    # alertname says what fires: first, the rest alphabetical.
+    return sorted(names, key=lambda k: (k != "alertname", k))
+
+
+def _alert_lines(view: IncidentView) -> list[Text]:
+    alerts = view.alerts
+    common, distinct = split_labels(alerts)
+    firing = sum(1 for alert in alerts if alert.status == "triggered")
+    line = _line()
+    line.append("alerts ", "dim")
+    line.append(f"{len(alerts)} ({firing} firing)")
+    if common:
+        line.append("  ")
+        line.append(_pairs(common, _ordered(list(common))), "cyan")
+    lines = [line]
+    for alert in alerts[:MAX_ALERTS]:
+        line = _line()
+        line.append("  • ", "dim")
+        own = _pairs(alert.labels, distinct)
+        if own:
+            line.append(own, "cyan")
+            line.append("  ")
+        line.append(_annotation(alert)[:300])
+        lines.append(line)
+    if len(alerts) > MAX_ALERTS:
+        line = _line()
+        line.append(f"  … {len(alerts) - MAX_ALERTS} more (cockpit show)", "dim")
+        lines.append(line)
+    return lines
+
+
+def _annotation(alert: AlertRow) -> str:
+    """The summary, then the description when it says something else."""
+    summary = safe_line(alert.annotations.get("summary", "") or alert.summary)
+    description = safe_line(alert.annotations.get("description", ""))
+    if description and description != summary:
+        return f"{summary} — {description}" if summary else description
+    return summary
+
+
+def _link_lines(view: IncidentView) -> list[Text]:
+    incident = view.incident
+    link = incident.runbook_url or next((a.runbook_url for a in view.alerts if a.runbook_url), "")
+    graphs = [a.generator_url for a in view.alerts if a.generator_url]
+    line = _line()
+    if graphs:
+        # Several long URLs do not fit: say which links there are, O lists them.
+        line.append("links ", "dim")
+        line.append("runbook, graph" if link else "graph")
+        line.append("  (O copies or opens)", "dim")
+    elif link:
+        line.append("runbook link ", "dim")
+        line.append(safe_line(link))
+    else:
+        return []
+    return [line]
