@@ -12,7 +12,7 @@ from cockpit.cli.common import age, display_zone, local_time, settings_and_store
 from cockpit.cli.main import CliError
 from cockpit.cli.people import resolve_person
 from cockpit.store import queries
-from cockpit.store.models import Incident
+from cockpit.store.models import Alert, Incident
 from cockpit.store.types import utcnow
 from cockpit.sync import actions
 from cockpit.sync.identity import get_me
@@ -151,9 +151,12 @@ def run_list(args: argparse.Namespace) -> int:
             print(f"no {args.status} incidents in the local store")
             return 0
         now = utcnow()
+        print(f"{'ID':<12} {'STATUS':<12} {'URG':<4} {'AGE':>7}  {'SOURCE':<12} "
+              f"{'SERVICE':<16} TITLE")
         for i in rows:
             print(
-                f"{i.remote_id:<10} {i.status:<12} {i.urgency:<4} {age(i.created_at, now):>7}  "
+                f"{safe_line(i.remote_id):<12} {i.status:<12} {i.urgency:<4} "
+                f"{age(i.created_at, now):>7}  {safe_line(i.source):<12} "
                 f"{safe_line(i.service_name)[:16]:<16} {safe_line(i.title)[:70]}"
             )
         return 0
@@ -180,6 +183,9 @@ def run_show(args: argparse.Namespace) -> int:
             ]
         if args.json:
             data = _row(incident)
+            data["labels"] = _safe_map(incident.labels)
+            data["annotations"] = _safe_map(incident.annotations)
+            data["alerts"] = [_alert_json(a) for a in alerts]
             data["baton"] = {"holder": holder, "since": since.isoformat() if since else None}
             data["timeline"] = [
                 {
@@ -216,7 +222,7 @@ def run_show(args: argparse.Namespace) -> int:
         if paged:
             print(f"  paged    {', '.join(safe_line(p) for p in paged)}")
         for alert in alerts:
-            print(f"  alert    [{alert.status}] {safe_line(alert.summary)}")
+            _print_alert(alert)
         print("  timeline (newest first):")
         for item in timeline:
             mark = f" ({item.state})" if item.state else ""
@@ -225,6 +231,47 @@ def run_show(args: argparse.Namespace) -> int:
         return 0
     finally:
         store.close()
+
+
+_INDENT = " " * 11
+
+
+def _safe_map(values: dict[str, str]) -> dict[str, str]:
+    return {safe_line(k): safe(str(v)) for k, v in values.items()}
+
+
+def _alert_json(alert: Alert) -> dict[str, Any]:
+    return {
+        "id": alert.id,
+        "status": alert.status,
+        "summary": safe_line(alert.summary),
+        "severity": safe_line(alert.severity),
+        "labels": _safe_map(alert.labels),
+        "annotations": _safe_map(alert.annotations),
+        "generator_url": safe_line(alert.generator_url),
+        "runbook_url": safe_line(alert.runbook_url),
+        "created_at": alert.created_at.isoformat(),
+    }
+
+
+def _print_alert(alert: Alert) -> None:
+    """The alert, its labels (one line) and each annotation, then its links."""
+    print(f"  alert    [{alert.status}] {safe_line(alert.summary)}")
+    if alert.labels:
+        pairs = " ".join(f"{safe_line(k)}={safe_line(v)}" for k, v in sorted(alert.labels.items()))
+        print(f"{_INDENT}labels  {pairs}")
+    # summary and description first: what a human wrote for the page.
+    first = {"summary": 0, "description": 1}
+    keys = sorted(alert.annotations, key=lambda k: (first.get(k, 2), k))
+    for key in keys:
+        if key in ("runbook_url", "generatorURL"):
+            continue  # shown as links below
+        value = safe(str(alert.annotations[key])).strip().replace("\n", "\n" + _INDENT + "  ")
+        print(f"{_INDENT}{safe_line(key)}: {value}")
+    if alert.generator_url:
+        print(f"{_INDENT}generator {safe_line(alert.generator_url)}")
+    if alert.runbook_url:
+        print(f"{_INDENT}runbook   {safe_line(alert.runbook_url)}")
 
 
 def _act(args: argparse.Namespace, verb: str) -> int:
