@@ -46,7 +46,8 @@ KEYS: tuple[Key, ...] = (
     Key("sync_window_days", int, 30, "days of history the first sync fetches", minimum=1),
     Key("sync_interval", int, 60, "seconds between syncs in watch mode and in the TUI", minimum=5),
     Key("timezone", str, "", "IANA time zone for display (default: the system's)"),
-    Key("user", str, "", "who you are: PagerDuty user id or email (default: /users/me)"),
+    Key("user", str, "",
+        "who you are: PagerDuty user id or email; also who Alertmanager silences are by"),
     Key("theme", str, "textual-dark", "TUI theme"),
 )
 KEYS_BY_NAME = {key.name: key for key in KEYS}

@@ -52,7 +52,8 @@ def register(sub: Any) -> None:
     p.add_argument("text", nargs="+", help="the note (use - to read it from stdin)")
     p.set_defaults(handler=run_note)
 
-    p = sub.add_parser("snooze", help="snooze an acknowledged incident")
+    p = sub.add_parser(
+        "snooze", help="snooze an incident (PagerDuty: once acknowledged; Alertmanager: a silence)")
     p.add_argument("id")
     p.add_argument("duration", help="e.g. 30m, 2h, 3600")
     p.add_argument("--note", "-m", default="",

@@ -37,7 +37,7 @@ _Key = tuple[object, ...]
 def render_item(item: TimelineItem) -> Text:
     text = Text()
     text.append(clock_time(item.at), "dim")
-    text.append(f" {item.kind:<11}", _KIND_STYLE.get(item.kind, ""))
+    text.append(f" {item.kind:<11} ", _KIND_STYLE.get(item.kind, ""))
     if item.state:
         style = "bold yellow" if item.state == "pending" else "bold red"
         text.append(f"[{item.state}] ", style)

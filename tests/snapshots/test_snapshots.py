@@ -22,6 +22,10 @@ def test_main_light_theme(snap_compare: Any, build: Build) -> None:
     assert snap_compare(build("textual-light"), terminal_size=(160, 48))
 
 
+def test_main_80x24_light(snap_compare: Any, build: Build) -> None:
+    assert snap_compare(build("textual-light"), terminal_size=(80, 24))
+
+
 def test_runbook_half_done(snap_compare: Any, build: Build) -> None:
     assert snap_compare(build(), press=["space", "space"], terminal_size=(160, 48))
 
@@ -32,6 +36,15 @@ def test_help(snap_compare: Any, build: Build) -> None:
 
 def test_palette(snap_compare: Any, build: Build) -> None:
     assert snap_compare(build(), press=["ctrl+p", *"resolve"], terminal_size=(120, 40))
+
+
+def test_help_light(snap_compare: Any, build: Build) -> None:
+    assert snap_compare(build("textual-light"), press=["question_mark"], terminal_size=(120, 40))
+
+
+def test_palette_light(snap_compare: Any, build: Build) -> None:
+    assert snap_compare(build("textual-light"), press=["ctrl+p", *"resolve"],
+                        terminal_size=(120, 40))
 
 
 def test_baton_dialog(snap_compare: Any, build: Build) -> None:
