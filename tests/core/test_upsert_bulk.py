@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
@@ -16,6 +17,7 @@ from sqlalchemy.dialects import sqlite
 
 from cockpit.integrations.base import IncidentRecord, LogEntryRecord
 from cockpit.store import Incident, Store, TimelineEvent
+from cockpit.store import bulk as bulk_module
 from cockpit.store.bulk import db_text
 from cockpit.store.timefmt import to_db_text
 from cockpit.store.upsert import (
@@ -119,9 +121,11 @@ TIMELINE_SQL = (
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(data=st.data())
+@pytest.mark.parametrize("one_statement", [True, False], ids=["json_each", "executemany"])
 def test_bulk_rows_equal_the_typed_rows_column_for_column(
-    tmp_path: Path, data: st.DataObject
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, one_statement: bool, data: st.DataObject
 ) -> None:
+    monkeypatch.setattr(bulk_module, "ONE_STATEMENT", one_statement)
     records = data.draw(st.lists(incidents(), min_size=1, max_size=5, unique_by=lambda r: r.id))
     logs = data.draw(
         st.lists(entries([r.id for r in records]), max_size=8, unique_by=lambda e: e.id)
@@ -195,3 +199,13 @@ def test_the_log_gives_the_first_ack_and_entries_go_in_once(tmp_path: Path) -> N
     ]
     assert store.execute("SELECT remote_id FROM timeline_events ORDER BY remote_id") == [
         ("pagerduty:L1",), ("pagerduty:L2",), ("pagerduty:L3",)]  # fmt: skip
+
+
+def test_text_with_a_nul_character_is_kept_whole(tmp_path: Path) -> None:
+    store = Store.open(tmp_path)
+    with store.write() as session:
+        upsert_incidents(session, "pagerduty", [_incident(title="disk\x00full")])
+        insert_log_entries(session, "pagerduty", [LogEntryRecord(
+            id="L1", incident_id="P1", type="annotate", created_at=_at(1), summary="a\x00b")])
+    assert store.execute("SELECT title FROM incidents") == [("disk\x00full",)]
+    assert store.execute("SELECT summary FROM timeline_events") == [("a\x00b",)]
