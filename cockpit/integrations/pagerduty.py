@@ -9,7 +9,7 @@ write). What the spec leaves out and this module handles: ``offset + limit`` may
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import quote
@@ -334,6 +334,10 @@ class PagerDutyProvider:
         narrowed: when the answers come sorted by ``created_at``, the rest of the window after
         (or before) the last object seen; otherwise the two halves of the window. Overlaps are
         deduplicated by id. Without a window, reaching the cap is an error, never a silent stop.
+
+        From the second page on, the page after the next is asked for before this one is
+        used, so the server prepares one while the client decodes another (two in flight).
+        A window wastes at most that one request: the one asked past its last page.
         """
         seen = set() if seen is None else seen
         windows: list[Window] = [window or (None, None)]
@@ -343,36 +347,87 @@ class PagerDutyProvider:
             first: datetime | None = None
             low: datetime | None = None
             high: datetime | None = None
-            while True:
-                query = {k: v for k, v in params.items() if v is not None}
-                query.update(limit=PAGE, offset=offset)
-                if since is not None:
-                    query["since"] = parse.format_time(since)
-                if until is not None:
-                    query["until"] = parse.format_time(until)
-                body = await self._request("GET", path, params=query)
-                items = [as_dict(item) for item in as_list(body.get(key))]
-                for item in items:
-                    stamp = parse.parse_time(item.get("created_at"))
-                    if stamp is not None:
-                        first = first or stamp
-                        low = stamp if low is None or stamp < low else low
-                        high = stamp if high is None or stamp > high else high
-                    ident = item.get("id")
-                    if isinstance(ident, str) and ident:
-                        if ident in seen:
-                            continue
-                        seen.add(ident)
-                    yield item
-                if not body.get("more") or not items:
+            ahead: dict[int, asyncio.Future[dict[str, Any]]] = {}
+            try:
+                while True:
+                    body = await (
+                        ahead.pop(offset, None)
+                        or self._page(path, params, offset, since, until)
+                    )
+                    items = [as_dict(item) for item in as_list(body.get(key))]
+                    more = bool(body.get("more")) and bool(items)
+                    following = offset + len(items)
+                    if more and len(items) == PAGE and following + 2 * PAGE <= OFFSET_CAP:
+                        beyond = following + PAGE  # a full page that says more: it exists
+                        if following not in ahead:
+                            ahead[following] = self._page_soon(
+                                path, params, following, since, until
+                            )
+                        ahead[beyond] = self._page_soon(path, params, beyond, since, until)
+                    for item in items:
+                        stamp = parse.parse_time(item.get("created_at"))
+                        if stamp is not None:
+                            first = first or stamp
+                            low = stamp if low is None or stamp < low else low
+                            high = stamp if high is None or stamp > high else high
+                        ident = item.get("id")
+                        if isinstance(ident, str) and ident:
+                            if ident in seen:
+                                continue
+                            seen.add(ident)
+                        yield item
+                    if not more:
+                        _let_finish(ahead)
+                        break
+                    offset = following
+                    if offset + PAGE <= OFFSET_CAP:
+                        continue
+                    windows.extend(_narrow(path, since, until, first, low, high, items))
                     break
-                offset += len(items)
-                if offset + PAGE <= OFFSET_CAP:
-                    continue
-                windows.extend(_narrow(path, since, until, first, low, high, items))
-                break
+            finally:
+                for pending in ahead.values():
+                    pending.cancel()
+
+    def _page(
+        self,
+        path: str,
+        params: dict[str, Any],
+        offset: int,
+        since: datetime | None,
+        until: datetime | None,
+    ) -> Coroutine[Any, Any, dict[str, Any]]:
+        query = {k: v for k, v in params.items() if v is not None}
+        query.update(limit=PAGE, offset=offset)
+        if since is not None:
+            query["since"] = parse.format_time(since)
+        if until is not None:
+            query["until"] = parse.format_time(until)
+        return self._request("GET", path, params=query)
+
+    def _page_soon(
+        self,
+        path: str,
+        params: dict[str, Any],
+        offset: int,
+        since: datetime | None,
+        until: datetime | None,
+    ) -> asyncio.Future[dict[str, Any]]:
+        return asyncio.ensure_future(self._page(path, params, offset, since, until))
 
     # ------------------------------------------------------------ HTTP
+
+def _let_finish(ahead: dict[int, asyncio.Future[dict[str, Any]]]) -> None:
+    """Let the page asked past the last one finish unused: cancelling it mid-answer would
+    close its connection, and a new one costs a TLS handshake."""
+    for pending in ahead.values():
+        pending.add_done_callback(_ignore_outcome)
+    ahead.clear()
+
+
+def _ignore_outcome(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()  # retrieved: an unused page's failure is nobody's error
+
 
 def _narrow(
     path: str,
