@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from cockpit.integrations.base import IncidentRecord, LogEntryRecord
@@ -92,47 +92,6 @@ _FIRST_ACK = (
     "WHERE id = ?2 AND (acknowledged_at IS NULL OR acknowledged_at > ?1)"
 )
 
-# SQLite reads a batch from one JSON array (`json_each`, `->>` since 3.38) in one statement:
-# sqlite3's executemany lets go of the GIL for each row and must win it back for the next,
-# so a writer thread crawls while the event loop's thread decodes JSON. In one statement
-# the whole batch is written with the GIL released, on the other core if there is one.
-ONE_STATEMENT = sqlite3.sqlite_version_info >= (3, 38, 0)
-
-
-def _from_json(columns: tuple[str, ...]) -> str:
-    picks = ", ".join(f"value ->> {n}" for n in range(len(columns)))
-    return f"SELECT {picks} FROM json_each(?) WHERE true"
-
-
-_INCIDENT_UPSERT_JSON = (
-    f"INSERT INTO incidents ({', '.join(INCIDENT_COLUMNS)}) {_from_json(INCIDENT_COLUMNS)} "
-    f"ON CONFLICT (id) DO UPDATE SET {_INCIDENT_UPDATES}"
-)
-_TIMELINE_INSERT_JSON = (
-    f"INSERT INTO timeline_events ({', '.join(TIMELINE_COLUMNS)}) {_from_json(TIMELINE_COLUMNS)} "
-    "ON CONFLICT (remote_id) DO NOTHING"
-)
-_FIRST_ACK_JSON = (
-    "UPDATE incidents SET acknowledged_at = ack.at FROM "
-    "(SELECT value ->> 0 AS at, value ->> 1 AS id FROM json_each(?)) AS ack "
-    "WHERE incidents.id = ack.id "
-    "AND (incidents.acknowledged_at IS NULL OR incidents.acknowledged_at > ack.at)"
-)
-
-
-def _write_many(
-    conn: sqlite3.Connection, one: str, many: str, rows: Sequence[Sequence[object]]
-) -> None:
-    if not rows:
-        return
-    if ONE_STATEMENT:
-        batch = encode_json(rows)
-        # SQLite's text functions stop at a NUL character; the encoder always escapes one.
-        if "\\u0000" not in batch:
-            conn.execute(one, (batch,))
-            return
-    conn.executemany(many, rows)
-
 TimelineTuple = tuple[str, str, str, str, str, str, str, str, int, str]
 
 
@@ -174,7 +133,8 @@ def incident_tuples(
 
 
 def upsert_incident_tuples(conn: sqlite3.Connection, rows: list[tuple[object, ...]]) -> None:
-    _write_many(conn, _INCIDENT_UPSERT_JSON, _INCIDENT_UPSERT, rows)
+    if rows:
+        conn.executemany(_INCIDENT_UPSERT, rows)
 
 
 def timeline_tuples(
@@ -206,7 +166,8 @@ def timeline_tuples(
 
 
 def insert_timeline_tuples(conn: sqlite3.Connection, rows: list[TimelineTuple]) -> None:
-    _write_many(conn, _TIMELINE_INSERT_JSON, _TIMELINE_INSERT, rows)
+    if rows:
+        conn.executemany(_TIMELINE_INSERT, rows)
 
 
 def first_acknowledgements(conn: sqlite3.Connection, rows: list[TimelineTuple]) -> None:
@@ -220,4 +181,5 @@ def first_acknowledgements(conn: sqlite3.Connection, rows: list[TimelineTuple]) 
             known = first.get(incident_id)
             if known is None or at < known:
                 first[incident_id] = at
-    _write_many(conn, _FIRST_ACK_JSON, _FIRST_ACK, [(at, key) for key, at in first.items()])
+    if first:
+        conn.executemany(_FIRST_ACK, [(at, key) for key, at in first.items()])

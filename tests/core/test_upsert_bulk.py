@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
@@ -17,7 +16,6 @@ from sqlalchemy.dialects import sqlite
 
 from cockpit.integrations.base import IncidentRecord, LogEntryRecord
 from cockpit.store import Incident, Store, TimelineEvent
-from cockpit.store import bulk as bulk_module
 from cockpit.store.bulk import db_text
 from cockpit.store.timefmt import to_db_text
 from cockpit.store.upsert import (
@@ -121,11 +119,9 @@ TIMELINE_SQL = (
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(data=st.data())
-@pytest.mark.parametrize("one_statement", [True, False], ids=["json_each", "executemany"])
 def test_bulk_rows_equal_the_typed_rows_column_for_column(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, one_statement: bool, data: st.DataObject
+    tmp_path: Path, data: st.DataObject
 ) -> None:
-    monkeypatch.setattr(bulk_module, "ONE_STATEMENT", one_statement)
     records = data.draw(st.lists(incidents(), min_size=1, max_size=5, unique_by=lambda r: r.id))
     logs = data.draw(
         st.lists(entries([r.id for r in records]), max_size=8, unique_by=lambda e: e.id)
