@@ -13,7 +13,6 @@ import httpx
 
 from cockpit.integrations import pagerduty_parse as parse
 from cockpit.integrations import urls
-from cockpit.integrations.asyncio_net import asyncio_transport
 from cockpit.integrations.base import (
     AlreadyInState,
     AuthError,
@@ -79,7 +78,8 @@ class PagerDutyHTTP:
                 "Content-Type": "application/json",
             },
             timeout=httpx.Timeout(timeout),
-            transport=transport or asyncio_transport(_tls(verify)),
+            transport=transport,
+            verify=_tls(verify),
             follow_redirects=False,
         )
 
