@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -51,4 +52,62 @@ def test_killed_syncs_then_a_full_sync_leave_a_complete_sound_store(tmp_path: Pa
     assert incidents == expected_incidents
     assert len(entries) == len(set(entries))  # no duplicates
     assert {e.split(":", 1)[1] for e in entries} == expected_entries  # no gaps
+    store.close()
+
+
+def test_a_sync_killed_between_sending_a_note_and_recording_it_never_posts_it_twice(
+    tmp_path: Path,
+) -> None:
+    from cockpit.store import queries
+    from cockpit.sync import actions
+
+    with start_emulator(incidents=5, days=2, seed=5) as emulator:
+        env = dict(os.environ, COCKPIT_PAGERDUTY_URL=emulator.url,
+                   COCKPIT_PAGERDUTY_TOKEN=emulator.token)
+        first = subprocess.run(_sync_cmd(tmp_path), env=env, capture_output=True, text=True,
+                               timeout=120)
+        assert first.returncode == 0, first.stderr
+        store = Store.open(tmp_path)
+        with store.read() as session:
+            target = queries.open_incidents(session)[0]
+        actions.add_note(store, target.id, "drained the queue by hand")
+        store.close()
+        # The server takes the note, then holds its answer: the process is killed after the
+        # note reached PagerDuty and before it could record that it had.
+        emulator.state.inject({"kind": "late_success", "delay": 30, "count": 1,
+                               "method": "POST"})
+        proc = subprocess.Popen(_sync_cmd(tmp_path), env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+        remote = emulator.state.incident(target.remote_id)
+        deadline = time.monotonic() + 60
+        while not any(n.content == "drained the queue by hand" for n in remote.notes):
+            assert time.monotonic() < deadline, "the note never reached the emulator"
+            assert proc.poll() is None, proc.communicate()
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+        emulator.state.faults.clear()
+        store = Store.open(tmp_path)
+        with store.read() as session:
+            assert queries.outbox_counts(session).get("sending", 0) + queries.outbox_counts(
+                session).get("pending", 0) == 1  # not recorded as sent: the kill came first
+        store.close()
+        again = subprocess.run(_sync_cmd(tmp_path), env=env, capture_output=True, text=True,
+                               timeout=120)
+        assert again.returncode == 0, again.stderr
+        # The dead process still holds the item's lease (3 min): nobody sends it meanwhile.
+        assert [n.content for n in remote.notes].count("drained the queue by hand") == 1
+        with sqlite3.connect(tmp_path / "cockpit.db") as conn:  # ...as if the lease ran out
+            conn.execute("UPDATE outbox SET last_attempt_at = '2000-01-01 00:00:00.000000' "
+                         "WHERE state = 'sending'")
+        last = subprocess.run(_sync_cmd(tmp_path), env=env, capture_output=True, text=True,
+                              timeout=120)
+        assert last.returncode == 0, last.stderr
+        assert "reached the service already" in last.stdout + last.stderr
+        notes = [n.content for n in remote.notes]
+    assert notes.count("drained the queue by hand") == 1
+    store = Store.open(tmp_path)
+    with store.read() as session:
+        assert queries.outbox_counts(session) == {}
+    assert store.integrity_check() == ["ok"]
     store.close()
