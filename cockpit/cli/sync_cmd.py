@@ -43,8 +43,8 @@ def _print_report(report: SyncReport) -> None:
     print(
         f"{status}: {count(report.pulled_incidents, 'incident')} and "
         f"{count(report.pulled_entries, 'log entry', 'log entries')} "
-        f"pulled; {report.sent} sent, {report.failed} failed, {report.superseded} superseded, "
-        f"{report.pending} pending"
+        f"read, {report.new_entries} new; {report.sent} sent, {report.failed} failed, "
+        f"{report.superseded} superseded, {report.pending} pending"
     )
     for line in report.reconciled:
         print(f"  reconciled: {safe_line(line)}")

@@ -136,7 +136,7 @@ def insert_log_entries(
     entries: Iterable[LogEntryRecord],
     known_incidents: set[str] | None = None,
 ) -> tuple[int, list[str]]:
-    """Insert log entries not seen before. Returns (rows offered, incident ids missing).
+    """Insert log entries not seen before. Returns (rows inserted, incident ids missing).
 
     Entries of incidents the store does not hold yet are held back and reported, so the
     caller can fetch those incidents first (a foreign key protects the timeline).
@@ -147,9 +147,11 @@ def insert_log_entries(
             return 0, []
         tuples, missing = _held_back(session, tuples, known_incidents)
         conn = driver_connection(session)
+        before = conn.total_changes
         bulk.insert_timeline_tuples(conn, tuples)
+        inserted = conn.total_changes - before  # entries seen before are not counted
         bulk.first_acknowledgements(conn, tuples)
-        return len(tuples), missing
+        return inserted, missing
     rows = [timeline_row(source, e) for e in entries]
     if not rows:
         return 0, []

@@ -45,7 +45,8 @@ ROSTER_AHEAD = timedelta(days=14)
 @dataclass
 class PullResult:
     incidents: int = 0
-    log_entries: int = 0
+    log_entries: int = 0  # read (an incremental sync re-reads a short overlap)
+    new_entries: int = 0  # of them, not in the store before
     requests_hint: int = 0
     initial: bool = False
     reconciled: list[str] = field(default_factory=list)
@@ -125,11 +126,13 @@ async def _initial(
                 else None
             )
             cursor["initial_done_until"] = high.isoformat()
-            missing = await asyncio.to_thread(_write, store, provider.name, incidents, entries)
-            added = await _backfill(store, provider, missing, entries)
+            missing, inserted = await asyncio.to_thread(
+                _write, store, provider.name, incidents, entries)
+            added, late = await _backfill(store, provider, missing, entries)
             _save_state(store, provider, None, cursor)
             result.incidents += len(incidents) + added
             result.log_entries += len(entries)
+            result.new_entries += inserted + late
     finally:
         if pending is not None:
             pending.cancel()
@@ -149,10 +152,11 @@ async def _incremental(
     if progress:
         progress(0, None, "changes")
     page = await provider.changes_since(watermark, progress)
-    added = await _apply(store, provider, page.incidents, page.log_entries)
+    added, inserted = await _apply(store, provider, page.incidents, page.log_entries)
     new_mark = min(page.watermark, utcnow()) if page.complete else watermark
     _save_state(store, provider, max(new_mark - OVERLAP, watermark), None)
-    return PullResult(incidents=len(page.incidents) + added, log_entries=len(page.log_entries))
+    return PullResult(incidents=len(page.incidents) + added, log_entries=len(page.log_entries),
+                      new_entries=inserted)
 
 
 async def _fetch(
@@ -172,13 +176,14 @@ def _write(
     source: str,
     incidents: list[IncidentRecord],
     entries: list[LogEntryRecord],
-) -> list[str]:
-    """One batch in one transaction; returns the incidents that entries need but we lack."""
+) -> tuple[list[str], int]:
+    """One batch in one transaction; returns the incidents that entries need but we lack,
+    and how many entries were new."""
     with store.write() as session:
         upsert_incidents(session, source, incidents)
         known = {f"{source}:{i.id}" for i in incidents}
-        _, missing = insert_log_entries(session, source, entries, known)
-    return missing
+        inserted, missing = insert_log_entries(session, source, entries, known)
+    return missing, inserted
 
 
 async def _apply(
@@ -186,17 +191,19 @@ async def _apply(
     provider: PagingProvider,
     incidents: list[IncidentRecord],
     entries: list[LogEntryRecord],
-) -> int:
-    missing = _write(store, provider.name, incidents, entries)
-    return await _backfill(store, provider, missing, entries)
+) -> tuple[int, int]:
+    missing, inserted = _write(store, provider.name, incidents, entries)
+    added, late = await _backfill(store, provider, missing, entries)
+    return added, inserted + late
 
 
 async def _backfill(
     store: Store, provider: PagingProvider, missing: list[str], entries: list[LogEntryRecord]
-) -> int:
-    """Fetch the few incidents that entries refer to but the store lacks, then the entries."""
+) -> tuple[int, int]:
+    """Fetch the few incidents that entries refer to but the store lacks, then the entries
+    held back for them: (incidents fetched, entries inserted)."""
     if not missing:
-        return 0
+        return 0, 0
     # Every one is fetched: an entry held back here would be lost for good, because the
     # chunk it came in is recorded as done.
     fetched: list[IncidentRecord] = []
@@ -208,8 +215,8 @@ async def _backfill(
         fetched += [record for record in found if record is not None]
     with store.write() as session:
         upsert_incidents(session, provider.name, fetched)
-        insert_log_entries(session, provider.name, entries)
-    return len(fetched)
+        inserted, _ = insert_log_entries(session, provider.name, entries)
+    return len(fetched), inserted
 
 
 async def _get_or_none(provider: PagingProvider, remote_id: str) -> IncidentRecord | None:

@@ -36,6 +36,7 @@ class SyncReport:
     online: bool = True
     pulled_incidents: int = 0
     pulled_entries: int = 0
+    new_entries: int = 0  # of the entries read, those not in the store before
     sent: int = 0
     failed: int = 0
     superseded: int = 0
@@ -98,6 +99,7 @@ class SyncService:
             if isinstance(result, PullResult):
                 report.pulled_incidents += result.incidents
                 report.pulled_entries += result.log_entries
+                report.new_entries += result.new_entries
                 report.reconciled += result.reconciled
             else:
                 report.pulled_incidents += int(getattr(result, "incidents", 0))

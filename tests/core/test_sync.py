@@ -285,3 +285,16 @@ async def test_the_roster_holds_who_is_on_next_and_keeps_past_shifts(
     assert "pagerduty:POLD" in people  # history older than the window stays
     assert len(again) == len(shifts) + 1  # the window itself was replaced, not duplicated
     await service.aclose()
+
+
+async def test_a_sync_with_nothing_new_says_nothing_is_new(
+    store: Store, emulator: EmulatorHandle
+) -> None:
+    service = _service(store, emulator)
+    first = await service.sync_once()
+    stored = store.execute("SELECT count(*) FROM timeline_events")[0][0]
+    assert first.new_entries == stored > 0
+    again = await service.sync_once()  # re-reads a short overlap; none of it is new
+    assert again.new_entries == 0
+    assert store.execute("SELECT count(*) FROM timeline_events")[0][0] == stored
+    await service.aclose()
