@@ -186,10 +186,10 @@ def test_the_log_gives_the_first_ack_and_entries_go_in_once(tmp_path: Path) -> N
            _entry("L3", "acknowledge", 4), _entry("L4", "notify", 1, incident="P9")]  # fmt: skip
     with store.write() as session:
         upsert_incidents(session, "pagerduty", [_incident("resolved")])
-        offered, missing = insert_log_entries(session, "pagerduty", log)
-    assert (offered, missing) == (3, ["pagerduty:P9"])  # held back: its incident is unknown
-    with store.write() as session:
-        assert insert_log_entries(session, "pagerduty", log[:3], {"pagerduty:P1"}) == (3, [])
+        inserted, missing = insert_log_entries(session, "pagerduty", log)
+    assert (inserted, missing) == (3, ["pagerduty:P9"])  # held back: its incident is unknown
+    with store.write() as session:  # the same entries again: none is new, none goes in twice
+        assert insert_log_entries(session, "pagerduty", log[:3], {"pagerduty:P1"}) == (0, [])
     assert store.execute("SELECT acknowledged_at FROM incidents") == [
         ("2026-03-01 12:04:00.000000",)
     ]
