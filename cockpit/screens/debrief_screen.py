@@ -19,12 +19,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from cockpit.drills.analysis import DrillAnalysis, suggested_edits
 from cockpit.metrics.stats import format_seconds
 from cockpit.store.models import Drill
 from cockpit.text import safe_line
+from cockpit.widgets.footer import KeyFooter
 
 
 def summary_text(drill: Drill, analysis: DrillAnalysis, title: str) -> Text:
@@ -112,7 +113,7 @@ class DebriefScreen(Screen[None]):
                          id="debrief-summary")
             yield Static(steps_table(self.analysis), id="debrief-steps")
             yield Static(edits_text(self.analysis), id="debrief-edits")
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         pane = self.query_one("#debrief")

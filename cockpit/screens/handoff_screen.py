@@ -27,7 +27,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static, TextArea
+from textual.widgets import Static, TextArea
 
 from cockpit.errors import CockpitError
 from cockpit.handoff import (
@@ -44,6 +44,7 @@ from cockpit.handoff import (
 from cockpit.handoff.draft import OpenItem, group_by_service
 from cockpit.store.models import Handoff, Incident
 from cockpit.text import safe_line
+from cockpit.widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
     from cockpit.app import CockpitApp
@@ -180,7 +181,7 @@ class HandoffScreen(Screen[None]):
                 with VerticalScroll(id="handoff-facts"):
                     yield Static(id="handoff-side-text")
                 yield TextArea(id="handoff-notes", soft_wrap=True, show_line_numbers=False)
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         notes = self.query_one("#handoff-notes", TextArea)

@@ -23,11 +23,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual.worker import get_current_worker
 
 from cockpit.metrics.stats import format_seconds
 from cockpit.text import safe_line
+from cockpit.widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
     from cockpit.app import CockpitApp
@@ -199,7 +200,7 @@ class StatsScreen(Screen[None]):
             yield Static(id="stats-budget")
             yield Static(id="stats-response")
             yield Static(id="stats-flywheel")
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#stats").focus()

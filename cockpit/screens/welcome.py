@@ -9,7 +9,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Center, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
+
+from cockpit.widgets.footer import KeyFooter
 
 
 def welcome_text() -> Text:
@@ -40,4 +42,4 @@ class WelcomeScreen(Screen[None]):
         with Center():
             with Vertical(id="welcome"):
                 yield Static(welcome_text())
-        yield Footer()
+        yield KeyFooter()

@@ -4,6 +4,7 @@ Textual's Footer queues a full rebuild of its keys for every change of the scree
 (each focus change, each keymap or action-state refresh), even when several arrive before
 the next frame: the cockpit's start-up sent nine, each restyling every key. This one keeps
 at most one rebuild queued; it shows the same keys, just not nine times over.
+Every screen of the app uses it.
 """
 
 from __future__ import annotations
