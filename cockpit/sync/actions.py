@@ -225,11 +225,9 @@ def baton_holder(session: Session, incident: Incident) -> tuple[str, datetime | 
 
 
 def pending_offer(session: Session, incident_id: str) -> BatonPass | None:
-    return session.exec(
-        select(BatonPass)
-        .where(BatonPass.incident_id == incident_id, BatonPass.state == "offered")
-        .order_by(col(BatonPass.id).desc())
-    ).first()
+    """The open offer as an ORM row (to withdraw or accept it); the query is the screen's."""
+    offer = reads.pending_offer(driver_connection(session), incident_id)
+    return session.get(BatonPass, offer.id) if offer is not None else None
 
 
 def offer_baton(store: Store, ref: str, to_person: str, note: str, *, user: str = "") -> BatonPass:
