@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import random
 import ssl
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -24,7 +25,7 @@ from cockpit.integrations.base import (
     Unavailable,
 )
 from cockpit.integrations.pagerduty_parse import as_dict
-from cockpit.integrations.ratelimit import RequestBudget
+from cockpit.integrations.ratelimit import MAX_WAIT, RequestBudget, header_wait
 
 ACCEPT = "application/vnd.pagerduty+json;version=2"
 
@@ -39,8 +40,10 @@ def check_base_url(base_url: str) -> str:
 class PagerDutyHTTP:
     """One httpx client with PagerDuty's headers, the shared budget and bounded retries.
 
-    A 429 waits ``ratelimit-reset`` (else ``Retry-After``, else 1 s) and tells the budget, so
-    the user's other processes hold off too. A 5xx, a timeout or a network error backs off
+    A 429 waits ``ratelimit-reset`` (else ``Retry-After``, else 1 s; at most ``MAX_WAIT``, an
+    epoch or a date read as the time it names) and tells the budget, so the user's other
+    processes hold off too; with a budget the wait is the budget's, reported through its
+    ``waiting`` / ``on_wait``. A 5xx, a timeout or a network error backs off
     exponentially with full jitter. Non-idempotent requests are retried only when they surely
     never arrived (connection refused, 429).
     """
@@ -141,10 +144,13 @@ class PagerDutyHTTP:
                         reset_after=wait,
                         status=429,
                     )
-                if self.budget is not None:
-                    self.budget.pause(wait)
-                await self._sleep(wait)
                 attempt += 1
+                if self.budget is not None:
+                    # The budget sits the pause out at the top of the loop (saying why), and
+                    # waits longer if another process was told a later reset meanwhile.
+                    self.budget.pause(wait)
+                else:
+                    await self._sleep(wait)
                 continue
             if status >= 500:
                 what = f"PagerDuty {method} {path} failed ({status})"
@@ -201,19 +207,17 @@ class PagerDutyHTTP:
         return text.replace(self._token, "***") if self._token else text
 
 
-MAX_RESET_WAIT = 120.0
+MAX_RESET_WAIT = MAX_WAIT  # the old name of the cap, kept for importers
 
 
 def _reset_after(headers: httpx.Headers) -> float:
+    """Seconds a 429 asks for. Capped (see ``header_wait``): a wrong header (an epoch, say)
+    would pause every cockpit process, because the wait is shared through the budget."""
+    now = time.time()
     for name in ("ratelimit-reset", "retry-after"):
-        value = headers.get(name)
-        if value:
-            try:
-                # Capped: a wrong header (an epoch, say) would pause every cockpit process,
-                # because the wait is shared through the request budget.
-                return min(max(float(value), 0.0), MAX_RESET_WAIT)
-            except ValueError:
-                continue
+        wait = header_wait(headers.get(name), now)
+        if wait is not None:
+            return wait
     return 1.0
 
 

@@ -12,6 +12,14 @@ written under an exclusive ``fcntl.flock``. The file holds
   requests made with the same user's other keys (which we cannot see) still slow us down.
 
 The lock is held for a read-modify-write of a few kilobytes, never across a sleep or a request.
+
+Every wait is capped at :data:`MAX_WAIT`: a header read from the server (or from a proxy in
+front of it) and a time read back from the file are both data, and a wrong one (an epoch sent
+as "seconds to wait", a file written by a clock set years ahead) would otherwise hold every
+cockpit process of the user until someone deletes the file. ``ratelimit-reset`` values that
+look like an epoch are read as one. While :meth:`RequestBudget.acquire` waits,
+:attr:`RequestBudget.waiting` says how long and why, and ``on_wait`` is told, so a caller can
+show "PagerDuty rate limit: waiting 42 s ..." instead of seeming to hang.
 """
 
 from __future__ import annotations
@@ -21,6 +29,8 @@ import json
 import os
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,9 +42,50 @@ except ImportError:  # pragma: no cover - Windows: the budget is then per proces
 DEFAULT_LIMIT = 600  # per minute, well below PagerDuty's 960 so other tools keep some room
 DEFAULT_RESERVE = 20  # when the server says fewer remain, wait for its reset
 FILE_NAME = "ratelimit.json"
+# The longest any one wait may be, whatever a header or the shared file says. PagerDuty's
+# window is a minute; two minutes leaves room for a real reset and none for a bogus one.
+MAX_WAIT = 120.0
+# A "seconds to wait" above this is an absolute time (seconds since 1970): 10^9 s is 31 years
+# of waiting, and the epoch passed 10^9 in 2001, so no honest value is on the wrong side.
+EPOCH_THRESHOLD = 1e9
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Wait:
+    """A wait :meth:`RequestBudget.acquire` is about to sit out: how long, and for what."""
+
+    seconds: float
+    reason: str
+
+    def __str__(self) -> str:
+        return f"PagerDuty rate limit: waiting {self.seconds:.0f} s {self.reason}"
+
+
+WaitCallback = Callable[[Wait], None]
+
+
+def header_wait(value: str | None, now: float) -> float | None:
+    """Seconds to wait that a ``ratelimit-reset`` or ``Retry-After`` value means, capped.
+
+    Seconds are the documented form; a number above :data:`EPOCH_THRESHOLD` is an epoch (some
+    proxies send one) and an HTTP date is what ``Retry-After`` may hold. Either way the answer
+    is in ``[0, MAX_WAIT]``; ``None`` when the value is not a time at all.
+    """
+    if value is None or not value.strip():
+        return None
+    number = _number(value)
+    if number is None:
+        try:
+            number = parsedate_to_datetime(value.strip()).timestamp()
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+        number -= now  # a date: an absolute time
+    elif number > EPOCH_THRESHOLD:
+        number -= now
+    return min(max(number, 0.0), MAX_WAIT)
 
 
 class RequestBudget:
@@ -47,6 +98,8 @@ class RequestBudget:
         reserve: when the server's ``ratelimit-remaining`` drops to this, wait for its reset.
         clock: wall-clock seconds (shared by processes, so not ``time.monotonic``).
         sleep: awaited to wait; tests pass one that advances a fake clock.
+        on_wait: called with a :class:`Wait` before each wait, e.g. to show it in a status
+            line; :attr:`waiting` holds the same while the wait lasts (``None`` otherwise).
     """
 
     def __init__(
@@ -58,6 +111,7 @@ class RequestBudget:
         reserve: int = DEFAULT_RESERVE,
         clock: Clock = time.time,
         sleep: Sleep = asyncio.sleep,
+        on_wait: WaitCallback | None = None,
     ) -> None:
         if limit < 1:
             raise ValueError("limit must be at least 1")
@@ -68,6 +122,8 @@ class RequestBudget:
         self._clock = clock
         self._sleep = sleep
         self.waited = 0.0  # seconds this instance spent waiting, for benchmarks and the UI
+        self.on_wait = on_wait
+        self.waiting: Wait | None = None  # the wait under way, for a status line
 
     @classmethod
     def in_data_dir(cls, data_dir: Path, **kwargs: Any) -> RequestBudget:
@@ -79,54 +135,97 @@ class RequestBudget:
 
     # ------------------------------------------------------------ public
 
-    async def acquire(self) -> None:
-        """Spend one request, waiting first while the window is full or the server says wait."""
+    async def acquire(self, max_wait: float | None = None) -> bool:
+        """Spend one request, waiting first while the window is full or the server says wait.
+
+        With ``max_wait``, a wait longer than that is not started: nothing is spent and the
+        answer is False (a caller with a deadline fails fast instead). Otherwise True.
+        """
         while True:
-            wait = self.try_acquire()
+            wait, reason = self._try()
             if wait <= 0:
-                return
-            self.waited += wait
-            await self._sleep(wait)
+                return True
+            if max_wait is not None and wait > max_wait:
+                return False
+            await self.sit_out(Wait(wait, reason))
+
+    async def sit_out(self, wait: Wait) -> None:
+        """Wait ``wait.seconds`` (capped at MAX_WAIT), saying so through ``waiting``/``on_wait``."""
+        wait = Wait(min(max(wait.seconds, 0.0), MAX_WAIT), wait.reason)
+        self.waiting = wait
+        if self.on_wait is not None:
+            self.on_wait(wait)
+        try:
+            self.waited += wait.seconds
+            await self._sleep(wait.seconds)
+        finally:
+            self.waiting = None
 
     def try_acquire(self) -> float:
         """Spend one request now and return 0, or spend nothing and return seconds to wait."""
+        return self._try()[0]
 
-        def update(state: dict[str, Any], now: float) -> float:
+    def _try(self) -> tuple[float, str]:
+        """(0, "") after spending one request, else (seconds to wait, what for)."""
+
+        def update(state: dict[str, Any], now: float) -> tuple[float, str]:
             if state["pause_until"] > now:
-                return float(state["pause_until"] - now)
+                return (
+                    float(state["pause_until"] - now),
+                    "for PagerDuty's rate limit to reset after it refused a request (429)",
+                )
             remaining = state["server_remaining"]
             server_says = remaining is not None and state["server_reset_at"] > now
             if server_says and remaining <= self.reserve:
-                return float(state["server_reset_at"] - now)
+                return (
+                    float(state["server_reset_at"] - now),
+                    f"for PagerDuty's rate limit to reset ({remaining} requests left for this "
+                    "user, kept in reserve)",
+                )
             stamps: list[float] = state["stamps"]
             if len(stamps) >= self.limit:
                 # A tiny floor keeps a caller from spinning when the oldest stamp is "now".
-                return max(stamps[len(stamps) - self.limit] + self.window - now, 0.001)
+                wait = max(stamps[len(stamps) - self.limit] + self.window - now, 0.001)
+                return (
+                    wait,
+                    f"for the budget to refill ({self.limit} requests in {self.window:g} s, "
+                    "shared by this user's cockpit processes)",
+                )
             stamps.append(now)
             if server_says:
                 state["server_remaining"] = remaining - 1
-            return 0.0
+            return 0.0, ""
 
-        return self._locked(update)
+        result: tuple[float, str] = self._locked(update)
+        return result
 
     def observe(self, headers: Mapping[str, str]) -> None:
-        """Learn from ``ratelimit-remaining`` / ``ratelimit-reset`` on any response."""
+        """Learn from ``ratelimit-remaining`` / ``ratelimit-reset`` on any response.
+
+        The reset is capped (see :func:`header_wait`) before it is stored, since the stored
+        time holds back every process sharing the file.
+        """
         remaining = _number(headers.get("ratelimit-remaining"))
-        reset = _number(headers.get("ratelimit-reset"))
-        if remaining is None or reset is None:
+        reset_header = headers.get("ratelimit-reset")
+        if remaining is None or _number(reset_header) is None:
             return
 
         def update(state: dict[str, Any], now: float) -> None:
+            reset = header_wait(reset_header, now)
+            if reset is None:
+                return
             state["server_remaining"] = int(remaining)
-            state["server_reset_at"] = now + max(reset, 0.0)
+            state["server_reset_at"] = now + reset
 
         self._locked(update)
 
     def pause(self, seconds: float) -> None:
-        """After a 429: every process sharing the file waits ``seconds`` from now."""
+        """After a 429: every process sharing the file waits ``seconds`` (at most MAX_WAIT)."""
+        # NaN fails every comparison, so it is tested for before min/max could pass it on.
+        seconds = min(max(seconds, 0.0), MAX_WAIT) if seconds == seconds else 0.0
 
         def update(state: dict[str, Any], now: float) -> None:
-            state["pause_until"] = max(state["pause_until"], now + max(seconds, 0.0))
+            state["pause_until"] = max(state["pause_until"], now + seconds)
 
         self._locked(update)
 
@@ -146,11 +245,13 @@ class RequestBudget:
             while chunk := os.read(fd, 65536):
                 raw += chunk
             now = self._clock()
-            state = _load(raw, now - self.window)
+            state, repaired = _load(raw, now, self.window)
             before = json.dumps(state, sort_keys=True)
             result = update(state, now)
             after = json.dumps(state, sort_keys=True)
-            if after != before or raw == b"":
+            # A repaired file is written back even when nothing else changed, so that a wait
+            # beyond the cap never stays on disk.
+            if after != before or raw == b"" or repaired:
                 os.lseek(fd, 0, os.SEEK_SET)
                 os.ftruncate(fd, 0)
                 os.write(fd, after.encode())
@@ -159,14 +260,20 @@ class RequestBudget:
             os.close(fd)  # closing the descriptor releases the flock
 
 
-def _load(raw: bytes, horizon: float) -> dict[str, Any]:
-    """The state from the file, stamps older than ``horizon`` dropped; a damaged file resets."""
+def _load(raw: bytes, now: float, window: float) -> tuple[dict[str, Any], bool]:
+    """The state from the file and whether it had to be repaired.
+
+    Stamps older than the window are dropped; times are clamped so that no wait read back is
+    longer than MAX_WAIT (pauses, server resets) or the window (stamps "from the future", left
+    by a clock that was set ahead); a damaged file resets.
+    """
     state: dict[str, Any] = {
         "stamps": [],
         "pause_until": 0.0,
         "server_remaining": None,
         "server_reset_at": 0.0,
     }
+    repaired = False
     try:
         data = json.loads(raw) if raw else {}
     except ValueError:
@@ -175,24 +282,50 @@ def _load(raw: bytes, horizon: float) -> dict[str, Any]:
         data = {}
     stamps = data.get("stamps")
     if isinstance(stamps, list):
-        state["stamps"] = sorted(
-            float(s) for s in stamps if isinstance(s, int | float) and s > horizon
-        )
+        kept = [float(s) for s in stamps if _finite(s) and s > now - window]
+        if any(s > now for s in kept):
+            repaired = True
+        state["stamps"] = sorted(min(s, now) for s in kept)
     for key in ("pause_until", "server_reset_at"):
-        if isinstance(data.get(key), int | float):
-            state[key] = float(data[key])
-    if isinstance(data.get("server_remaining"), int):
-        state["server_remaining"] = data["server_remaining"]
-    return state
+        value = data.get(key)
+        if isinstance(value, int | float) and _finite(value):
+            state[key] = min(float(value), now + MAX_WAIT)
+            repaired = repaired or value > now + MAX_WAIT
+        elif key in data:
+            repaired = True  # not a time: written back as the default
+    remaining = data.get("server_remaining")
+    if isinstance(remaining, int) and not isinstance(remaining, bool):
+        state["server_remaining"] = remaining
+    return state, repaired
+
+
+def _finite(value: Any) -> bool:
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and value == value
+        and abs(value) != float("inf")
+    )
 
 
 def _number(value: str | None) -> float | None:
+    """A finite number from a header, else None ("nan" and "inf" parse, but are not times)."""
     if value is None:
         return None
     try:
-        return float(value)
+        number = float(value)
     except ValueError:
         return None
+    return number if _finite(number) else None
 
 
-__all__ = ["DEFAULT_LIMIT", "FILE_NAME", "RequestBudget"]
+__all__ = [
+    "DEFAULT_LIMIT",
+    "EPOCH_THRESHOLD",
+    "FILE_NAME",
+    "MAX_WAIT",
+    "RequestBudget",
+    "Wait",
+    "WaitCallback",
+    "header_wait",
+]
