@@ -16,7 +16,19 @@ from cockpit.store.engine import Store, open_store
 
 def settings_and_store(args: argparse.Namespace) -> tuple[Settings, Store]:
     settings = settings_from_args(args)
-    return settings, open_store(settings)
+    store = open_store(settings)
+    warn_paused_writes(store)
+    return settings, store
+
+
+def warn_paused_writes(store: Store) -> None:
+    """Every command says so while a refused token holds writes back (push.py, rule 5)."""
+    from cockpit.store import reads
+
+    with store.rows() as conn:
+        paused = reads.writes_paused(conn)
+    for line in paused:
+        print(f"cockpit: {line}", file=sys.stderr)
 
 
 def display_zone(settings: Settings) -> ZoneInfo | None:

@@ -46,6 +46,10 @@ def _print_report(report: SyncReport) -> None:
         f"read, {report.new_entries} new; {report.sent} sent, {report.failed} failed, "
         f"{report.superseded} superseded, {report.pending} pending"
     )
+    for line in report.alerts:
+        print(f"  WARNING: {safe_line(line)}", file=sys.stderr)
+    for line in report.paused:
+        print(f"  {safe_line(line)}", file=sys.stderr)
     for line in report.reconciled:
         print(f"  reconciled: {safe_line(line)}")
     for line in report.errors:
@@ -70,11 +74,21 @@ async def _sync(service: SyncService, store: Store, watch: bool, interval: int) 
     idle = 0
     try:
         while True:
-            report = await service.sync_once(progress)
+            try:
+                report = await service.sync_once(progress)
+            except Exception as error:
+                if not watch:
+                    raise
+                # --watch keeps going: one bad round is reported, the next one may work.
+                progress.close()
+                print(f"  error: sync failed: {safe_line(str(error))}", file=sys.stderr)
+                await asyncio.sleep(interval * random.uniform(0.9, 1.1))
+                continue
             progress.close()
             _print_report(report)
             if not watch:
-                return 0 if report.online and not report.failed and not report.errors else 1
+                clean = not (report.failed or report.errors or report.paused or report.alerts)
+                return 0 if report.online and clean else 1
             # Back off while nothing changes (up to 4x), and with jitter so that several
             # terminals do not poll in lock-step.
             idle = 0 if report.changed else min(idle + 1, 2)

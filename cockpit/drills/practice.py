@@ -107,7 +107,9 @@ class PracticeProvider:
     async def resolve(self, incident_id: str) -> IncidentRecord:
         self._refuse("resolve", incident_id)
 
-    async def reassign(self, incident_id: str, person_id: str) -> IncidentRecord:
+    async def reassign(
+        self, incident_id: str, person_id: str, *, acknowledge: bool = False
+    ) -> IncidentRecord:
         self._refuse("reassign", incident_id)
 
     async def escalate(self, incident_id: str, level: int) -> IncidentRecord:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -37,6 +38,7 @@ from cockpit.integrations.base import (
     ProviderError,
     Unavailable,
 )
+from cockpit.integrations.pagerduty_http import REQUEST_DEADLINE
 
 ACK_SECONDS = 4 * 3600  # acknowledge = a silence this long; re-acknowledge to extend it
 MAX_SILENCE = 604_800  # the same 7-day ceiling as a PagerDuty snooze
@@ -109,8 +111,11 @@ class AlertmanagerProvider:
             apart from other people's.
         also_ours: other ``createdBy`` names whose silences are ours too (the OS user name,
             used before the cockpit learned who "me" is).
-        timeout: seconds for each request.
+        timeout: seconds for each read or connect (httpx's timeout).
         transport: an httpx transport (tests only).
+        deadline: the longest one attempt may take as a whole, the answer's last byte
+            included (a trickling server never trips the timeout); a write that is not
+            idempotent ends within it altogether. See ``pagerduty_http.REQUEST_DEADLINE``.
     """
 
     name: ClassVar[str] = "alertmanager"
@@ -133,7 +138,11 @@ class AlertmanagerProvider:
         transport: httpx.AsyncBaseTransport | None = None,
         max_retries: int = 2,
         sleep: Sleep = asyncio.sleep,
+        deadline: float = REQUEST_DEADLINE,
     ) -> None:
+        if not deadline > 0:
+            raise ValueError("deadline must be more than 0 seconds")
+        self.deadline = deadline
         self.base_url = check_base_url(base_url, secret=bool(token))
         self.creator = creator or "cockpit"
         self._ours = {self.creator, *also_ours}
@@ -294,7 +303,9 @@ class AlertmanagerProvider:
         await self._expire(silences)
         return [s.id for s in silences]
 
-    async def reassign(self, incident_id: str, person_id: str) -> IncidentRecord:
+    async def reassign(
+        self, incident_id: str, person_id: str, *, acknowledge: bool = False
+    ) -> IncidentRecord:
         raise InvalidRequest("Alertmanager has no assignment: the baton stays local")
 
     async def escalate(self, incident_id: str, level: int) -> IncidentRecord:
@@ -366,10 +377,36 @@ class AlertmanagerProvider:
     ) -> Any:
         attempt = 0
         what = f"Alertmanager {method} /api/v2{path}"
+        # A write that must not arrive twice has one deadline for everything, so that whoever
+        # holds the lock guarding it knows when it is over.
+        ends_at = None if idempotent else time.monotonic() + self.deadline
         while True:
+            limit = self.deadline if ends_at is None else ends_at - time.monotonic()
+            if limit <= 0:
+                raise Unavailable(
+                    f"{what} ({self.base_url}): not sent, its {self.deadline:g} s deadline "
+                    "passed while it waited"
+                )
             try:
                 self.request_count += 1
-                response = await self._client.request(method, path, json=json)
+                async with asyncio.timeout(limit):
+                    response = await self._client.request(method, path, json=json)
+            except TimeoutError:
+                # Our deadline, not httpx's timeout: the answer as a whole came too slowly.
+                late = (
+                    f"{what} ({self.base_url}): no complete answer within the "
+                    f"{self.deadline:g} s deadline"
+                )
+                if not idempotent:
+                    raise Unavailable(
+                        f"{late}; not retried because the write may have arrived: check the "
+                        "silences before sending it again"
+                    ) from None
+                if attempt >= self.max_retries:
+                    raise Unavailable(f"{late} after {attempt + 1} tries") from None
+                await self._sleep(0.2 * 2**attempt)
+                attempt += 1
+                continue
             except httpx.TransportError as error:
                 surely_unsent = isinstance(error, httpx.ConnectError | httpx.ConnectTimeout)
                 if attempt >= self.max_retries or not (idempotent or surely_unsent):
@@ -377,7 +414,10 @@ class AlertmanagerProvider:
                         f"{what} ({self.base_url}): {type(error).__name__} "
                         f"after {attempt + 1} tries"
                     ) from None
-                await self._sleep(0.2 * 2**attempt)
+                pause = 0.2 * 2**attempt
+                if ends_at is not None:
+                    pause = min(pause, max(ends_at - time.monotonic(), 0.0))
+                await self._sleep(pause)
                 attempt += 1
                 continue
             status = response.status_code

@@ -14,7 +14,8 @@ from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 
 from cockpit.errors import CockpitError
 
-IncidentStatus = Literal["triggered", "acknowledged", "resolved"]
+# PagerDuty says more statuses may come: an unknown one is kept as received (a str).
+IncidentStatus = Literal["triggered", "acknowledged", "resolved"] | str
 
 
 # ---------------------------------------------------------------- records
@@ -247,7 +248,12 @@ class PagingProvider(Protocol):
 
     async def resolve(self, incident_id: str) -> IncidentRecord: ...
 
-    async def reassign(self, incident_id: str, person_id: str) -> IncidentRecord: ...
+    async def reassign(
+        self, incident_id: str, person_id: str, *, acknowledge: bool = False
+    ) -> IncidentRecord:
+        """Assign to ``person_id``; with ``acknowledge``, in the same request, acknowledged by
+        the caller, so an incident that was acknowledged stays so under its new owner."""
+        ...
 
     async def escalate(self, incident_id: str, level: int) -> IncidentRecord: ...
 

@@ -241,9 +241,17 @@ class PagerDutyProvider:
     async def resolve(self, incident_id: str) -> IncidentRecord:
         return await self._update(incident_id, {"status": "resolved"})
 
-    async def reassign(self, incident_id: str, person_id: str) -> IncidentRecord:
+    async def reassign(
+        self, incident_id: str, person_id: str, *, acknowledge: bool = False
+    ) -> IncidentRecord:
+        """Reassign. PagerDuty sends a reassigned incident back to ``triggered`` and notifies
+        the assignee; with ``acknowledge`` the same PUT also acknowledges it (the spec's
+        ``status`` and ``assignments`` in one body), as the caller in ``From``."""
         assignee = {"id": person_id, "type": "user_reference"}
-        return await self._update(incident_id, {"assignments": [{"assignee": assignee}]})
+        fields: dict[str, Any] = {"assignments": [{"assignee": assignee}]}
+        if acknowledge:
+            fields["status"] = "acknowledged"
+        return await self._update(incident_id, fields)
 
     async def escalate(self, incident_id: str, level: int) -> IncidentRecord:
         return await self._update(incident_id, {"escalation_level": level})

@@ -23,6 +23,8 @@ from cockpit.integrations.base import (
 )
 
 _STATUSES = ("triggered", "acknowledged", "resolved")
+# Statuses seen that this client does not know; the sync reports each once per process.
+UNKNOWN_STATUSES: set[str] = set()
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -129,7 +131,9 @@ def incident(raw: dict[str, Any]) -> IncidentRecord:
     get = raw.get
     status = get("status")
     if status not in _STATUSES:
-        raise ProviderError(f"PagerDuty sent incident {get('id')!r} with status {status!r}")
+        # The spec says statuses may be added: keep the incident, its status as received.
+        status = status if isinstance(status, str) and status else "unknown"
+        UNKNOWN_STATUSES.add(status)
     created = _required_time(raw, "created_at", "incident")
     last_change = parse_time(get("last_status_change_at"))
     updated = parse_time(get("updated_at")) or last_change or created

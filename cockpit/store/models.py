@@ -276,7 +276,10 @@ class OutboxItem(SQLModel, table=True):
     """A write to the paging service, queued in the same transaction as its local effect."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_state", "state", "id"),)
+    __table_args__ = (
+        Index("ix_outbox_state", "state", "id"),
+        Index("ix_outbox_incident", "incident_id", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     source: str  # which provider delivers it
@@ -291,6 +294,9 @@ class OutboxItem(SQLModel, table=True):
     last_attempt_at: datetime | None = _dt(default=None)
     sent_at: datetime | None = _dt(default=None)
     remote_ref: str = ""
+    holder: str = ""  # host:pid:start of the process sending it (cockpit.sync.holder)
+    not_before: datetime | None = _dt(default=None)  # in doubt: checked again from then on
+    warning: str = ""  # what the delivered write did beyond what was asked (a reopen)
 
 
 class SyncState(SQLModel, table=True):

@@ -236,6 +236,36 @@ def sync_health(conn: sqlite3.Connection) -> tuple[datetime | None, str]:
     return from_db_text(last), error[0] if error else ""
 
 
+def writes_paused(conn: sqlite3.Connection) -> list[str]:
+    """One line per service whose writes are paused (its token was refused): the outbox
+    keeps them, and every screen and command says so (cockpit.sync.push, rule 5)."""
+    rows = conn.execute(
+        "SELECT last_error FROM sync_state WHERE key LIKE '%:writes' AND last_error != '' "
+        "ORDER BY key"
+    )
+    return [str(row[0]) for row in rows]
+
+
+def unsent_writes(conn: sqlite3.Connection, incident_id: str) -> list[tuple[str, str, str]]:
+    """(action, state, last error) of the incident's writes that have not reached the
+    service: pending, being sent, or failed for good. Served by ix_outbox_incident."""
+    rows = conn.execute(
+        "SELECT action, state, last_error FROM outbox WHERE incident_id = ? "
+        "AND state IN ('pending', 'sending', 'failed') ORDER BY id",
+        (incident_id,),
+    )
+    return [(str(a), str(s), str(e)) for a, s, e in rows]
+
+
+def write_warnings(conn: sqlite3.Connection, incident_id: str) -> list[str]:
+    """What delivered writes did beyond what was asked (a reopen), newest first."""
+    rows = conn.execute(
+        "SELECT warning FROM outbox WHERE incident_id = ? AND warning != '' ORDER BY id DESC",
+        (incident_id,),
+    )
+    return [str(row[0]) for row in rows]
+
+
 def sync_cursor(conn: sqlite3.Connection, key: str) -> dict[str, Any]:
     row = conn.execute("SELECT cursor FROM sync_state WHERE key = ?", (key,)).fetchone()
     return json.loads(row[0]) if row and row[0] else {}

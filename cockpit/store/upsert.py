@@ -265,7 +265,8 @@ def insert_remote_notes(session: Session, source: str, records: Iterable[NoteRec
             "content": r.content,
             "author": r.author_name or qualify(source, r.author_id),
             "created_at": as_utc(r.created_at),
-            "remote_id": qualify(source, r.id),
+            # The form push.note_remote_id writes: notes may be numbered per incident.
+            "remote_id": f"{qualify(source, r.incident_id)}/{r.id}",
             "state": "sent",
             "outbox_id": None,
         }

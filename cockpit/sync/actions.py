@@ -16,7 +16,14 @@ from cockpit.durations import compact
 from cockpit.errors import CockpitError
 from cockpit.store import reads
 from cockpit.store.engine import Store, driver_connection
-from cockpit.store.models import BatonPass, Incident, Note, OutboxItem, TimelineEvent
+from cockpit.store.models import (
+    BatonPass,
+    Incident,
+    Note,
+    OnCallShift,
+    OutboxItem,
+    TimelineEvent,
+)
 from cockpit.store.queries import find_incident, person_name
 from cockpit.store.types import utcnow
 from cockpit.sync.identity import get_me
@@ -173,6 +180,7 @@ def escalate(store: Store, ref: str, level: int, *, user: str = "") -> Incident:
         incident = _incident(session, ref)
         if incident.status == "resolved":
             raise ActionError(f"{incident.remote_id} is resolved: nothing to escalate")
+        _check_level(session, incident, level)
         me = get_me(session, user)
         now = utcnow()
         item = _enqueue(session, incident, "escalate", {"level": level})
@@ -186,6 +194,27 @@ def escalate(store: Store, ref: str, level: int, *, user: str = "") -> Incident:
             now,
         )
         return incident
+
+
+def _check_level(session: Session, incident: Incident, level: int) -> None:
+    """Refuse a level the incident's escalation policy does not have, when the store knows
+    the policy's levels (from the on-call roster); the service would refuse it at sync."""
+    if not incident.escalation_policy_id:
+        return
+    shifts = session.exec(
+        select(OnCallShift.escalation_level, OnCallShift.escalation_policy_name).where(
+            OnCallShift.escalation_policy_id == incident.escalation_policy_id
+        )
+    ).all()
+    if not shifts:
+        return
+    levels = max(row[0] for row in shifts)
+    if level > levels:
+        name = next((row[1] for row in shifts if row[1]), "its escalation policy")
+        raise ActionError(
+            f"{incident.remote_id} cannot be escalated to level {level}: {name} has "
+            f"levels 1 to {levels}"
+        )
 
 
 def add_note(store: Store, ref: str, content: str, *, user: str = "") -> Note:
@@ -318,7 +347,12 @@ def _queue_reassign(
     remote_person = baton.to_person.split(":", 1)[1] if ":" in baton.to_person else ""
     item = None
     if remote_person and baton.to_person.startswith(incident.source + ":"):
-        item = _enqueue(session, incident, "reassign", {"person_id": remote_person})
+        # Reassigning sends an incident back to triggered and pages the assignee again; an
+        # acknowledged incident is acknowledged in the same request by its new holder.
+        payload: dict[str, Any] = {"person_id": remote_person}
+        if incident.status == "acknowledged":
+            payload["acknowledge"] = True
+        item = _enqueue(session, incident, "reassign", payload)
         incident.assignees = [baton.to_person]
         session.add(incident)
     giver = person_name(session, baton.from_person) or "nobody"

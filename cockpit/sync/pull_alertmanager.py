@@ -195,7 +195,7 @@ def _merge(
         result.notes.append(f"kept local status {row.status} of {row.remote_id}: {action} pending")
         record = dataclasses.replace(
             record,
-            status=row.status,  # type: ignore[arg-type]
+            status=row.status,
             resolved_at=as_utc(row.resolved_at) if row.resolved_at else None,
         )
     return record

@@ -1,37 +1,79 @@
-"""Push: the outbox -> the paging service, in order, exactly once as the service sees it.
+"""Push: the outbox -> the paging service, once, in order, or loudly not at all.
 
-An item is marked ``sending`` (and its attempt counted) in its own committed transaction
-before the request goes out. If the process dies or the request times out after that, the
-outcome is unknown: the next attempt first reads the remote state (the incident's status,
-its notes) and only sends what is not there yet. So a note is never posted twice and an
-acknowledgement is never sent to an incident someone already resolved.
+The rules of the write path, in one place (the README's "What reaches PagerDuty" repeats them
+for users):
+
+1. **Queued with its local effect.** An action writes its local effect and its outbox item in
+   one transaction (:mod:`cockpit.sync.actions`); what is impossible by what the store knows
+   is refused there, at the moment the user asks.
+2. **One incident, one order.** Items of one incident are delivered in the order they were
+   made: an item waits while an earlier one of its incident is being sent, is waiting to be
+   checked, or is paused. Different incidents do not wait for each other.
+3. **Claimed, with who holds it.** Before its request goes out an item is marked ``sending``
+   with its attempt counted and its holder (``host:pid:start``, :mod:`cockpit.sync.holder`),
+   in its own committed transaction. An item whose holder is gone (killed, crashed, a
+   cancelled worker of this very process) is taken back by the next sync at once; only a
+   holder on another host falls back to the lease (:data:`SENDING_LEASE`), which outlives any
+   request's deadline.
+4. **In doubt, look before sending again.** After a timeout, a dropped connection, a 5xx on a
+   write or a killed sender, the write may or may not have arrived. Every later attempt first
+   reads the remote state: the status for acknowledge and resolve, the assignees for a
+   reassignment, the log for an escalation or a snooze, the notes for a note. If the write is
+   not there yet while the first request could still be in the server's hands (less than the
+   client's request deadline ago), the item waits out that time and looks again; only then is
+   it sent. A re-escalation pages people again, so it is never sent blind.
+5. **A refused token pauses, it does not fail.** 401/403 leaves the item pending and pauses
+   that service's writes: the status bar and every command say "writes paused: the token was
+   refused - run `cockpit auth login`". The next sync with a working token sends them.
+6. **Unreachable or throttled: stop and keep.** A network error, a 429 or a 5xx leaves the
+   item pending and ends this push for that service (the rest would fail the same way).
+7. **Refused for good: undo or mark.** A 4xx other than auth, or any other error while
+   building, sending or recording one item, fails that item with a message naming it; the
+   sync goes on with the rest and with the pull. The incident is read back from the service,
+   so the store holds the status the service has, and every screen and ``--json`` marks the
+   incident with the write that did not reach it until the user retries or discards it.
+8. **Already done remotely.** A write the service already reflects (someone else resolved
+   it) is not sent; the item is ``superseded`` and the reason is reported.
+9. **An acknowledgement that reopened.** PagerDuty reopens a resolved incident on an
+   acknowledgement, and there is no conditional update: an incident resolved between our check
+   and our PUT comes back acknowledged. The log is read after every acknowledgement; a reopen
+   is recorded on the item (``warning``) and reported loudly with how to resolve it again.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_
 from sqlmodel import col, select
 
 from cockpit.integrations.base import (
     AlreadyInState,
+    AuthError,
+    IncidentRecord,
     PagingProvider,
     ProviderError,
 )
+from cockpit.redact import redact
+from cockpit.store import reads
 from cockpit.store.engine import Store
-from cockpit.store.models import Incident, Note, OutboxItem, TimelineEvent
-from cockpit.store.types import utcnow
+from cockpit.store.models import Incident, Note, OutboxItem, SyncState, TimelineEvent
+from cockpit.store.types import as_utc, utcnow
+from cockpit.sync import holder
 
 _STATUS_ORDER = {"triggered": 0, "acknowledged": 1, "resolved": 2}
-# How far back a remote note may predate its outbox item and still be "ours" (clock skew).
-_NOTE_SKEW = timedelta(minutes=5)
-# An item another process is sending is left alone this long (the client's timeout times its
-# retries and backoff stays well inside it); after that its sender is presumed dead.
+# How far back a remote record may predate its outbox item and still be "ours" (clock skew).
+_SKEW = timedelta(minutes=5)
+# An item a sender on another host is sending is left alone this long; any request's deadline
+# (and so any one delivery) ends well inside it.
 SENDING_LEASE = timedelta(minutes=3)
+# How long a request may still be in the server's hands after the client stopped waiting:
+# the client's own deadline, unless the provider says otherwise (``request_deadline``).
+DEFAULT_SETTLE = 30.0
+PAUSED_TEXT = "writes paused: the token was refused - run `cockpit auth login {source}`"
 
 
 @dataclass
@@ -42,69 +84,139 @@ class PushResult:
     pending: int = 0
     errors: list[str] = field(default_factory=list)
     reconciled: list[str] = field(default_factory=list)
+    paused: list[str] = field(default_factory=list)  # one line per service whose token failed
+    alerts: list[str] = field(default_factory=list)  # loud: a write did more than was asked
     interrupted: bool = False  # a retryable error (network, 429, 5xx) stopped the run
 
 
-def _claim(store: Store, sources: set[str]) -> OutboxItem | None:
-    """The oldest deliverable item, marked sending with its attempt counted (committed)."""
+class _Wait(Exception):
+    """The write is not at the service yet, and an earlier request may still land."""
+
+    def __init__(self, until: datetime, what: str) -> None:
+        super().__init__(what)
+        self.until = until
+
+
+@dataclass(frozen=True)
+class _Claim:
+    item: OutboxItem
+    sent_before: datetime | None  # when the previous attempt began, if any
+    settled: bool  # it already waited for that attempt to settle: look once more, then send
+
+
+@dataclass(frozen=True)
+class _Delivered:
+    ref: str
+    note: str = ""  # a reconciliation to report
+    warning: str = ""  # something the service did beyond what was asked
+
+
+# ---------------------------------------------------------------- claiming
+
+
+def _claim(store: Store, sources: set[str]) -> tuple[_Claim | None, datetime | None]:
+    """The oldest item that may go now, marked sending (committed); else (None, the soonest
+    time a waiting item may go, if any)."""
+    now = utcnow()
+    me = holder.me()
+    soonest: datetime | None = None
     with store.write() as session:
-        stale = utcnow() - SENDING_LEASE
-        query = (
+        rows = session.exec(
             select(OutboxItem)
-            .where(
-                or_(
-                    col(OutboxItem.state) == "pending",
-                    and_(
-                        col(OutboxItem.state) == "sending", col(OutboxItem.last_attempt_at) < stale
-                    ),
-                )
-            )
-            .where(col(OutboxItem.source).in_(sorted(sources)))
+            .where(col(OutboxItem.state).in_(("pending", "sending")))
             .order_by(col(OutboxItem.id))
-        )
-        item = session.exec(query).first()
-        if item is None:
-            return None
-        item.state = "sending"
-        item.attempts += 1
-        item.last_attempt_at = utcnow()
-        session.add(item)
-        return item
+        ).all()
+        blocked: set[str] = set()
+        for item in rows:
+            if item.incident_id in blocked:
+                continue
+            if item.source not in sources:
+                blocked.add(item.incident_id)  # paused or not connected: later ones wait too
+                continue
+            if item.state == "sending" and _still_held(item, me, now):
+                blocked.add(item.incident_id)
+                continue
+            not_before = as_utc(item.not_before) if item.not_before else None
+            if not_before is not None and not_before > now:
+                blocked.add(item.incident_id)
+                soonest = not_before if soonest is None else min(soonest, not_before)
+                continue
+            claim = _Claim(
+                item,
+                as_utc(item.last_attempt_at) if item.last_attempt_at else None,
+                item.not_before is not None,
+            )
+            item.state = "sending"
+            item.attempts += 1
+            item.last_attempt_at = now
+            item.holder = me
+            item.not_before = None
+            session.add(item)
+            return claim, None
+    return None, soonest
+
+
+def _still_held(item: OutboxItem, me: str, now: datetime) -> bool:
+    if item.holder == me:
+        return item.id in holder.IN_FLIGHT
+    alive = holder.is_alive(item.holder) if item.holder else None
+    if alive is not None:
+        return alive
+    started = as_utc(item.last_attempt_at) if item.last_attempt_at else None
+    return started is not None and now - started < SENDING_LEASE
+
+
+# ---------------------------------------------------------------- the loop
 
 
 async def push_outbox(
-    store: Store, providers: Mapping[str, PagingProvider], *, limit: int = 500
+    store: Store,
+    providers: Mapping[str, PagingProvider],
+    *,
+    limit: int = 500,
+    max_wait: float = 120.0,
 ) -> PushResult:
+    """Deliver what the outbox holds for ``providers``; never raises for one item's fault.
+
+    ``max_wait``: at most this many seconds are spent waiting for in-doubt items to settle
+    before they are checked again; what is still waiting after that goes at the next sync.
+    """
     result = PushResult()
+    sources = set(providers)
+    waited = 0.0
     for _ in range(limit):
-        item = _claim(store, set(providers))
-        if item is None:
-            break
-        provider = providers[item.source]
-        try:
-            ref, note = await _deliver(store, provider, item)
-        except AlreadyInState as error:
-            _finish(store, item, "superseded", f"already {error.state} remotely")
-            result.superseded += 1
-            result.reconciled.append(
-                f"{item.action} on {item.incident_id}: already {error.state} remotely, not sent"
-            )
-            continue
-        except ProviderError as error:
-            if error.retryable:
-                _finish(store, item, "pending", str(error))
-                result.errors.append(str(error))
-                result.interrupted = True
-                # The service is unreachable or throttling: later items would fail the same way.
+        claim, soonest = _claim(store, sources)
+        if claim is None:
+            if soonest is None:
                 break
-            _finish(store, item, "failed", str(error))
-            result.failed += 1
-            result.errors.append(f"{item.action} on {item.incident_id} failed: {error}")
+            delay = max((soonest - utcnow()).total_seconds(), 0.0) + 0.05
+            if waited + delay > max_wait:
+                break
+            waited += delay
+            await asyncio.sleep(delay)
             continue
-        _finish(store, item, "sent", "", ref)
-        result.sent += 1
-        if note:
-            result.reconciled.append(note)
+        item = claim.item
+        provider = providers[item.source]
+        holder.IN_FLIGHT.add(item.id or 0)
+        try:
+            outcome = await _attempt(store, provider, claim, result)
+        except BaseException:
+            # Cancelled (the TUI stopped its worker) or the loop is going down: the item is
+            # in doubt, so it goes back to pending and the next attempt looks before sending.
+            _release(store, item, "pending", "interrupted while sending: will check first")
+            raise
+        finally:
+            holder.IN_FLIGHT.discard(item.id or 0)
+        if outcome == "paused":
+            sources.discard(item.source)
+        elif outcome == "offline":
+            sources.discard(item.source)
+            result.interrupted = True
+        if not sources:
+            break
+    for source in providers:
+        if source in sources:
+            _set_paused(store, source, "")
     with store.read() as session:
         result.pending = len(
             session.exec(
@@ -114,51 +226,166 @@ async def push_outbox(
     return result
 
 
-async def _deliver(store: Store, provider: PagingProvider, item: OutboxItem) -> tuple[str, str]:
-    """Send one item; returns (remote reference, reconciliation note or "")."""
+async def _attempt(
+    store: Store, provider: PagingProvider, claim: _Claim, result: PushResult
+) -> str:
+    """One item, start to recorded: "sent", "waiting", "superseded", "failed", "paused" or
+    "offline"."""
+    item = claim.item
+    what = f"{item.action} on {_short(item.incident_id)}"
+    try:
+        done = await _deliver(store, provider, claim)
+    except _Wait as wait:
+        _release(store, item, "pending", str(wait), not_before=wait.until)
+        result.reconciled.append(str(wait))
+        return "waiting"
+    except AlreadyInState as error:
+        _finish(store, item, "superseded", f"already {error.state} remotely")
+        result.superseded += 1
+        result.reconciled.append(f"{what}: already {error.state} remotely, not sent")
+        return "superseded"
+    except AuthError as error:
+        message = PAUSED_TEXT.format(source=item.source)
+        _release(store, item, "pending", f"{message} ({error.status or 'refused'})")
+        _set_paused(store, item.source, message)
+        result.paused.append(message)
+        return "paused"
+    except ProviderError as error:
+        if error.retryable:
+            _release(store, item, "pending", str(error))
+            result.errors.append(str(error))
+            return "offline"
+        await _fail(store, provider, item, str(error))
+        result.failed += 1
+        result.errors.append(f"{what} failed: {error}")
+        return "failed"
+    except Exception as error:  # noqa: BLE001 - one item's fault must not stop the others
+        message = f"could not be sent: {type(error).__name__}: {redact(str(error))}"
+        await _fail(store, provider, item, message)
+        result.failed += 1
+        result.errors.append(f"{what} {message}")
+        return "failed"
+    try:
+        _finish(store, item, "sent", "", done.ref, warning=done.warning)
+    except Exception as error:  # noqa: BLE001 - it reached the service: never send it again
+        _finish(
+            store,
+            item,
+            "sent",
+            f"delivered, but recording it failed: {type(error).__name__}",
+            "",
+            warning=done.warning,
+            link_note=False,
+        )
+        result.errors.append(f"{what}: delivered, but recording it failed: {error}")
+    result.sent += 1
+    if done.note:
+        result.reconciled.append(done.note)
+    if done.warning:
+        result.alerts.append(done.warning)
+    return "sent"
+
+
+# ---------------------------------------------------------------- one delivery
+
+
+async def _deliver(store: Store, provider: PagingProvider, claim: _Claim) -> _Delivered:
+    item = claim.item
     with store.read() as session:
         incident = session.get(Incident, item.incident_id)
     if incident is None:
         raise ProviderError(f"incident {item.incident_id} is no longer in the store")
     remote_id = incident.remote_id
-    retry = item.attempts > 1
-    if item.action == "note":
+    in_doubt = item.attempts > 1
+    action = item.action
+    if action == "note":
         content = str(item.payload.get("content", ""))
-        if retry:
+        if in_doubt:
             taken = _delivered_refs(store, item)
             for note in await provider.notes(remote_id):
                 if (
                     note.content == content
-                    and note.created_at >= item.created_at - _NOTE_SKEW
+                    and note.created_at >= as_utc(item.created_at) - _SKEW
                     and note.id not in taken  # the same words sent earlier are another note
                 ):
-                    return note.id, f"note on {remote_id} had reached the service already"
+                    return _Delivered(
+                        note.id, f"note on {remote_id} had reached the service already"
+                    )
+            _settle(provider, claim, f"note on {remote_id}")
         sent = await provider.add_note(remote_id, content)
-        return sent.id, ""
-    if item.action in ("acknowledge", "resolve"):
-        target = "acknowledged" if item.action == "acknowledge" else "resolved"
-        if retry or item.action == "acknowledge":
+        return _Delivered(sent.id)
+    if action in ("acknowledge", "resolve"):
+        target = "acknowledged" if action == "acknowledge" else "resolved"
+        remote: IncidentRecord | None = None
+        if in_doubt or action == "acknowledge":
             remote = await provider.get_incident(remote_id)
-            if _STATUS_ORDER[remote.status] >= _STATUS_ORDER[target]:
+            if _STATUS_ORDER.get(remote.status, -1) >= _STATUS_ORDER[target]:
                 raise AlreadyInState(f"{remote_id} is {remote.status}", remote.status)
-        if item.action == "acknowledge":
-            updated = await _commented(provider, item, provider.acknowledge, remote_id)
-        else:
-            updated = await provider.resolve(remote_id)
-        return updated.id, ""
-    if item.action == "reassign":
+        if action == "resolve":
+            return _Delivered((await provider.resolve(remote_id)).id)
+        updated = await _commented(provider, item, provider.acknowledge, remote_id)
+        assert remote is not None
+        return _Delivered(updated.id, warning=await _reopened(provider, incident, remote))
+    if action == "reassign":
         person = str(item.payload["person_id"])
-        if retry:
+        ack = bool(item.payload.get("acknowledge"))
+        if in_doubt:
             remote = await provider.get_incident(remote_id)
-            if list(remote.assignees) == [person]:
-                return remote.id, f"{remote_id} was already assigned to {person}"
-        return (await provider.reassign(remote_id, person)).id, ""
-    if item.action == "snooze":
-        seconds = int(item.payload["seconds"])
-        return (await _commented(provider, item, provider.snooze, remote_id, seconds)).id, ""
-    if item.action == "escalate":
-        return (await provider.escalate(remote_id, int(item.payload["level"]))).id, ""
-    raise ProviderError(f"unknown outbox action {item.action!r}")
+            if list(remote.assignees) == [person] and (not ack or remote.status != "triggered"):
+                return _Delivered(remote.id, f"{remote_id} was already assigned to {person}")
+            _settle(provider, claim, f"reassignment of {remote_id}")
+        return _Delivered((await provider.reassign(remote_id, person, acknowledge=ack)).id)
+    if action in ("snooze", "escalate"):
+        if in_doubt:
+            since = as_utc(item.created_at) - _SKEW
+            for entry in await provider.incident_log_entries(remote_id):
+                if entry.type == action and as_utc(entry.created_at) >= since:
+                    return _Delivered(
+                        entry.id, f"{action} of {remote_id} had reached the service already"
+                    )
+            _settle(provider, claim, f"{action} of {remote_id}")
+        if action == "snooze":
+            seconds = int(item.payload["seconds"])
+            return _Delivered(
+                (await _commented(provider, item, provider.snooze, remote_id, seconds)).id
+            )
+        return _Delivered((await provider.escalate(remote_id, int(item.payload["level"]))).id)
+    raise ProviderError(f"unknown outbox action {action!r}")
+
+
+def _settle(provider: PagingProvider, claim: _Claim, what: str) -> None:
+    """Raise _Wait while the previous request for the item may still reach the server."""
+    if claim.settled or claim.sent_before is None:
+        return
+    settle = float(getattr(provider, "request_deadline", DEFAULT_SETTLE))
+    until = claim.sent_before + timedelta(seconds=settle)
+    if until > utcnow():
+        raise _Wait(
+            until,
+            f"{what}: not at the service yet; an earlier send may still land, "
+            f"checking again at {until:%H:%M:%S} before sending",
+        )
+
+
+async def _reopened(provider: PagingProvider, incident: Incident, before: IncidentRecord) -> str:
+    """A warning if the incident was resolved between our check and our acknowledgement (the
+    acknowledgement then reopened it), else ""."""
+    try:
+        entries = await provider.incident_log_entries(before.id)
+    except ProviderError:
+        return ""
+    checked = as_utc(before.updated_at)
+    resolves = [e for e in entries if e.type == "resolve" and as_utc(e.created_at) > checked]
+    if not resolves:
+        return ""
+    who = resolves[-1].agent_name or "someone"
+    when = as_utc(resolves[-1].created_at)
+    number = f"#{incident.number}" if incident.number else incident.remote_id
+    return (
+        f"Your acknowledgement REOPENED {number} ({incident.remote_id}): {who} had resolved it "
+        f"at {when:%H:%M:%S} UTC, just before it arrived. Resolve it again: "
+        f"`cockpit resolve {incident.remote_id}` (R in the cockpit)."
+    )
 
 
 async def _commented(provider: Any, item: OutboxItem, call: Any, *args: Any) -> Any:
@@ -184,13 +411,70 @@ def _delivered_refs(store: Store, item: OutboxItem) -> set[str]:
     return {ref for ref in rows if ref}
 
 
-def _finish(store: Store, item: OutboxItem, state: str, error: str, ref: str = "") -> None:
+# ---------------------------------------------------------------- recording
+
+
+def _release(
+    store: Store,
+    item: OutboxItem,
+    state: str,
+    error: str,
+    *,
+    not_before: datetime | None = None,
+) -> None:
+    with store.write() as session:
+        row = session.get(OutboxItem, item.id)
+        if row is None or row.state != "sending":
+            return
+        row.state = state
+        row.last_error = error
+        row.holder = ""
+        row.not_before = not_before
+        session.add(row)
+
+
+async def _fail(store: Store, provider: PagingProvider, item: OutboxItem, error: str) -> None:
+    """Fail the item for good and put the service's own status back into the store."""
+    _finish(store, item, "failed", error)
+    if item.action not in ("acknowledge", "resolve", "snooze", "reassign"):
+        return
+    try:
+        with store.read() as session:
+            incident = session.get(Incident, item.incident_id)
+        if incident is None:
+            return
+        remote = await provider.get_incident(incident.remote_id)
+    except Exception:  # noqa: BLE001 - the item is marked failed; the next pull corrects
+        return
+    with store.write() as session:
+        row = session.get(Incident, item.incident_id)
+        if row is not None:
+            row.status = remote.status
+            row.assignees = [f"{item.source}:{a}" for a in remote.assignees]
+            if item.action == "snooze":
+                row.snoozed_until = None
+            session.add(row)
+
+
+def _finish(
+    store: Store,
+    item: OutboxItem,
+    state: str,
+    error: str,
+    ref: str = "",
+    *,
+    warning: str = "",
+    link_note: bool = True,
+) -> None:
     with store.write() as session:
         row = session.get(OutboxItem, item.id)
         if row is None:
             return
         row.state = state
         row.last_error = error
+        row.holder = ""
+        row.not_before = None
+        row.warning = warning
         if state == "sent":
             row.sent_at = utcnow()
             row.remote_ref = ref
@@ -200,9 +484,8 @@ def _finish(store: Store, item: OutboxItem, state: str, error: str, ref: str = "
             note = session.get(Note, row.payload.get("note_id"))
             if note is not None:
                 note.state = note_state
-                if state == "sent" and ref:
-                    # The same id form upsert.insert_remote_notes writes.
-                    note.remote_id = f"{row.source}:{ref}"
+                if state == "sent" and ref and link_note:
+                    note.remote_id = note_remote_id(row.incident_id, ref)
                 session.add(note)
         if state in ("sent", "failed", "superseded"):
             for event in session.exec(
@@ -216,6 +499,39 @@ def _finish(store: Store, item: OutboxItem, state: str, error: str, ref: str = "
                     session.add(event)
 
 
+def note_remote_id(incident_id: str, ref: str) -> str:
+    """A remote note's id in the store: its incident and the service's id (some servers
+    number notes per incident). The same form upsert.insert_remote_notes writes."""
+    return f"{incident_id}/{ref}"
+
+
+def _set_paused(store: Store, source: str, message: str) -> None:
+    key = f"{source}:writes"
+    with store.write() as session:
+        row = session.get(SyncState, key)
+        if row is None and not message:
+            return
+        row = row or SyncState(key=key)
+        if row.last_error == message:
+            return
+        row.last_error = message
+        row.updated_at = utcnow()
+        session.add(row)
+
+
+def paused_writes(store: Store) -> list[str]:
+    """One line per service whose writes are paused because its token was refused."""
+    with store.rows() as conn:
+        return reads.writes_paused(conn)
+
+
+def _short(incident_id: str) -> str:
+    return incident_id.split(":", 1)[-1]
+
+
+# ---------------------------------------------------------------- the user's commands
+
+
 def retry_item(store: Store, item_id: int) -> OutboxItem:
     with store.write() as session:
         row = session.get(OutboxItem, item_id)
@@ -225,6 +541,7 @@ def retry_item(store: Store, item_id: int) -> OutboxItem:
             raise ProviderError(f"outbox item {item_id} is {row.state}: nothing to retry")
         row.state = "pending"
         row.last_error = ""
+        row.not_before = None
         session.add(row)
         return row
 
@@ -236,6 +553,8 @@ def discard_item(store: Store, item_id: int) -> OutboxItem:
             raise ProviderError(f"no outbox item {item_id}")
         if row.state in ("sent", "discarded"):
             raise ProviderError(f"outbox item {item_id} is {row.state}: nothing to discard")
+        if row.state == "sending" and _still_held(row, holder.me(), utcnow()):
+            raise ProviderError(f"outbox item {item_id} is being sent right now")
         row.state = "discarded"
         session.add(row)
         if row.action == "note":

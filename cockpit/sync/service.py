@@ -10,6 +10,7 @@ from typing import Any
 
 from cockpit.errors import StoreError
 from cockpit.integrations.base import PagingProvider, ProgressCallback, ProviderError
+from cockpit.integrations.pagerduty_parse import UNKNOWN_STATUSES
 from cockpit.store.engine import Store
 from cockpit.store.models import SyncState
 from cockpit.store.types import utcnow
@@ -43,6 +44,8 @@ class SyncReport:
     pending: int = 0
     errors: list[str] = field(default_factory=list)
     reconciled: list[str] = field(default_factory=list)
+    paused: list[str] = field(default_factory=list)  # services whose writes wait for a token
+    alerts: list[str] = field(default_factory=list)  # loud: a write did more than was asked
     finished_at: datetime = field(default_factory=utcnow)
 
     @property
@@ -62,6 +65,7 @@ class SyncService:
         self.providers = dict(providers)
         self.window_days = window_days
         self._pullers = _pullers()
+        self._reported_statuses: set[str] = set()
 
     async def push(self) -> SyncReport:
         report = SyncReport()
@@ -77,6 +81,8 @@ class SyncService:
         report.superseded, report.pending = result.superseded, result.pending
         report.errors += result.errors
         report.reconciled += result.reconciled
+        report.paused += result.paused
+        report.alerts += result.alerts
         report.online = not result.interrupted
         return report
 
@@ -96,6 +102,12 @@ class SyncService:
                 report.errors.append(f"{name}: {error}")
                 self._note_error(name, str(error))
                 continue
+            for status in sorted(UNKNOWN_STATUSES - self._reported_statuses):
+                self._reported_statuses.add(status)
+                report.reconciled.append(
+                    f"{name} sent an incident status this cockpit does not know ({status!r}): "
+                    "kept as received"
+                )
             if isinstance(result, PullResult):
                 report.pulled_incidents += result.incidents
                 report.pulled_entries += result.log_entries
@@ -135,6 +147,7 @@ class SyncService:
         pulled.superseded, pulled.pending = pushed.superseded, pushed.pending
         pulled.errors = pushed.errors + pulled.errors
         pulled.reconciled = pushed.reconciled + pulled.reconciled
+        pulled.paused, pulled.alerts = pushed.paused, pushed.alerts
         pulled.online = pulled.online and pushed.online
         pulled.finished_at = utcnow()
         return pulled

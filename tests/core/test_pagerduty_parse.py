@@ -86,9 +86,16 @@ def test_acknowledged_without_acknowledgements_uses_last_status_change() -> None
     assert record.acknowledged_at == datetime(2015, 10, 6, 21, 38, 23, tzinfo=UTC)
 
 
-def test_bad_status_and_timestamps_are_provider_errors() -> None:
-    with pytest.raises(ProviderError, match="status 'open'"):
-        parse.incident(dict(INCIDENT, status="open"))
+def test_an_unknown_status_is_kept_as_received_and_remembered() -> None:
+    # The spec says statuses may be added: one unknown value must not stop a sync.
+    record = parse.incident(dict(INCIDENT, status="investigating"))
+    assert record.status == "investigating"
+    assert record.id == INCIDENT["id"]
+    assert "investigating" in parse.UNKNOWN_STATUSES
+    assert parse.incident(dict(INCIDENT, status=None)).status == "unknown"
+
+
+def test_bad_timestamps_are_provider_errors() -> None:
     with pytest.raises(ProviderError, match="malformed timestamp"):
         parse.incident(dict(INCIDENT, created_at="yesterday"))
     with pytest.raises(ProviderError, match="without created_at"):
