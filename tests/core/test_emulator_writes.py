@@ -71,8 +71,11 @@ def test_acknowledge_then_resolve(client: httpx.Client, pd: EmulatorHandle) -> N
     types = _types(client, incident_id)
     assert types[0] == "trigger_log_entry"
     assert types.count("acknowledge_log_entry") == 2 and types[-1] == "resolve_log_entry"
-    late = _put(client, incident_id, status="acknowledged")
-    assert late.status_code == 400 and late.json()["error"]["code"] == 1001
+    again_resolved = _put(client, incident_id, status="resolved")
+    assert again_resolved.status_code == 400 and again_resolved.json()["error"]["code"] == 1001
+    # The spec: acknowledging a resolved incident reopens it (test_emulator_spec_faults.py).
+    reopened = _put(client, incident_id, status="acknowledged")
+    assert reopened.status_code == 200 and reopened.json()["incident"]["status"] == "acknowledged"
 
 
 def test_note_snooze_reassign_and_escalate(client: httpx.Client, pd: EmulatorHandle) -> None:

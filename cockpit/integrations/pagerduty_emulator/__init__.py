@@ -8,9 +8,20 @@ serves it from a daemon thread::
         pd.state.inject({"kind": "429", "count": 1, "reset": 2})
 
 Behaviour choices where the spec is silent: incidents list oldest first, log entries newest
-first; acknowledging an acknowledged incident succeeds and logs again; acknowledging or
-resolving a resolved one is a 400 with code 1001; snoozing needs an acknowledged incident
-(400, code 1012) and a duration of 1..604800 s (400, code 1013).
+first; acknowledging an acknowledged incident succeeds and logs again; snoozing needs an
+acknowledged incident (400, code 1012) and a duration of 1..604800 s (400, code 1013).
+
+Where the spec speaks (``updates.py`` has the details): a ``PUT`` with ``status:
+acknowledged`` on a resolved incident reopens it, acknowledged by and assigned to the
+``From`` user (log: assign, acknowledge); any other write to a resolved incident is 400 with
+code 1001. A ``PUT`` with both ``assignments`` and ``status: acknowledged`` reassigns, then
+acknowledges: the incident ends acknowledged by the caller and assigned to the new assignees,
+logged assign, notify (the new assignees are paged), acknowledge.
+
+For tests: faults (``faults.py``: 429, epoch_reset, epoch_header, 500, slow, late_success,
+trickle, drop); ``state.writes``, the journal of every write request (``journal.py``);
+``state.set_status(id, "investigating")`` for a status a client does not know;
+``note_ids="per_incident"`` (or ``state.note_ids``) for note ids "1", "2"... per incident.
 """
 
 from __future__ import annotations
@@ -80,9 +91,15 @@ def start_emulator(
     token: str = "emulator-token",
     now: datetime | None = None,
     rate_limit_per_minute: int = 960,
+    note_ids: str = "global",
 ) -> EmulatorHandle:
-    """Seed an account and serve it on ``host:port`` (0: any free port) in a daemon thread."""
-    state = EmulatorState(now=now, rng_seed=seed, rate_limit_per_minute=rate_limit_per_minute)
+    """Seed an account and serve it on ``host:port`` (0: any free port) in a daemon thread.
+
+    ``note_ids``: ``"global"`` (unique ids, as PagerDuty) or ``"per_incident"`` ("1", "2"...
+    restarting on each incident, seeded notes included)."""
+    state = EmulatorState(
+        now=now, rng_seed=seed, rate_limit_per_minute=rate_limit_per_minute, note_ids=note_ids
+    )
     seed_history(state, incidents=incidents, days=days, now=now, seed=seed)
     server = EmulatorServer((host, port), state, token)
     cert_path = None

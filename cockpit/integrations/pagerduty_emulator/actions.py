@@ -3,7 +3,8 @@
 Each action appends the log entries PagerDuty would and bumps ``updated_at`` (and
 ``last_status_change_at`` when the status moves). Callers hold ``state.lock``. The error
 codes (1001 already resolved, 1012 not acknowledged, 1013 bad snooze duration) follow the
-client libraries; the HTTP status is what a client should branch on.
+client libraries; the HTTP status is what a client should branch on. How a ``PUT`` combines
+them (and reopens a resolved incident) is in ``updates.py``.
 """
 
 from __future__ import annotations
@@ -183,7 +184,14 @@ def create_incident(
     at = _epoch(created_at, state.now())
     key = incident_key or uuid.UUID(int=state.rng.getrandbits(128)).hex
     incident = new_incident(
-        state, state.next_number(), title, service, urgency, at, key, dict(details or {}),
+        state,
+        state.next_number(),
+        title,
+        service,
+        urgency,
+        at,
+        key,
+        dict(details or {}),
         severity=severity,
     )
     state.insert_incident(incident)
@@ -265,16 +273,40 @@ def resolve(
     _log(state, [entry])
 
 
-def reassign(
-    state: EmulatorState, incident: Incident, user_ids: list[str], by_id: str, at: float
-) -> None:
-    """Direct assignment: replaces the assignees, re-triggers an acknowledged incident."""
-    if incident.status == "resolved":
-        raise _already_resolved(incident)
+def reopen(state: EmulatorState, incident: Incident) -> None:
+    """Take back a resolution, as an acknowledgement of a resolved incident does (the spec:
+    it reopens and is assigned to the caller). Logs nothing itself: the assign and acknowledge
+    entries that ``updates`` writes next are what PagerDuty shows. Alerts stay resolved."""
+    incident.status = "triggered"
+    incident.resolved_at = None
+    incident.acknowledgements = []
+    incident.snoozed_until = None
+    state.json_cache.pop(incident.id, None)
+
+
+def check_assignees(state: EmulatorState, user_ids: list[str]) -> None:
     unknown = [uid for uid in user_ids if uid not in state.users]
     if unknown or not user_ids:
         raise ApiError(400, "Invalid Input Provided", 2001, [f"Unknown assignee(s): {unknown}"])
-    changed = incident.status == "acknowledged"
+
+
+def reassign(
+    state: EmulatorState,
+    incident: Incident,
+    user_ids: list[str],
+    by_id: str,
+    at: float,
+    *,
+    notify: bool = True,
+) -> None:
+    """Direct assignment: replaces the assignees, re-triggers an acknowledged incident.
+
+    ``notify=False`` is for an assignment the caller acknowledges in the same request
+    (reopening): nobody is paged for an incident already acknowledged."""
+    if incident.status == "resolved":
+        raise _already_resolved(incident)
+    check_assignees(state, user_ids)
+    changed = incident.status != "triggered"
     incident.status = "triggered"
     incident.acknowledgements = []
     incident.assignments = [(uid, at) for uid in dict.fromkeys(user_ids)]
@@ -291,22 +323,30 @@ def reassign(
         by,
         assignee_ids=list(user_ids),
     )
-    _log(state, [entry, *notify_entries(state, incident, list(dict.fromkeys(user_ids)), at)])
+    paged = notify_entries(state, incident, list(dict.fromkeys(user_ids)), at) if notify else []
+    _log(state, [entry, *paged])
+
+
+def check_level(state: EmulatorState, incident: Incident, level: Any) -> int:
+    if not isinstance(level, int) or isinstance(level, bool):
+        raise ApiError(400, "Invalid Input Provided", 2001, ["escalation_level must be an integer"])
+    levels = len(state.policies[incident.escalation_policy_id].schedule_ids)
+    if not 1 <= level <= levels:
+        raise ApiError(
+            400,
+            "Invalid Input Provided",
+            2001,
+            [f"escalation_level must be between 1 and {levels}"],
+        )
+    return level
 
 
 def escalate(state: EmulatorState, incident: Incident, level: int, by_id: str, at: float) -> None:
     if incident.status == "resolved":
         raise _already_resolved(incident)
-    policy = state.policies[incident.escalation_policy_id]
-    if not 1 <= level <= len(policy.schedule_ids):
-        raise ApiError(
-            400,
-            "Invalid Input Provided",
-            2001,
-            [f"escalation_level must be between 1 and {len(policy.schedule_ids)}"],
-        )
-    assignees = state.oncall_user_ids(policy.id, level, at)
-    changed = incident.status == "acknowledged"
+    check_level(state, incident, level)
+    assignees = state.oncall_user_ids(incident.escalation_policy_id, level, at)
+    changed = incident.status != "triggered"
     incident.status = "triggered"
     incident.acknowledgements = []
     incident.escalation_level = level
@@ -333,7 +373,7 @@ def add_note(
         raise ApiError(400, "Invalid Input Provided", 2001, ["Note content must not be empty"])
     if len(content) > 25_000:
         raise ApiError(400, "Invalid Input Provided", 2001, ["Note content is too long"])
-    note = Note(id=state.new_id(), user_id=user_id, content=content, created_at=at)
+    note = Note(id=state.note_id(incident), user_id=user_id, content=content, created_at=at)
     incident.notes.append(note)
     by = ("user_reference", user_id)
     _touch(incident, at, False, by)

@@ -2,6 +2,32 @@
 
 A fault is armed for ``count`` matching requests and then disarms itself. Requests to the
 control endpoints under ``/_emulator/`` never match, so a test can always disarm or inspect.
+Arm one with ``state.inject({...})`` or ``POST /_emulator/faults`` (one object or a list).
+
+Kinds (writes are applied unless the kind says otherwise):
+
+``429``
+    refused with 429, ``ratelimit-remaining: 0`` and ``ratelimit-reset: <reset>`` seconds.
+``epoch_reset``
+    the same 429, but ``ratelimit-reset`` holds an epoch, ``now + reset`` in whole seconds
+    since 1970 on the machine's clock, as some proxies send (the Events API, which sends
+    no rate headers, answers its plain 429).
+``epoch_header``
+    served normally, but with ``ratelimit-remaining: 0`` and the epoch ``ratelimit-reset``
+    (REST API only).
+``500``
+    refused with 500; nothing applied.
+``slow``
+    waits ``delay`` seconds, then serves normally.
+``late_success``
+    applies the request, then holds the answer ``delay`` seconds (a client that gave up
+    meanwhile never learns its write landed). Any method and path: notes, snoozes, PUTs.
+``trickle``
+    serves normally, but after the headers the body goes out one byte every ``delay``
+    seconds (``delay`` > 0): a client with only a per-read timeout never finishes. Only
+    the connection's own thread waits; other requests are served meanwhile.
+``drop``
+    closes the connection without an answer; nothing applied.
 """
 
 from __future__ import annotations
@@ -10,7 +36,7 @@ import threading
 from dataclasses import asdict, dataclass
 from typing import Any
 
-KINDS = ("429", "500", "slow", "drop", "late_success")
+KINDS = ("429", "500", "slow", "drop", "late_success", "trickle", "epoch_reset", "epoch_header")
 
 
 class FaultError(ValueError):
@@ -22,8 +48,9 @@ class Fault:
     """One armed fault.
 
     ``path`` is a prefix of the request path (``/incidents``), ``method`` an HTTP method; both
-    empty match every request. ``delay`` is seconds for ``slow`` and ``late_success``,
-    ``reset`` the ``ratelimit-reset`` seconds a ``429`` announces.
+    empty match every request. ``delay`` is seconds for ``slow`` and ``late_success``, and
+    seconds per byte for ``trickle``; ``reset`` the ``ratelimit-reset`` seconds a ``429``
+    announces, or how far ahead of now the epoch of ``epoch_reset``/``epoch_header`` lies.
     """
 
     kind: str
@@ -53,6 +80,8 @@ class Fault:
             raise FaultError(f"fault field has the wrong type: {error}") from None
         if fault.count < 1 or fault.delay < 0 or fault.reset < 0:
             raise FaultError("fault count must be >= 1, delay and reset >= 0")
+        if fault.kind == "trickle" and fault.delay <= 0:
+            raise FaultError("a trickle fault needs a delay > 0 (seconds per byte)")
         return fault
 
     def to_json(self) -> dict[str, Any]:
@@ -72,9 +101,8 @@ class FaultBox:
         self._faults: list[Fault] = []
 
     def inject(self, fault: Fault | dict[str, Any]) -> Fault:
-        armed = fault if isinstance(fault, Fault) else Fault.from_json(fault)
-        if armed.kind not in KINDS:
-            raise FaultError(f"fault kind {armed.kind!r} is not one of {', '.join(KINDS)}")
+        # A Fault built by hand is checked as one from JSON would be.
+        armed = Fault.from_json(fault.to_json() if isinstance(fault, Fault) else fault)
         with self._lock:
             self._faults.append(armed)
         return armed

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from cockpit.integrations.pagerduty_emulator import actions, render
+from cockpit.integrations.pagerduty_emulator import actions, render, updates
 from cockpit.integrations.pagerduty_emulator.model import Incident, LogEntry
 from cockpit.integrations.pagerduty_emulator.params import (
     Query,
@@ -24,7 +24,12 @@ from cockpit.integrations.pagerduty_emulator.params import (
     window,
     zone,
 )
-from cockpit.integrations.pagerduty_emulator.state import OVERVIEW_TYPES, ApiError, EmulatorState
+from cockpit.integrations.pagerduty_emulator.state import (
+    KNOWN_STATUSES,
+    OVERVIEW_TYPES,
+    ApiError,
+    EmulatorState,
+)
 
 Result = tuple[int, str]
 MAX_BULK = 250
@@ -91,7 +96,7 @@ def list_incidents(state: EmulatorState, query: Query) -> Result:
     team_ids = set(values(query, "team_ids"))
     user_ids = set(values(query, "user_ids"))
     key = one(query, "incident_key")
-    if statuses - {"triggered", "acknowledged", "resolved"} or urgencies - {"high", "low"}:
+    if statuses - KNOWN_STATUSES - state.extra_statuses or urgencies - {"high", "low"}:
         raise invalid("statuses[] or urgencies[] holds an unknown value")
     if statuses or urgencies or service_ids or team_ids or user_ids or key:
         found = [
@@ -119,50 +124,12 @@ def get_incident(state: EmulatorState, incident_id: str, query: Query) -> Result
     return 200, '{"incident":' + incident_text(state, incident, query) + "}"
 
 
-def _apply_update(
-    state: EmulatorState, incident: Incident, change: dict[str, Any], user_id: str
-) -> None:
-    at = state.now()
-    if not isinstance(change, dict) or change.get("type") not in ("incident", "incident_reference"):
-        raise invalid("incident.type must be incident or incident_reference")
-    status = change.get("status")
-    if status not in (None, "acknowledged", "resolved", "triggered"):
-        raise invalid(f"status {status!r} is not acknowledged, resolved or triggered")
-    if "title" in change or "urgency" in change:
-        if incident.status == "resolved":
-            raise actions._already_resolved(incident)
-        if change.get("urgency") not in (None, "high", "low"):
-            raise invalid("urgency must be high or low")
-        incident.title = str(change.get("title", incident.title))
-        incident.urgency = str(change.get("urgency", incident.urgency))
-        incident.updated_at = at
-        render.forget(state, incident)
-    if "assignments" in change:
-        assignees = [
-            (a.get("assignee") or {}).get("id")
-            for a in change["assignments"] or []
-            if isinstance(a, dict)
-        ]
-        actions.reassign(state, incident, [str(uid) for uid in assignees], user_id, at)
-    if "escalation_level" in change:
-        level = change["escalation_level"]
-        if not isinstance(level, int) or isinstance(level, bool):
-            raise invalid("escalation_level must be an integer")
-        actions.escalate(state, incident, level, user_id, at)
-    if status == "acknowledged":
-        actions.acknowledge(state, incident, user_id, at)
-    elif status == "resolved":
-        actions.resolve(state, incident, user_id, at, change.get("resolution"))
-    elif status == "triggered":
-        actions.unacknowledge(state, incident, user_id, at)
-    state.json_cache.pop(incident.id, None)
-
-
 def update_incident(state: EmulatorState, incident_id: str, body: Any, user_id: str) -> Result:
     incident = state.incident(incident_id)
     if not isinstance(body, dict) or not isinstance(body.get("incident"), dict):
         raise invalid('The body must be {"incident": {...}}')
-    _apply_update(state, incident, body["incident"], user_id)
+    change = updates.parse_change(state, incident, body["incident"])
+    updates.apply_change(state, incident, change, user_id)
     return 200, '{"incident":' + incident_text(state, incident, {}) + "}"
 
 
@@ -177,9 +144,11 @@ def update_incidents(state: EmulatorState, body: Any, user_id: str) -> Result:
             2001,
             [f"At most {MAX_BULK} incidents can be updated at once"],
         )
-    targets = [state.incident(str((c or {}).get("id"))) for c in changes]
-    for incident, change in zip(targets, changes, strict=True):
-        _apply_update(state, incident, change, user_id)
+    targets = [state.incident(str(c.get("id") if isinstance(c, dict) else None)) for c in changes]
+    # Every item is checked before any is applied: a refused bulk update changes nothing.
+    checked = [updates.parse_change(state, i, c) for i, c in zip(targets, changes, strict=True)]
+    for incident, change in zip(targets, checked, strict=True):
+        updates.apply_change(state, incident, change, user_id)
     texts = [incident_text(state, i, {}) for i in targets]
     return 200, listing("incidents", texts, len(texts), 0, False, None)
 

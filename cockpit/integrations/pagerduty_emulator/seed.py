@@ -262,7 +262,7 @@ def _incident_history(
         if t >= min(resolve_at, now):
             break
         content = NOTES[rng.randrange(len(NOTES))]
-        incident.notes.append(Note(state.new_id(), responder, content, t))
+        incident.notes.append(Note(state.note_id(incident), responder, content, t))
         story.entry(
             "annotate_log_entry",
             t,

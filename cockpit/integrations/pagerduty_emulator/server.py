@@ -1,8 +1,10 @@
 """The HTTP server: authentication, rate limit, faults, control endpoints, then the routes.
 
-HTTP/1.1 with keep-alive and Content-Length on every response, one thread per connection.
-Control endpoints under ``/_emulator/`` need no token and are not counted, rate limited or
-faulted, so a test or the demo can always inspect and steer the emulator.
+HTTP/1.1 with keep-alive and Content-Length on every response, one thread per connection:
+a fault that makes one answer wait (``slow``, ``late_success``, ``trickle``) holds only its
+own connection's thread, never ``state.lock``. Control endpoints under ``/_emulator/`` (see
+``control.py``) need no token and are not counted, rate limited or faulted, so a test or the
+demo can always inspect and steer the emulator.
 """
 
 from __future__ import annotations
@@ -11,13 +13,15 @@ import json
 import socket
 import ssl
 import sys
+import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from cockpit.integrations.pagerduty_emulator import actions, events, render
-from cockpit.integrations.pagerduty_emulator.faults import Fault, FaultError
+from cockpit.integrations.pagerduty_emulator import events
+from cockpit.integrations.pagerduty_emulator.control import control
+from cockpit.integrations.pagerduty_emulator.faults import Fault
 from cockpit.integrations.pagerduty_emulator.routes import dispatch, dumps
 from cockpit.integrations.pagerduty_emulator.state import ApiError, EmulatorState
 
@@ -34,6 +38,12 @@ class EmulatorServer(ThreadingHTTPServer):
         super().__init__(address, EmulatorHandler)
         self.state = state
         self.token = token
+        # Set on close, so a trickling answer stops instead of outliving the server.
+        self.stopped = threading.Event()
+
+    def server_close(self) -> None:
+        self.stopped.set()
+        super().server_close()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that gave up (its timeout during a slow or late_success fault) is normal
@@ -73,8 +83,13 @@ class EmulatorHandler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:  # noqa: N802
         self._handle("DELETE")
 
+    def do_PATCH(self) -> None:  # noqa: N802
+        self._handle("PATCH")
+
     # -- plumbing ---------------------------------------------------------------------------
-    def _send(self, status: int, text: str, headers: dict[str, str] | None = None) -> None:
+    def _send(
+        self, status: int, text: str, headers: dict[str, str] | None = None, trickle: float = 0.0
+    ) -> None:
         data = text.encode("utf-8")
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -83,9 +98,20 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         try:
             self.end_headers()
-            self.wfile.write(data)
+            if trickle:
+                self._trickle(data, trickle)
+            else:
+                self.wfile.write(data)
         except _GONE:
             self.close_connection = True  # the client hung up first; nobody to answer
+
+    def _trickle(self, data: bytes, delay: float) -> None:
+        # wfile is unbuffered, so each byte leaves at once and resets the client's read timer.
+        for index in range(len(data)):
+            if self.server.stopped.wait(delay):
+                self.close_connection = True
+                return
+            self.wfile.write(data[index : index + 1])
 
     def _body(self) -> tuple[Any, str]:
         length = int(self.headers.get("Content-Length") or 0)
@@ -143,28 +169,26 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             shown = body.raw if isinstance(body, _Unparsable) else body
             record = state.record_write(method, path, shown, dict(self.headers.items()))
         fault = state.faults.take(method, path)
-        late = 0.0
-        if fault is not None:
-            if fault.kind == "drop":
-                self._drop()
-            if fault.kind == "slow":
-                time.sleep(fault.delay)
-            if fault.kind == "late_success":
-                late = fault.delay
+        kind = fault.kind if fault is not None else ""
+        delay = fault.delay if fault is not None else 0.0
+        if kind == "drop":
+            self._drop()
+        if kind == "slow":
+            time.sleep(delay)
         if path in EVENTS_PATHS:
             status, text, headers = self._answer_event(fault, method, body)
         else:
             status, text, headers = self._answer_rest(state, fault, method, path, query, body)
         if record is not None:
             record["status"] = status
-        if late:
-            time.sleep(late)
-        self._send(status, text, headers)
+        if kind == "late_success":
+            time.sleep(delay)
+        self._send(status, text, headers, trickle=delay if kind == "trickle" else 0.0)
 
     def _answer_event(
         self, fault: Fault | None, method: str, body: Any
     ) -> tuple[int, str, dict[str, str]]:
-        if fault is not None and fault.kind == "429":
+        if fault is not None and fault.kind in ("429", "epoch_reset"):
             return (
                 429,
                 dumps(
@@ -204,6 +228,12 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         if fault is not None and fault.kind == "429":
             headers.update({"ratelimit-remaining": "0", "ratelimit-reset": str(fault.reset)})
             allowed = False
+        if fault is not None and fault.kind in ("epoch_reset", "epoch_header"):
+            # The machine's clock, not the emulator's (maybe fixed) one: a client compares
+            # the epoch with its own time.time().
+            epoch = int(time.time()) + fault.reset
+            headers.update({"ratelimit-remaining": "0", "ratelimit-reset": str(epoch)})
+            allowed = allowed and fault.kind == "epoch_header"
         if not allowed:
             error = ApiError(429, "Rate Limit Exceeded", 2020, ["Too many requests"])
             return 429, dumps(error.body()), headers
@@ -233,40 +263,3 @@ class _Unparsable:
 
     def __init__(self, raw: str) -> None:
         self.raw = raw
-
-
-def control(
-    state: EmulatorState, method: str, path: str, query: dict[str, list[str]], body: Any
-) -> tuple[int, str]:
-    """The ``/_emulator/`` endpoints: faults, writes, stats, trigger, reset."""
-    try:
-        if path == "/_emulator/faults" and method == "POST":
-            items = body if isinstance(body, list) else [body]
-            armed = [state.inject(Fault.from_json(item)) for item in items]
-            return 201, dumps({"faults": [fault.to_json() for fault in armed]})
-        if path == "/_emulator/faults" and method == "GET":
-            return 200, dumps({"faults": [f.to_json() for f in state.faults.armed()]})
-        if path == "/_emulator/faults" and method == "DELETE":
-            state.faults.clear()
-            return 200, dumps({"faults": []})
-        if path == "/_emulator/writes" and method == "GET":
-            with state.lock:
-                return 200, dumps({"writes": list(state.writes)})
-        if path == "/_emulator/stats" and method == "GET":
-            return 200, dumps(state.stats())
-        if path == "/_emulator/reset" and method == "POST":
-            state.reset_counters()
-            return 200, dumps(state.stats())
-        if path == "/_emulator/trigger" and method == "POST":
-            fields = body if isinstance(body, dict) else {}
-            allowed = {"title", "service_id", "urgency", "details", "incident_key", "status"}
-            if "title" not in fields or set(fields) - allowed:
-                raise FaultError(f"trigger takes {sorted(allowed)} and needs a title")
-            with state.lock:
-                incident = actions.create_incident(state, **fields)
-                return 201, dumps({"incident": render.incident_json(incident, state)})
-    except (FaultError, TypeError) as error:
-        return 400, dumps(ApiError(400, str(error), 2001).body())
-    except ApiError as error:
-        return error.status, dumps(error.body())
-    return 404, dumps(ApiError(404, "Not Found", 2100, [f"{method} {path}"]).body())

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from cockpit.integrations.pagerduty_emulator.faults import Fault, FaultBox
+from cockpit.integrations.pagerduty_emulator.journal import WriteJournal, make_record
 from cockpit.integrations.pagerduty_emulator.model import (
     EscalationPolicy,
     Incident,
@@ -30,6 +31,11 @@ from cockpit.integrations.pagerduty_emulator.model import (
     new_id,
     to_epoch,
 )
+
+KNOWN_STATUSES = frozenset({"triggered", "acknowledged", "resolved"})
+# "global": every note id unique in the account (PagerDuty's); "per_incident": "1", "2", ...
+# restarting for each incident, as some servers number them.
+NOTE_ID_MODES = ("global", "per_incident")
 
 # Log entry types PagerDuty's ``is_overview=true`` keeps: state changes, not notifications.
 OVERVIEW_TYPES = frozenset(
@@ -72,6 +78,7 @@ class EmulatorState:
         now: datetime | None = None,
         rng_seed: int | None = 1,
         rate_limit_per_minute: int = 960,
+        note_ids: str = "global",
     ) -> None:
         self.lock = threading.RLock()
         self.rng = random.Random(rng_seed)
@@ -97,7 +104,11 @@ class EmulatorState:
         self._next_number = 1
         self.rate_limit_per_minute = rate_limit_per_minute
         self._rate: dict[str, tuple[float, int]] = {}
-        self.writes: list[dict[str, Any]] = []
+        self.writes = WriteJournal()
+        self._note_ids = "global"
+        self.note_ids = note_ids
+        # Statuses set_status introduced: statuses[] may filter on them.
+        self.extra_statuses: set[str] = set()
         self.request_count = 0
         self.path_counts: Counter[str] = Counter()
         self.faults = FaultBox()
@@ -114,6 +125,23 @@ class EmulatorState:
     # -- building the account ------------------------------------------------------------
     def new_id(self, prefix: str = "P", length: int = 7) -> str:
         return new_id(self.rng, prefix, length)
+
+    @property
+    def note_ids(self) -> str:
+        """How note ids are numbered: ``"global"`` (default) or ``"per_incident"``."""
+        return self._note_ids
+
+    @note_ids.setter
+    def note_ids(self, mode: str) -> None:
+        if mode not in NOTE_ID_MODES:
+            raise ValueError(f"note_ids must be one of {', '.join(NOTE_ID_MODES)}, not {mode!r}")
+        self._note_ids = mode
+
+    def note_id(self, incident: Incident) -> str:
+        """The id of the next note on ``incident``."""
+        # Drawn in both modes so a seeded history is the same whatever the numbering.
+        drawn = self.new_id()
+        return str(len(incident.notes) + 1) if self._note_ids == "per_incident" else drawn
 
     def add_user(self, user: User) -> None:
         with self.lock:
@@ -268,14 +296,8 @@ class EmulatorState:
     def record_write(
         self, method: str, path: str, body: Any, headers: dict[str, str]
     ) -> dict[str, Any]:
-        record = {
-            "method": method,
-            "path": path,
-            "body": body,
-            "headers": {k: v for k, v in headers.items() if k.lower() != "authorization"},
-            "time": iso(self.now()),
-            "status": None,
-        }
+        """Journal one write as it arrives; the server fills in ``status`` when it answers."""
+        record = make_record(method, path, body, headers, iso(self.now()))
         with self.lock:
             self.writes.append(record)
         return record
@@ -333,6 +355,22 @@ class EmulatorState:
     ) -> Incident:
         """Trigger a new incident now on ``service_id`` (default: the first service)."""
         return self.add_incident(title=title, service_id=service_id, urgency=urgency, **fields)
+
+    def set_status(self, incident_id: str, status: str) -> Incident:
+        """Force an incident's ``status`` field, e.g. ``"investigating"``, a status a client
+        may not know yet (the spec says more may come). Nothing else changes and nothing is
+        logged; the API returns the value as is, and ``statuses[]`` may filter on it."""
+        from cockpit.integrations.pagerduty_emulator import render
+
+        if not isinstance(status, str) or not status:
+            raise ValueError("status must be a non-empty string")
+        with self.lock:
+            incident = self.incident(incident_id)
+            incident.status = status
+            if status not in KNOWN_STATUSES:
+                self.extra_statuses.add(status)
+            render.forget(self, incident)
+            return incident
 
     def all_log_entries(self) -> list[LogEntry]:
         with self.lock:
