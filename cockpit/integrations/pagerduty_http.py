@@ -28,6 +28,17 @@ from cockpit.integrations.pagerduty_parse import as_dict
 from cockpit.integrations.ratelimit import MAX_WAIT, RequestBudget, header_wait
 
 ACCEPT = "application/vnd.pagerduty+json;version=2"
+# The longest one attempt at a request may take, from its first byte sent to the last byte of
+# the answer (``deadline`` changes it per client). httpx's timeout is per read, so a server
+# that trickles a byte every few seconds never trips it; this does. A request that is not
+# idempotent (a note) ends within it altogether, waits and retries included, so a sender's
+# lock or lease must outlive REQUEST_DEADLINE (plus whatever the sender reads before
+# sending): then it never expires while the write may still be on its way. A read is retried
+# after a deadline like after a timeout: at most (max_retries + 1) deadlines plus its waits.
+REQUEST_DEADLINE = 30.0
+_WRITE_MAY_HAVE_ARRIVED = (
+    "not retried because the write may have arrived: check the incident before sending it again"
+)
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -45,7 +56,10 @@ class PagerDutyHTTP:
     processes hold off too; with a budget the wait is the budget's, reported through its
     ``waiting`` / ``on_wait``. A 5xx, a timeout or a network error backs off
     exponentially with full jitter. Non-idempotent requests are retried only when they surely
-    never arrived (connection refused, 429).
+    never arrived (connection refused, 429), and only within their deadline.
+
+    Every attempt ends within ``deadline`` seconds (see :data:`REQUEST_DEADLINE`); a request
+    that is not idempotent ends within it altogether.
     """
 
     def __init__(
@@ -61,13 +75,17 @@ class PagerDutyHTTP:
         sleep: Sleep = asyncio.sleep,
         backoff_base: float = 0.5,
         backoff_cap: float = 8.0,
+        deadline: float = REQUEST_DEADLINE,
     ) -> None:
         self.base_url = check_base_url(base_url)
         if not token:
             raise AuthError("no PagerDuty token: run `cockpit auth login pagerduty`")
+        if not deadline > 0:
+            raise ValueError("deadline must be more than 0 seconds")
         self._token = token
         self.budget = budget
         self.max_retries = max_retries
+        self.deadline = deadline
         self._sleep = sleep
         self._backoff_base = backoff_base
         self._backoff_cap = backoff_cap
@@ -103,15 +121,39 @@ class PagerDutyHTTP:
         idempotent: bool = True,
     ) -> dict[str, Any]:
         """The JSON object PagerDuty answered; raises a ProviderError subclass otherwise."""
+        # A write that must not arrive twice has one deadline for everything, so that whoever
+        # holds the lock guarding it knows when it is over (see REQUEST_DEADLINE).
+        ends_at = None if idempotent else time.monotonic() + self.deadline
         attempt = 0
         while True:
             if self.budget is not None:
-                await self.budget.acquire()
+                await self._acquire(self.budget, method, path, ends_at)
+            limit = self.deadline if ends_at is None else ends_at - time.monotonic()
+            if limit <= 0:
+                raise Unavailable(
+                    f"PagerDuty {method} {path}: not sent, its {self.deadline:g} s deadline "
+                    "passed while it waited"
+                )
             try:
                 self.request_count += 1
-                response = await self._client.request(
-                    method, path, params=params, json=json, headers=headers
+                async with asyncio.timeout(limit):
+                    response = await self._client.request(
+                        method, path, params=params, json=json, headers=headers
+                    )
+            except TimeoutError:
+                # Our deadline, not httpx's timeout: the server answered too slowly as a whole
+                # (a trickle). Whatever was sent may have arrived, as after a read timeout.
+                what = (
+                    f"PagerDuty {method} {path}: no complete answer within the "
+                    f"{self.deadline:g} s deadline"
                 )
+                if not idempotent:
+                    raise Unavailable(f"{what}; {_WRITE_MAY_HAVE_ARRIVED}") from None
+                if attempt >= self.max_retries:
+                    raise Unavailable(f"{what} after {attempt + 1} tries") from None
+                await self._backoff(attempt)
+                attempt += 1
+                continue
             except httpx.TransportError as error:
                 if _untrusted_certificate(error):
                     # Retrying cannot help, and it is not the network being down.
@@ -123,13 +165,10 @@ class PagerDutyHTTP:
                 surely_unsent = isinstance(error, httpx.ConnectError | httpx.ConnectTimeout)
                 what = f"PagerDuty {method} {path}: {type(error).__name__}"
                 if not idempotent and not surely_unsent:
-                    raise Unavailable(
-                        f"{what}; not retried because the write may have arrived: "
-                        "check the incident before sending it again"
-                    ) from None
+                    raise Unavailable(f"{what}; {_WRITE_MAY_HAVE_ARRIVED}") from None
                 if attempt >= self.max_retries:
                     raise Unavailable(f"{what} after {attempt + 1} tries") from None
-                await self._backoff(attempt)
+                await self._backoff(attempt, ends_at)
                 attempt += 1
                 continue
             if self.budget is not None:
@@ -137,7 +176,10 @@ class PagerDutyHTTP:
             status = response.status_code
             if status == 429:
                 wait = _reset_after(response.headers)
-                if attempt >= self.max_retries:
+                past_deadline = ends_at is not None and time.monotonic() + wait >= ends_at
+                if attempt >= self.max_retries or past_deadline:
+                    if self.budget is not None:
+                        self.budget.pause(wait)  # the user's other processes hold off too
                     raise RateLimited(
                         f"PagerDuty rate limit: {method} {path} still refused (429) after "
                         f"{attempt + 1} tries; the budget refills in {wait:g}s",
@@ -155,11 +197,7 @@ class PagerDutyHTTP:
             if status >= 500:
                 what = f"PagerDuty {method} {path} failed ({status})"
                 if not idempotent:
-                    raise Unavailable(
-                        f"{what}; not retried because the write may have arrived: "
-                        "check the incident before sending it again",
-                        status=status,
-                    )
+                    raise Unavailable(f"{what}; {_WRITE_MAY_HAVE_ARRIVED}", status=status)
                 if attempt >= self.max_retries:
                     raise Unavailable(f"{what} after {attempt + 1} tries", status=status)
                 await self._backoff(attempt)
@@ -177,9 +215,28 @@ class PagerDutyHTTP:
                     status=status,
                 ) from None
 
-    async def _backoff(self, attempt: int) -> None:
+    async def _acquire(
+        self, budget: RequestBudget, method: str, path: str, ends_at: float | None
+    ) -> None:
+        """Spend one request of the shared budget, waiting for it only within ``ends_at``."""
+        left = None if ends_at is None else max(ends_at - time.monotonic(), 0.0)
+        if await budget.acquire(max_wait=left):
+            return
+        wait = budget.wait_needed()
+        seconds = wait.seconds if wait else 0.0
+        raise RateLimited(
+            f"PagerDuty rate limit: {method} {path} not sent, the wait "
+            f"{wait.reason if wait else ''} ({seconds:.0f} s) would pass its "
+            f"{self.deadline:g} s deadline",
+            reset_after=seconds,
+        )
+
+    async def _backoff(self, attempt: int, ends_at: float | None = None) -> None:
         ceiling = min(self._backoff_cap, self._backoff_base * (2**attempt))
-        await self._sleep(self._random.uniform(0, ceiling))
+        pause = self._random.uniform(0, ceiling)
+        if ends_at is not None:
+            pause = min(pause, max(ends_at - time.monotonic(), 0.0))  # never past a deadline
+        await self._sleep(pause)
 
     def _error(self, response: httpx.Response, method: str, path: str) -> ProviderError:
         """The ProviderError for a 4xx: the HTTP status decides, ``error.code`` is a hint."""
@@ -228,7 +285,7 @@ def _tls(verify: bool | str) -> bool | ssl.SSLContext:
     return verify
 
 
-__all__ = ["ACCEPT", "PagerDutyHTTP", "check_base_url"]
+__all__ = ["ACCEPT", "REQUEST_DEADLINE", "PagerDutyHTTP", "check_base_url"]
 
 
 def _untrusted_certificate(error: BaseException) -> bool:

@@ -165,8 +165,14 @@ class RequestBudget:
         """Spend one request now and return 0, or spend nothing and return seconds to wait."""
         return self._try()[0]
 
-    def _try(self) -> tuple[float, str]:
-        """(0, "") after spending one request, else (seconds to wait, what for)."""
+    def wait_needed(self) -> Wait | None:
+        """The wait before a request could be spent now (spending nothing), or None."""
+        wait, reason = self._try(spend=False)
+        return Wait(wait, reason) if wait > 0 else None
+
+    def _try(self, *, spend: bool = True) -> tuple[float, str]:
+        """(0, "") after spending one request (or, without ``spend``, finding that one could
+        be spent), else (seconds to wait, what for)."""
 
         def update(state: dict[str, Any], now: float) -> tuple[float, str]:
             if state["pause_until"] > now:
@@ -191,9 +197,10 @@ class RequestBudget:
                     f"for the budget to refill ({self.limit} requests in {self.window:g} s, "
                     "shared by this user's cockpit processes)",
                 )
-            stamps.append(now)
-            if server_says:
-                state["server_remaining"] = remaining - 1
+            if spend:
+                stamps.append(now)
+                if server_says:
+                    state["server_remaining"] = remaining - 1
             return 0.0, ""
 
         result: tuple[float, str] = self._locked(update)
