@@ -168,6 +168,12 @@ class AlertmanagerProvider:
     def __repr__(self) -> str:
         return f"AlertmanagerProvider({self.base_url!r})"
 
+    @property
+    def request_deadline(self) -> float:
+        """Seconds after which no request of this provider is still in flight (the sync
+        layer waits this long before re-checking a write in doubt)."""
+        return self.deadline
+
     async def __aenter__(self) -> AlertmanagerProvider:
         return self
 

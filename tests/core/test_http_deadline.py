@@ -219,6 +219,7 @@ async def test_alertmanager_reads_and_writes_end_within_the_deadline(
         assert time.monotonic() - started < DEADLINE + SLACK
     assert "may have arrived" in str(write.value)
     assert trickle.seen == ["POST /api/v2/silences"]
+    assert am.request_deadline == DEADLINE  # what the outbox waits before re-checking
 
 
 async def test_a_fast_answer_is_not_cut_by_the_deadline(tmp_path: Path) -> None:
