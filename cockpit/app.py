@@ -183,11 +183,25 @@ class CockpitApp(App[None]):
                 severity="warning",
             )
             return
+        if self.sync_running:
+            self.notify("A sync is already running; its result shows when it ends.",
+                        title="Sync", timeout=4)
+            return
         self.start_sync()
 
     def start_sync(self) -> None:
-        if self.sync_service is not None:
-            self.run_sync()
+        """Start a sync unless one is running: the timer never cancels a sync in flight
+        (that threw away a first sync's chunk, and left a write in doubt)."""
+        if self.sync_service is None or self.sync_running:
+            return
+        self.run_sync()
+
+    @property
+    def sync_running(self) -> bool:
+        return any(
+            worker.group == "sync" and worker.state in (WorkerState.PENDING, WorkerState.RUNNING)
+            for worker in self.workers
+        )
 
     @work(exclusive=True, exit_on_error=False, group="sync", description="sync with the service")
     async def run_sync(self) -> None:
@@ -254,19 +268,37 @@ class CockpitApp(App[None]):
 
     def on_sync_finished(self, message: SyncFinished) -> None:
         report = message.report
+        for line in report.alerts:
+            # A write did more than was asked (an acknowledgement reopened an incident):
+            # loud, and it stays until dismissed.
+            self.bell()
+            self.notify(safe_line(line), title="Check this incident", severity="error",
+                        timeout=600)
+        for line in report.paused[:1]:
+            self.notify(
+                f"{safe_line(line)}. Your actions stay queued and go out once the token works.",
+                title="Writes paused",
+                severity="error",
+                timeout=20,
+            )
         for line in report.reconciled[:3]:
             self.notify(safe_line(line), title="Reconciled with the paging service", timeout=8)
         self.sync_state = "online" if report.online else "offline"
         if not report.online and report.errors:
             self.notify(
-                f"{report.errors[0]}. Working offline: your actions are queued and will be "
+                f"{safe_line(report.errors[0])}. Working offline: your actions are queued "
+                "and will be "
                 "sent when the service answers again.",
                 title="Paging service unreachable",
                 severity="warning",
                 timeout=8,
             )
         elif report.errors:
-            self.notify("; ".join(report.errors[:2]), title="Sync problems", severity="warning")
+            self.notify(
+                "; ".join(safe_line(e) for e in report.errors[:2]),
+                title="Sync problems",
+                severity="warning",
+            )
         self._forward(message)
 
     def on_sync_crashed(self, message: SyncCrashed) -> None:

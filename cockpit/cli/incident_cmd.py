@@ -11,10 +11,11 @@ from cockpit import durations
 from cockpit.cli.common import age, display_zone, local_time, settings_and_store
 from cockpit.cli.main import CliError
 from cockpit.cli.people import resolve_person
-from cockpit.store import queries
+from cockpit.store import queries, reads
+from cockpit.store.engine import driver_connection
 from cockpit.store.models import Alert, Incident
 from cockpit.store.types import utcnow
-from cockpit.sync import actions
+from cockpit.sync import actions, unsent
 from cockpit.sync.identity import get_me
 from cockpit.text import safe, safe_line
 
@@ -42,9 +43,14 @@ def register(sub: Any) -> None:
     for name, helptext in (("ack", "acknowledge an incident"), ("resolve", "resolve an incident")):
         p = sub.add_parser(name, help=helptext)
         p.add_argument("id")
-        p.add_argument("--note", "-m", default="", help=f"a note added with the {name} (for "
-                       "Alertmanager, the silence's comment)" if name == "ack" else
-                       "a note added with the resolve")
+        p.add_argument(
+            "--note",
+            "-m",
+            default="",
+            help=f"a note added with the {name} (for Alertmanager, the silence's comment)"
+            if name == "ack"
+            else "a note added with the resolve",
+        )
         p.set_defaults(handler=run_ack if name == "ack" else run_resolve)
 
     p = sub.add_parser("note", help="add a note to an incident")
@@ -53,11 +59,16 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=run_note)
 
     p = sub.add_parser(
-        "snooze", help="snooze an incident (PagerDuty: once acknowledged; Alertmanager: a silence)")
+        "snooze", help="snooze an incident (PagerDuty: once acknowledged; Alertmanager: a silence)"
+    )
     p.add_argument("id")
     p.add_argument("duration", help="e.g. 30m, 2h, 3600")
-    p.add_argument("--note", "-m", default="",
-                   help="a note added with the snooze (for Alertmanager, the silence's comment)")
+    p.add_argument(
+        "--note",
+        "-m",
+        default="",
+        help="a note added with the snooze (for Alertmanager, the silence's comment)",
+    )
     p.set_defaults(handler=run_snooze)
 
     p = sub.add_parser("escalate", help="escalate an incident to a level of its policy")
@@ -82,7 +93,22 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=run_accept)
 
 
-def _row(incident: Incident) -> dict[str, Any]:
+def _unsent(session: Any, incident: Incident) -> list[reads.Unsent]:
+    return reads.unsent_writes(driver_connection(session), incident.id)
+
+
+def _writes_json(writes: list[reads.Unsent], source: str) -> dict[str, Any]:
+    """What has not reached the service, so a script never takes a local status for the
+    service's: ``not_at_service`` lists the writes that failed for good."""
+    return {
+        "unsent_writes": [
+            {"action": w.action, "state": w.state, "error": safe_line(w.error)} for w in writes
+        ],
+        "not_at_service": [safe_line(unsent.describe(w, source)) for w in writes if w.failed],
+    }
+
+
+def _row(incident: Incident, writes: list[reads.Unsent] | None = None) -> dict[str, Any]:
     return {
         "id": incident.id,
         "remote_id": incident.remote_id,
@@ -98,6 +124,7 @@ def _row(incident: Incident) -> dict[str, Any]:
         "resolved_at": incident.resolved_at.isoformat() if incident.resolved_at else None,
         "source": incident.source,
         "is_drill": incident.is_drill,
+        **_writes_json(writes or [], incident.source),
     }
 
 
@@ -142,24 +169,32 @@ def run_list(args: argparse.Namespace) -> int:
                 )
             else:
                 rows = queries.list_incidents(
-                    session, status=status, limit=args.limit, include_drills=args.drills,
+                    session,
+                    status=status,
+                    limit=args.limit,
+                    include_drills=args.drills,
                     where=where,
                 )
+            writes = {i.id: _unsent(session, i) for i in rows}
         if args.json:
-            print(json.dumps([_row(i) for i in rows], indent=2, ensure_ascii=False))
+            print(json.dumps([_row(i, writes[i.id]) for i in rows], indent=2, ensure_ascii=False))
             return 0
         if not rows:
             print(f"no {args.status} incidents in the local store")
             return 0
         now = utcnow()
-        print(f"{'ID':<12} {'STATUS':<12} {'URG':<4} {'AGE':>7}  {'SOURCE':<12} "
-              f"{'SERVICE':<16} TITLE")
+        print(
+            f"{'ID':<12} {'STATUS':<12} {'URG':<4} {'AGE':>7}  {'SOURCE':<12} {'SERVICE':<16} TITLE"
+        )
         for i in rows:
             print(
                 f"{safe_line(i.remote_id):<12} {i.status:<12} {i.urgency:<4} "
                 f"{age(i.created_at, now):>7}  {safe_line(i.source):<12} "
                 f"{safe_line(i.service_name)[:16]:<16} {safe_line(i.title)[:70]}"
             )
+            mark = unsent.summary(writes[i.id], i.source)
+            if mark:
+                print(f"{'':<12} {'!' if mark.startswith('NOT') else '~'} {safe_line(mark)}")
         return 0
     finally:
         store.close()
@@ -182,8 +217,16 @@ def run_show(args: argparse.Namespace) -> int:
             paged = [
                 queries.person_name(session, p) for p in queries.paged_people(session, incident.id)
             ]
+            writes = _unsent(session, incident)
+            # A reopen matters while the incident is open again; resolving it settles it.
+            warnings = (
+                reads.write_warnings(driver_connection(session), incident.id)
+                if incident.status != "resolved"
+                else []
+            )
         if args.json:
-            data = _row(incident)
+            data = _row(incident, writes)
+            data["warnings"] = [safe_line(w) for w in warnings]
             data["labels"] = _safe_map(incident.labels)
             data["annotations"] = _safe_map(incident.annotations)
             data["alerts"] = [_alert_json(a) for a in alerts]
@@ -205,6 +248,13 @@ def run_show(args: argparse.Namespace) -> int:
             f"  status   {incident.status} ({incident.urgency} urgency)"
             + ("  [DRILL]" if incident.is_drill else "")
         )
+        for write in writes:
+            print(
+                f"  {'WRITE!' if write.failed else 'write':<8} "
+                f"{safe_line(unsent.describe(write, incident.source))}"
+            )
+        for warning in warnings[:3]:
+            print(f"  WARNING  {safe_line(warning)}")
         print(f"  service  {safe_line(incident.service_name) or '-'}   source {incident.source}")
         print(
             f"  created  {local_time(incident.created_at, zone)}   "
@@ -326,8 +376,9 @@ def parse_duration(text: str) -> int:
 def run_snooze(args: argparse.Namespace) -> int:
     settings, store = settings_and_store(args)
     try:
-        incident = actions.snooze(store, args.id, parse_duration(args.duration),
-                                  user=settings.user, note=args.note)
+        incident = actions.snooze(
+            store, args.id, parse_duration(args.duration), user=settings.user, note=args.note
+        )
         print(
             f"{incident.remote_id} snoozed until "
             f"{local_time(incident.snoozed_until, display_zone(settings))}"

@@ -219,6 +219,7 @@ class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
         bar.now = self.now
         bar.pending = status.pending
         bar.failed = status.failed
+        bar.paused = status.paused[0] if status.paused else ""
         bar.last_sync = status.last_sync
         bar.state = self.cockpit.sync_state
         bar.refresh()

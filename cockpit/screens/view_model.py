@@ -64,6 +64,8 @@ class IncidentView:
     holder_since: datetime | None
     offer: BatonRow | None
     offer_to_name: str
+    unsent: list[reads.Unsent] = field(default_factory=list)  # not at the service yet
+    warnings: list[str] = field(default_factory=list)  # a delivered write did more (reopen)
 
     @property
     def ref(self) -> IncidentRef:
@@ -83,6 +85,7 @@ class StatusView:
     failed: int
     last_sync: datetime | None
     last_error: str
+    paused: list[str] = field(default_factory=list)  # writes held back: a refused token
 
 
 @dataclass(frozen=True)
@@ -136,6 +139,10 @@ def load_incident(store: Store, incident_id: str) -> IncidentView | None:
             holder_since=since,
             offer=offer,
             offer_to_name=_name(names, offer.to_person) if offer else "",
+            unsent=reads.unsent_writes(conn, incident_id),
+            warnings=(
+                reads.write_warnings(conn, incident_id) if incident.status != "resolved" else []
+            ),
         )
 
 
@@ -149,7 +156,9 @@ def load_status(store: Store) -> StatusView:
     with store.rows() as conn:
         counts = reads.outbox_counts(conn)
         last, error = reads.sync_health(conn)
+        paused = reads.writes_paused(conn)
     return StatusView(
+        paused=paused,
         pending=counts.get("pending", 0) + counts.get("sending", 0),
         failed=counts.get("failed", 0),
         last_sync=last,

@@ -36,6 +36,19 @@ _ECHO_WINDOW = 600
 
 
 @dataclass(frozen=True)
+class Unsent:
+    """A write of the outbox that has not reached its service (see cockpit.sync.unsent)."""
+
+    action: str
+    state: str  # pending | sending | failed
+    error: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return self.state == "failed"
+
+
+@dataclass(frozen=True)
 class IncidentFilter:
     """What people keep filtering by: high urgency only, mine, my team's, one service."""
 
@@ -246,15 +259,15 @@ def writes_paused(conn: sqlite3.Connection) -> list[str]:
     return [str(row[0]) for row in rows]
 
 
-def unsent_writes(conn: sqlite3.Connection, incident_id: str) -> list[tuple[str, str, str]]:
-    """(action, state, last error) of the incident's writes that have not reached the
-    service: pending, being sent, or failed for good. Served by ix_outbox_incident."""
+def unsent_writes(conn: sqlite3.Connection, incident_id: str) -> list[Unsent]:
+    """The incident's writes that have not reached the service: pending, being sent, or
+    failed for good, oldest first. Served by ix_outbox_incident."""
     rows = conn.execute(
         "SELECT action, state, last_error FROM outbox WHERE incident_id = ? "
         "AND state IN ('pending', 'sending', 'failed') ORDER BY id",
         (incident_id,),
     )
-    return [(str(a), str(s), str(e)) for a, s, e in rows]
+    return [Unsent(str(a), str(s), str(e)) for a, s, e in rows]
 
 
 def write_warnings(conn: sqlite3.Connection, incident_id: str) -> list[str]:

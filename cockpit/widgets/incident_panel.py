@@ -11,6 +11,7 @@ from textual.widgets import Static
 
 from cockpit.screens.view_model import IncidentView, age
 from cockpit.store.records import AlertRow
+from cockpit.sync.unsent import describe, service_name
 from cockpit.text import safe_line
 
 MAX_ALERTS = 3  # the panel is small: the rest are in `cockpit show` and the timeline
@@ -44,7 +45,7 @@ class IncidentPanel(Static):
 def render_incident(view: IncidentView, now: datetime) -> Group:
     """The head (wrapped) and one line per label set and alert, cut with … to the width:
     an alert group's labels can be long, and the panel must stay a few lines high."""
-    return Group(_head(view, now), *_alert_lines(view), *_link_lines(view))
+    return Group(_head(view, now), *_write_lines(view), *_alert_lines(view), *_link_lines(view))
 
 
 def _head(view: IncidentView, now: datetime) -> Text:
@@ -77,6 +78,33 @@ def _head(view: IncidentView, now: datetime) -> Text:
         text.append("  assigned ", "dim")
         text.append(", ".join(safe_line(a) for a in view.assignees))
     return text
+
+
+def _write_lines(view: IncidentView) -> list[Text]:
+    """What the service does not have yet, or refused: loud, above everything else but the
+    head, so the status above is never read as the service's own without this beside it."""
+    source = view.incident.source
+    lines: list[Text] = []
+    for warning in view.warnings[:1]:
+        line = Text()
+        line.append("⚠ ", "bold red")
+        line.append(safe_line(warning), "bold red")
+        lines.append(line)
+    failed = [w for w in view.unsent if w.failed]
+    for write in failed[:2]:
+        line = _line()
+        line.append("✗ ", "bold red")
+        line.append(safe_line(describe(write, source)), "bold red")
+        line.append("  (cockpit outbox: retry or discard)", "dim")
+        lines.append(line)
+    waiting = [w for w in view.unsent if not w.failed]
+    if waiting:
+        line = _line()
+        line.append("⇅ ", "yellow")
+        actions = ", ".join(dict.fromkeys(w.action for w in waiting))
+        line.append(f"{actions}: not yet at {service_name(source)}", "yellow")
+        lines.append(line)
+    return lines
 
 
 def _line() -> Text:

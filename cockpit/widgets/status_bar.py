@@ -42,6 +42,7 @@ class StatusBar(Widget):
     last_sync: reactive[datetime | None] = reactive(None)
     practice: reactive[bool] = reactive(False)
     detail: reactive[str] = reactive("")
+    paused: reactive[str] = reactive("")  # "writes paused: the token was refused - ..."
 
     def __init__(self, now: datetime | None = None, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
@@ -78,6 +79,10 @@ class StatusBar(Widget):
         if self.failed:
             failed_style = self.get_component_rich_style("status-bar--offline")
             text.append(f", {self.failed} failed", failed_style)
+        if self.paused:
+            # Before the last-sync age: a narrow terminal must cut the age, not this.
+            text.append(f"  {safe_line(self.paused)}", self.get_component_rich_style(
+                "status-bar--offline"))
         now = self.now
         if self.last_sync is None:
             text.append("  last sync: never")
