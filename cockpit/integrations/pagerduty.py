@@ -30,7 +30,12 @@ from cockpit.integrations.base import (
     ProgressCallback,
     ProviderError,
 )
-from cockpit.integrations.pagerduty_http import PagerDutyHTTP, Sleep, check_base_url
+from cockpit.integrations.pagerduty_http import (
+    REQUEST_DEADLINE,
+    PagerDutyHTTP,
+    Sleep,
+    check_base_url,
+)
 from cockpit.integrations.pagerduty_parse import as_dict, as_list
 from cockpit.integrations.ratelimit import RequestBudget
 
@@ -57,6 +62,7 @@ class PagerDutyProvider:
         verify: TLS verification, or a CA bundle path (the emulator's self-signed certificate).
         sleep: awaited for every wait (tests pass one that does not really wait).
         backoff_base, backoff_cap: full-jitter exponential backoff bounds, in seconds.
+        deadline: the most one attempt may take, answer included (``REQUEST_DEADLINE``).
     """
 
     name: ClassVar[str] = "pagerduty"
@@ -81,6 +87,7 @@ class PagerDutyProvider:
         sleep: Sleep = asyncio.sleep,
         backoff_base: float = 0.5,
         backoff_cap: float = 8.0,
+        deadline: float = REQUEST_DEADLINE,
     ) -> None:
         self._http = PagerDutyHTTP(
             base_url,
@@ -93,11 +100,18 @@ class PagerDutyProvider:
             sleep=sleep,
             backoff_base=backoff_base,
             backoff_cap=backoff_cap,
+            deadline=deadline,
         )
         self.base_url = self._http.base_url
         self.budget = budget
         self._from = from_email
         self._from_lock = asyncio.Lock()
+
+    @property
+    def request_deadline(self) -> float:
+        """Seconds after which no request of this provider is still in flight (the sync
+        layer waits this long before re-checking a write in doubt)."""
+        return self._http.deadline
 
     @property
     def request_count(self) -> int:

@@ -17,6 +17,7 @@ import pytest
 
 from cockpit.integrations.alertmanager import AlertmanagerProvider
 from cockpit.integrations.base import RateLimited, Unavailable
+from cockpit.integrations.pagerduty import PagerDutyProvider
 from cockpit.integrations.pagerduty_http import REQUEST_DEADLINE, PagerDutyHTTP
 from cockpit.integrations.ratelimit import RequestBudget
 
@@ -123,6 +124,9 @@ def test_the_default_deadline_is_importable_and_used() -> None:
     assert PagerDutyHTTP("http://127.0.0.1:9", "t").deadline == REQUEST_DEADLINE
     with pytest.raises(ValueError):
         PagerDutyHTTP("http://127.0.0.1:9", "t", deadline=0)
+    # What the outbox's settle wait reads from a provider (push.py: request_deadline).
+    assert PagerDutyProvider("http://127.0.0.1:9", "t").request_deadline == REQUEST_DEADLINE
+    assert PagerDutyProvider("http://127.0.0.1:9", "t", deadline=2.5).request_deadline == 2.5
 
 
 async def test_a_trickled_read_is_retried_then_unavailable_within_its_deadlines(
