@@ -1,14 +1,20 @@
 """Settings: built-in defaults < TOML file < ``COCKPIT_*`` environment < command-line flags.
 
 Every key can be set at each level, and :meth:`Settings.describe` says where each effective
-value came from. Secrets are kept out of ``repr`` and are masked whenever printed.
+value came from. Secrets are kept out of ``repr`` and are masked whenever printed. A value is
+checked wherever it comes from, so a bad one is a ConfigError naming the key and the file,
+variable or flag that set it, from every command, before anything uses it.
+:func:`save_setting` writes one key into the settings file (``cockpit config set``).
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
+import tempfile
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,10 +31,33 @@ class Key:
     help: str
     secret: bool = False
     minimum: int = 0  # for int keys
+    # For str keys: what is wrong with a (non-empty) value, or None when it is fine.
+    check: Callable[[str], str | None] | None = None
+    example: str = ""  # a good value, for messages
 
     @property
     def env(self) -> str:
         return "COCKPIT_" + self.name.upper()
+
+
+def email_problem(value: str) -> str | None:
+    """Why ``value`` cannot be sent as PagerDuty's ``From`` header, or None.
+
+    The header is ASCII by HTTP's rules: a non-ASCII address made httpx raise
+    UnicodeEncodeError, and a CR/LF in it made every request a protocol error (read as being
+    offline). PagerDuty wants the email of one of its users, so the shape is checked too.
+    """
+    if len(value) > 254:
+        return "is longer than an email address can be (254 characters)"
+    odd = next((c for c in value if not c.isascii()), None)
+    if odd is not None:
+        return f"must be ASCII, since it is sent in an HTTP header ({odd!r} is not)"
+    if any(c.isspace() or not c.isprintable() for c in value):
+        return "must be one address on one line, without spaces or control characters"
+    local, at, domain = value.rpartition("@")
+    if not at or not local or not domain or "@" in local or "." in (domain[0], domain[-1]):
+        return "must be an email address such as you@example.com"
+    return None
 
 
 KEYS: tuple[Key, ...] = (
@@ -38,7 +67,8 @@ KEYS: tuple[Key, ...] = (
         "the store file as a sqlite:/// URL (default: cockpit.db in data_dir)"),
     Key("pagerduty_url", str, "https://api.pagerduty.com", "PagerDuty REST base URL"),
     Key("pagerduty_token", str, "", "PagerDuty API token (prefer the keyring)", secret=True),
-    Key("pagerduty_from", str, "", "email sent as From on writes (default: /users/me)"),
+    Key("pagerduty_from", str, "", "email sent as From on writes (default: /users/me)",
+        check=email_problem, example="you@example.com"),
     Key("pagerduty_ca_bundle", str, "", "CA certificate file to trust (e.g. the emulator's --tls)"),
     Key("alertmanager_url", str, "", "Alertmanager base URL (empty: not used)"),
     Key("alertmanager_user", str, "", "Alertmanager basic-auth user"),
@@ -73,10 +103,25 @@ def _coerce(key: Key, value: Any, where: str) -> Any:
             return value if isinstance(value, bool) else str(value).lower() in _TRUE
         if not isinstance(value, str):
             raise ValueError(value)
+        problem = key.check(value) if key.check and value else None
+        if problem:
+            raise ConfigError(f"{where}: {key.name} {problem}, got {value!r}{_fix(key, where)}")
         return value
     except (TypeError, ValueError, OverflowError):
         shown = mask(str(value)) if key.secret else repr(value)
         raise ConfigError(f"{where}: {key.name} must be {key.kind.__name__}, got {shown}") from None
+
+
+def _fix(key: Key, where: str) -> str:
+    """How to fix a bad value, by where it came from (a file, the environment, a flag)."""
+    if where == key.env:
+        return f"; fix or unset {key.env}"
+    if where.startswith(("--", "override", "cockpit config set")):
+        return ""  # typed just now: the message is the answer
+    return (
+        f"; fix it in that file, or run "
+        f"`cockpit config set {key.name} {key.example or 'VALUE'}`"
+    )
 
 
 @dataclass(frozen=True)
@@ -148,11 +193,7 @@ def load_settings(
     sources: dict[str, str] = {key.name: "default" for key in KEYS}
     tables: dict[str, Any] = {}
     file_given = config_file is not None or "COCKPIT_CONFIG" in environ
-    path = config_file or (
-        Path(environ["COCKPIT_CONFIG"])
-        if "COCKPIT_CONFIG" in environ
-        else paths.config_dir() / "config.toml"
-    )
+    path = settings_file(config_file, environ)
     if path.exists():
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -188,6 +229,109 @@ def load_settings(
     return Settings(values, sources, path if path.exists() else None, tables, path)
 
 
+def settings_file(
+    config_file: Path | None = None, environ: Mapping[str, str] | None = None
+) -> Path:
+    """The settings file: ``config_file``, else ``$COCKPIT_CONFIG``, else the user's."""
+    environ = os.environ if environ is None else environ
+    if config_file is not None:
+        return config_file
+    if "COCKPIT_CONFIG" in environ:
+        return Path(environ["COCKPIT_CONFIG"])
+    return paths.config_dir() / "config.toml"
+
+
+def check_value(name: str, value: str, where: str) -> Any:
+    """``value`` for key ``name`` as it would be loaded; ConfigError naming ``where`` if not."""
+    key = KEYS_BY_NAME.get(name)
+    if key is None:
+        raise ConfigError(f"{where}: unknown setting {name!r} (known: {', '.join(KEYS_BY_NAME)})")
+    return _coerce(key, value, where)
+
+
+def save_setting(path: Path, name: str, value: str) -> None:
+    """Set ``name`` in the settings file at ``path`` (created if missing), keeping the rest
+    of its text (comments, order, tables) as it is.
+
+    The value is checked as loading would check it. The file is replaced atomically, keeps
+    its permissions (a new one is private: it may come to hold a token), and is read back
+    before it replaces the old one: an edit that would not mean ``name = value`` is refused
+    with a ConfigError asking for a hand edit.
+    """
+    key = KEYS_BY_NAME.get(name)
+    where = f"cockpit config set {name}"
+    if key is None:
+        raise ConfigError(f"{where}: unknown setting (known: {', '.join(KEYS_BY_NAME)})")
+    wanted = _coerce(key, value, where)
+    try:
+        text = path.read_text(encoding="utf-8") if path.exists() else ""
+        data = tomllib.loads(text)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise ConfigError(f"{path}: cannot be updated ({error}); fix it by hand first") from None
+    stored: Any = wanted if key.kind is int else value
+    line = f"{name} = {_toml_literal(stored)}\n"
+    lines = text.splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n"
+    headers = [i for i, item in enumerate(lines) if _TABLE_HEADER.match(item)]
+    if isinstance(data.get("cockpit"), dict):
+        starts = [i for i in headers if _COCKPIT_HEADER.match(lines[i])]
+        if not starts:
+            raise ConfigError(f"{path}: set {name} in its [cockpit] table by hand")
+        start = starts[0] + 1
+    else:
+        start = 0
+    end = next((i for i in headers if i >= start), len(lines))
+    mine = re.compile(rf"\s*{re.escape(name)}\s*=")
+    found = next((i for i in range(start, end) if mine.match(lines[i])), None)
+    if found is not None:
+        lines[found] = line
+    else:
+        at = end
+        while at > start and not lines[at - 1].strip():
+            at -= 1  # after the section's last line, before the blank lines ending it
+        lines.insert(at, line)
+    new_text = "".join(lines)
+    try:
+        reread = tomllib.loads(new_text)
+    except tomllib.TOMLDecodeError:
+        reread = {}
+    table = reread.get("cockpit", reread)
+    if not isinstance(table, dict) or table.get(name) != stored:
+        raise ConfigError(f"{path}: cannot set {name} safely here; edit the file by hand")
+    _write_atomically(path, new_text)
+
+
+_TABLE_HEADER = re.compile(r"\s*\[")
+_COCKPIT_HEADER = re.compile(r"\s*\[\s*cockpit\s*\]\s*(#.*)?$")
+
+
+def _toml_literal(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    # A JSON string is a TOML basic string, except that TOML wants DEL escaped too.
+    return json.dumps(str(value)).replace("\x7f", "\\u007f")
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        mode = path.stat().st_mode & 0o777 if path.exists() else 0o600
+        fd, temp = tempfile.mkstemp(prefix=".config-", suffix=".toml", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            os.chmod(temp, mode)
+            os.replace(temp, path)
+        except BaseException:
+            os.unlink(temp)
+            raise
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot write: {error.strerror or error}") from None
+
+
 def settings_from_args(args: Any) -> Settings:
     """Settings for a parsed command line: the global flags of ``cockpit``, among them
     ``--set KEY=VALUE`` (repeatable) for any key."""
@@ -214,4 +358,14 @@ def settings_from_args(args: Any) -> Settings:
     return load_settings(Path(config) if config else None, flags=flags, flag_names=names)
 
 
-__all__ = ["KEYS", "Settings", "load_settings", "settings_from_args", "mask"]
+__all__ = [
+    "KEYS",
+    "Settings",
+    "check_value",
+    "email_problem",
+    "load_settings",
+    "mask",
+    "save_setting",
+    "settings_file",
+    "settings_from_args",
+]

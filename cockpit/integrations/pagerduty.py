@@ -35,6 +35,7 @@ from cockpit.integrations.pagerduty_http import (
     PagerDutyHTTP,
     Sleep,
     check_base_url,
+    check_from,
 )
 from cockpit.integrations.pagerduty_parse import as_dict, as_list
 from cockpit.integrations.ratelimit import RequestBudget
@@ -324,7 +325,9 @@ class PagerDutyProvider:
                     raise InvalidRequest(
                         "PagerDuty /users/me has no email to send as From: set pagerduty_from"
                     )
-            return self._from
+            # Checked here as well as when settings load: a From from code or from /users/me
+            # would otherwise reach httpx, which raises UnicodeEncodeError on non-ASCII.
+            return check_from(self._from)
 
     # ------------------------------------------------------------ pagination
 

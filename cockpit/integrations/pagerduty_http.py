@@ -121,6 +121,8 @@ class PagerDutyHTTP:
         idempotent: bool = True,
     ) -> dict[str, Any]:
         """The JSON object PagerDuty answered; raises a ProviderError subclass otherwise."""
+        for name, value in (headers or {}).items():
+            _check_header(name, value)
         # A write that must not arrive twice has one deadline for everything, so that whoever
         # holds the lock guarding it knows when it is over (see REQUEST_DEADLINE).
         ends_at = None if idempotent else time.monotonic() + self.deadline
@@ -278,6 +280,40 @@ def _reset_after(headers: httpx.Headers) -> float:
     return 1.0
 
 
+def check_from(email: str) -> str:
+    """``email`` if it can be sent as the ``From`` header; InvalidRequest naming the setting.
+
+    Settings are checked when they load; this catches the rest (a provider built in code, a
+    ``/users/me`` email that is not ASCII) before httpx would raise UnicodeEncodeError or the
+    HTTP library refuse a CR/LF as a protocol error that reads as being offline.
+    """
+    local, at, domain = email.rpartition("@")
+    if _header_problem(email) or " " in email or not (local and at and domain):
+        raise InvalidRequest(
+            f"PagerDuty From {email!r} cannot be sent: it must be one ASCII email address; "
+            "set pagerduty_from to your PagerDuty user's address "
+            "(`cockpit config set pagerduty_from you@example.com`)"
+        )
+    return email
+
+
+def _check_header(name: str, value: str) -> None:
+    problem = _header_problem(value)
+    if problem:
+        if name.lower() == "from":
+            check_from(value)
+        raise InvalidRequest(f"PagerDuty header {name} cannot be sent: {problem}")
+
+
+def _header_problem(value: str) -> str | None:
+    """Why ``value`` cannot be an HTTP header value (ASCII, no CR/LF or other controls)."""
+    if not value.isascii():
+        return "it is not ASCII"
+    if not value.isprintable():
+        return "it holds a line break or another control character"
+    return None
+
+
 def _tls(verify: bool | str) -> bool | ssl.SSLContext:
     """A CA bundle path as an SSL context (httpx deprecates ``verify=<path>``)."""
     if isinstance(verify, str):
@@ -285,7 +321,7 @@ def _tls(verify: bool | str) -> bool | ssl.SSLContext:
     return verify
 
 
-__all__ = ["ACCEPT", "REQUEST_DEADLINE", "PagerDutyHTTP", "check_base_url"]
+__all__ = ["ACCEPT", "REQUEST_DEADLINE", "PagerDutyHTTP", "check_base_url", "check_from"]
 
 
 def _untrusted_certificate(error: BaseException) -> bool:
