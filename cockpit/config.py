@@ -116,8 +116,8 @@ def _fix(key: Key, where: str) -> str:
     """How to fix a bad value, by where it came from (a file, the environment, a flag)."""
     if where == key.env:
         return f"; fix or unset {key.env}"
-    if where.startswith(("--", "override", "cockpit config set")):
-        return ""  # typed just now: the message is the answer
+    if not Path(where).is_file():
+        return ""  # a flag, or typed just now: the message is the answer
     return (
         f"; fix it in that file, or run "
         f"`cockpit config set {key.name} {key.example or 'VALUE'}`"

@@ -1,5 +1,12 @@
 """``cockpit auth``: log in to PagerDuty or Alertmanager (the secret checked, kept in the keyring),
-log out, status."""
+log out, status.
+
+PagerDuty keys come in two kinds. A user-level key says whose it is (``GET /users/me``), and that
+user's email is the ``From`` of every write. An account-level key cannot ask ``/users/me`` (the
+spec says so); login then checks the key on ``GET /users``, asks for the user's email
+(``--from-email`` when headless), checks that a user of the account has it, and saves it as
+``pagerduty_from``. The token itself only ever goes to the keyring, never to a file or output.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +14,25 @@ import argparse
 import asyncio
 import getpass
 import sys
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from cockpit.config import Settings, settings_from_args
+from cockpit.config import (
+    Settings,
+    check_value,
+    save_setting,
+    settings_file,
+    settings_from_args,
+)
 from cockpit.integrations import credentials
-from cockpit.integrations.base import PersonRecord, ProviderError
+from cockpit.integrations.base import AuthError, InvalidRequest, PersonRecord, ProviderError
 from cockpit.text import safe_line
 
 SERVICES = ("pagerduty", "alertmanager")
+# How /users/me may refuse an account-level key: the spec documents 400; 401/403 are taken too
+# because a second request (GET /users) tells a working account key from a wrong token.
+ACCOUNT_KEY_REFUSALS = (400, 401, 403)
 
 
 def register(sub: Any) -> None:
@@ -26,6 +44,12 @@ def register(sub: Any) -> None:
         "keyring (reads it without echo)",
     )
     login.add_argument("service", choices=SERVICES)
+    login.add_argument(
+        "--from-email",
+        metavar="EMAIL",
+        help="PagerDuty with an account-level API key: your PagerDuty user's email, sent as "
+        "From on writes and saved as pagerduty_from (asked for when needed and not given)",
+    )
     login.set_defaults(handler=run_login)
     logout = actions.add_parser("logout", help="remove a token from the keyring")
     logout.add_argument("service", nargs="?", choices=SERVICES, default=None)
@@ -45,11 +69,77 @@ def read_token(prompt: str) -> str:
     return line.strip()
 
 
+def read_line(prompt: str) -> str:
+    """A line from the terminal (echoed), or the next line of stdin for scripts."""
+    if sys.stdin is not None and sys.stdin.isatty():
+        return input(prompt).strip()
+    line = sys.stdin.readline() if sys.stdin is not None else ""
+    return line.strip()
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Whose a PagerDuty key is: ``person`` for a user-level key; for an account-level key
+    ``person`` is None and ``refused`` is what ``/users/me`` answered."""
+
+    person: PersonRecord | None
+    refused: ProviderError | None = None
+
+
+async def _identify(settings: Settings, token: str) -> Identity:
+    """``/users/me``; when it refuses, ``GET /users`` tells an account-level key (which reads
+    it) from a wrong token (refused there too: the ``/users/me`` error is raised)."""
+    from cockpit.integrations.pagerduty import PagerDutyProvider
+    from cockpit.integrations.pagerduty_http import PagerDutyHTTP
+
+    verify = settings.pagerduty_ca_bundle or True
+    async with PagerDutyProvider(
+        settings.pagerduty_url, token, max_retries=2, verify=verify
+    ) as provider:
+        try:
+            return Identity(await provider.whoami())
+        except (AuthError, InvalidRequest) as error:
+            if error.status not in ACCOUNT_KEY_REFUSALS:
+                raise
+            refused: ProviderError = error
+    http = PagerDutyHTTP(settings.pagerduty_url, token, max_retries=2, verify=verify)
+    try:
+        await http.request("GET", "/users", params={"limit": 1})
+    except AuthError:
+        raise refused from None
+    finally:
+        await http.aclose()
+    return Identity(None, refused)
+
+
+async def _user_with_email(settings: Settings, token: str, email: str) -> PersonRecord | None:
+    """The account's user whose email is ``email`` (case aside), or None."""
+    from cockpit.integrations import pagerduty_parse as parse
+    from cockpit.integrations.pagerduty_http import PagerDutyHTTP
+
+    http = PagerDutyHTTP(
+        settings.pagerduty_url, token, max_retries=2, verify=settings.pagerduty_ca_bundle or True
+    )
+    try:
+        body = await http.request("GET", "/users", params={"query": email, "limit": 100})
+    finally:
+        await http.aclose()
+    for raw in parse.as_list(body.get("users")):
+        person = parse.person(parse.as_dict(raw))
+        if person.email.lower() == email.lower():
+            return person
+    return None
+
+
 async def _whoami(settings: Settings, token: str) -> PersonRecord:
     from cockpit.integrations.pagerduty import PagerDutyProvider
 
     async with PagerDutyProvider(
-        settings.pagerduty_url, token, from_email=settings.pagerduty_from, max_retries=2
+        settings.pagerduty_url,
+        token,
+        from_email=settings.pagerduty_from,
+        max_retries=2,
+        verify=settings.pagerduty_ca_bundle or True,
     ) as provider:
         return await provider.whoami()
 
@@ -98,8 +188,11 @@ def run_login(args: argparse.Namespace) -> int:
     if args.service == "alertmanager":
         _check_alertmanager(settings, token)
     else:
-        person = asyncio.run(_whoami(settings, token))
-        print(f"Logged in as {_describe(person)} at {settings.pagerduty_url}")
+        identity = asyncio.run(_identify(settings, token))
+        if identity.person is not None:
+            print(f"Logged in as {_describe(identity.person)} at {settings.pagerduty_url}")
+        else:
+            _account_key_login(args, settings, token, identity)
     if not credentials.keyring_available():
         print(
             f"cockpit: {credentials.no_keyring_message(args.service)}; the token was not stored",
@@ -109,6 +202,51 @@ def run_login(args: argparse.Namespace) -> int:
     credentials.store_token(args.service, token)
     print(f"The {args.service} token is in the keyring.")
     return 0
+
+
+def _account_key_login(
+    args: argparse.Namespace, settings: Settings, token: str, identity: Identity
+) -> None:
+    """An account-level key: learn, check and save the From email its writes need."""
+    from cockpit.cli.main import CliError
+
+    status = identity.refused.status if identity.refused else None
+    print(
+        f"PagerDuty at {settings.pagerduty_url} accepted the token, but /users/me did not "
+        f"({status}): an account-level API key. Writes are sent From the email of a user."
+    )
+    given = getattr(args, "from_email", None)
+    source = settings.sources.get("pagerduty_from", "default")
+    if given:
+        email, where = given.strip(), "--from-email"
+    elif settings.pagerduty_from:
+        email, where = settings.pagerduty_from, source
+    else:
+        email = read_line("Your PagerDuty email (sent as From on writes): ")
+        where = "the email typed"
+    if not email:
+        raise CliError(
+            "an account-level API key needs the email of your PagerDuty user for writes: "
+            "give --from-email you@example.com (or type it when asked)"
+        )
+    check_value("pagerduty_from", email, where)  # one clear line for a bad address
+    person = asyncio.run(_user_with_email(settings, token, email))
+    if person is None:
+        raise CliError(
+            f"no user of this PagerDuty account has the email {safe_line(email)!r}: PagerDuty "
+            "would refuse writes From it; give the address your PagerDuty profile shows "
+            "(--from-email)"
+        )
+    email = person.email or email  # as PagerDuty spells it
+    saved = ""
+    if email != settings.pagerduty_from or not source.startswith(("file ", "env ")):
+        path = settings_file(Path(args.config) if getattr(args, "config", None) else None)
+        save_setting(path, "pagerduty_from", email)
+        saved = f", saved as pagerduty_from in {path}"
+        env = "COCKPIT_PAGERDUTY_FROM"
+        if source.startswith("env ") and settings.pagerduty_from != email:
+            saved += f" (but {env} is set and wins over it while it is)"
+    print(f"Logged in with an account-level key; writes are sent From {_describe(person)}{saved}")
 
 
 def run_logout(args: argparse.Namespace) -> int:
@@ -151,12 +289,25 @@ def run_status(args: argparse.Namespace) -> int:
         if args.offline:
             continue
         try:
-            person = asyncio.run(_whoami(settings, found.token))
+            identity = asyncio.run(_identify(settings, found.token))
         except ProviderError as error:
             print(f"{service}: {error}")
             status = 1
+            continue
+        if identity.person is not None:
+            print(f"{service}: Logged in as {_describe(identity.person)}")
+        elif settings.pagerduty_from:
+            where = settings.sources.get("pagerduty_from", "settings")
+            print(
+                f"{service}: an account-level key; writes are sent From "
+                f"{safe_line(settings.pagerduty_from)} (pagerduty_from, from {where})"
+            )
         else:
-            print(f"{service}: Logged in as {_describe(person)}")
+            print(
+                f"{service}: an account-level key, and pagerduty_from is not set: writes cannot "
+                "be sent; run `cockpit auth login pagerduty --from-email you@example.com`"
+            )
+            status = 1
     return status
 
 

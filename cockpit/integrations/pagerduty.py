@@ -19,6 +19,7 @@ import httpx
 from cockpit.integrations import pagerduty_parse as parse
 from cockpit.integrations.base import (
     AlertRecord,
+    AuthError,
     ChangePage,
     IncidentRecord,
     InvalidRequest,
@@ -318,12 +319,39 @@ class PagerDutyProvider:
         )
 
     async def _from_header(self) -> str:
+        """The ``From`` of a write: ``from_email``, else the email of ``/users/me`` (asked once).
+
+        An account-level API key cannot ask ``/users/me``, so its writes need ``pagerduty_from``:
+        without it they raise AuthError, which pauses writes (nothing is lost) until the user
+        says whom to write as; the message names the setting and the commands that set it.
+        A token refused everywhere raises ``/users/me``'s own error, which does not.
+        """
+        set_it = (
+            "set pagerduty_from to your PagerDuty email: `cockpit config set pagerduty_from "
+            "you@example.com` or `cockpit auth login pagerduty --from-email you@example.com`"
+        )
         async with self._from_lock:
             if not self._from:
-                me = await self.whoami()
+                try:
+                    me = await self.whoami()
+                except (AuthError, InvalidRequest) as error:
+                    if error.status not in (400, 401, 403):
+                        raise
+                    try:
+                        # A key that still reads /users is an account-level key; one that
+                        # does not is simply refused, and must be reported as that.
+                        await self._http.request("GET", "/users", params={"limit": 1})
+                    except ProviderError:
+                        raise error from None
+                    raise AuthError(
+                        f"{error}; writes need a From email, and an account-level API key "
+                        f"cannot ask /users/me for it: {set_it}",
+                        status=error.status,
+                        code=error.code,
+                    ) from None
                 if not me.email:
                     raise InvalidRequest(
-                        "PagerDuty /users/me has no email to send as From: set pagerduty_from"
+                        f"PagerDuty /users/me has no email to send as From: {set_it}"
                     )
             # Checked here as well as when settings load: a From from code or from /users/me
             # would otherwise reach httpx, which raises UnicodeEncodeError on non-ASCII.
