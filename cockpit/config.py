@@ -75,6 +75,9 @@ KEYS: tuple[Key, ...] = (
     Key("alertmanager_token", str, "", "Alertmanager password or bearer token", secret=True),
     Key("sync_window_days", int, 30, "days of history the first sync fetches", minimum=1),
     Key("sync_interval", int, 60, "seconds between syncs in watch mode and in the TUI", minimum=5),
+    Key("request_deadline", int, 30,
+        "seconds a request to a paging service may take, answer included; a write whose "
+        "answer was lost is checked, never re-sent, until this has passed", minimum=1),
     Key("timezone", str, "", "IANA time zone for display (default: the system's)"),
     Key("user", str, "",
         "who you are: PagerDuty user id or email; also who Alertmanager silences are by"),

@@ -250,9 +250,15 @@ class PagerDutyProvider:
         return [parse.person(raw) async for raw in self._pages("/users", "users", params)]
 
     # ------------------------------------------------------------ writes
+    #
+    # Only resolve is retried here after a timeout or a 5xx: resolving twice changes nothing.
+    # The others are "in doubt" when their answer is lost and go back to the outbox, which
+    # reads the remote state before sending again (cockpit.sync.push, rule 4): a second
+    # escalation or reassignment pages people again, a second snooze restarts its timer, and
+    # a second acknowledgement would reopen an incident resolved in the meantime.
 
     async def acknowledge(self, incident_id: str) -> IncidentRecord:
-        return await self._update(incident_id, {"status": "acknowledged"})
+        return await self._update(incident_id, {"status": "acknowledged"}, idempotent=False)
 
     async def resolve(self, incident_id: str) -> IncidentRecord:
         return await self._update(incident_id, {"status": "resolved"})
@@ -267,20 +273,22 @@ class PagerDutyProvider:
         fields: dict[str, Any] = {"assignments": [{"assignee": assignee}]}
         if acknowledge:
             fields["status"] = "acknowledged"
-        return await self._update(incident_id, fields)
+        return await self._update(incident_id, fields, idempotent=False)
 
     async def escalate(self, incident_id: str, level: int) -> IncidentRecord:
-        return await self._update(incident_id, {"escalation_level": level})
+        return await self._update(incident_id, {"escalation_level": level}, idempotent=False)
 
     async def snooze(self, incident_id: str, seconds: int) -> IncidentRecord:
-        """Snooze for ``seconds`` (1 to 604,800). Retried like a PUT: a second snooze only
-        restarts the same timer."""
+        """Snooze for ``seconds`` (1 to 604,800). Not retried blindly: a second snooze would
+        restart the timer from a later moment."""
         if not 1 <= seconds <= MAX_SNOOZE:
             raise InvalidRequest(
                 f"snooze duration must be 1 to {MAX_SNOOZE} seconds, not {seconds}"
             )
         path = f"/incidents/{_seg(incident_id)}/snooze"
-        body = await self._request("POST", path, json={"duration": seconds}, write=True)
+        body = await self._request(
+            "POST", path, json={"duration": seconds}, write=True, idempotent=False
+        )
         return parse.incident(as_dict(body.get("incident")))
 
     async def add_note(self, incident_id: str, content: str) -> NoteRecord:
@@ -297,10 +305,12 @@ class PagerDutyProvider:
         )
         return parse.note(as_dict(body.get("note")), incident_id)
 
-    async def _update(self, incident_id: str, fields: dict[str, Any]) -> IncidentRecord:
+    async def _update(
+        self, incident_id: str, fields: dict[str, Any], *, idempotent: bool = True
+    ) -> IncidentRecord:
         payload = {"incident": {"type": "incident_reference", **fields}}
         path = f"/incidents/{_seg(incident_id)}"
-        body = await self._request("PUT", path, json=payload, write=True)
+        body = await self._request("PUT", path, json=payload, write=True, idempotent=idempotent)
         return parse.incident(as_dict(body.get("incident")))
 
     async def _request(

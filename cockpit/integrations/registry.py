@@ -29,6 +29,7 @@ def make_providers(settings: Any) -> dict[str, PagingProvider]:
             from_email=settings.pagerduty_from,
             budget=RequestBudget.in_data_dir(settings.data_path),
             verify=settings.pagerduty_ca_bundle or True,
+            deadline=float(settings.request_deadline),
         )
     if settings.alertmanager_url:
         from cockpit.integrations.alertmanager import AlertmanagerProvider
@@ -47,6 +48,7 @@ def make_providers(settings: Any) -> dict[str, PagingProvider]:
             creator=creator,
             # Silences made before "me" was learned carry the OS user name: still ours.
             also_ours=(os_user,) if os_user and os_user != creator else (),
+            deadline=float(settings.request_deadline),
         )
     return providers
 

@@ -91,6 +91,19 @@ class Load:
 # ---------------------------------------------------------------- raw pages
 
 
+# PagerDuty notifies whoever an incident is reassigned to. When that reassignment is a baton
+# the receiver accepted in the cockpit (every outbox "reassign" is one), its notification is
+# not a page: they asked for it. A notify to the receiver within a minute of that write's
+# delivery is left out; ix_outbox_incident serves the lookup.
+_BATON_NOTIFY = (
+    "SELECT 1 FROM outbox AS o WHERE o.incident_id = t.incident_id AND o.action = 'reassign' "
+    "AND o.state = 'sent' "
+    "AND json_extract(o.payload, '$.person_id') = substr(t.person_id, instr(t.person_id, ':') + 1) "
+    "AND t.at >= datetime(o.last_attempt_at, '-60 seconds') "
+    "AND t.at <= datetime(o.sent_at, '+60 seconds')"
+)
+
+
 def _notify_rows(
     conn: sqlite3.Connection, since: datetime, until: datetime, person_id: str | None
 ) -> list[tuple[str, datetime, str, str]]:
@@ -100,7 +113,8 @@ def _notify_rows(
         "SELECT t.person_id, t.at, t.incident_id, t.channel FROM timeline_events AS t "
         "JOIN incidents AS i ON i.id = t.incident_id "
         f"WHERE t.kind = 'notify' AND t.at >= ? AND t.at < ? AND {who} "
-        "AND t.is_drill = 0 AND i.is_drill = 0 ORDER BY t.person_id, t.at",
+        f"AND t.is_drill = 0 AND i.is_drill = 0 AND NOT EXISTS ({_BATON_NOTIFY}) "
+        "ORDER BY t.person_id, t.at",
         [to_db_text(since), to_db_text(until), *params],
     )
     return [(p, stamp(at), i, c) for p, at, i, c in rows]

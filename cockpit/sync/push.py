@@ -63,6 +63,7 @@ from cockpit.store.engine import Store
 from cockpit.store.models import Incident, Note, OutboxItem, SyncState, TimelineEvent
 from cockpit.store.types import as_utc, utcnow
 from cockpit.sync import holder
+from cockpit.sync.identity import me_in
 
 _STATUS_ORDER = {"triggered": 0, "acknowledged": 1, "resolved": 2}
 # How far back a remote record may predate its outbox item and still be "ours" (clock skew).
@@ -246,6 +247,9 @@ async def _attempt(
         return "superseded"
     except AuthError as error:
         message = PAUSED_TEXT.format(source=item.source)
+        if "pagerduty_from" in str(error):
+            # An account-level key: the token works, the From email is what is missing.
+            message = f"writes paused: {error}"
         _release(store, item, "pending", f"{message} ({error.status or 'refused'})")
         _set_paused(store, item.source, message)
         result.paused.append(message)
@@ -321,6 +325,8 @@ async def _deliver(store: Store, provider: PagingProvider, claim: _Claim) -> _De
             remote = await provider.get_incident(remote_id)
             if _STATUS_ORDER.get(remote.status, -1) >= _STATUS_ORDER[target]:
                 raise AlreadyInState(f"{remote_id} is {remote.status}", remote.status)
+            if in_doubt:
+                _settle(provider, claim, f"{action} of {remote_id}")
         if action == "resolve":
             return _Delivered((await provider.resolve(remote_id)).id)
         updated = await _commented(provider, item, provider.acknowledge, remote_id)
@@ -338,8 +344,10 @@ async def _deliver(store: Store, provider: PagingProvider, claim: _Claim) -> _De
     if action in ("snooze", "escalate"):
         if in_doubt:
             since = as_utc(item.created_at) - _SKEW
+            ours = _my_remote_id(store, item.source)
             for entry in await provider.incident_log_entries(remote_id):
-                if entry.type == action and as_utc(entry.created_at) >= since:
+                by_other = bool(ours and entry.agent_id and entry.agent_id != ours)
+                if entry.type == action and as_utc(entry.created_at) >= since and not by_other:
                     return _Delivered(
                         entry.id, f"{action} of {remote_id} had reached the service already"
                     )
@@ -351,6 +359,14 @@ async def _deliver(store: Store, provider: PagingProvider, claim: _Claim) -> _De
             )
         return _Delivered((await provider.escalate(remote_id, int(item.payload["level"]))).id)
     raise ProviderError(f"unknown outbox action {action!r}")
+
+
+def _my_remote_id(store: Store, source: str) -> str:
+    """The user's id at ``source`` ("" if not known): whose log entries are ours."""
+    with store.rows() as conn:
+        me = me_in(conn)
+    prefix = f"{source}:"
+    return me.id.removeprefix(prefix) if me.id.startswith(prefix) else ""
 
 
 def _settle(provider: PagingProvider, claim: _Claim, what: str) -> None:
