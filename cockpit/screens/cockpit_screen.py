@@ -256,7 +256,9 @@ class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
             bar.state, bar.progress = "syncing", ""
         elif isinstance(message, SyncProgress):
             total = f"/{message.total}" if message.total else ""
-            bar.progress = f"{message.what} {message.done}{total}"
+            # A wait (rate limit, a write in doubt) comes as done=0 with no total: words only.
+            count = f" {message.done}{total}" if message.done or message.total else ""
+            bar.progress = f"{message.what}{count}"
         elif isinstance(message, SyncFinished):
             bar.progress = ""
             if self._cold:

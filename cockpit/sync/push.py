@@ -55,6 +55,7 @@ from cockpit.integrations.base import (
     AuthError,
     IncidentRecord,
     PagingProvider,
+    ProgressCallback,
     ProviderError,
 )
 from cockpit.redact import redact
@@ -176,6 +177,7 @@ async def push_outbox(
     *,
     limit: int = 500,
     max_wait: float = 120.0,
+    progress: ProgressCallback | None = None,
 ) -> PushResult:
     """Deliver what the outbox holds for ``providers``; never raises for one item's fault.
 
@@ -194,6 +196,8 @@ async def push_outbox(
             if waited + delay > max_wait:
                 break
             waited += delay
+            if progress is not None:
+                progress(0, None, f"a write in doubt: checking it again in {delay:.0f} s")
             await asyncio.sleep(delay)
             continue
         item = claim.item

@@ -67,12 +67,12 @@ class SyncService:
         self._pullers = _pullers()
         self._reported_statuses: set[str] = set()
 
-    async def push(self) -> SyncReport:
+    async def push(self, progress: ProgressCallback | None = None) -> SyncReport:
         report = SyncReport()
         if not self.providers:
             return report
         try:
-            result = await push_outbox(self.store, self.providers)
+            result = await push_outbox(self.store, self.providers, progress=progress)
         except ProviderError as error:
             report.online = False
             report.errors.append(str(error))
@@ -136,7 +136,9 @@ class SyncService:
 
     async def sync_once(self, progress: ProgressCallback | None = None) -> SyncReport:
         """Push then pull. Raises only StoreError (the local store itself is failing)."""
-        pushed = await self.push()
+        if progress is not None:
+            self._say_waits(progress)
+        pushed = await self.push(progress)
         if not pushed.online:
             pushed.finished_at = utcnow()
             return pushed
@@ -151,6 +153,13 @@ class SyncService:
         pulled.online = pulled.online and pushed.online
         pulled.finished_at = utcnow()
         return pulled
+
+    def _say_waits(self, progress: ProgressCallback) -> None:
+        """A rate-limit wait is said where the sync's progress is shown, never sat out mute."""
+        for provider in self.providers.values():
+            budget = getattr(provider, "budget", None)
+            if budget is not None and hasattr(budget, "on_wait"):
+                budget.on_wait = lambda wait: progress(0, None, str(wait))
 
     def _note_error(self, name: str, message: str) -> None:
         try:

@@ -3,6 +3,7 @@ the paging service holds: did PagerDuty get it, once, in order?"""
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -227,6 +228,21 @@ async def test_one_bad_item_fails_alone_and_the_sync_goes_on(
     with store.rows() as conn:
         marks = reads.unsent_writes(conn, acked.id)
     assert [(m.action, m.state) for m in marks] == [("snooze", "failed")]
+    # Every way of looking at the incident says the service does not have it.
+    data_dir = str(Path(store.path).parent)
+    shown = subprocess.run(
+        [sys.executable, "-m", "cockpit", "--data-dir", data_dir, "show", acked.remote_id,
+         "--json"], capture_output=True, text=True, timeout=60,
+    )
+    data = json.loads(shown.stdout)
+    assert data["not_at_service"] and data["not_at_service"][0].startswith(
+        "NOT snoozed at PagerDuty"
+    )
+    listed = subprocess.run(
+        [sys.executable, "-m", "cockpit", "--data-dir", data_dir, "incidents"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert "! NOT snoozed at PagerDuty" in listed.stdout
 
 
 async def test_per_incident_note_ids_are_recorded_without_a_clash(tmp_path: Path) -> None:
