@@ -57,6 +57,7 @@ from cockpit.integrations.base import (
     PagingProvider,
     ProgressCallback,
     ProviderError,
+    RateLimited,
 )
 from cockpit.redact import redact
 from cockpit.store import reads
@@ -254,13 +255,14 @@ async def _attempt(
         if "pagerduty_from" in str(error):
             # An account-level key: the token works, the From email is what is missing.
             message = f"writes paused: {error}"
-        _release(store, item, "pending", f"{message} ({error.status or 'refused'})")
+        # Refused at the door: nothing arrived, so the next attempt is not in doubt.
+        _release(store, item, "pending", f"{message} ({error.status or 'refused'})", sure=True)
         _set_paused(store, item.source, message)
         result.paused.append(message)
         return "paused"
     except ProviderError as error:
         if error.retryable:
-            _release(store, item, "pending", str(error))
+            _release(store, item, "pending", str(error), sure=isinstance(error, RateLimited))
             result.errors.append(str(error))
             return "offline"
         await _fail(store, provider, item, str(error))
@@ -441,11 +443,16 @@ def _release(
     error: str,
     *,
     not_before: datetime | None = None,
+    sure: bool = False,
 ) -> None:
+    """Back to ``state``; ``sure``: the service surely did not apply this attempt (it refused
+    the token, or throttled it), so it does not count as one that might have arrived."""
     with store.write() as session:
         row = session.get(OutboxItem, item.id)
         if row is None or row.state != "sending":
             return
+        if sure:
+            row.attempts = max(row.attempts - 1, 0)
         row.state = state
         row.last_error = error
         row.holder = ""

@@ -102,6 +102,7 @@ class SyncService:
                 report.errors.append(f"{name}: {error}")
                 self._note_error(name, str(error))
                 continue
+            self._note_error(name, "")  # a pull that worked clears the last one's error
             for status in sorted(UNKNOWN_STATUSES - self._reported_statuses):
                 self._reported_statuses.add(status)
                 report.reconciled.append(
@@ -165,7 +166,10 @@ class SyncService:
         try:
             with self.store.write() as session:
                 key = f"{name}:status"
-                row = session.get(SyncState, key) or SyncState(key=key)
+                row = session.get(SyncState, key)
+                if row is None and not message or row is not None and row.last_error == message:
+                    return
+                row = row or SyncState(key=key)
                 row.last_error = message
                 row.updated_at = utcnow()
                 session.add(row)
