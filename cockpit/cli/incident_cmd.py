@@ -333,7 +333,7 @@ def _act(args: argparse.Namespace, verb: str) -> int:
         else:
             incident = actions.resolve(store, args.id, user=settings.user, note=args.note)
         state = (
-            "queued for delivery" if incident.source in actions.DELIVERED else "recorded locally"
+            "queued for delivery" if actions.delivers(incident.source) else "recorded locally"
         )
         print(f"{incident.remote_id} {incident.status} ({state}): {safe_line(incident.title)}")
         return 0

@@ -12,6 +12,7 @@ from typing import ClassVar, NoReturn
 
 from cockpit.integrations.base import (
     AlertRecord,
+    Capabilities,
     ChangePage,
     IncidentRecord,
     LogEntryRecord,
@@ -31,12 +32,11 @@ class PracticeProvider:
     """Reads answer empty; writes raise :class:`PracticeWriteRefused` naming the write."""
 
     name: ClassVar[str] = "practice"
-    CAN_ACKNOWLEDGE: ClassVar[bool] = False
-    CAN_REASSIGN: ClassVar[bool] = False
-    CAN_NOTE: ClassVar[bool] = False
-    CAN_SNOOZE: ClassVar[bool] = False
-    CAN_ESCALATE: ClassVar[bool] = False
-    READ_ONLY: ClassVar[bool] = True
+    capabilities: ClassVar[Capabilities] = Capabilities(real_people=False)  # every write refused
+
+    @property
+    def request_deadline(self) -> float:
+        return 1.0
 
     def __init__(self, participant: str = "practice") -> None:
         self.participant = participant

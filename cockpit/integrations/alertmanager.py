@@ -26,6 +26,7 @@ from cockpit.integrations.base import (
     AlertRecord,
     AlreadyInState,
     AuthError,
+    Capabilities,
     ChangePage,
     IncidentRecord,
     InvalidRequest,
@@ -119,12 +120,10 @@ class AlertmanagerProvider:
     """
 
     name: ClassVar[str] = "alertmanager"
-    CAN_ACKNOWLEDGE: ClassVar[bool] = False
-    CAN_REASSIGN: ClassVar[bool] = False
-    CAN_NOTE: ClassVar[bool] = False
-    CAN_SNOOZE: ClassVar[bool] = True
-    CAN_ESCALATE: ClassVar[bool] = False
-    READ_ONLY: ClassVar[bool] = False
+    # Acknowledge and snooze become a silence carrying the user's note; resolve expires it.
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        writes=frozenset({"acknowledge", "resolve", "snooze"}), comments=True, pull="snapshot"
+    )
 
     def __init__(
         self,
@@ -270,9 +269,6 @@ class AlertmanagerProvider:
         return []
 
     # ------------------------------------------------------------ writes
-
-    # Acknowledge and snooze become silences, whose comment carries the user's note.
-    takes_comments = True
 
     async def acknowledge(self, incident_id: str, *, comment: str = "") -> IncidentRecord:
         """Silence the group for ``ACK_SECONDS``; an existing silence of ours is kept as is."""

@@ -1,8 +1,9 @@
 """The paging-service protocol every integration implements, and the plain records it returns.
 
 Adapters return these records (no SQLModel, no Textual types); ``cockpit.sync`` maps them into
-the store. Optional capabilities are class flags, in the manner of harlequin's adapters:
-Alertmanager cannot acknowledge, so it sets ``CAN_ACKNOWLEDGE = False`` and silences instead.
+the store. What a service can do is one :class:`Capabilities` value on its class, in the manner
+of harlequin's adapters; the sync layer reads it (through :mod:`cockpit.integrations.catalog`)
+and never branches on a service's name.
 """
 
 from __future__ import annotations
@@ -16,6 +17,34 @@ from cockpit.errors import CockpitError
 
 # PagerDuty says more statuses may come: an unknown one is kept as received (a str).
 IncidentStatus = Literal["triggered", "acknowledged", "resolved"] | str
+
+
+# ---------------------------------------------------------------- capabilities
+
+WRITES = frozenset({"acknowledge", "resolve", "snooze", "escalate", "note", "reassign"})
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a paging service does, read by the sync layer.
+
+    ``writes``: the actions the outbox delivers to it (the rest stay local, never lost: e.g.
+    Alertmanager has no notes or assignment). ``comments``: its writes carry the user's note as
+    a comment (an Alertmanager silence's comment) and take ``comment=``. ``pull``: how it is
+    read: ``"log"`` (changes since a watermark, then the incidents they touch) or
+    ``"snapshot"`` (the whole current state, reconciled with the store). ``real_people``:
+    ``whoami`` names a real person (the practice provider makes one up).
+    """
+
+    writes: frozenset[str] = frozenset()
+    comments: bool = False
+    pull: Literal["log", "snapshot"] = "log"
+    real_people: bool = True
+
+    def __post_init__(self) -> None:
+        unknown = self.writes - WRITES
+        if unknown:
+            raise ValueError(f"unknown write actions {sorted(unknown)}; known: {sorted(WRITES)}")
 
 
 # ---------------------------------------------------------------- records
@@ -188,17 +217,16 @@ ProgressCallback = Callable[[int, int | None, str], None]
 class PagingProvider(Protocol):
     """A paging service. Reads return records; writes raise ProviderError subclasses.
 
-    Capability flags say what a service can do natively; the sync layer maps the rest
-    (Alertmanager: acknowledge and snooze become a silence).
+    ``capabilities`` says what it does; a write it does not list is never sent to it.
+    ``request_deadline`` is the longest one request may take: a write whose answer was lost is
+    not sent again before that has passed (cockpit.sync.push, rule 4).
     """
 
     name: ClassVar[str]  # "pagerduty", "alertmanager", "practice"
-    CAN_ACKNOWLEDGE: ClassVar[bool]
-    CAN_REASSIGN: ClassVar[bool]
-    CAN_NOTE: ClassVar[bool]
-    CAN_SNOOZE: ClassVar[bool]
-    CAN_ESCALATE: ClassVar[bool]
-    READ_ONLY: ClassVar[bool]  # the practice provider refuses every write
+    capabilities: ClassVar[Capabilities]
+
+    @property
+    def request_deadline(self) -> float: ...
 
     async def whoami(self) -> PersonRecord:
         """The user the credentials belong to. Raises AuthError on a bad token."""

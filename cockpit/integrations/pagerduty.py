@@ -18,8 +18,10 @@ import httpx
 
 from cockpit.integrations import pagerduty_parse as parse
 from cockpit.integrations.base import (
+    WRITES,
     AlertRecord,
     AuthError,
+    Capabilities,
     ChangePage,
     IncidentRecord,
     InvalidRequest,
@@ -68,12 +70,7 @@ class PagerDutyProvider:
     """
 
     name: ClassVar[str] = "pagerduty"
-    CAN_ACKNOWLEDGE: ClassVar[bool] = True
-    CAN_REASSIGN: ClassVar[bool] = True
-    CAN_NOTE: ClassVar[bool] = True
-    CAN_SNOOZE: ClassVar[bool] = True
-    CAN_ESCALATE: ClassVar[bool] = True
-    READ_ONLY: ClassVar[bool] = False
+    capabilities: ClassVar[Capabilities] = Capabilities(writes=WRITES, pull="log")
 
     def __init__(
         self,

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from cockpit.durations import compact
 from cockpit.errors import CockpitError
+from cockpit.integrations.catalog import capabilities
 from cockpit.store import reads
 from cockpit.store.engine import Store, driver_connection
 from cockpit.store.models import (
@@ -28,17 +29,16 @@ from cockpit.store.queries import find_incident, person_name
 from cockpit.store.types import utcnow
 from cockpit.sync.identity import get_me
 
-# The writes each source's provider delivers. Anything else stays local (never lost, never
-# sent): Alertmanager has no notes or assignment, and drill incidents reach no one.
-DELIVERED: dict[str, frozenset[str]] = {
-    "pagerduty": frozenset({"acknowledge", "resolve", "snooze", "escalate", "note", "reassign"}),
-    "alertmanager": frozenset({"acknowledge", "resolve", "snooze"}),
-}
 MAX_SNOOZE = 604_800
 
 
 class ActionError(CockpitError):
     """The action does not apply (unknown incident, already resolved...)."""
+
+
+def delivers(source: str) -> bool:
+    """Whether writes to ``source``'s incidents go to a paging service at all."""
+    return bool(capabilities(source).writes)
 
 
 def _incident(session: Session, ref: str) -> Incident:
@@ -51,7 +51,9 @@ def _incident(session: Session, ref: str) -> Incident:
 def _enqueue(
     session: Session, incident: Incident, action: str, payload: dict[str, Any]
 ) -> OutboxItem | None:
-    if incident.is_drill or action not in DELIVERED.get(incident.source, ()):
+    # What the service does not take stays local (never lost, never sent): Alertmanager has
+    # no notes or assignment, and drill incidents reach no one.
+    if incident.is_drill or action not in capabilities(incident.source).writes:
         return None
     item = OutboxItem(
         source=incident.source, incident_id=incident.id, action=action, payload=payload

@@ -44,7 +44,11 @@ ROSTER_AHEAD = timedelta(days=14)
 
 @dataclass
 class PullResult:
+    """What one pull of one service wrote, whatever its strategy (``Capabilities.pull``)."""
+
     incidents: int = 0
+    alerts: int = 0  # snapshot pulls: alert rows upserted
+    resolved: int = 0  # snapshot pulls: groups resolved because they cleared
     log_entries: int = 0  # read (an incremental sync re-reads a short overlap)
     new_entries: int = 0  # of them, not in the store before
     requests_hint: int = 0

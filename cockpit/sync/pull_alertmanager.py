@@ -20,7 +20,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -39,27 +38,13 @@ from cockpit.store.engine import Store
 from cockpit.store.models import Alert, Incident, OutboxItem, SyncState
 from cockpit.store.types import as_utc, utcnow
 from cockpit.store.upsert import insert_log_entries, qualify, upsert_alerts, upsert_incidents
+from cockpit.sync.pull import PullResult
 
 SOURCE = "alertmanager"
 CURSOR_KEY = "alertmanager:alerts"
 # Prometheus re-sends firing alerts every minute or so (its --rules.alert.resend-delay); five
 # minutes leaves room for a slow evaluation interval before "missing" is read as "cleared".
 RESTART_GRACE = timedelta(minutes=5)
-
-
-@dataclass
-class PullResult:
-    """What one pull wrote: rows upserted, groups resolved, and what was reconciled."""
-
-    incidents: int = 0
-    alerts: int = 0
-    resolved: int = 0
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def reconciled(self) -> list[str]:
-        """The notes, under the name ``SyncService`` reports them by."""
-        return self.notes
 
 
 def _digest(record: IncidentRecord, alerts: list[AlertRecord]) -> str:
@@ -96,10 +81,12 @@ async def pull_alertmanager(
         try:
             expired = await provider.expire_silences(gid, snap)
         except ProviderError as error:
-            result.notes.append(f"could not expire the silence of cleared group {gid}: {error}")
+            result.reconciled.append(
+                f"could not expire the silence of cleared group {gid}: {error}"
+            )
             continue
         if expired:
-            result.notes.append(f"expired {len(expired)} silence(s) of cleared group {gid}")
+            result.reconciled.append(f"expired {len(expired)} silence(s) of cleared group {gid}")
     if progress:
         progress(len(snap.groups), len(snap.groups), "alertmanager")
     return result
@@ -113,7 +100,7 @@ def _reconcile(session: Session, snap: Snapshot, now: datetime, result: PullResu
     uptime = snap.uptime
     settled = uptime is not None and now - uptime >= RESTART_GRACE
     if cursor.get("uptime") and uptime and cursor["uptime"] != _stamp(uptime):
-        result.notes.append(f"Alertmanager restarted (up since {_stamp(uptime)})")
+        result.reconciled.append(f"Alertmanager restarted (up since {_stamp(uptime)})")
 
     rows = {
         row.id: row
@@ -153,7 +140,7 @@ def _reconcile(session: Session, snap: Snapshot, now: datetime, result: PullResu
     cleared: list[str] = []
     if missing and not settled:
         since = _stamp(uptime) if uptime else "an unknown time"
-        result.notes.append(
+        result.reconciled.append(
             f"held off resolving {len(missing)} group(s) no longer listed: Alertmanager is up "
             f"since {since}, less than {int(RESTART_GRACE.total_seconds() // 60)} min; "
             "Prometheus re-sends firing alerts after a restart"
@@ -192,7 +179,9 @@ def _merge(
     action = pending.get(row.id)
     if action and row.status != record.status:
         # A local acknowledge/resolve not yet delivered: the server cannot know it yet.
-        result.notes.append(f"kept local status {row.status} of {row.remote_id}: {action} pending")
+        result.reconciled.append(
+            f"kept local status {row.status} of {row.remote_id}: {action} pending"
+        )
         record = dataclasses.replace(
             record,
             status=row.status,

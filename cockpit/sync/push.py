@@ -46,14 +46,12 @@ import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlmodel import col, select
 
 from cockpit.integrations.base import (
     AlreadyInState,
     AuthError,
-    IncidentRecord,
     PagingProvider,
     ProgressCallback,
     ProviderError,
@@ -65,11 +63,8 @@ from cockpit.store.engine import Store
 from cockpit.store.models import Incident, Note, OutboxItem, SyncState, TimelineEvent
 from cockpit.store.types import as_utc, utcnow
 from cockpit.sync import holder
-from cockpit.sync.identity import me_in
+from cockpit.sync.deliver import Claim, Wait, deliver
 
-_STATUS_ORDER = {"triggered": 0, "acknowledged": 1, "resolved": 2}
-# How far back a remote record may predate its outbox item and still be "ours" (clock skew).
-_SKEW = timedelta(minutes=5)
 # An item a sender on another host is sending is left alone this long; any request's deadline
 # (and so any one delivery) ends well inside it.
 SENDING_LEASE = timedelta(minutes=3)
@@ -92,32 +87,10 @@ class PushResult:
     interrupted: bool = False  # a retryable error (network, 429, 5xx) stopped the run
 
 
-class _Wait(Exception):
-    """The write is not at the service yet, and an earlier request may still land."""
-
-    def __init__(self, until: datetime, what: str) -> None:
-        super().__init__(what)
-        self.until = until
-
-
-@dataclass(frozen=True)
-class _Claim:
-    item: OutboxItem
-    sent_before: datetime | None  # when the previous attempt began, if any
-    settled: bool  # it already waited for that attempt to settle: look once more, then send
-
-
-@dataclass(frozen=True)
-class _Delivered:
-    ref: str
-    note: str = ""  # a reconciliation to report
-    warning: str = ""  # something the service did beyond what was asked
-
-
 # ---------------------------------------------------------------- claiming
 
 
-def _claim(store: Store, sources: set[str]) -> tuple[_Claim | None, datetime | None]:
+def _claim(store: Store, sources: set[str]) -> tuple[Claim | None, datetime | None]:
     """The oldest item that may go now, marked sending (committed); else (None, the soonest
     time a waiting item may go, if any)."""
     now = utcnow()
@@ -144,7 +117,7 @@ def _claim(store: Store, sources: set[str]) -> tuple[_Claim | None, datetime | N
                 blocked.add(item.incident_id)
                 soonest = not_before if soonest is None else min(soonest, not_before)
                 continue
-            claim = _Claim(
+            claim = Claim(
                 item,
                 as_utc(item.last_attempt_at) if item.last_attempt_at else None,
                 item.not_before is not None,
@@ -232,16 +205,14 @@ async def push_outbox(
     return result
 
 
-async def _attempt(
-    store: Store, provider: PagingProvider, claim: _Claim, result: PushResult
-) -> str:
+async def _attempt(store: Store, provider: PagingProvider, claim: Claim, result: PushResult) -> str:
     """One item, start to recorded: "sent", "waiting", "superseded", "failed", "paused" or
     "offline"."""
     item = claim.item
     what = f"{item.action} on {_short(item.incident_id)}"
     try:
-        done = await _deliver(store, provider, claim)
-    except _Wait as wait:
+        done = await deliver(store, provider, claim)
+    except Wait as wait:
         _release(store, item, "pending", str(wait), not_before=wait.until)
         result.reconciled.append(str(wait))
         return "waiting"
@@ -294,143 +265,6 @@ async def _attempt(
     if done.warning:
         result.alerts.append(done.warning)
     return "sent"
-
-
-# ---------------------------------------------------------------- one delivery
-
-
-async def _deliver(store: Store, provider: PagingProvider, claim: _Claim) -> _Delivered:
-    item = claim.item
-    with store.read() as session:
-        incident = session.get(Incident, item.incident_id)
-    if incident is None:
-        raise ProviderError(f"incident {item.incident_id} is no longer in the store")
-    remote_id = incident.remote_id
-    in_doubt = item.attempts > 1
-    action = item.action
-    if action == "note":
-        content = str(item.payload.get("content", ""))
-        if in_doubt:
-            taken = _delivered_refs(store, item)
-            for note in await provider.notes(remote_id):
-                if (
-                    note.content == content
-                    and note.created_at >= as_utc(item.created_at) - _SKEW
-                    and note.id not in taken  # the same words sent earlier are another note
-                ):
-                    return _Delivered(
-                        note.id, f"note on {remote_id} had reached the service already"
-                    )
-            _settle(provider, claim, f"note on {remote_id}")
-        sent = await provider.add_note(remote_id, content)
-        return _Delivered(sent.id)
-    if action in ("acknowledge", "resolve"):
-        target = "acknowledged" if action == "acknowledge" else "resolved"
-        remote: IncidentRecord | None = None
-        if in_doubt or action == "acknowledge":
-            remote = await provider.get_incident(remote_id)
-            if _STATUS_ORDER.get(remote.status, -1) >= _STATUS_ORDER[target]:
-                raise AlreadyInState(f"{remote_id} is {remote.status}", remote.status)
-            if in_doubt:
-                _settle(provider, claim, f"{action} of {remote_id}")
-        if action == "resolve":
-            return _Delivered((await provider.resolve(remote_id)).id)
-        updated = await _commented(provider, item, provider.acknowledge, remote_id)
-        assert remote is not None
-        return _Delivered(updated.id, warning=await _reopened(provider, incident, remote))
-    if action == "reassign":
-        person = str(item.payload["person_id"])
-        ack = bool(item.payload.get("acknowledge"))
-        if in_doubt:
-            remote = await provider.get_incident(remote_id)
-            if list(remote.assignees) == [person] and (not ack or remote.status != "triggered"):
-                return _Delivered(remote.id, f"{remote_id} was already assigned to {person}")
-            _settle(provider, claim, f"reassignment of {remote_id}")
-        return _Delivered((await provider.reassign(remote_id, person, acknowledge=ack)).id)
-    if action in ("snooze", "escalate"):
-        if in_doubt:
-            since = as_utc(item.created_at) - _SKEW
-            ours = _my_remote_id(store, item.source)
-            for entry in await provider.incident_log_entries(remote_id):
-                by_other = bool(ours and entry.agent_id and entry.agent_id != ours)
-                if entry.type == action and as_utc(entry.created_at) >= since and not by_other:
-                    return _Delivered(
-                        entry.id, f"{action} of {remote_id} had reached the service already"
-                    )
-            _settle(provider, claim, f"{action} of {remote_id}")
-        if action == "snooze":
-            seconds = int(item.payload["seconds"])
-            return _Delivered(
-                (await _commented(provider, item, provider.snooze, remote_id, seconds)).id
-            )
-        return _Delivered((await provider.escalate(remote_id, int(item.payload["level"]))).id)
-    raise ProviderError(f"unknown outbox action {action!r}")
-
-
-def _my_remote_id(store: Store, source: str) -> str:
-    """The user's id at ``source`` ("" if not known): whose log entries are ours."""
-    with store.rows() as conn:
-        me = me_in(conn)
-    prefix = f"{source}:"
-    return me.id.removeprefix(prefix) if me.id.startswith(prefix) else ""
-
-
-def _settle(provider: PagingProvider, claim: _Claim, what: str) -> None:
-    """Raise _Wait while the previous request for the item may still reach the server."""
-    if claim.settled or claim.sent_before is None:
-        return
-    settle = float(getattr(provider, "request_deadline", DEFAULT_SETTLE))
-    until = claim.sent_before + timedelta(seconds=settle)
-    if until > utcnow():
-        raise _Wait(
-            until,
-            f"{what}: not at the service yet; an earlier send may still land, "
-            f"checking again at {until:%H:%M:%S} before sending",
-        )
-
-
-async def _reopened(provider: PagingProvider, incident: Incident, before: IncidentRecord) -> str:
-    """A warning if the incident was resolved between our check and our acknowledgement (the
-    acknowledgement then reopened it), else ""."""
-    try:
-        entries = await provider.incident_log_entries(before.id)
-    except ProviderError:
-        return ""
-    checked = as_utc(before.updated_at)
-    resolves = [e for e in entries if e.type == "resolve" and as_utc(e.created_at) > checked]
-    if not resolves:
-        return ""
-    who = resolves[-1].agent_name or "someone"
-    when = as_utc(resolves[-1].created_at)
-    number = f"#{incident.number}" if incident.number else incident.remote_id
-    return (
-        f"Your acknowledgement REOPENED {number} ({incident.remote_id}): {who} had resolved it "
-        f"at {when:%H:%M:%S} UTC, just before it arrived. Resolve it again: "
-        f"`cockpit resolve {incident.remote_id}` (R in the cockpit)."
-    )
-
-
-async def _commented(provider: Any, item: OutboxItem, call: Any, *args: Any) -> Any:
-    """The write, with the user's comment where the service keeps one (an Alertmanager
-    silence's comment); PagerDuty has none: the note went as a note of its own."""
-    comment = str(item.payload.get("comment", ""))
-    if comment and getattr(provider, "takes_comments", False):
-        return await call(*args, comment=comment)
-    return await call(*args)
-
-
-def _delivered_refs(store: Store, item: OutboxItem) -> set[str]:
-    """Remote ids of this incident's notes that other outbox items already account for."""
-    with store.read() as session:
-        rows = session.exec(
-            select(OutboxItem.remote_ref).where(
-                OutboxItem.incident_id == item.incident_id,
-                OutboxItem.action == "note",
-                OutboxItem.state == "sent",
-                OutboxItem.id != item.id,
-            )
-        ).all()
-    return {ref for ref in rows if ref}
 
 
 # ---------------------------------------------------------------- recording

@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from cockpit.errors import StoreError
 from cockpit.integrations.base import PagingProvider, ProgressCallback, ProviderError
 from cockpit.integrations.pagerduty_parse import UNKNOWN_STATUSES
+from cockpit.redact import redact
 from cockpit.store.engine import Store
 from cockpit.store.models import SyncState
 from cockpit.store.types import utcnow
@@ -18,18 +18,26 @@ from cockpit.sync.identity import Me, get_me, set_me
 from cockpit.sync.pull import PullResult, pull_provider
 from cockpit.sync.push import push_outbox
 
-Puller = Callable[..., Awaitable[Any]]
+Puller = Callable[..., Awaitable[PullResult]]
 
 
-def _pullers() -> dict[str, Puller]:
-    pullers: dict[str, Puller] = {}
-    try:
-        from cockpit.sync.pull_alertmanager import pull_alertmanager
-    except ImportError:  # the Alertmanager integration is optional
-        pass
-    else:
-        pullers["alertmanager"] = pull_alertmanager
-    return pullers
+def _pull_log(
+    store: Store, provider: PagingProvider, *, window_days: int, progress: ProgressCallback | None
+) -> Awaitable[PullResult]:
+    return pull_provider(store, provider, window_days=window_days, progress=progress)
+
+
+def _pull_snapshot(
+    store: Store, provider: PagingProvider, *, window_days: int, progress: ProgressCallback | None
+) -> Awaitable[PullResult]:
+    # Imported here: only a service that pulls by snapshot (Alertmanager) needs it.
+    from cockpit.sync.pull_alertmanager import pull_alertmanager
+
+    return pull_alertmanager(store, provider, progress=progress)  # type: ignore[arg-type]
+
+
+# One pull strategy per Capabilities.pull value; a new service picks one, it adds none.
+PULLERS: dict[str, Puller] = {"log": _pull_log, "snapshot": _pull_snapshot}
 
 
 @dataclass
@@ -64,7 +72,6 @@ class SyncService:
         self.store = store
         self.providers = dict(providers)
         self.window_days = window_days
-        self._pullers = _pullers()
         self._reported_statuses: set[str] = set()
 
     async def push(self, progress: ProgressCallback | None = None) -> SyncReport:
@@ -90,13 +97,10 @@ class SyncService:
         report = SyncReport()
         for name, provider in self.providers.items():
             try:
-                puller = self._pullers.get(name)
-                if puller is not None:
-                    result = await puller(self.store, provider, progress=progress)
-                else:
-                    result = await pull_provider(
-                        self.store, provider, window_days=self.window_days, progress=progress
-                    )
+                puller = PULLERS[provider.capabilities.pull]
+                result = await puller(
+                    self.store, provider, window_days=self.window_days, progress=progress
+                )
             except ProviderError as error:
                 report.online = report.online and not error.retryable
                 report.errors.append(f"{name}: {error}")
@@ -109,14 +113,10 @@ class SyncService:
                     f"{name} sent an incident status this cockpit does not know ({status!r}): "
                     "kept as received"
                 )
-            if isinstance(result, PullResult):
-                report.pulled_incidents += result.incidents
-                report.pulled_entries += result.log_entries
-                report.new_entries += result.new_entries
-                report.reconciled += result.reconciled
-            else:
-                report.pulled_incidents += int(getattr(result, "incidents", 0))
-                report.reconciled += list(getattr(result, "reconciled", []))
+            report.pulled_incidents += result.incidents
+            report.pulled_entries += result.log_entries
+            report.new_entries += result.new_entries
+            report.reconciled += result.reconciled
         return report
 
     async def learn_me(self) -> None:
@@ -125,7 +125,7 @@ class SyncService:
             if not get_me(session).id.startswith("local:"):
                 return
         for name, provider in self.providers.items():
-            if getattr(provider, "READ_ONLY", False):
+            if not provider.capabilities.real_people:
                 continue  # the practice provider's person is made up
             try:
                 person = await provider.whoami()
@@ -163,6 +163,8 @@ class SyncService:
                 budget.on_wait = lambda wait: progress(0, None, str(wait))
 
     def _note_error(self, name: str, message: str) -> None:
+        # Kept in the store and shown in the status bar: no token, no user:password@ in it.
+        message = redact(message)
         try:
             with self.store.write() as session:
                 key = f"{name}:status"

@@ -178,7 +178,8 @@ async def test_acknowledge_is_one_silence_of_exactly_the_group(
 ) -> None:
     alertmanager.post_alerts(LATENCY_A, LATENCY_B, DISK)
     await pull_alertmanager(store, provider)
-    assert provider.CAN_ACKNOWLEDGE is False and provider.CAN_SNOOZE is True
+    assert provider.capabilities.writes == {"acknowledge", "resolve", "snooze"}
+    assert provider.capabilities.comments and provider.capabilities.pull == "snapshot"
 
     before = datetime.now(UTC)
     record = await provider.acknowledge(LATENCY_ID, comment="looking at the cache")
@@ -303,7 +304,7 @@ async def test_cleared_group_resolves_only_once_the_server_is_settled(
 
     young = await pull_alertmanager(store, provider)
     assert young.resolved == 0
-    assert any("held off" in note for note in young.notes)
+    assert any("held off" in note for note in young.reconciled)
     assert incidents(store)[LATENCY_ID].status != "resolved"
 
     later = datetime.now(UTC) + RESTART_GRACE + timedelta(minutes=1)
@@ -344,8 +345,8 @@ async def test_restarted_alertmanager_does_not_resolve_or_delete_history(
     assert alertmanager.get("/alerts/groups") == []
     result = await pull_alertmanager(store, provider)
     assert result.resolved == 0
-    assert any("restarted" in note for note in result.notes)
-    assert any("held off resolving 2 group(s)" in note for note in result.notes)
+    assert any("restarted" in note for note in result.reconciled)
+    assert any("held off resolving 2 group(s)" in note for note in result.reconciled)
     found = incidents(store)
     assert set(found) == {LATENCY_ID, DISK_ID}
     assert found[LATENCY_ID].status == "acknowledged"

@@ -105,9 +105,8 @@ WRITES = {
 def test_practice_provider_is_a_read_only_paging_provider() -> None:
     provider = PracticeProvider()
     assert isinstance(provider, PagingProvider)
-    assert provider.READ_ONLY is True
-    assert not any((provider.CAN_ACKNOWLEDGE, provider.CAN_NOTE, provider.CAN_REASSIGN,
-                    provider.CAN_SNOOZE, provider.CAN_ESCALATE))
+    assert provider.capabilities.writes == frozenset()
+    assert provider.capabilities.real_people is False
     # Every write of the protocol is covered by the test below.
     protocol_writes = {"acknowledge", "resolve", "reassign", "escalate", "snooze", "add_note"}
     assert protocol_writes <= {name for name, _ in inspect.getmembers(PagingProvider)}
