@@ -40,6 +40,17 @@ class Key:
         return "COCKPIT_" + self.name.upper()
 
 
+def zone_problem(value: str) -> str | None:
+    """Why ``value`` is not an IANA time zone this machine knows, or None."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        return "is not a time zone this machine knows (an IANA name such as Europe/Berlin)"
+    return None
+
+
 def email_problem(value: str) -> str | None:
     """Why ``value`` cannot be sent as PagerDuty's ``From`` header, or None.
 
@@ -78,7 +89,8 @@ KEYS: tuple[Key, ...] = (
     Key("request_deadline", int, 30,
         "seconds a request to a paging service may take, answer included; a write whose "
         "answer was lost is checked, never re-sent, until this has passed", minimum=1),
-    Key("timezone", str, "", "IANA time zone for display (default: the system's)"),
+    Key("timezone", str, "", "IANA time zone for display (default: the system's)",
+        check=zone_problem, example="Europe/Berlin"),
     Key("user", str, "",
         "who you are: PagerDuty user id or email; also who Alertmanager silences are by"),
     Key("theme", str, "textual-dark", "TUI theme"),

@@ -47,3 +47,17 @@ def test_config_names_the_file_to_create_when_there_is_none(
     assert main(["config"]) == 0
     first = capsys.readouterr().out.splitlines()[0]
     assert "none yet" in first and str(tmp_path / "cfg" / "cockpit" / "config.toml") in first
+
+
+def test_an_unknown_time_zone_is_refused_naming_the_key_wherever_it_comes_from(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = ["--data-dir", str(tmp_path)]
+    assert main([*data, "--set", "timezone=Mars/Olympus", "incidents"]) == 2
+    err = capsys.readouterr().err
+    assert "--set timezone" in err and "Mars/Olympus" in err
+    monkeypatch.setenv("COCKPIT_TIMEZONE", "Nowhere/Atall")
+    assert main([*data, "incidents"]) == 2
+    assert "COCKPIT_TIMEZONE" in capsys.readouterr().err
+    monkeypatch.setenv("COCKPIT_TIMEZONE", "Europe/Berlin")
+    assert main([*data, "incidents"]) == 0
