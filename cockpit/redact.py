@@ -1,15 +1,24 @@
-"""Secrets out of text the cockpit keeps: a command's output before it goes to the timeline.
+"""Secrets out of text the cockpit keeps or shows: a command's output before it goes to the
+timeline, an error before it is stored or printed, a URL before it is displayed.
 
 A runbook command run during an incident prints what it prints: an environment dump, a
 connection string, a curl with an Authorization header. The store, its exports and the
 handoff must not carry those, so kept output passes through :func:`redact` first. It masks
 what is recognisably a secret (the value, not the name, so the line still reads), and it
 errs towards masking: a lost token is worse than a masked harmless value.
+
+Every secret the user has configured is masked wherever it appears, whoever calls: the
+tokens in the keyring, in ``COCKPIT_*`` variables and in the settings, and the user name and
+password of a URL (:func:`known_secrets`, gathered by
+``cockpit.integrations.credentials.known_secrets``). A URL's userinfo (``user:password@``)
+is masked as a whole in any text, configured or not.
 """
 
 from __future__ import annotations
 
 import re
+import threading
+from collections.abc import Iterable
 
 MASK = "«redacted»"
 # Kept output is the tail: the end of a long log is where the answer is.
@@ -18,6 +27,10 @@ MAX_KEPT = 64 * 1024
 _NAME = (r"(?:pass(?:word|wd)?|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|"
          r"private[_-]?key|client[_-]?secret|auth(?:orization)?|credentials?|session[_-]?id|"
          r"cookie|signature)")
+# user:password@ (or a token as the user name) in URLs: the userinfo, whole. (Bounded
+# repeats: "a://a://..." must not scan the rest of the text from every start.)
+_USERINFO = re.compile(
+    rf"(?i)\b([a-z][a-z0-9+.-]{{0,30}}://)(?!{re.escape(MASK)}@)[^/\s@?#]{{1,512}}@")
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # -----BEGIN ... PRIVATE KEY----- blocks, whole.
     (re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|\Z)",
@@ -25,8 +38,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # Authorization headers: "Bearer x", "Token token=x", "Basic x".
     (re.compile(r"(?i)\b(bearer|basic|token token=|token)(\s*)([A-Za-z0-9._~+/=-]{8,})"),
      rf"\1\2{MASK}"),
-    # user:password@ in URLs.
-    (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^/\s:@]+):([^/\s@]+)@"), rf"\1:{MASK}@"),
+    (_USERINFO, rf"\1{MASK}@"),
     # NAME=value, NAME: value, "NAME": "value", --NAME value / --NAME=value.
     # (Bounded repeats: an unbounded one around the name's alternation backtracks
     # quadratically on a long run of word characters.)
@@ -47,11 +59,62 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
+# A known secret shorter than this is not searched for in free text (it would mask words).
+MIN_KNOWN = 6
+_remembered: set[str] = set()
+_lock = threading.Lock()
+
+
+def remember(*secrets: str) -> None:
+    """Mask these wherever :func:`redact` looks from now on (a token this process used)."""
+    with _lock:
+        _remembered.update(s for s in secrets if s and len(s) >= MIN_KNOWN)
+
+
+def known_secrets(extra: Iterable[str] = ()) -> tuple[str, ...]:
+    """Every secret to mask: ``extra``, the ones remembered, and the user's configured ones
+    (keyring, environment), longest first (so a secret inside another goes with it)."""
+    found = {s for s in extra if s and len(s) >= MIN_KNOWN}
+    with _lock:
+        found |= _remembered
+    # Imported here: the keyring is loaded only once something is redacted.
+    from cockpit.integrations.credentials import known_secrets as configured
+
+    found.update(s for s in configured() if len(s) >= MIN_KNOWN)
+    return tuple(sorted(found, key=lambda s: (-len(s), s)))
+
+
+def mask_userinfo(text: str) -> str:
+    """``text`` with the userinfo of every URL in it masked (``http://«redacted»@host``):
+    for showing a configured URL, without the cost of :func:`redact`'s keyring look-up."""
+    return _USERINFO.sub(rf"\1{MASK}@", text)
+
+
+def url_secrets(url: str) -> list[str]:
+    """The secret parts of ``url``'s userinfo: all of it as written, and the password (or a
+    user name standing alone, a token used as one) as written and decoded. [] without one."""
+    from urllib.parse import unquote, urlsplit
+
+    try:
+        netloc = urlsplit(url.strip()).netloc
+    except ValueError:
+        return []
+    userinfo, at, _host = netloc.rpartition("@")
+    if not at or not userinfo:
+        return []
+    user, colon, password = userinfo.partition(":")
+    secret = password if colon else user
+    return [s for s in dict.fromkeys((userinfo, secret, unquote(secret))) if s]
+
+
 def redact(text: str, known: tuple[str, ...] = ()) -> str:
-    """``text`` with secrets masked: the ``known`` ones (the user's own tokens) anywhere,
-    then everything that looks like one."""
-    for secret in known:
-        if secret and len(secret) >= 6:
+    """``text`` with secrets masked: the ``known`` ones and every configured one (the
+    user's own tokens, see :func:`known_secrets`) anywhere, then everything that looks like
+    one."""
+    if not text:
+        return text
+    for secret in known_secrets(known):
+        if secret in text:
             text = text.replace(secret, MASK)
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)

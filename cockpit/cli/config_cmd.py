@@ -11,6 +11,7 @@ from typing import Any
 
 from cockpit.config import KEYS_BY_NAME, save_setting, settings_file, settings_from_args
 from cockpit.errors import ConfigError
+from cockpit.redact import mask_userinfo
 
 
 def register(sub: Any) -> None:
@@ -31,7 +32,8 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
-    rows = settings.describe()
+    # Secrets come masked; a URL's user:password@ is one too.
+    rows = [(name, mask_userinfo(value), source) for name, value, source in settings.describe()]
     rows.append(("(data folder)", str(settings.data_path), "derived"))
     rows.append(("(runbooks folder)", str(settings.runbooks_path), "derived"))
     width = max(len(name) for name, _, _ in rows)

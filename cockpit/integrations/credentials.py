@@ -7,6 +7,7 @@ Tokens never go to the store, logs or messages. On a machine without a keyring b
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,7 @@ import keyring.errors
 from keyring.backend import KeyringBackend
 
 from cockpit.errors import CockpitError
+from cockpit.redact import remember, url_secrets
 
 KEYRING_SERVICE = "cockpit"
 # service name -> (settings key, environment variable)
@@ -81,6 +83,7 @@ def store_token(service: str, token: str) -> None:
     _check_service(service)
     if not keyring_available():
         raise CredentialError(no_keyring_message(service))
+    remember(token)
     try:
         keyring.set_password(KEYRING_SERVICE, service, token)
     except keyring.errors.KeyringError as error:
@@ -114,7 +117,10 @@ def find_token(service: str, settings: Any) -> FoundToken | None:
         except keyring.errors.KeyringError:
             stored = None  # a locked keyring falls through to the environment
         if stored:
+            remember(stored, *_settings_secrets(settings))
             return FoundToken(stored, "keyring")
+    # The settings' secrets are masked from here on, wherever text is redacted.
+    remember(*_settings_secrets(settings))
     key, _env = SETTINGS_KEYS[service]
     value = getattr(settings, key, "") if settings is not None else ""
     if value:
@@ -128,12 +134,64 @@ def load_token(service: str, settings: Any) -> str | None:
     return found.token if found else None
 
 
+def known_secrets(settings: Any = None) -> list[str]:
+    """Every secret the user has configured, to mask wherever text is shown or kept: the
+    tokens in the keyring, the secret ``COCKPIT_*`` variables, the secret settings (when
+    ``settings`` is given), and the userinfo of each configured URL. Never raises: a keyring
+    that cannot be read adds nothing."""
+    found: list[str] = []
+    if keyring_available():
+        for service in SETTINGS_KEYS:
+            try:
+                stored = keyring.get_password(KEYRING_SERVICE, service)
+            except Exception:  # noqa: BLE001 - a locked or broken keyring masks nothing more
+                stored = None
+            if stored:
+                found.append(stored)
+    found += _env_secrets()
+    found += _settings_secrets(settings)
+    return list(dict.fromkeys(s for s in found if s))
+
+
+def _secret_keys() -> list[tuple[str, str, bool]]:
+    """(setting, environment variable, whether the value itself is secret) of every setting
+    that is or may hold a secret (a URL may carry ``user:password@``)."""
+    from cockpit.config import KEYS
+
+    return [(key.name, key.env, key.secret) for key in KEYS
+            if key.secret or key.name.endswith("_url")]
+
+
+def _env_secrets() -> list[str]:
+    found: list[str] = []
+    for _name, env, secret in _secret_keys():
+        value = os.environ.get(env, "")
+        if value:
+            found += [value] if secret else url_secrets(value)
+    return found
+
+
+def _settings_secrets(settings: Any) -> list[str]:
+    if settings is None:
+        return []
+    found: list[str] = []
+    for name, _env, secret in _secret_keys():
+        try:
+            value = str(getattr(settings, name, "") or "")
+        except Exception:  # noqa: BLE001 - a settings object that cannot say holds no secret
+            continue
+        if value:
+            found += [value] if secret else url_secrets(value)
+    return found
+
+
 __all__ = [
     "CredentialError",
     "FoundToken",
     "delete_token",
     "find_token",
     "keyring_available",
+    "known_secrets",
     "load_token",
     "no_keyring_message",
     "store_token",

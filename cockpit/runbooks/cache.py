@@ -6,9 +6,9 @@ file's size and modification time, the parser's own source files and the cache f
 all what they were when it was written; anything else is a miss and the file is parsed.
 A cache that cannot be read or written is never an error: the runbook is parsed instead.
 
-The entries are pickles in the user's cache folder, read with an unpickler that can build
-the runbook model's own classes and a few plain types and nothing else, so a tampered file
-can fail to load but cannot run code.
+The entries are pickles in the user's cache folder (0700, entries 0600), read with an
+unpickler that can build the runbook model's own classes and a few plain types and nothing
+else, so a tampered file can fail to load but cannot run code.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from typing import Any
 
 import platformdirs
 
+from cockpit import paths
 from cockpit.runbooks import model
 from cockpit.runbooks.model import Runbook
 
@@ -101,7 +102,9 @@ def save(path: Path, runbook: Runbook) -> None:
     file, stamp = found
     written = ""
     try:
-        file.parent.mkdir(parents=True, exist_ok=True)
+        # The cockpit's cache folder and this one are the user's alone (0700); the entries
+        # are 0600 (NamedTemporaryFile's own mode).
+        paths.private_dir(file.parent, top=file.parent.parent)
         with tempfile.NamedTemporaryFile("wb", dir=file.parent, delete=False,
                                          suffix=".tmp") as handle:
             written = handle.name

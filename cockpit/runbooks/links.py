@@ -10,6 +10,7 @@ passes them through ``cockpit.text.safe``.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -23,6 +24,15 @@ LINK = "link"
 # Bare URLs in prose (CommonMark only links <https://...> and [text](url)).
 _BARE = re.compile(r"https?://[^\s<>()\[\]`\"']+[^\s<>()\[\]`\"'.,;:!?]")
 _parser: list[MarkdownIt] = []
+# Longer than any link a runbook or a paging service has reason to carry.
+MAX_LINK = 2048
+# Default_Ignorable_Code_Point characters that are not format controls (Cf): shown as
+# nothing, so a link could hide them.
+_INVISIBLE = frozenset(
+    [0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x3164, 0xFFA0]
+    + list(range(0x180B, 0x1810)) + list(range(0xFE00, 0xFE10))
+    + list(range(0xE0100, 0xE01F0))
+)
 
 
 def _md() -> MarkdownIt:
@@ -102,3 +112,62 @@ def urls(markdown: str) -> list[str]:
 def plain(markdown: str) -> str:
     """The line as a reader says it: link text kept, URLs and Markdown marks dropped."""
     return "".join(p.text for p in pieces(markdown)).strip()
+
+
+def refusal(url: str) -> str:
+    """Why ``url`` may not be offered (copied, opened or listed as a link); "" when it may.
+
+    A link is offered only when it is one ``http``/``https`` URL with a host, and nothing
+    in it that the reader cannot see or that a terminal or shell would take apart:
+    whitespace, line breaks, control characters, bidi controls, zero-width or other
+    invisible characters. A user name or password before the host (``https://a@b/``) is
+    refused too: it hides the real host behind a familiar one, or carries a secret.
+    """
+    if not url:
+        return "it is empty"
+    if len(url) > MAX_LINK:
+        return f"it is {len(url)} characters long (at most {MAX_LINK})"
+    for char in url:
+        why = _bad_char(char)
+        if why:
+            return f"it contains {why} (U+{ord(char):04X})"
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme.lower() not in ("http", "https"):
+        return "only http:// and https:// links are offered"
+    authority = re.split(r"[/?#\\]", rest, maxsplit=1)[0]
+    if "@" in authority:
+        return "it carries a user name or password before the host"
+    host = authority.rsplit(":", 1)[0] if not authority.endswith("]") else authority
+    if not host.strip("[]"):
+        return "it has no host"
+    return ""
+
+
+def _bad_char(char: str) -> str:
+    if char in "\n\r\v\f\x85\u2028\u2029":
+        return "a line break"
+    category = unicodedata.category(char)
+    if char.isspace() or category == "Zs":
+        return "whitespace"
+    if category == "Cc":
+        return "a control character"
+    if category == "Cf":
+        return "an invisible or direction-changing character"
+    if ord(char) in _INVISIBLE:
+        return "an invisible character"
+    if category in ("Cs", "Co", "Cn"):
+        return "a character that cannot be shown"
+    return ""
+
+
+def offerable(links: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
+    """``links`` split into those that may be offered and (link, why not) for the rest."""
+    good: list[str] = []
+    refused: list[tuple[str, str]] = []
+    for url in links:
+        why = refusal(url)
+        if why:
+            refused.append((url, why))
+        else:
+            good.append(url)
+    return good, refused

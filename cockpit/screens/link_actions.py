@@ -1,8 +1,10 @@
 """Links from a step or an incident: always copied (OSC 52 works over SSH), opened in a
 browser only where one can open, and only after asking.
 
-A mixin of :class:`CockpitScreen`. URLs come from runbooks and the paging service, so they
-are shown through ``safe_line`` and only ``http``/``https`` ones are ever handed to a browser.
+A mixin of :class:`CockpitScreen`. URLs come from runbooks and the paging service, so a
+link is offered (listed, copied, opened) only when ``cockpit.runbooks.links.refusal`` finds
+nothing wrong with it: one http(s) URL, no whitespace, control, bidi or invisible character.
+Anything else is refused with a toast that says why, and never reaches the clipboard.
 """
 
 from __future__ import annotations
@@ -15,13 +17,12 @@ from typing import TYPE_CHECKING, Any
 from rich.text import Text
 from textual import work
 
+from cockpit.runbooks.links import offerable, refusal
 from cockpit.screens.confirm import ConfirmDialog
 from cockpit.text import safe_line
 
 if TYPE_CHECKING:
     from cockpit.screens.view_model import IncidentView
-
-_OPENABLE = ("http://", "https://")
 
 
 def can_open_browser() -> bool:
@@ -63,7 +64,14 @@ class LinkActions:
         self.pick_link([(f"link {n}", url) for n, url in enumerate(urls, start=1)])
 
     def pick_link(self, links: list[tuple[str, str]]) -> None:
-        """One link: offered at once. Several: a picker of (what, url), then that one."""
+        """One link: offered at once. Several: a picker of (what, url), then that one.
+        A link that may not be offered is left out, and a toast says which and why."""
+        good, refused = offerable([url for _what, url in links])
+        if refused:
+            self._say_refused([(what, url) for what, url in links if url not in good])
+        links = [(what, url) for what, url in links if url in good]
+        if not links:
+            return
         if len(links) == 1:
             self.offer_link(links[0][1])
             return
@@ -83,10 +91,20 @@ class LinkActions:
             Text("Which link? (copied; opened only if you say so)", "bold"), Text(""), choices),
             chosen)
 
+    def _say_refused(self, links: list[tuple[str, str]]) -> None:
+        lines = [f"{what}: {refusal(url)}: {safe_line(url)[:80]}" for what, url in links]
+        self.notify("Not copied, not opened (a link must be one http(s) URL with nothing "  # type: ignore[attr-defined]
+                    "hidden in it):\n" + "\n".join(lines[:5]), title="Link refused",
+                    severity="warning", timeout=12)
+
     def offer_link(self, url: str) -> None:
+        why = refusal(url)
+        if why:
+            self._say_refused([("link", url)])
+            return
         self.app.copy_to_clipboard(url)  # type: ignore[attr-defined]
         shown = safe_line(url)
-        if not (can_open_browser() and url.lower().startswith(_OPENABLE)):
+        if not can_open_browser():
             self.notify(f"Copied {shown}. No browser here: paste it where you can "  # type: ignore[attr-defined]
                         "open it.", title="Link copied", timeout=8)
             return
@@ -114,8 +132,8 @@ class LinkActions:
         self.pick_link(links)
 
     def palette_links(self) -> list[tuple[str, str, Any]]:
-        """Palette entries: each incident link by name."""
+        """Palette entries: each incident link that may be offered, by name."""
         from functools import partial
 
         return [(f"Copy link: {what}", safe_line(url)[:80], partial(self.offer_link, url))
-                for what, url in incident_links(self.incident_view)]
+                for what, url in incident_links(self.incident_view) if not refusal(url)]

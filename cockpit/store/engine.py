@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from cockpit import paths
 from cockpit.errors import StoreError
 from cockpit.store import migrations
 
@@ -31,6 +32,7 @@ BUSY_TIMEOUT_MS = 15_000
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 DB_NAME = "cockpit.db"
 _DB_ERRORS = (sqlite3.OperationalError, sqlite3.DatabaseError)
+_SIDE_FILES = ("-wal", "-shm", "-journal")
 
 
 def _configure(dbapi_conn: sqlite3.Connection) -> None:
@@ -134,19 +136,32 @@ class Store:
                 )
             location = Path(location.removeprefix("sqlite:///"))
         path = Path(location)
-        if path.suffix != ".db":
+        data_folder = path.suffix != ".db"
+        if data_folder:
             path = path / DB_NAME
         _check_file(path)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            # The data folder is the user's alone (0700). The folder of a store file named by
+            # database_url may be shared (a home folder): only the folders made for it are.
+            top = path.parent if data_folder else _first_missing(path.parent)
+            if top is not None:
+                paths.private_dir(path.parent, top=top)
+            paths.private_file(path)
         except OSError as error:
-            raise StoreError(f"{path.parent}: cannot create the data folder: {error}") from None
+            raise StoreError(f"{path.parent}: cannot create the data folder or the store: "
+                             f"{error.strerror or error}") from None
         store = cls(path)
         try:
             store._prepare(migrate)
         except BaseException:
             store.close()
             raise
+        # SQLite makes -wal and -shm with the store's own mode; those of an older cockpit
+        # (0644) are tightened, with whatever else the cockpit keeps beside the store.
+        if data_folder:
+            paths.tighten_folder(path.parent)
+        for suffix in _SIDE_FILES:
+            paths.tighten(path.with_name(path.name + suffix))
         return store
 
     def _prepare(self, migrate: bool) -> None:
@@ -205,14 +220,18 @@ class Store:
         session = Session(self.engine, expire_on_commit=False)
         try:
             yield session
-        except (OperationalError, DatabaseError) as error:
+        except (OperationalError, DatabaseError, *_DB_ERRORS) as error:
             raise _describe(error, self.where) from None
         finally:
             session.close()
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """One transaction holding the write lock; committed on success, rolled back on error."""
+        """One transaction holding the write lock; committed on success, rolled back on error.
+
+        A failing write is a StoreError whether it went through the ORM or through the plain
+        ``sqlite3`` connection under the session (the sync's bulk inserts,
+        ``cockpit.store.bulk``): a full disk says so, and nothing is half written."""
         from sqlalchemy.exc import DatabaseError, OperationalError
         from sqlmodel import Session
 
@@ -220,8 +239,8 @@ class Store:
         try:
             yield session
             session.commit()
-        except (OperationalError, DatabaseError) as error:
-            session.rollback()
+        except (OperationalError, DatabaseError, *_DB_ERRORS) as error:
+            _rollback(session)
             raise _describe(error, self.where) from None
         except BaseException:
             session.rollback()
@@ -244,12 +263,34 @@ class Store:
             self._engine.dispose()
 
 
+def _rollback(session: Session) -> None:
+    """Roll back after a failed write. SQLite may have rolled the transaction back itself (a
+    full disk does): the error that matters is the first one, not "no transaction"."""
+    from sqlalchemy.exc import DatabaseError, OperationalError
+
+    try:
+        session.rollback()
+    except (OperationalError, DatabaseError, *_DB_ERRORS):
+        session.close()
+
+
 def driver_connection(session: Session) -> sqlite3.Connection:
     """The ``sqlite3`` connection under an ORM session, in the session's transaction (its
     pending changes flushed first), for the plain-SQL reads of ``cockpit.store.reads``."""
     session.flush()
     conn: sqlite3.Connection = session.connection().connection.driver_connection  # type: ignore[assignment]
     return conn
+
+
+def _first_missing(folder: Path) -> Path | None:
+    """The topmost folder of ``folder``'s path that does not exist yet; None if it does."""
+    missing = None
+    while not folder.exists():
+        missing = folder
+        if folder.parent == folder:
+            break
+        folder = folder.parent
+    return missing
 
 
 def _check_file(path: Path) -> None:
