@@ -143,6 +143,8 @@ class AlertmanagerProvider:
             raise ValueError("deadline must be more than 0 seconds")
         self.deadline = deadline
         self.base_url = check_base_url(base_url, secret=bool(token))
+        # What messages and repr show: a user:password@ in the URL never reaches a screen.
+        self._shown_url = urls.shown(self.base_url)
         self.creator = creator or "cockpit"
         self._ours = {self.creator, *also_ours}
         self.max_retries = max_retries
@@ -165,7 +167,7 @@ class AlertmanagerProvider:
         )
 
     def __repr__(self) -> str:
-        return f"AlertmanagerProvider({self.base_url!r})"
+        return f"AlertmanagerProvider({self._shown_url!r})"
 
     @property
     def request_deadline(self) -> float:
@@ -386,7 +388,7 @@ class AlertmanagerProvider:
             limit = self.deadline if ends_at is None else ends_at - time.monotonic()
             if limit <= 0:
                 raise Unavailable(
-                    f"{what} ({self.base_url}): not sent, its {self.deadline:g} s deadline "
+                    f"{what} ({self._shown_url}): not sent, its {self.deadline:g} s deadline "
                     "passed while it waited"
                 )
             try:
@@ -396,7 +398,7 @@ class AlertmanagerProvider:
             except TimeoutError:
                 # Our deadline, not httpx's timeout: the answer as a whole came too slowly.
                 late = (
-                    f"{what} ({self.base_url}): no complete answer within the "
+                    f"{what} ({self._shown_url}): no complete answer within the "
                     f"{self.deadline:g} s deadline"
                 )
                 if not idempotent:
@@ -413,7 +415,7 @@ class AlertmanagerProvider:
                 surely_unsent = isinstance(error, httpx.ConnectError | httpx.ConnectTimeout)
                 if attempt >= self.max_retries or not (idempotent or surely_unsent):
                     raise Unavailable(
-                        f"{what} ({self.base_url}): {type(error).__name__} "
+                        f"{what} ({self._shown_url}): {type(error).__name__} "
                         f"after {attempt + 1} tries"
                     ) from None
                 pause = 0.2 * 2**attempt
@@ -446,7 +448,7 @@ class AlertmanagerProvider:
         detail = self._scrub(parse.error_text(response.content) or response.reason_phrase)
         if status in (401, 403):
             return AuthError(
-                f"Alertmanager at {self.base_url} refused the credentials ({status}): {detail}",
+                f"Alertmanager at {self._shown_url} refused the credentials ({status}): {detail}",
                 status=status,
             )
         if status == 404:

@@ -82,11 +82,11 @@ class SyncService:
             result = await push_outbox(self.store, self.providers, progress=progress)
         except ProviderError as error:
             report.online = False
-            report.errors.append(str(error))
+            report.errors.append(redact(str(error)))
             return report
         report.sent, report.failed = result.sent, result.failed
         report.superseded, report.pending = result.superseded, result.pending
-        report.errors += result.errors
+        report.errors += [redact(e) for e in result.errors]
         report.reconciled += result.reconciled
         report.paused += result.paused
         report.alerts += result.alerts
@@ -103,7 +103,7 @@ class SyncService:
                 )
             except ProviderError as error:
                 report.online = report.online and not error.retryable
-                report.errors.append(f"{name}: {error}")
+                report.errors.append(f"{name}: {redact(str(error))}")
                 self._note_error(name, str(error))
                 continue
             self._note_error(name, "")  # a pull that worked clears the last one's error
