@@ -68,9 +68,6 @@ from cockpit.sync.deliver import Claim, Wait, deliver
 # An item a sender on another host is sending is left alone this long; any request's deadline
 # (and so any one delivery) ends well inside it.
 SENDING_LEASE = timedelta(minutes=3)
-# How long a request may still be in the server's hands after the client stopped waiting:
-# the client's own deadline, unless the provider says otherwise (``request_deadline``).
-DEFAULT_SETTLE = 30.0
 PAUSED_TEXT = "writes paused: the token was refused - run `cockpit auth login {source}`"
 
 
@@ -160,6 +157,7 @@ async def push_outbox(
     """
     result = PushResult()
     sources = set(providers)
+    answered: set[str] = set()  # services that took our token this time
     waited = 0.0
     for _ in range(limit):
         claim, soonest = _claim(store, sources)
@@ -186,6 +184,8 @@ async def push_outbox(
             raise
         finally:
             holder.IN_FLIGHT.discard(item.id or 0)
+        if outcome in ("sent", "superseded", "failed"):
+            answered.add(item.source)
         if outcome == "paused":
             sources.discard(item.source)
         elif outcome == "offline":
@@ -193,8 +193,13 @@ async def push_outbox(
             result.interrupted = True
         if not sources:
             break
+    with store.rows() as conn:
+        waiting = {str(row[0]) for row in conn.execute(
+            "SELECT DISTINCT source FROM outbox WHERE state IN ('pending', 'sending')"
+        )}
     for source in providers:
-        if source in sources:
+        # Paused until the service takes the token again, or nothing is held back any more.
+        if source in answered or source not in waiting:
             _set_paused(store, source, "")
     with store.read() as session:
         result.pending = len(
