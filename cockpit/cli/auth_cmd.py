@@ -11,23 +11,21 @@ spec says so); login then checks the key on ``GET /users``, asks for the user's 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import getpass
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cockpit.config import (
-    Settings,
-    check_value,
-    save_setting,
-    settings_file,
-    settings_from_args,
-)
-from cockpit.integrations import credentials
-from cockpit.integrations.base import AuthError, InvalidRequest, PersonRecord, ProviderError
 from cockpit.text import safe_line
+
+if TYPE_CHECKING:
+    from cockpit.config import Settings
+    from cockpit.integrations import credentials
+    from cockpit.integrations.base import PersonRecord, ProviderError
+
+# The settings, the keyring (credentials) and the providers are imported by the handlers:
+# building the parser (every `cockpit` command does) must not load them.
 
 SERVICES = ("pagerduty", "alertmanager")
 # How /users/me may refuse an account-level key: the spec documents 400; 401/403 are taken too
@@ -89,6 +87,7 @@ class Identity:
 async def _identify(settings: Settings, token: str) -> Identity:
     """``/users/me``; when it refuses, ``GET /users`` tells an account-level key (which reads
     it) from a wrong token (refused there too: the ``/users/me`` error is raised)."""
+    from cockpit.integrations.base import AuthError, InvalidRequest
     from cockpit.integrations.pagerduty import PagerDutyProvider
     from cockpit.integrations.pagerduty_http import PagerDutyHTTP
 
@@ -164,6 +163,8 @@ def _alertmanager_prompt(settings: Settings) -> str:
 
 
 def _check_alertmanager(settings: Settings, token: str) -> None:
+    import asyncio
+
     if not settings.alertmanager_url:
         print("Not checked: alertmanager_url is not set (set it or COCKPIT_ALERTMANAGER_URL)")
         return
@@ -172,7 +173,11 @@ def _check_alertmanager(settings: Settings, token: str) -> None:
 
 
 def run_login(args: argparse.Namespace) -> int:
+    import asyncio
+
     from cockpit.cli.main import CliError
+    from cockpit.config import settings_from_args
+    from cockpit.integrations import credentials
 
     settings = settings_from_args(args)
     if args.service == "alertmanager":
@@ -208,7 +213,10 @@ def _account_key_login(
     args: argparse.Namespace, settings: Settings, token: str, identity: Identity
 ) -> None:
     """An account-level key: learn, check and save the From email its writes need."""
+    import asyncio
+
     from cockpit.cli.main import CliError
+    from cockpit.config import check_value, save_setting, settings_file
 
     status = identity.refused.status if identity.refused else None
     print(
@@ -250,6 +258,9 @@ def _account_key_login(
 
 
 def run_logout(args: argparse.Namespace) -> int:
+    from cockpit.config import settings_from_args
+    from cockpit.integrations import credentials
+
     settings = settings_from_args(args)
     for service in [args.service] if args.service else list(SERVICES):
         removed = credentials.delete_token(service)
@@ -263,6 +274,12 @@ def run_logout(args: argparse.Namespace) -> int:
 
 
 def run_status(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from cockpit.config import settings_from_args
+    from cockpit.integrations import credentials
+    from cockpit.integrations.base import ProviderError
+
     settings = settings_from_args(args)
     if credentials.keyring_available():
         import keyring
@@ -315,6 +332,10 @@ def _alertmanager_status(
     settings: Settings, found: credentials.FoundToken | None, offline: bool
 ) -> bool:
     """Print where the Alertmanager secret comes from and whether the server takes it."""
+    import asyncio
+
+    from cockpit.integrations.base import ProviderError
+
     where = f"password or token from {found.source}" if found else "no password or token"
     if not settings.alertmanager_url:
         if found:

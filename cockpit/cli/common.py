@@ -6,15 +6,24 @@ import argparse
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from cockpit.config import Settings, settings_from_args
 from cockpit.durations import age as age
-from cockpit.errors import ConfigError
-from cockpit.store.engine import Store, open_store
+
+if TYPE_CHECKING:
+    from cockpit.config import Settings
+    from cockpit.store.engine import Store
+
+# Every sub-command module imports this one to build the parser (cli/main.py), so what its
+# helpers need is imported when they run: `cockpit --version` must not load the settings
+# or the store.
 
 
 def settings_and_store(args: argparse.Namespace) -> tuple[Settings, Store]:
+    from cockpit.config import settings_from_args
+    from cockpit.store.engine import open_store
+
     settings = settings_from_args(args)
     store = open_store(settings)
     warn_paused_writes(store)
@@ -32,6 +41,8 @@ def warn_paused_writes(store: Store) -> None:
 
 
 def display_zone(settings: Settings) -> ZoneInfo | None:
+    from cockpit.errors import ConfigError
+
     if not settings.timezone:
         return None
     try:

@@ -10,14 +10,15 @@ import argparse
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cockpit.cli.common import display_zone, settings_and_store, write_text_file
-from cockpit.cli.people import resolve_person
-from cockpit.store.engine import Store
-from cockpit.store.queries import person_name
-from cockpit.store.types import utcnow
 from cockpit.text import count, safe_line
+
+if TYPE_CHECKING:
+    from cockpit.store.engine import Store
+
+# The ORM (people, queries, shifts) is imported by the handlers, not to build the parser.
 
 SHIFT = timedelta(hours=12)
 
@@ -71,8 +72,10 @@ def _runbooks(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run_draft(args: argparse.Namespace) -> int:
+    from cockpit.cli.people import resolve_person
     from cockpit.handoff import draft_handoff, post_notes, save_handoff, sign_handoff
     from cockpit.handoff.markdown import render_markdown
+    from cockpit.store.types import utcnow
 
     settings, store = settings_and_store(args)
     try:
@@ -118,7 +121,9 @@ def _emit(args: argparse.Namespace, body: str, what: str) -> None:
 
 
 def run_accept(args: argparse.Namespace) -> int:
+    from cockpit.cli.people import resolve_person
     from cockpit.handoff import accept_handoff
+    from cockpit.store.queries import person_name
 
     _, store = settings_and_store(args)
     try:

@@ -5,19 +5,19 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cockpit import durations
 from cockpit.cli.common import age, display_zone, local_time, settings_and_store
 from cockpit.cli.main import CliError
-from cockpit.cli.people import resolve_person
-from cockpit.store import queries, reads
-from cockpit.store.engine import driver_connection
-from cockpit.store.models import Alert, Incident
-from cockpit.store.types import utcnow
-from cockpit.sync import actions, unsent
-from cockpit.sync.identity import get_me
 from cockpit.text import safe, safe_line
+
+if TYPE_CHECKING:
+    from cockpit.store import queries, reads
+    from cockpit.store.models import Alert, Incident
+
+# The store's queries, the ORM and the sync actions are imported by the handlers that use
+# them: building the parser (every `cockpit` command does) must not load SQLAlchemy.
 
 STATUSES = ("triggered", "acknowledged", "resolved", "open", "all")
 
@@ -94,12 +94,17 @@ def register(sub: Any) -> None:
 
 
 def _unsent(session: Any, incident: Incident) -> list[reads.Unsent]:
+    from cockpit.store import reads
+    from cockpit.store.engine import driver_connection
+
     return reads.unsent_writes(driver_connection(session), incident.id)
 
 
 def _writes_json(writes: list[reads.Unsent], source: str) -> dict[str, Any]:
     """What has not reached the service, so a script never takes a local status for the
     service's: ``not_at_service`` lists the writes that failed for good."""
+    from cockpit.sync import unsent
+
     return {
         "unsent_writes": [
             {"action": w.action, "state": w.state, "error": safe_line(w.error)} for w in writes
@@ -133,6 +138,9 @@ _FILTER_KEYS = ("urgency", "mine", "team", "service")
 
 def _filter(args: argparse.Namespace, settings: Any, store: Any) -> queries.IncidentFilter:
     """Flags, over a saved filter (``[filters.NAME]`` with urgency, mine, team, service)."""
+    from cockpit.store import queries
+    from cockpit.sync.identity import get_me
+
     saved: dict[str, Any] = {}
     if args.filter:
         filters = settings.tables.get("filters", {})
@@ -158,6 +166,10 @@ def _filter(args: argparse.Namespace, settings: Any, store: Any) -> queries.Inci
 
 
 def run_list(args: argparse.Namespace) -> int:
+    from cockpit.store import queries
+    from cockpit.store.types import utcnow
+    from cockpit.sync import unsent
+
     settings, store = settings_and_store(args)
     try:
         status = None if args.status == "all" else args.status
@@ -201,6 +213,11 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
+    from cockpit.store import queries, reads
+    from cockpit.store.engine import driver_connection
+    from cockpit.store.types import utcnow
+    from cockpit.sync import actions, unsent
+
     settings, store = settings_and_store(args)
     zone = display_zone(settings)
     try:
@@ -326,6 +343,8 @@ def _print_alert(alert: Alert) -> None:
 
 
 def _act(args: argparse.Namespace, verb: str) -> int:
+    from cockpit.sync import actions
+
     settings, store = settings_and_store(args)
     try:
         if verb == "ack":
@@ -352,6 +371,8 @@ def run_resolve(args: argparse.Namespace) -> int:
 def run_note(args: argparse.Namespace) -> int:
     import sys
 
+    from cockpit.sync import actions
+
     text = " ".join(args.text)
     if text == "-":
         text = sys.stdin.read()
@@ -374,6 +395,8 @@ def parse_duration(text: str) -> int:
 
 
 def run_snooze(args: argparse.Namespace) -> int:
+    from cockpit.sync import actions
+
     settings, store = settings_and_store(args)
     try:
         incident = actions.snooze(
@@ -389,6 +412,8 @@ def run_snooze(args: argparse.Namespace) -> int:
 
 
 def run_escalate(args: argparse.Namespace) -> int:
+    from cockpit.sync import actions
+
     settings, store = settings_and_store(args)
     try:
         incident = actions.escalate(store, args.id, args.level, user=settings.user)
@@ -399,12 +424,16 @@ def run_escalate(args: argparse.Namespace) -> int:
 
 
 def _name(store: Any, person_id: str) -> str:
+    from cockpit.store import queries
+
     with store.read() as session:
         return safe_line(queries.person_name(session, person_id))
 
 
 def _ref(store: Any, incident_id: str) -> str:
     """How the user names an incident: its remote id, with its title."""
+    from cockpit.store.models import Incident
+
     with store.read() as session:
         incident = session.get(Incident, incident_id)
     if incident is None:
@@ -413,6 +442,9 @@ def _ref(store: Any, incident_id: str) -> str:
 
 
 def run_pass(args: argparse.Namespace) -> int:
+    from cockpit.cli.people import resolve_person
+    from cockpit.sync import actions
+
     settings, store = settings_and_store(args)
     try:
         person = resolve_person(store, args.person)
@@ -427,6 +459,8 @@ def run_pass(args: argparse.Namespace) -> int:
 
 
 def run_take(args: argparse.Namespace) -> int:
+    from cockpit.sync import actions
+
     settings, store = settings_and_store(args)
     try:
         baton = actions.take_baton(store, args.id, user=settings.user, note=args.note)
@@ -437,6 +471,9 @@ def run_take(args: argparse.Namespace) -> int:
 
 
 def run_accept(args: argparse.Namespace) -> int:
+    from cockpit.cli.people import resolve_person
+    from cockpit.sync import actions
+
     settings, store = settings_and_store(args)
     try:
         # Taking the baton needs the receiver's own acknowledgement: by default the person

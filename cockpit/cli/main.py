@@ -1,8 +1,11 @@
 """The ``cockpit`` command: the TUI by default, plus headless sub-commands.
 
 Each sub-command lives in its own module under ``cockpit.cli`` and exposes
-``register(subparsers)``. Modules are imported only to build the parser; none of them
-imports Textual at module level, so headless commands never pay for the TUI.
+``register(subparsers)``. Every command imports all of them to build the parser, so at module
+level they import only the standard library and light helpers: the ORM, httpx, the keyring
+and Textual are imported by the handler that needs them. ``cockpit --version`` and
+``cockpit --help`` load none of it, and the TUI draws its first frame before SQLAlchemy is
+imported (tests/core/test_cli_startup_imports.py).
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ class CliError(Exception):
         self.status = status
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _global_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cockpit",
         description="The on-call cockpit. With no sub-command, starts the TUI.",
@@ -50,15 +53,29 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--runbooks", metavar="DIR", help="runbooks folder")
     parser.add_argument("--set", metavar="KEY=VALUE", action="append",
                         help="any setting for this run (repeatable; `cockpit config` lists them)")
+    return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _global_parser()
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
     return parser
 
 
+def tui_args() -> argparse.Namespace:
+    """What ``build_parser().parse_args([])`` gives, without importing the ten sub-command
+    modules: plain ``cockpit`` starts the TUI, and building their parsers costs ~15 ms of its
+    start-up (bench/startup.py)."""
+    args = _global_parser().parse_args([])
+    args.command = None
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    args = tui_args() if not words else build_parser().parse_args(words)
     handler = getattr(args, "handler", None)
     try:
         if handler is None:

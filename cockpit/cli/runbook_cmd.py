@@ -6,8 +6,6 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from cockpit.config import settings_from_args
-
 
 def register(sub: Any) -> None:
     parser = sub.add_parser("runbook", help="lint, show and match runbooks")
@@ -38,6 +36,7 @@ def register(sub: Any) -> None:
 
 
 def _dirs(args: argparse.Namespace, paths: list[str]) -> list[Path]:
+    from cockpit.config import settings_from_args
     from cockpit.runbooks.library import default_runbook_dirs
 
     if paths:

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import random
 import sys
-from typing import Any
-
-from sqlmodel import col, select
+from typing import TYPE_CHECKING, Any
 
 from cockpit.cli.common import ProgressPrinter, local_time, settings_and_store
-from cockpit.cli.main import CliError
-from cockpit.integrations.registry import make_providers
-from cockpit.store.engine import Store
-from cockpit.store.models import OutboxItem
-from cockpit.sync.push import discard_item, retry_item
-from cockpit.sync.service import SyncReport, SyncService
 from cockpit.text import count, safe_line
+
+if TYPE_CHECKING:
+    from cockpit.store.engine import Store
+    from cockpit.sync.service import SyncReport, SyncService
+
+# The ORM, the sync service and asyncio are imported by the handlers: building the parser
+# (every `cockpit` command does) must not load them.
 
 
 def register(sub: Any) -> None:
@@ -57,6 +55,12 @@ def _print_report(report: SyncReport) -> None:
 
 
 def run_sync(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from cockpit.cli.main import CliError
+    from cockpit.integrations.registry import make_providers
+    from cockpit.sync.service import SyncService
+
     settings, store = settings_and_store(args)
     providers = make_providers(settings)
     if not providers:
@@ -70,6 +74,8 @@ def run_sync(args: argparse.Namespace) -> int:
 
 
 async def _sync(service: SyncService, store: Store, watch: bool, interval: int) -> int:
+    import asyncio
+
     progress = ProgressPrinter("sync")
     idle = 0
     try:
@@ -99,6 +105,11 @@ async def _sync(service: SyncService, store: Store, watch: bool, interval: int) 
 
 
 def run_outbox(args: argparse.Namespace) -> int:
+    from sqlmodel import col, select
+
+    from cockpit.store.models import OutboxItem
+    from cockpit.sync.push import discard_item, retry_item
+
     settings, store = settings_and_store(args)
     try:
         if args.retry is not None:
