@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import random
 import sys
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from cockpit.cli.common import ProgressPrinter, local_time, settings_and_store
@@ -73,9 +74,18 @@ def run_sync(args: argparse.Namespace) -> int:
     return asyncio.run(_sync(service, store, args.watch, interval))
 
 
-async def _sync(service: SyncService, store: Store, watch: bool, interval: int) -> int:
+async def _sync(
+    service: SyncService,
+    store: Store,
+    watch: bool,
+    interval: float,
+    sleep: Callable[[float], Awaitable[object]] | None = None,
+) -> int:
+    """One sync, or with ``watch`` one every ``interval`` seconds (``sleep`` waits between
+    them: asyncio's, or a test's clock)."""
     import asyncio
 
+    sleep = sleep or asyncio.sleep
     progress = ProgressPrinter("sync")
     idle = 0
     try:
@@ -88,7 +98,7 @@ async def _sync(service: SyncService, store: Store, watch: bool, interval: int) 
                 # --watch keeps going: one bad round is reported, the next one may work.
                 progress.close()
                 print(f"  error: sync failed: {safe_line(str(error))}", file=sys.stderr)
-                await asyncio.sleep(interval * random.uniform(0.9, 1.1))
+                await sleep(interval * random.uniform(0.9, 1.1))
                 continue
             progress.close()
             _print_report(report)
@@ -96,9 +106,10 @@ async def _sync(service: SyncService, store: Store, watch: bool, interval: int) 
                 clean = not (report.failed or report.errors or report.paused or report.alerts)
                 return 0 if report.online and clean else 1
             # Back off while nothing changes (up to 4x), and with jitter so that several
-            # terminals do not poll in lock-step.
+            # terminals do not poll in lock-step. "Changed" counts only what is new: every
+            # pass re-reads a short overlap (SyncReport.changed).
             idle = 0 if report.changed else min(idle + 1, 2)
-            await asyncio.sleep(interval * (2**idle) * random.uniform(0.9, 1.1))
+            await sleep(interval * (2**idle) * random.uniform(0.9, 1.1))
     finally:
         await service.aclose()
         store.close()

@@ -58,7 +58,13 @@ class SyncReport:
 
     @property
     def changed(self) -> bool:
-        return bool(self.pulled_incidents or self.pulled_entries or self.sent or self.failed)
+        """Whether this sync brought something new or sent a write: what ``cockpit sync
+        --watch`` backs off on. An incremental pull re-reads a short overlap of entries it
+        already has (and their incidents), so entries *read* are no change; only entries new
+        to the store are. A snapshot pull (Alertmanager) reads no log entries and counts
+        only the incidents it wrote because they changed, so its incidents count."""
+        snapshot_changes = self.pulled_incidents and not self.pulled_entries
+        return bool(self.new_entries or snapshot_changes or self.sent or self.failed)
 
 
 class SyncService:
