@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.filter import LineFilter
 from textual.notifications import SeverityLevel
 from textual.worker import Worker, WorkerState
 
@@ -30,9 +31,16 @@ from cockpit.screens.messages import (
 from cockpit.startup import release_collector
 from cockpit.store.engine import Store
 from cockpit.store.timefmt import utcnow
-from cockpit.text import safe_line
+from cockpit.text import safe, safe_line
+from cockpit.widgets.inert import InertFilter, inert_segments
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
 
 Clock = Callable[[], datetime]
+NOTIFY_LIMIT = 600  # characters of a notification's message: about ten lines of a toast
+NOTIFY_LINES = 10
+TITLE_LIMIT = 120
 
 
 class CockpitApp(App[None]):
@@ -47,6 +55,7 @@ class CockpitApp(App[None]):
     """
 
     CSS_PATH = "cockpit.tcss"
+    _inert_filter: ClassVar[InertFilter] = InertFilter()  # stateless: one for every app
     TITLE = "cockpit"
     COMMANDS = App.COMMANDS | {IncidentCommands, RunbookCommands, ActionCommands, ShiftCommands}
     HORIZONTAL_BREAKPOINTS = [
@@ -241,7 +250,8 @@ class CockpitApp(App[None]):
 
     def _fatal_error(self) -> None:
         """Textual prints a crash with every frame's local variables, which could show a token
-        or a note's text; ours shows the frames only. (Overrides a private hook: the one place
+        or a note's text; ours shows the frames only, and the exception's message (a server
+        error, say) made safe like any remote text. (Overrides a private hook: the one place
         Textual renders the traceback.)"""
         import rich
         from rich.segment import Segments
@@ -250,8 +260,21 @@ class CockpitApp(App[None]):
         self.bell()
         traceback = Traceback(show_locals=False, width=None, suppress=[rich])
         rendered = self.console.render(traceback, self.console.options)
-        self._exit_renderables.append(Segments(rendered))
+        self._exit_renderables.append(Segments(inert_segments(rendered)))
         self._close_messages_no_wait()
+
+    def panic(self, *renderables: RenderableType) -> None:
+        """Like :meth:`_fatal_error`: what is printed on the way out is made safe first."""
+        from rich.segment import Segments
+
+        super().panic(*(Segments(inert_segments(self.console.render(r, self.console.options)))
+                        for r in renderables))
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        """Textual's filters, then the guard that drops any control, bidi or invisible
+        character still in a rendered line (``cockpit.widgets.inert``): no widget, toast,
+        dialog, title or status line can put one on the terminal, whatever its caller did."""
+        return [*super().get_line_filters(), self._inert_filter]
 
     def notify(
         self,
@@ -263,8 +286,19 @@ class CockpitApp(App[None]):
         markup: bool = False,
     ) -> None:
         """Every notification is plain text: many carry remote or runbook text, which is data,
-        never Rich markup (a title holding ``[/]`` would otherwise crash the toast)."""
-        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+        never Rich markup (a title holding ``[/]`` would otherwise crash the toast). Message
+        and title pass the sanitiser here, once for every caller (``Screen.notify`` and
+        ``Widget.notify`` come here too): control, bidi and invisible characters show as
+        symbols, and a long message is cut (the toast is a few lines, not a document)."""
+        super().notify(safe(str(message), limit=NOTIFY_LIMIT, lines=NOTIFY_LINES),
+                       title=safe_line(str(title), limit=TITLE_LIMIT), severity=severity,
+                       timeout=timeout, markup=False)
+
+    def validate_title(self, title: Any) -> str:
+        return safe_line(str(title), limit=TITLE_LIMIT)
+
+    def validate_sub_title(self, sub_title: Any) -> str:
+        return safe_line(str(sub_title), limit=TITLE_LIMIT)
 
     def on_sync_finished(self, message: SyncFinished) -> None:
         report = message.report

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from cockpit import durations
 from cockpit.cli.common import age, display_zone, local_time, settings_and_store
 from cockpit.cli.main import CliError
-from cockpit.text import safe, safe_line
+from cockpit.text import full_hint, safe, safe_line
 
 if TYPE_CHECKING:
     from cockpit.store import queries, reads
@@ -38,6 +38,8 @@ def register(sub: Any) -> None:
     p = sub.add_parser("show", help="one incident with its alerts, baton and timeline")
     p.add_argument("id", help="incident id, PagerDuty id or number")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--full", action="store_true",
+                   help="the whole title and notes (a long one is cut otherwise)")
     p.set_defaults(handler=run_show)
 
     for name, helptext in (("ack", "acknowledge an incident"), ("resolve", "resolve an incident")):
@@ -241,8 +243,12 @@ def run_show(args: argparse.Namespace) -> int:
                 if incident.status != "resolved"
                 else []
             )
+        # Long remote text is cut, saying how to see the rest; --full shows it whole.
+        cut: dict[str, Any] = {"limit": None} if args.full else {
+            "more": full_hint(incident.remote_id)}
         if args.json:
             data = _row(incident, writes)
+            data["title"] = safe_line(incident.title, **cut)
             data["warnings"] = [safe_line(w) for w in warnings]
             data["labels"] = _safe_map(incident.labels)
             data["annotations"] = _safe_map(incident.annotations)
@@ -252,7 +258,7 @@ def run_show(args: argparse.Namespace) -> int:
                 {
                     "at": t.at.isoformat(),
                     "kind": t.kind,
-                    "summary": safe(t.summary),
+                    "summary": safe(t.summary, **cut),
                     "actor": safe_line(t.actor),
                     "state": t.state,
                 }
@@ -260,7 +266,7 @@ def run_show(args: argparse.Namespace) -> int:
             ]
             print(json.dumps(data, indent=2, ensure_ascii=False))
             return 0
-        print(f"{incident.remote_id}  {safe_line(incident.title)}")
+        print(f"{incident.remote_id}  {safe_line(incident.title, **cut)}")
         print(
             f"  status   {incident.status} ({incident.urgency} urgency)"
             + ("  [DRILL]" if incident.is_drill else "")
@@ -294,7 +300,7 @@ def run_show(args: argparse.Namespace) -> int:
         print("  timeline (newest first):")
         for item in timeline:
             mark = f" ({item.state})" if item.state else ""
-            text = safe(item.summary).replace("\n", "\n" + " " * 29)
+            text = safe(item.summary, **cut).replace("\n", "\n" + " " * 29)
             print(f"    {local_time(item.at, zone):<24} {item.kind:<11} {text}{mark}")
         return 0
     finally:

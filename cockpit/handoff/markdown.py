@@ -2,7 +2,9 @@
 
 Anything not yet synced comes first and loudly. Open incidents are one line each, grouped
 by service, so 50 of them fit one screen. Every remote string passes through
-``safe_line`` and is cut to a width, so a title can neither break the layout nor the terminal.
+``safe_line`` and is cut to a width, so a title can neither break the layout nor the terminal:
+control, bidi and zero-width characters show as markers (``⟦U+202E⟧``), and no line holds
+more than a few hundred characters of a remote string (a 1 MB title is cut, not printed).
 """
 
 from __future__ import annotations
@@ -106,5 +108,7 @@ def render_markdown(draft: HandoffDraft, status: str = "draft", handoff_id: int 
         lines += ["", f"## {title}", ""]
         lines += [f"- {entry}" for entry in entries] or ["None."]
     if draft.notes.strip():
-        lines += ["", "## Notes from the outgoing engineer", "", safe(draft.notes).strip()]
+        # The engineer's own words, whole (sanitised, not cut): the signed text keeps them.
+        lines += ["", "## Notes from the outgoing engineer", "",
+                  safe(draft.notes, limit=None).strip()]
     return "\n".join(lines) + "\n"

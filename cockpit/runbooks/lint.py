@@ -16,7 +16,8 @@ Severities, precisely:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+import unicodedata
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from cockpit.runbooks.model import (
@@ -31,6 +32,7 @@ from cockpit.runbooks.model import (
     Finding,
     Runbook,
 )
+from cockpit.text import UNSAFE
 
 KNOWN_KEYS = frozenset({
     "id", "title", "owner", "services", "service", "match", "reviewed", "alerts",
@@ -132,12 +134,58 @@ def _decisions(runbook: Runbook) -> list[Finding]:
     return found
 
 
+# Bidi embeddings, overrides, isolates and marks: they reorder what is shown ("Trojan Source",
+# CVE-2021-42574), so a command can read differently from what runs.
+_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _texts(runbook: Runbook) -> Iterator[tuple[int, str, str]]:
+    """(first line, where, text) of everything the cockpit shows, copies or runs."""
+    yield 1, "the title", runbook.title
+    for key, value in runbook.meta.items():
+        yield runbook.front_matter_lines.get(key, 1), f"front matter {key!r}", f"{key} {value}"
+    for section in runbook.sections:
+        yield section.line, "a heading", section.title
+        yield section.line, "a section", section.text
+        for step in section.steps:
+            yield step.line, "a step", "\n".join((step.text, *step.details))
+            for command in step.commands:
+                yield command.line, "a command", command.text
+        for decision in section.decisions:
+            yield decision.line, "a decision", decision.question
+            for branch in decision.branches:
+                yield branch.line, "a decision branch", f"{branch.label} {branch.text}"
+
+
+def _hidden_characters(runbook: Runbook) -> list[Finding]:
+    """Control, bidi and invisible characters: shown as ⟦U+202E⟧ by the cockpit, but an
+    editor or a terminal shows them as nothing, or reorders the text around them. An error
+    in a command (what runs) and for bidi controls anywhere; a warning elsewhere."""
+    found: list[Finding] = []
+    for first, where, text in _texts(runbook):
+        for offset, line in enumerate(str(text).split("\n")):
+            chars = sorted({m.group() for m in UNSAFE.finditer(line)} - {"\t"})
+            if not chars:
+                continue
+            names = ", ".join(f"U+{ord(c):04X} {unicodedata.name(c, 'control')}" for c in chars)
+            severe = where == "a command" or any(c in _BIDI for c in chars)
+            finding = Finding(
+                runbook.path, first + offset if where == "a command" else first,
+                ERROR if severe else WARNING,
+                f"hidden character in {where} ({names}): what it shows is not what it "
+                "holds; remove it")
+            if finding not in found:
+                found.append(finding)
+    return found
+
+
 def lint_runbook(runbook: Runbook) -> list[Finding]:
     """All findings for one parsed runbook (parse findings included), by line."""
     found = list(runbook.findings)
     found += _front_matter(runbook)
     found += _sections(runbook)
     found += _decisions(runbook)
+    found += _hidden_characters(runbook)
     if not runbook.steps:
         found.append(Finding(runbook.path, 1, WARNING,
                              "no steps at all: no list items or code blocks in a step section"))

@@ -12,6 +12,8 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from cockpit.widgets.inert import inert
+
 
 class ChoiceDialog(ModalScreen[str | None]):
     """↑↓ and enter choose, escape cancels. Returns the chosen answer's key."""
@@ -23,9 +25,10 @@ class ChoiceDialog(ModalScreen[str | None]):
 
     def __init__(self, title: Text, body: Text, choices: list[tuple[str, Text]]) -> None:
         super().__init__()
-        self.title_text = title
-        self.body = body
-        self.choices = choices
+        # Title, body and answers pass the sanitiser here, whoever built them.
+        self.title_text = inert(title, single_line=True)
+        self.body = inert(body)
+        self.choices = [(key, inert(label)) for key, label in choices]
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog -wide"):

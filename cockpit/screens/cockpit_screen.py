@@ -37,7 +37,7 @@ from cockpit.screens.view_model import (
     me_of,
 )
 from cockpit.store.reads import IncidentFilter
-from cockpit.text import safe_line
+from cockpit.text import full_hint, safe_line
 from cockpit.widgets.baton import Baton
 from cockpit.widgets.footer import KeyFooter
 from cockpit.widgets.incident_panel import IncidentPanel
@@ -189,7 +189,8 @@ class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
         if follow and timeline.items and view is not None and self._timeline_of != view.ref.id:
             timeline.scroll_home(animate=False, immediate=True)  # another incident: its newest
         self._timeline_of = view.ref.id if view is not None else ""
-        timeline.show(view.timeline if view else [])
+        timeline.show(view.timeline if view else [],
+                      more=full_hint(view.incident.remote_id) if view else "")
         self.query_one(PageLoadMeter).show(load_page_load(store, self.me.id, now))
         self.show_runbook(follow=follow)
         practice = bool(view and view.incident.is_drill)

@@ -13,6 +13,7 @@ from textual.widgets import Button, Static
 
 from cockpit.screens.view_model import IncidentRef
 from cockpit.text import safe_line
+from cockpit.widgets.inert import inert
 
 
 def incident_line(ref: IncidentRef) -> Text:
@@ -36,8 +37,9 @@ class ConfirmDialog(ModalScreen[bool]):
 
     def __init__(self, title: str, body: Text, confirm: str = "Yes", risky: bool = False) -> None:
         super().__init__()
-        self.title_text = title
-        self.body = body
+        # Title and body pass the sanitiser here, whoever built them (cockpit.widgets.inert).
+        self.title_text = safe_line(title)
+        self.body = inert(body)
         self.confirm = confirm
         self.risky = risky
 

@@ -12,6 +12,9 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from cockpit.text import safe_line
+from cockpit.widgets.inert import inert
+
 Check = Callable[[str], str]  # returns an error message, or "" when the value is fine
 
 
@@ -32,8 +35,9 @@ class InputDialog(ModalScreen[str | None]):
         check: Check | None = None,
     ) -> None:
         super().__init__()
-        self.title_text = title
-        self.body = body
+        # Title and body pass the sanitiser here, whoever built them (cockpit.widgets.inert).
+        self.title_text = safe_line(title)
+        self.body = inert(body)
         self.placeholder = placeholder
         self.value = value
         self.check = check
@@ -50,7 +54,7 @@ class InputDialog(ModalScreen[str | None]):
         event.stop()
         problem = self.check(event.value) if self.check else ""
         if problem:
-            self.query_one("#dialog-error", Static).update(Text(problem))
+            self.query_one("#dialog-error", Static).update(inert(problem))
             return
         self.dismiss(event.value)
 

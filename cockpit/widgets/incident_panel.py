@@ -12,7 +12,7 @@ from textual.widgets import Static
 from cockpit.screens.view_model import IncidentView, age
 from cockpit.store.records import AlertRow
 from cockpit.sync.unsent import describe, service_name
-from cockpit.text import safe_line
+from cockpit.text import full_hint, safe_line
 
 MAX_ALERTS = 3  # the panel is small: the rest are in `cockpit show` and the timeline
 
@@ -53,7 +53,8 @@ def _head(view: IncidentView, now: datetime) -> Text:
     text = Text()
     label = f"#{incident.number}" if incident.number is not None else incident.remote_id
     text.append(f"{safe_line(label)} ", "bold")
-    text.append(safe_line(incident.title), "bold")
+    # A huge title (1 MB) is cut: `cockpit show ID --full` prints it whole.
+    text.append(safe_line(incident.title, more=full_hint(incident.remote_id)), "bold")
     text.append("\n")
     text.append(incident.status.upper(), _STATUS_STYLE.get(incident.status, "bold"))
     text.append("  ")

@@ -73,7 +73,7 @@ class StatusBar(Widget):
         )
         if self.state == "syncing" and self.progress:
             label += f" {self.progress}"
-        text.append(label, style)
+        text.append(safe_line(label, limit=120), style)
         pending_style = self.get_component_rich_style("status-bar--pending") if self.pending else ""
         text.append(f"  ⇅ {self.pending} pending", pending_style)
         if self.failed:

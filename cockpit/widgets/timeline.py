@@ -31,10 +31,13 @@ _KIND_STYLE = {
     "notify": "dim",
 }
 LIMIT = 200
+ITEM_LIMIT = 2_000  # characters of one note or command output shown; `cockpit show --full`
+ITEM_LINES = 40
 _Key = tuple[object, ...]
 
 
-def render_item(item: TimelineItem) -> Text:
+def render_item(item: TimelineItem, more: str = "") -> Text:
+    """One item; a long note or output is cut (``more`` says where to read it whole)."""
     text = Text()
     text.append(clock_time(item.at), "dim")
     text.append(f" {item.kind:<11} ", _KIND_STYLE.get(item.kind, ""))
@@ -42,7 +45,8 @@ def render_item(item: TimelineItem) -> Text:
         style = "bold yellow" if item.state == "pending" else "bold red"
         text.append(f"[{item.state}] ", style)
     # Notes and command output keep their lines, indented under the first one.
-    text.append(safe(item.summary).rstrip("\n").replace("\n", "\n" + " " * 18))
+    summary = safe(item.summary, limit=ITEM_LIMIT, lines=ITEM_LINES, more=more)
+    text.append(summary.rstrip("\n").replace("\n", "\n" + " " * 18))
     return text
 
 
@@ -65,12 +69,16 @@ class Timeline(ScrollView, can_focus=True):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.items: list[TimelineItem] = []
-        self._strips: dict[tuple[_Key, int], list[Strip]] = {}
+        self._strips: dict[tuple[_Key, int, str], list[Strip]] = {}
+        self.more = ""  # where a cut item can be read whole: cockpit show ID --full
         self._lines: list[Strip] = []
         self._width = 0
 
-    def show(self, items: list[TimelineItem]) -> None:
-        """Show ``items`` (newest first) in place of what is shown."""
+    def show(self, items: list[TimelineItem], more: str | None = None) -> None:
+        """Show ``items`` (newest first) in place of what is shown; ``more`` is where a cut
+        item can be read whole (``cockpit show ID --full``; None: as before)."""
+        if more is not None:
+            self.more = more
         items = list(items[:LIMIT])
         if [_key(i) for i in items] == [_key(i) for i in self.items]:
             return
@@ -99,13 +107,13 @@ class Timeline(ScrollView, can_focus=True):
         return True
 
     def _item_strips(self, item: TimelineItem, width: int) -> list[Strip]:
-        key = (_key(item), width)
+        key = (_key(item), width, self.more)
         strips = self._strips.get(key)
         if strips is None:
             console = self.app.console
             options = console.options.update_width(max(1, width))
             strips = [Strip(line) for line in console.render_lines(
-                render_item(item), options, pad=False)]
+                render_item(item, self.more), options, pad=False)]
             self._strips[key] = strips
         return strips
 
@@ -128,7 +136,7 @@ class Timeline(ScrollView, can_focus=True):
             if shift_items and self.scroll_y > 0:
                 self.scroll_to(y=self.scroll_y + added_lines, animate=False, immediate=True)
         if len(self._strips) > 4 * LIMIT:  # old widths and items that left the list
-            wanted = {(_key(i), width) for i in self.items}
+            wanted = {(_key(i), width, self.more) for i in self.items}
             self._strips = {k: v for k, v in self._strips.items() if k in wanted}
         self._set_virtual_size(Size(width, len(self._lines)))
         self.refresh()
