@@ -17,14 +17,14 @@ A scenario file::
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from cockpit.errors import CockpitError
 from cockpit.runbooks.model import TRIGGER, Runbook
+from cockpit.runbooks.yaml_safe import YamlError, load_yaml, read_text
 
 DIFFICULTIES = ("easy", "medium", "hard")
 KNOWN = frozenset({"title", "runbook", "scenario", "difficulty", "symptoms",
@@ -59,55 +59,78 @@ class Scenario:
         return cls(**values)
 
 
-def _text(data: dict[str, Any], key: str, where: str, default: str = "") -> str:
+_KEY = re.compile(r"^([A-Za-z_][\w-]*)\s*:")
+
+
+def _key_lines(text: str) -> dict[str, int]:
+    """Line of each top-level key, so that a field's error names its line."""
+    lines: dict[str, int] = {}
+    for number, line in enumerate(text.split("\n"), start=1):
+        key = _KEY.match(line)
+        if key:
+            lines.setdefault(key.group(1), number)
+    return lines
+
+
+def _text(data: dict[str, Any], key: str, at: str, default: str = "") -> str:
     value = data.get(key, default)
     if value is None:
         return default
     if not isinstance(value, str | int | float):
-        raise ScenarioError(f"{where}: field {key!r} must be text, got {type(value).__name__}")
+        raise ScenarioError(f"{at}: field {key!r} must be text, got {type(value).__name__}")
     return str(value).strip()
 
 
 def load_scenario(path: str | Path) -> Scenario:
+    """Read a scenario file.
+
+    Raises:
+        ScenarioError: one line, ``file:line: what is wrong`` (unreadable, not UTF-8, not
+            valid YAML, an alias, a missing or wrong field).
+    """
     where = str(path)
     try:
-        raw = Path(path).read_text(encoding="utf-8")
-    except OSError as error:
-        raise ScenarioError(f"{where}: cannot read the scenario: {error.strerror}") from None
-    try:
-        data = yaml.safe_load(raw)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
-        raise ScenarioError(f"{where}{line}: not valid YAML") from None
+        raw = read_text(path)
+        data = load_yaml(raw, where)
+    except YamlError as error:
+        problem = error.problem
+        if error.kind == YamlError.INVALID:
+            problem = f"not valid YAML: {problem}"
+        raise ScenarioError(f"{error.path}:{error.line}: {problem}") from None
+    lines = _key_lines(raw)
+
+    def at(key: str) -> str:
+        return f"{where}:{lines.get(key, 1)}"
+
     if not isinstance(data, dict):
-        raise ScenarioError(f"{where}: a scenario is a mapping (title:, scenario:, ...)")
+        raise ScenarioError(f"{where}:1: a scenario is a mapping (title:, scenario:, ...)")
     unknown = sorted(str(k) for k in data if k not in KNOWN)
     if unknown:
-        raise ScenarioError(f"{where}: unknown field(s) {', '.join(unknown)}")
-    title = _text(data, "title", where)
+        raise ScenarioError(f"{at(unknown[0])}: unknown field(s) {', '.join(unknown)}")
+    title = _text(data, "title", at("title"))
     if not title:
-        raise ScenarioError(f"{where}: field 'title' is required")
-    difficulty = _text(data, "difficulty", where, "medium").lower()
+        raise ScenarioError(f"{at('title')}: field 'title' is required")
+    difficulty = _text(data, "difficulty", at("difficulty"), "medium").lower()
     if difficulty not in DIFFICULTIES:
         raise ScenarioError(
-            f"{where}: field 'difficulty' must be one of {', '.join(DIFFICULTIES)}, "
-            f"got {difficulty!r}"
+            f"{at('difficulty')}: field 'difficulty' must be one of "
+            f"{', '.join(DIFFICULTIES)}, got {difficulty!r}"
         )
     symptoms = data.get("symptoms") or []
     if isinstance(symptoms, str):
         symptoms = [symptoms]
-    if not isinstance(symptoms, list):
-        raise ScenarioError(f"{where}: field 'symptoms' must be a list")
+    if not isinstance(symptoms, list) or not all(
+            isinstance(s, str | int | float) for s in symptoms):
+        raise ScenarioError(f"{at('symptoms')}: field 'symptoms' must be a list of lines")
     return Scenario(
         title=title,
-        text=_text(data, "scenario", where),
+        text=_text(data, "scenario", at("scenario")),
         difficulty=difficulty,
         symptoms=tuple(str(s) for s in symptoms),
-        expected_branch=_text(data, "expected_branch", where),
-        runbook_id=_text(data, "runbook", where),
-        service=_text(data, "service", where),
-        urgency=_text(data, "urgency", where, "high") or "high",
+        expected_branch=_text(data, "expected_branch", at("expected_branch")),
+        runbook_id=_text(data, "runbook", at("runbook")),
+        service=_text(data, "service", at("service")),
+        urgency=_text(data, "urgency", at("urgency"), "high") or "high",
         source=where,
     )
 

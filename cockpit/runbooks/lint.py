@@ -2,24 +2,26 @@
 
 Severities, precisely:
 
-- error: the cockpit cannot run the runbook as written: bad front matter YAML, a decision
-  branch that points nowhere, a duplicate explicit step id, an invalid ``match`` regex, and
-  (cockpit layout only, i.e. front matter with an ``id``) a missing template section.
+- error: the cockpit cannot run the runbook as written: bad front matter YAML (or YAML the
+  loader refuses: an alias, too deep, too long), a decision branch that points nowhere, a
+  duplicate explicit step id, a ``match`` regex that is invalid or needs what RE2 lacks
+  (lookaround, backreference), and (cockpit layout only, i.e. front matter with an ``id``) a
+  missing template section.
 - warning: it runs, but something is off: a missing section in a real-world layout (one
   finding listing them all), unknown front-matter keys, no steps at all, a decision without
-  branches, and unreachable parts. A Rollback or Validation section is *unreachable* when
-  the runbook has decision points and no branch leads to it or to one of its steps; a
-  decision is unreachable when an earlier decision sends every branch to Rollback or
-  Validation and no branch names it.
+  branches, a ``match`` regex with nested quantifiers, and unreachable parts. A Rollback or
+  Validation section is *unreachable* when the runbook has decision points and no branch
+  leads to it or to one of its steps; a decision is unreachable when an earlier decision
+  sends every branch to Rollback or Validation and no branch names it.
 """
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from cockpit.runbooks import patterns
 from cockpit.runbooks.model import (
     ACTIONS,
     CHECKS,
@@ -78,12 +80,24 @@ def _front_matter(runbook: Runbook) -> list[Finding]:
                 continue
             patterns.extend((f"match.labels.{k}", v) for k, v in value.items())
         for name, pattern in patterns:
-            try:
-                re.compile(str(pattern))
-            except re.error as error:
-                found.append(Finding(runbook.path, line, ERROR,
-                                     f"{name} is not a valid regex: {error}"))
+            found += _match_pattern(runbook.path, line, name, pattern)
     return found
+
+
+def _match_pattern(path: str, line: int, name: str, pattern: object) -> list[Finding]:
+    """A ``match`` regex: an error when the matcher (RE2, linear time) cannot use it; a
+    warning when it nests quantifiers, which backtracks catastrophically elsewhere."""
+    problem = patterns.pattern_problem(pattern)
+    if problem:
+        verb = "" if problem.startswith("uses") else "is "
+        return [Finding(path, line, ERROR, f"{name} {verb}{problem}")]
+    risk = patterns.backtracking_risk(pattern)
+    if risk:
+        return [Finding(path, line, WARNING,
+                        f"{name} has {risk} ((x+)* style): it backtracks catastrophically in "
+                        "Python, PCRE and JavaScript (the cockpit matches in linear time); "
+                        "flatten it, e.g. ^[\\w\\s]*$ for ^(\\w+\\s?)*$")]
+    return []
 
 
 def _sections(runbook: Runbook) -> list[Finding]:

@@ -5,17 +5,18 @@ file name) beats every heuristic. Otherwise the score adds: alert name listed (1
 service listed (50), title regex (40), each label regex (20); urgency and priority add 10
 when equal and take 15 off when the runbook names another. A runbook needs one positive
 signal to be listed. Ties are broken by runbook id, so the ranking is deterministic.
+Regexes run on RE2 (``cockpit.runbooks.patterns``): linear time, whatever the pattern.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
 
+from cockpit.runbooks import patterns
 from cockpit.runbooks.model import Runbook
 
 URL_SCORE = 1000
@@ -77,10 +78,9 @@ def _url_reason(runbook: Runbook, urls: list[str]) -> str:
 
 
 def _search(pattern: Any, text: str) -> bool:
-    try:
-        return re.search(str(pattern), text) is not None
-    except re.error:
-        return False  # lint reports the bad regex; matching just ignores it
+    # Linear time (RE2), so an incident switch never waits on a backtracking regex; a
+    # pattern that is invalid or needs what RE2 lacks matches nothing (lint reports it).
+    return patterns.search(pattern, text)
 
 
 def score_runbook(runbook: Runbook, facts: IncidentFacts) -> RunbookMatch | None:

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from markdown_it import MarkdownIt
 
 from cockpit.errors import CockpitError
@@ -32,6 +31,7 @@ from cockpit.runbooks.model import (
 )
 from cockpit.runbooks.resolve import assign_ids, resolve_branches
 from cockpit.runbooks.tree import Node, build_steps, tree
+from cockpit.runbooks.yaml_safe import YamlError, load_yaml
 
 
 class RunbookError(CockpitError):
@@ -67,15 +67,12 @@ def _front_matter(text: str, path: str, findings: list[Finding]) -> _FrontMatter
     raw = "\n".join(lines[1:end])
     result.body = "\n" * (end + 1) + "\n".join(lines[end + 1 :])
     try:
-        data = yaml.safe_load(raw) if raw.strip() else {}
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = (mark.line + 2) if mark is not None else 1
-        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-        findings.append(Finding(path, line, ERROR, f"front matter is not valid YAML: {problem}"))
-        return result
-    except (ValueError, TypeError, RecursionError) as error:
-        findings.append(Finding(path, 1, ERROR, f"front matter is not valid YAML: {error}"))
+        # Line 1 is the opening ---: the YAML's first line is the file's line 2.
+        data = load_yaml(raw, path, first_line=2) if raw.strip() else {}
+    except YamlError as error:
+        # The runbook still opens as a checklist, without its front matter; lint says why.
+        what = "front matter refused" if error.refused else "front matter is not valid YAML"
+        findings.append(Finding(path, error.line, ERROR, f"{what}: {error.problem}"))
         return result
     if data is None:
         data = {}

@@ -30,8 +30,10 @@ _UNIT = {"s": 1, "m": 60, "h": 3600}
 # A risky step: a warning sign, `(risky)` or `**risky**` anywhere in its text.
 _RISK = re.compile(r"\u26a0|\(risky\)|\*\*risky\*\*|__risky__", re.IGNORECASE)
 _CHECKBOX = re.compile(r"^\[([ xX])\]\s+")
-# `{{cluster}}` or `<region>` placeholders inside a command.
-_PARAM = re.compile(r"\{\{\s*([A-Za-z_][\w.-]{0,59})\s*\}\}|<([A-Za-z][\w .:/-]{0,59}?)>")
+# `{{cluster}}` or `<region name>` placeholders inside a command. The <...> form allows
+# spaces, `.`, `:`, `/` and `-` inside, not at the end: `sort <in.txt >out` is redirections.
+PARAM = re.compile(r"\{\{\s*([A-Za-z_][\w.-]{0,59})\s*\}\}"
+                   r"|<([A-Za-z](?:[\w .:/-]{0,58}[\w.:/-])?)>")
 _PROMPT = re.compile(r"^\s*(?:\$|[\w.@~:/-]*[$#%]|>)\s")
 _SHELL_LANGS = {"console", "shell", "sh", "bash", "zsh", "shell-session", "terminal", "ps1"}
 _BRANCH = re.compile(r"^\s*\**([A-Za-z][\w /'-]{0,30}?)\**\s*[:\u2192]\s*(.*)$", re.DOTALL)
@@ -143,7 +145,7 @@ def is_risky(text: str) -> bool:
 def params_of(commands: list[str]) -> tuple[str, ...]:
     found: list[str] = []
     for command in commands:
-        for match in _PARAM.finditer(command):
+        for match in PARAM.finditer(command):
             found.append((match.group(1) or match.group(2)).strip())
     return tuple(dict.fromkeys(found))
 

@@ -4,6 +4,12 @@ Running is never silent: the dialog shows the exact command with its parameters 
 the incident it is for, and the timeout; it runs in a thread worker (the UI keeps drawing),
 and its exit code and the tail of its output go to the incident's timeline. Never in a drill:
 ``cockpit.drills.may_execute`` is asked before the dialog and again right before running.
+
+Parameter values are the incident's own: the checklist's values are an
+:class:`~cockpit.runbooks.params.IncidentParams` (installed when the screen mounts), so a
+value typed on one incident is neither shown nor used on another. Each value is put in
+shell-quoted (``cockpit.runbooks.params.fill_params``): what is shown, copied, run and kept in
+the timeline is one and the same command.
 """
 
 from __future__ import annotations
@@ -57,10 +63,26 @@ def excerpt(output: str, lines: int = EXCERPT_LINES) -> str:
 
 
 class CommandRunner:
-    """Needs from the screen: app, cockpit, runs, me, notify, show_runbook, refresh_timeline."""
+    """Needs from the screen: app, cockpit, runs, me, incident_view, notify, show_runbook,
+    refresh_timeline."""
 
     runs: RunService
     me: Any
+
+    def on_mount(self) -> None:
+        """Keep parameter values per incident. Textual runs the ``on_mount`` of every class
+        of the screen's MRO, so this runs after the screen's own (which draws the first
+        checklist: with no value typed yet, there is nothing to keep)."""
+        from cockpit.runbooks.params import IncidentParams
+        from cockpit.widgets.runbook_checklist import RunbookChecklist
+
+        checklist = self.query_one(RunbookChecklist)  # type: ignore[attr-defined]
+        if not isinstance(checklist.params, IncidentParams):
+            checklist.params = IncidentParams(self._incident_on_screen)
+
+    def _incident_on_screen(self) -> str | None:
+        view = getattr(self, "incident_view", None)
+        return view.ref.id if view is not None else None
 
     def allowed_to_run(self, run: RunView | None, ref: IncidentRef) -> bool:
         from cockpit.drills.service import may_execute
@@ -81,6 +103,11 @@ class CommandRunner:
         checklist = self.query_one(RunbookChecklist)  # type: ignore[attr-defined]
         run = checklist.view
         if run is None or run.runbook.id != runbook.id:
+            return
+        if self._incident_on_screen() != ref.id:
+            # The list moved while a parameter was asked: its values are another incident's.
+            self.notify("Another incident is on screen now: nothing was copied or run.",  # type: ignore[attr-defined]
+                        severity="warning")
             return
         now = self.cockpit.clock()  # type: ignore[attr-defined]
         if how == "copy":

@@ -2,35 +2,33 @@
 
 Step text is the runbook's Markdown: links show as their text with the URL beside it
 (dimmed, so it can be read and copied over SSH), inline code that is the step's command is
-not repeated (the command is on its own ``$`` line, parameters filled in). Every piece goes
-through ``safe_line``/``safe`` and into ``Text`` objects: runbook text is never markup.
+not repeated (the command is on its own ``$`` line, parameters filled in and shell-quoted,
+exactly as it is copied and run). Every piece goes through ``safe_line``/``safe`` and into
+``Text`` objects: runbook text is never markup.
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Mapping
 from datetime import datetime
 
 from rich.text import Text
 
 from cockpit.runbooks.links import CODE, LINK, pieces
 from cockpit.runbooks.model import Step
+from cockpit.runbooks.params import fill_params
 from cockpit.runbooks.render import format_seconds
 from cockpit.runbooks.runs_store import Item, RunView
 from cockpit.text import safe, safe_line
 
 _MARK = {"done": ("✓", "green"), "skipped": ("↷", "dim"), "failed": ("✗", "bold red")}
-_PARAM = re.compile(r"\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}|<([A-Za-z0-9_.-]+)>")
 
 
-def fill(command: str, values: dict[str, str]) -> str:
-    """Put parameter values into ``{{name}}`` / ``<name>`` placeholders."""
-
-    def swap(match: re.Match[str]) -> str:
-        name = match.group(1) or match.group(2)
-        return values.get(name, match.group(0))
-
-    return _PARAM.sub(swap, command)
+def fill(command: str, values: Mapping[str, str]) -> str:
+    """Put parameter values into ``{{name}}`` / ``<region name>`` placeholders, each quoted
+    for where it stands in the shell command (``cockpit.runbooks.params``): what is shown,
+    copied and run is the same text."""
+    return fill_params(command, values)
 
 
 def step_text(step: Step, style: str = "") -> tuple[Text, bool]:
@@ -55,7 +53,7 @@ def step_text(step: Step, style: str = "") -> tuple[Text, bool]:
     return text, dropped
 
 
-def item_prompt(view: RunView, item: Item, now: datetime, params: dict[str, str]) -> Text:
+def item_prompt(view: RunView, item: Item, now: datetime, params: Mapping[str, str]) -> Text:
     status = view.status.get(item.id, "")
     current = item.id == view.current
     text = Text()
@@ -95,7 +93,10 @@ def item_prompt(view: RunView, item: Item, now: datetime, params: dict[str, str]
         text.append("\n    $ ", "dim")
         text.append(line, "dim" if status else "bold green")
     if step.params and current:
-        text.append("\n    parameters: " + ", ".join(safe_line(p) for p in step.params), "dim")
+        # The values typed for this incident (never another's); "?" is asked on c / x.
+        known = ", ".join(f"{safe_line(p)}={safe_line(params.get(p) or '?')}"
+                          for p in step.params)
+        text.append(f"\n    parameters: {known}", "dim")
     return text
 
 
@@ -120,7 +121,7 @@ def timer_left(view: RunView, step: Step, now: datetime) -> int:
     return seconds - int((now - started).total_seconds())
 
 
-def signature(view: RunView, item: Item, now: datetime, params: dict[str, str]) -> tuple:
+def signature(view: RunView, item: Item, now: datetime, params: Mapping[str, str]) -> tuple:
     """What a prompt depends on: equal signatures give equal prompts, so only the lines
     whose signature changed are rendered again."""
     step = item.step
