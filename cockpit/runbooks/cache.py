@@ -29,7 +29,10 @@ from cockpit.runbooks.model import Runbook
 
 FORMAT = 1
 # The modules whose code decides what a parsed runbook holds: an edit to any invalidates.
-_PARSER = ("parse", "model", "lint", "resolve", "tree", "syntax", "cache")
+_PARSER = (
+    "parse", "model", "lint", "resolve", "tree", "syntax", "cache", "yaml_safe", "patterns",
+    "params",
+)
 _PLAIN = {
     ("builtins", "frozenset"), ("builtins", "set"), ("builtins", "tuple"),
     ("builtins", "list"), ("builtins", "dict"),
