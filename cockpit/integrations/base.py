@@ -83,6 +83,8 @@ class IncidentRecord:
     annotations: dict[str, str] = field(default_factory=dict)
     runbook_url: str = ""
     incident_key: str = ""
+    # When a snooze set on the service (by anyone) ends: PagerDuty's pending "unacknowledge".
+    snoozed_until: datetime | None = None
 
 
 @dataclass(frozen=True)

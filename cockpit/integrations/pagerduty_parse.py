@@ -97,6 +97,36 @@ def _flatten(details: Any) -> dict[str, str]:
     return out
 
 
+def _details_text(details: Any) -> dict[str, str]:
+    """An alert's or incident's ``body.details`` as annotations: an object flattened, a string
+    (the spec allows one) kept whole under ``details``."""
+    if isinstance(details, str):
+        return {"details": details} if details else {}
+    return _flatten(details)
+
+
+def _teams(teams: Any) -> str:
+    """Every team of the incident, in PagerDuty's order, joined: "Payments, Storefront"."""
+    if not teams or not isinstance(teams, list):
+        return ""
+    names = (_ref_name(team) for team in teams)
+    return ", ".join(dict.fromkeys(name for name in names if name))
+
+
+def _snoozed_until(pending: Any) -> datetime | None:
+    """When a snooze ends: the ``at`` of the pending ``unacknowledge`` action, set by whoever
+    snoozed (in PagerDuty, another tool or this cockpit)."""
+    if not pending or not isinstance(pending, list):
+        return None
+    times = [
+        at
+        for action in pending
+        if isinstance(action, dict) and action.get("type") == "unacknowledge"
+        if (at := parse_time(action.get("at"))) is not None
+    ]
+    return max(times) if times else None
+
+
 def _runbook_from(details: dict[str, Any], contexts: list[Any]) -> str:
     for key in ("runbook_url", "runbook", "runbook_link"):
         value = details.get(key)
@@ -148,10 +178,9 @@ def incident(raw: dict[str, Any]) -> IncidentRecord:
     if resolved_at is None and status == "resolved":
         resolved_at = last_change
     body = _dict(get("body"))
-    details = _dict(body.get("details")) if body is not None else None
+    raw_details = body.get("details") if body is not None else None
+    details = _dict(raw_details)
     contexts = body.get("contexts") if body is not None else None
-    teams = get("teams")
-    team = teams[0] if teams and isinstance(teams, list) else None
     priority = _dict(get("priority"))
     number = get("incident_number")
     labels: dict[str, str] = {}
@@ -180,15 +209,16 @@ def incident(raw: dict[str, Any]) -> IncidentRecord:
         service_id=_ref_id(service),
         service_name=_ref_name(service),
         escalation_policy_id=_ref_id(get("escalation_policy")),
-        team=_ref_name(team),
+        team=_teams(get("teams")),
         assignees=tuple(assignees),
         acknowledged_at=acknowledged_at,
         resolved_at=resolved_at,
         html_url=_str(get("html_url")),
         labels=labels,
-        annotations=_flatten(details) if details else {},
+        annotations=_details_text(raw_details) if raw_details else {},
         runbook_url=_runbook_from(details or {}, _list(contexts)) if details or contexts else "",
         incident_key=_str(get("incident_key")),
+        snoozed_until=_snoozed_until(get("pending_actions")),
     )
 
 
@@ -287,10 +317,80 @@ def log_entry(raw: dict[str, Any]) -> LogEntryRecord:
     )
 
 
+def _web_url(value: Any) -> str:
+    return value if isinstance(value, str) and value.startswith(("http://", "https://")) else ""
+
+
+def _context_annotations(contexts: list[Any], runbook_url: str) -> dict[str, str]:
+    """An alert's contexts (the Events API's ``links`` and ``images``) as annotations:
+    ``link: <text>`` -> its href, ``image: <text>`` -> its src (or href). The runbook link is
+    the alert's ``runbook_url`` already."""
+    out: dict[str, str] = {}
+    for number, context in enumerate(contexts, start=1):
+        ctx = _obj(context)
+        kind = _str(ctx.get("type"))
+        if kind == "link":
+            url = _str(ctx.get("href"))
+        elif kind == "image":
+            url = _str(ctx.get("src")) or _str(ctx.get("href"))
+        else:
+            continue
+        if not url or url == runbook_url:
+            continue
+        name = " ".join((_str(ctx.get("text")) or _str(ctx.get("alt"))).split())[:80]
+        key = f"{kind}: {name or number}"
+        while key in out:
+            key += "'"
+        out[key] = url
+    return out
+
+
+def _alert_labels(raw: dict[str, Any], details: dict[str, Any]) -> dict[str, str]:
+    """What runbook matching and the panel read as labels: the alert name when the details
+    carry one (Prometheus and most monitors send it), the severity and the service."""
+    labels: dict[str, str] = {}
+    for key in ("alertname", "alert_name"):
+        name = details.get(key)
+        if isinstance(name, str) and name:
+            labels["alertname"] = name
+            break
+    severity = _str(raw.get("severity"))
+    if severity:
+        labels["severity"] = severity
+    service = _ref_name(raw.get("service"))
+    if service:
+        labels["service"] = service
+    return labels
+
+
 def alert(raw: dict[str, Any], incident_id: str) -> AlertRecord:
+    """An Alert as a record. ``body.details`` may be an object or a string (the spec says
+    so): a string is kept whole as the ``details`` annotation. ``body.contexts`` (links and
+    images) become annotations, a link named runbook the ``runbook_url``, and the first other
+    link the ``generator_url`` when the details name none."""
     body = _obj(raw.get("body"))
-    details = _obj(body.get("details"))
-    generator = details.get("generator_url") or body.get("client_url")
+    raw_details = body.get("details")
+    details = _obj(raw_details)
+    contexts = _list(body.get("contexts"))
+    runbook_url = _runbook_from(details, contexts)
+    annotations = _details_text(raw_details)
+    annotations.update(
+        (k, v)
+        for k, v in _context_annotations(contexts, runbook_url).items()
+        if k not in annotations
+    )
+    generator = _web_url(details.get("generator_url")) or _web_url(body.get("client_url"))
+    if not generator:
+        generator = next(
+            (
+                href
+                for ctx in map(_obj, contexts)
+                if ctx.get("type") == "link"
+                and (href := _web_url(ctx.get("href")))
+                and href != runbook_url
+            ),
+            "",
+        )
     return AlertRecord(
         id=_str(raw.get("id")),
         incident_id=_ref_id(raw.get("incident")) or incident_id,
@@ -300,10 +400,10 @@ def alert(raw: dict[str, Any], incident_id: str) -> AlertRecord:
         severity=_str(raw.get("severity")),
         fingerprint=_str(raw.get("alert_key")),
         updated_at=parse_time(raw.get("resolved_at")),
-        labels={"service_id": _ref_id(raw.get("service"))} if raw.get("service") else {},
-        annotations=_flatten(details),
-        runbook_url=_runbook_from(details, _list(body.get("contexts"))),
-        generator_url=generator if isinstance(generator, str) else "",
+        labels=_alert_labels(raw, details),
+        annotations=annotations,
+        runbook_url=runbook_url,
+        generator_url=generator,
     )
 
 

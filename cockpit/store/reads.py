@@ -70,8 +70,11 @@ class IncidentFilter:
             parts.append("assignees LIKE ? ESCAPE '/'")
             params.append(f'%"{escaped}"%')
         if self.team:
-            parts.append("lower(team) = ?")
-            params.append(self.team.lower())
+            # ``team`` holds every team of the incident, joined: "Payments, Storefront".
+            # One of them, whole: the padded text holds ", payments, ". A condition on the
+            # row, like the others here, so the status index still picks the rows.
+            parts.append("instr(', ' || lower(team) || ', ', ?) > 0")
+            params.append(f", {self.team.strip().lower()}, ")
         if self.service:
             parts.append("lower(service_name) = ?")
             params.append(self.service.lower())

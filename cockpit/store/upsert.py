@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, bindparam, func, or_, update
+from sqlalchemy import Table, bindparam, exists, func, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel
 
@@ -24,7 +24,15 @@ from cockpit.integrations.base import (
 )
 from cockpit.store import bulk
 from cockpit.store.engine import driver_connection
-from cockpit.store.models import Alert, Incident, Note, OnCallShift, Person, TimelineEvent
+from cockpit.store.models import (
+    Alert,
+    Incident,
+    Note,
+    OnCallShift,
+    OutboxItem,
+    Person,
+    TimelineEvent,
+)
 from cockpit.store.types import UTCDateTime, as_utc, utcnow
 
 _BATCH = 500
@@ -256,6 +264,80 @@ def upsert_alerts(session: Session, source: str, records: Iterable[AlertRecord])
         update = {c: stmt.excluded[c] for c in batch[0] if c != "id"}
         session.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=update), batch)
     return len(rows)
+
+
+def resolve_alerts_of(session: Session, source: str, records: Iterable[IncidentRecord]) -> int:
+    """Alert rows of resolved incidents marked resolved, as the service does when an incident
+    is resolved, without asking for them; returns the rows changed."""
+    rows = [
+        {"alerts_of": qualify(source, r.id), "resolved": as_utc(r.resolved_at or r.updated_at)}
+        for r in records
+        if r.status == "resolved"
+    ]
+    if not rows:
+        return 0
+    table = _table(Alert)
+    at = bindparam("resolved", type_=UTCDateTime())
+    result = session.execute(
+        update(table)
+        .where(table.c.incident_id == bindparam("alerts_of"))
+        .where(table.c.status != "resolved")
+        .values(status="resolved", updated_at=func.coalesce(table.c.updated_at, at)),
+        rows,
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def apply_remote_snoozes(session: Session, source: str, records: Iterable[IncidentRecord]) -> None:
+    """``snoozed_until`` from the service: the end of a snooze set there by anyone
+    (``IncidentRecord.snoozed_until``), or none when the service has none, except on an
+    incident whose own snooze still waits in the outbox (the service cannot know it yet)."""
+    records = list(records)
+    if not records:
+        return
+    table = _table(Incident)
+    outbox = _table(OutboxItem)
+    ours_waiting = exists().where(
+        outbox.c.incident_id == table.c.id,
+        outbox.c.action == "snooze",
+        # or_, not in_: an expanding IN cannot be part of an executemany
+        or_(outbox.c.state == "pending", outbox.c.state == "sending"),
+    )
+    snoozed = [
+        {"snoozed_id": qualify(source, r.id), "until": as_utc(r.snoozed_until)}
+        for r in records
+        if r.snoozed_until is not None
+    ]
+    if snoozed:
+        session.execute(
+            update(table)
+            .where(table.c.id == bindparam("snoozed_id"))
+            .where(~ours_waiting)
+            .values(snoozed_until=bindparam("until", type_=UTCDateTime())),
+            snoozed,
+        )
+    # Few incidents carry a snooze: find those first rather than update every record.
+    carrying = {
+        row[0]
+        for row in session.execute(
+            table.select()
+            .with_only_columns(table.c.id)
+            .where(table.c.source == source, table.c.snoozed_until.is_not(None))
+        )
+    }
+    ended = [
+        {"snoozed_id": key}
+        for r in records
+        if r.snoozed_until is None and (key := qualify(source, r.id)) in carrying
+    ]
+    if ended:
+        session.execute(
+            update(table)
+            .where(table.c.id == bindparam("snoozed_id"))
+            .where(~ours_waiting)
+            .values(snoozed_until=None),
+            ended,
+        )
 
 
 def insert_remote_notes(session: Session, source: str, records: Iterable[NoteRecord]) -> int:

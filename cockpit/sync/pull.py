@@ -10,25 +10,36 @@ page can be applied twice without duplicates, which is what makes resuming safe.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from sqlmodel import Session, col, select
+
 from cockpit.integrations.base import (
+    AlertRecord,
+    AuthError,
     IncidentRecord,
+    InvalidRequest,
     LogEntryRecord,
     NotFound,
     PagingProvider,
     ProgressCallback,
+    ProviderError,
 )
 from cockpit.store.engine import Store
-from cockpit.store.models import SyncState
+from cockpit.store.models import Incident, SyncState
 from cockpit.store.types import as_utc, utcnow
 from cockpit.store.upsert import (
+    apply_remote_snoozes,
     insert_log_entries,
+    qualify,
     replace_oncalls,
+    resolve_alerts_of,
+    upsert_alerts,
     upsert_incidents,
     upsert_people,
 )
@@ -40,6 +51,12 @@ OVERLAP = timedelta(seconds=30)
 BACKFILL_BATCH = 8  # incidents fetched at once for entries whose incident we lack
 ROSTER_BACK = timedelta(days=14)
 ROSTER_AHEAD = timedelta(days=14)
+# Alerts (details, runbook URLs, links) are read only for open incidents that are new or
+# changed: one request each, never for the history. At most this many per pull; the rest
+# are owed (SyncState cursor ALERTS_DUE) and read by the next pulls.
+ALERTS_PER_PULL = 100
+ALERTS_AT_ONCE = 8
+ALERTS_DUE = "alerts_due"
 
 
 @dataclass
@@ -47,7 +64,7 @@ class PullResult:
     """What one pull of one service wrote, whatever its strategy (``Capabilities.pull``)."""
 
     incidents: int = 0
-    alerts: int = 0  # snapshot pulls: alert rows upserted
+    alerts: int = 0  # alert rows upserted (log pulls: of open, new or changed incidents)
     resolved: int = 0  # snapshot pulls: groups resolved because they cleared
     log_entries: int = 0  # read (an incremental sync re-reads a short overlap)
     new_entries: int = 0  # of them, not in the store before
@@ -144,6 +161,8 @@ async def _initial(
         progress(len(chunks), len(chunks), "history done")
     cursor.pop("initial_done_until", None)
     _save_state(store, provider, now - OVERLAP, cursor)
+    # No ALERTS_DUE in the cursor yet: every open incident of the window is owed its alerts.
+    result.alerts = await _pull_alerts(store, provider, [], [], progress)
     return result
 
 
@@ -156,11 +175,13 @@ async def _incremental(
     if progress:
         progress(0, None, "changes")
     page = await provider.changes_since(watermark, progress)
+    wanted = _alerts_wanted(store, provider.name, page.incidents)
     added, inserted = await _apply(store, provider, page.incidents, page.log_entries)
     new_mark = min(page.watermark, utcnow()) if page.complete else watermark
     _save_state(store, provider, max(new_mark - OVERLAP, watermark), None)
+    alerts = await _pull_alerts(store, provider, wanted, page.incidents, progress)
     return PullResult(incidents=len(page.incidents) + added, log_entries=len(page.log_entries),
-                      new_entries=inserted)
+                      new_entries=inserted, alerts=alerts)
 
 
 async def _fetch(
@@ -185,6 +206,7 @@ def _write(
     and how many entries were new."""
     with store.write() as session:
         upsert_incidents(session, source, incidents)
+        apply_remote_snoozes(session, source, incidents)
         known = {f"{source}:{i.id}" for i in incidents}
         inserted, missing = insert_log_entries(session, source, entries, known)
     return missing, inserted
@@ -219,6 +241,7 @@ async def _backfill(
         fetched += [record for record in found if record is not None]
     with store.write() as session:
         upsert_incidents(session, provider.name, fetched)
+        apply_remote_snoozes(session, provider.name, fetched)
         inserted, _ = insert_log_entries(session, provider.name, entries)
     return len(fetched), inserted
 
@@ -228,6 +251,153 @@ async def _get_or_none(provider: PagingProvider, remote_id: str) -> IncidentReco
         return await provider.get_incident(remote_id)
     except NotFound:
         return None  # deleted remotely: its entries cannot be kept
+
+
+def _open_ids(session: Session, source: str) -> list[str]:
+    """Remote ids of the source's open incidents, most recently changed first."""
+    rows = session.exec(
+        select(Incident.remote_id)
+        .where(Incident.source == source, Incident.status != "resolved")
+        .where(col(Incident.is_drill).is_(False))
+        .order_by(col(Incident.updated_at).desc(), col(Incident.id))
+    )
+    return list(rows)
+
+
+def _alerts_wanted(store: Store, source: str, incidents: list[IncidentRecord]) -> list[str]:
+    """Of the incidents a pull brings, the open ones that are new to the store or changed
+    since it last saw them (status or ``updated_at``). An incident re-read in the overlap of
+    the watermark is unchanged: an incremental sync with nothing new stays one request."""
+    candidates = {r.id: r for r in incidents if r.status != "resolved"}
+    if not candidates:
+        return []
+    with store.read() as session:
+        seen = {
+            remote_id: (as_utc(updated_at), status)
+            for remote_id, updated_at, status in session.exec(
+                select(Incident.remote_id, Incident.updated_at, Incident.status).where(
+                    col(Incident.id).in_([qualify(source, i) for i in candidates])
+                )
+            )
+        }
+    return [
+        remote_id
+        for remote_id, record in candidates.items()
+        if seen.get(remote_id) != (as_utc(record.updated_at), record.status)
+    ]
+
+
+async def _pull_alerts(
+    store: Store,
+    provider: PagingProvider,
+    wanted: list[str],
+    touched: list[IncidentRecord],
+    progress: ProgressCallback | None,
+) -> int:
+    """Alerts of the open incidents owed (``wanted`` now, and those a former pull could not
+    read), one request each, at most ALERTS_PER_PULL; the alert rows of resolved incidents in
+    ``touched`` are resolved without a request. Returns the alert rows written.
+
+    What is owed is saved before the first request, so an interrupted pull owes it still.
+    An incident gone (404) or whose alerts the token may not read (400/401/403) is dropped;
+    any other failure is raised once the alerts read so far are stored, and the rest stays
+    owed."""
+    source = provider.name
+    changed = 0
+    if any(r.status == "resolved" for r in touched):
+        with store.write() as session:
+            changed = resolve_alerts_of(session, source, touched)
+    due = _owe_alerts(store, provider, wanted)
+    if not due:
+        return changed
+    batch = due[:ALERTS_PER_PULL]
+    done: list[str] = []
+    written = changed
+    failure: ProviderError | None = None
+    for start in range(0, len(batch), ALERTS_AT_ONCE):
+        if progress:
+            progress(start, len(batch), "alerts")
+        part = batch[start : start + ALERTS_AT_ONCE]
+        answers = await asyncio.gather(*(_alerts_of(provider, rid) for rid in part))
+        records: list[AlertRecord] = []
+        for remote_id, answer in zip(part, answers, strict=True):
+            if isinstance(answer, list):
+                records += answer
+                done.append(remote_id)
+            elif isinstance(answer, NotFound | AuthError | InvalidRequest):
+                done.append(remote_id)
+            else:
+                failure = failure or answer
+        if records:
+            with store.write() as session:
+                written += upsert_alerts(session, source, records)
+        if failure is not None:
+            break
+    _settle_alerts(store, provider, done)
+    if progress:
+        progress(len(batch), len(batch), "alerts")
+    if failure is not None:
+        raise failure
+    return written
+
+
+async def _alerts_of(provider: PagingProvider, remote_id: str) -> list[AlertRecord] | ProviderError:
+    try:
+        found = await provider.alerts(remote_id)
+    except ProviderError as error:
+        return error
+    # Stored under the incident asked about, whatever a merge says: the row needs it.
+    return [a if a.incident_id == remote_id else dataclasses.replace(a, incident_id=remote_id)
+            for a in found]
+
+
+def _owe_alerts(store: Store, provider: PagingProvider, wanted: list[str]) -> list[str]:
+    """The open incidents whose alerts are owed, ``wanted`` first, saved in the cursor. A
+    cursor without ALERTS_DUE (a first sync that just ended, or a store synced by an older
+    cockpit) owes every open incident once."""
+    key = _key(provider)
+    if not wanted:
+        with store.read() as session:
+            row = session.get(SyncState, key)
+            if row is not None and (row.cursor or {}).get(ALERTS_DUE) == []:
+                return []  # the usual incremental pull: nothing new, nothing owed
+    with store.write() as session:
+        row = session.get(SyncState, key) or SyncState(key=key)
+        cursor = dict(row.cursor or {})
+        owed = cursor.get(ALERTS_DUE)
+        if not isinstance(owed, list):
+            owed = _open_ids(session, provider.name)
+        due = list(dict.fromkeys([*wanted, *(i for i in owed if isinstance(i, str))]))
+        if due:
+            still_open = set(
+                session.exec(
+                    select(Incident.remote_id).where(
+                        col(Incident.id).in_([qualify(provider.name, i) for i in due]),
+                        Incident.status != "resolved",
+                    )
+                )
+            )
+            due = [i for i in due if i in still_open]
+        if cursor.get(ALERTS_DUE) != due:
+            cursor[ALERTS_DUE] = due
+            row.cursor = cursor
+            session.add(row)
+    return due
+
+
+def _settle_alerts(store: Store, provider: PagingProvider, done: list[str]) -> None:
+    if not done:
+        return
+    paid = set(done)
+    with store.write() as session:
+        row = session.get(SyncState, _key(provider))
+        if row is None:
+            return
+        cursor = dict(row.cursor or {})
+        owed = cursor.get(ALERTS_DUE)
+        cursor[ALERTS_DUE] = [i for i in owed if i not in paid] if isinstance(owed, list) else []
+        row.cursor = cursor
+        session.add(row)
 
 
 async def _roster(store: Store, provider: PagingProvider) -> None:

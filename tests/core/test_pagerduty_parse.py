@@ -222,7 +222,14 @@ def test_alert_runbook_from_details_or_a_context_link() -> None:
     record = parse.alert(raw, "PT4KHLK")
     assert record.runbook_url == "https://wiki.example.com/x"
     assert record.fingerprint == "baf7cf21b1da41b4b0221008339ff357"
-    assert record.annotations == {"customKey": "my_value", "nested": '{"a": 1}'}
+    # The other link is kept (as the alert's source link, and among its annotations).
+    assert record.annotations == {
+        "customKey": "my_value",
+        "nested": '{"a": 1}',
+        "link: Graph": "https://grafana.example.com/d/1",
+    }
+    assert record.generator_url == "https://grafana.example.com/d/1"
+    assert record.labels == {"severity": "critical", "service": "Mail"}
     assert record.severity == "critical" and record.status == "resolved"
     assert record.updated_at == datetime(2015, 10, 6, 22, 0, tzinfo=UTC)
     raw["body"] = {"details": {"runbook_url": "https://rb.example.com/a"}}

@@ -22,6 +22,9 @@ For tests: faults (``faults.py``: 429, epoch_reset, epoch_header, 500, slow, lat
 trickle, drop); ``state.writes``, the journal of every write request (``journal.py``);
 ``state.set_status(id, "investigating")`` for a status a client does not know;
 ``note_ids="per_incident"`` (or ``state.note_ids``) for note ids "1", "2"... per incident.
+``state.trigger(title, details=..., contexts=[...], teams=[...])`` for an alert body (details
+an object or a string, links and images as ``body.contexts``) and an incident of several teams;
+the Events API puts an event's ``links`` and ``images`` in the alert's ``body.contexts`` too.
 """
 
 from __future__ import annotations

@@ -127,12 +127,14 @@ def new_incident(
     urgency: str,
     at: float,
     key: str,
-    details: dict[str, Any],
+    details: dict[str, Any] | str,
     *,
     severity: str | None = None,
+    contexts: list[dict[str, str]] | None = None,
 ) -> Incident:
     """A triggered incident with its first alert (not yet stored, no log entries): shared by
-    live triggers and the seeded history."""
+    live triggers and the seeded history. ``details`` is the alert's ``body.details`` (an
+    object or a string), ``contexts`` its links and images."""
     incident = Incident(
         id=state.new_id(),
         number=number,
@@ -155,6 +157,7 @@ def new_incident(
             severity=severity or ("critical" if urgency == "high" else "warning"),
             alert_key=key,
             details=details,
+            contexts=list(contexts or []),
         )
     )
     return incident
@@ -168,12 +171,17 @@ def create_incident(
     urgency: str = "high",
     created_at: datetime | float | None = None,
     status: str = "triggered",
-    details: dict[str, Any] | None = None,
+    details: dict[str, Any] | str | None = None,
     incident_key: str | None = None,
     severity: str | None = None,
     source: str = "emulator",
+    contexts: list[dict[str, str]] | None = None,
+    teams: list[str] | None = None,
 ) -> Incident:
-    """A new incident on a service, assigned to level 1 on-call and paged to them."""
+    """A new incident on a service, assigned to level 1 on-call and paged to them.
+
+    ``details`` (an object or a string) and ``contexts`` (links and images) are its alert's
+    body; ``teams`` (names or ids) the teams it involves, when more than the service's own."""
     if service_id is None:
         service_id = next(iter(state.services))
     service = state.services.get(service_id)
@@ -181,8 +189,10 @@ def create_incident(
         raise ApiError(400, "Invalid Input Provided", 2001, [f"Service {service_id} not found"])
     if urgency not in ("high", "low"):
         raise ApiError(400, "Invalid Input Provided", 2001, ["urgency must be high or low"])
+    team_ids = _team_ids(state, teams or [])
     at = _epoch(created_at, state.now())
     key = incident_key or uuid.UUID(int=state.rng.getrandbits(128)).hex
+    body = details if isinstance(details, str) else dict(details or {})
     incident = new_incident(
         state,
         state.next_number(),
@@ -191,16 +201,18 @@ def create_incident(
         urgency,
         at,
         key,
-        dict(details or {}),
+        body,
         severity=severity,
+        contexts=contexts,
     )
+    incident.team_ids = team_ids
     state.insert_incident(incident)
     assignees = state.oncall_user_ids(service.escalation_policy_id, 1, at)
     incident.assignments = [(user_id, at) for user_id in assignees]
     channel = {
         "type": "api",
         "summary": title,
-        "details": dict(details or {}),
+        "details": body if isinstance(body, str) else dict(body),
         "client": source,
     }
     trigger = make_entry(
@@ -219,6 +231,15 @@ def create_incident(
     if status == "resolved":
         resolve(state, incident, by[1], at + 120)
     return incident
+
+
+def _team_ids(state: EmulatorState, teams: list[str]) -> list[str]:
+    by_name = {team.name.lower(): team.id for team in state.teams.values()}
+    found = [t if t in state.teams else by_name.get(t.lower(), "") for t in teams]
+    unknown = [t for t, ident in zip(teams, found, strict=True) if not ident]
+    if unknown:
+        raise ApiError(400, "Invalid Input Provided", 2001, [f"Unknown team(s): {unknown}"])
+    return list(dict.fromkeys(found))
 
 
 def acknowledge(state: EmulatorState, incident: Incident, user_id: str, at: float) -> None:

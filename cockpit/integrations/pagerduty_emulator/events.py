@@ -23,6 +23,28 @@ def _bad(errors: list[str]) -> tuple[int, str]:
     return 400, json.dumps(body)
 
 
+def contexts(links: Any, images: Any) -> list[dict[str, str]]:
+    """The event's ``links`` and ``images`` as the alert's ``body.contexts``, where PagerDuty
+    shows them: ``{"type": "link", "href", "text"}`` and ``{"type": "image", "src", "href",
+    "text"}`` (an image's ``alt`` is the context's ``text``, per the spec's Context)."""
+    out: list[dict[str, str]] = []
+    for link in links if isinstance(links, list) else []:
+        if isinstance(link, dict) and isinstance(link.get("href"), str) and link["href"]:
+            item = {"type": "link", "href": link["href"]}
+            if isinstance(link.get("text"), str):
+                item["text"] = link["text"]
+            out.append(item)
+    for image in images if isinstance(images, list) else []:
+        if isinstance(image, dict) and isinstance(image.get("src"), str) and image["src"]:
+            item = {"type": "image", "src": image["src"]}
+            if isinstance(image.get("href"), str):
+                item["href"] = image["href"]
+            if isinstance(image.get("alt"), str):
+                item["text"] = image["alt"]
+            out.append(item)
+    return out
+
+
 def enqueue(state: EmulatorState, body: Any) -> tuple[int, str]:
     """Handle one event; returns (status, JSON text) in the Events API's own shapes."""
     if not isinstance(body, dict):
@@ -64,10 +86,10 @@ def enqueue(state: EmulatorState, body: Any) -> tuple[int, str]:
         )
         if action == "trigger" and open_incident is None:
             assert isinstance(payload, dict)
-            details = dict(payload.get("custom_details") or {})
-            links = body.get("links") or []
-            if links and isinstance(links[0], dict) and "runbook_url" not in details:
-                details.setdefault("links", links)
+            custom = payload.get("custom_details")
+            details: dict[str, Any] | str = (
+                custom if isinstance(custom, str) else dict(custom or {})
+            )
             severity = payload["severity"]
             actions.create_incident(
                 state,
@@ -78,6 +100,7 @@ def enqueue(state: EmulatorState, body: Any) -> tuple[int, str]:
                 incident_key=key,
                 severity=severity,
                 source=str(body.get("client") or payload.get("source")),
+                contexts=contexts(body.get("links"), body.get("images")),
             )
         elif open_incident is not None and action in ("acknowledge", "resolve"):
             by = open_incident.assignments[0][0] if open_incident.assignments else state.me_id

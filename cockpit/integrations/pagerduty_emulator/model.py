@@ -96,9 +96,12 @@ class Alert:
     summary: str
     severity: str
     alert_key: str
-    details: dict[str, Any]
+    details: dict[str, Any] | str  # the spec: an object or a string
     status: str = "triggered"
     resolved_at: float | None = None
+    # body.contexts: the Events API's links ({"type": "link", "href", "text"}) and images
+    # ({"type": "image", "src", "href", "text"}), where PagerDuty shows them.
+    contexts: list[dict[str, str]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -150,3 +153,4 @@ class Incident:
     log_entries: list[LogEntry] = field(default_factory=list)  # ascending created_at
     body_details: dict[str, Any] | None = None
     priority: str | None = None
+    team_ids: list[str] = field(default_factory=list)  # empty: the service's team

@@ -185,7 +185,7 @@ def incident_json(
 ) -> dict[str, Any]:
     service = state.services[incident.service_id]
     policy = state.policies[incident.escalation_policy_id]
-    team = state.teams[service.team_id]
+    teams = [state.teams[tid] for tid in incident.team_ids or [service.team_id]]
     first = incident.log_entries[0] if incident.log_entries else None
     users_full = "users" in include
     body = dict(ref("incident", incident.id, incident_summary(incident)))
@@ -225,7 +225,7 @@ def incident_json(
         escalation_policy=policy_json(policy, state)
         if "escalation_policies" in include
         else ref("escalation_policy", policy.id, policy.name),
-        teams=[team_json(team) if "teams" in include else ref("team", team.id, team.name)],
+        teams=[team_json(t) if "teams" in include else ref("team", t.id, t.name) for t in teams],
         pending_actions=_pending(incident, fmt),
         acknowledgements=[
             {
@@ -272,7 +272,7 @@ def log_entry_json(
 ) -> dict[str, Any]:
     incident = state.incidents[entry.incident_id]
     service = state.services[incident.service_id]
-    team = state.teams[service.team_id]
+    teams = [state.teams[tid] for tid in incident.team_ids or [service.team_id]]
     body: dict[str, Any] = {
         "id": entry.id,
         "type": entry.type,
@@ -288,7 +288,9 @@ def log_entry_json(
         "incident": incident_json(incident, state, fmt)
         if "incidents" in include
         else ref("incident", incident.id, incident_summary(incident)),
-        "teams": [team_json(team) if "teams" in include else ref("team", team.id, team.name)],
+        "teams": [
+            team_json(t) if "teams" in include else ref("team", t.id, t.name) for t in teams
+        ],
         "contexts": [],
     }
     if entry.type == "trigger_log_entry":
@@ -314,7 +316,7 @@ def alert_json(alert: Alert, incident: Incident, state: EmulatorState, fmt: Fmt)
         status=alert.status,
         alert_key=alert.alert_key,
         service=ref("service", service.id, service.name),
-        body={"type": "alert_body", "contexts": [], "details": alert.details},
+        body={"type": "alert_body", "contexts": list(alert.contexts), "details": alert.details},
         incident=ref("incident", incident.id, incident_summary(incident)),
         suppressed=False,
         severity=alert.severity,

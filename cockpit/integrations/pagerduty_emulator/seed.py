@@ -55,23 +55,29 @@ SERVICES = (
     ("cdn-edge", 2),
     ("queue-workers", 3),
 )
-# (service, title template, runbook slug or ""); {n} is a host number.
+# (service, title template, the shipped sample runbook (runbooks/*.md) it is for, or "");
+# {n} is a host number. tests/core/test_demo_seeds_match.py holds each kind to its runbook:
+# the matcher must pick it from the title and service alone, and from the alert's runbook URL.
 TITLES = (
-    ("product-api", "High latency on product-api", "product-cache-stampede"),
-    ("product-api", "5xx spike on product page", "product-cache-stampede"),
-    ("product-api", "Pod crash looping in product-api", ""),
-    ("checkout", "Error budget burn rate high for checkout", "checkout-error-budget"),
+    ("product-api", "High latency on product-api", "cache-stampede.md"),
+    ("product-api", "5xx spike on product page", "cache-stampede.md"),
+    ("auth", "Pod crash looping in auth", ""),
+    ("checkout", "Error budget burn rate high for checkout", "error-budget-burn.md"),
     ("checkout", "Checkout conversion dropped below threshold", ""),
     ("search", "Cache hit ratio low on search", ""),
     ("search", "High latency on search", ""),
-    ("payments-db", "Disk usage above 90% on payments-db-{n}", "payments-db-disk-full"),
+    ("payments-db", "Disk usage above 90% on payments-db-{n}", "disk-full.md"),
     ("payments-db", "Replication lag on payments-db-{n}", ""),
     ("ledger", "Ledger reconciliation job failed", ""),
     ("auth", "Elevated login failures on auth", ""),
-    ("auth", "TLS certificate for api.example.com expires in 7 days", "tls-certificate-expiry"),
+    ("auth", "TLS certificate for api.example.com expires in 7 days", "certificate-expiry.md"),
     ("cdn-edge", "Origin errors on cdn-edge", ""),
-    ("queue-workers", "Queue backlog on queue-workers", "queue-backlog"),
+    ("queue-workers", "Queue backlog on queue-workers", "queue-backlog.md"),
 )
+# Where the alerts' runbook links point: the sample runbooks' files in a team's repository
+# (the matcher picks a runbook whose file name the URL ends with).
+RUNBOOK_BASE = "https://git.example.com/sre/runbooks/blob/main/"
+DASHBOARD_BASE = "https://grafana.example.com/d/"
 NOTES = (
     "Looking at the dashboards now.",
     "Rolled back the last deploy.",
@@ -186,9 +192,16 @@ def _incident_history(
     urgency = "high" if rng.random() < 0.7 else "low"
     key = uuid.UUID(int=rng.getrandbits(128)).hex
     details: dict[str, Any] = {"source": f"{service_name}-{rng.randint(1, 9)}.prod"}
+    contexts = _contexts(service_name, number)
     if runbook and rng.random() < 0.6:
-        details["runbook_url"] = f"https://runbooks.example.com/{runbook}"
-    incident = actions.new_incident(state, number, title, service, urgency, at, key, details)
+        # As monitors send it: half in the details, half as an Events API link.
+        if number % 2:
+            details["runbook_url"] = RUNBOOK_BASE + runbook
+        else:
+            contexts.append({"type": "link", "href": RUNBOOK_BASE + runbook, "text": "Runbook"})
+    incident = actions.new_incident(
+        state, number, title, service, urgency, at, key, details, contexts=contexts
+    )
     story = _Story(state, rng, incident)
     story.entry(
         "trigger_log_entry",
@@ -286,6 +299,20 @@ def _incident_history(
         {"type": "website"},
     )
     return incident
+
+
+def _contexts(service_name: str, number: int) -> list[dict[str, str]]:
+    """An alert's links and images (``body.contexts``): a dashboard, and on some a graph."""
+    dashboard = f"{DASHBOARD_BASE}{service_name}"
+    found = [{"type": "link", "href": dashboard, "text": f"{service_name} dashboard"}]
+    if number % 3 == 0:
+        found.append({
+            "type": "image",
+            "src": f"https://grafana.example.com/render/d/{service_name}.png",
+            "href": dashboard,
+            "text": f"{service_name} error rate, last hour",
+        })
+    return found
 
 
 def _status(incident: Incident, status: str, at: float, user_id: str) -> None:
