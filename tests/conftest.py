@@ -9,7 +9,9 @@ from pathlib import Path
 # Imported here, not by Hypothesis's end-of-run summary: on CPython 3.11.7 that late import
 # can die in the AST parser ("AST constructor recursion depth mismatch", a CPython bug).
 import hypothesis.internal.observability  # noqa: F401
+import keyring
 import pytest
+from memory_keyring import MemoryKeyring
 
 
 @pytest.fixture(autouse=True)
@@ -27,3 +29,15 @@ def isolated_env(
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
     monkeypatch.setenv("TZ", "UTC")
     yield home
+
+
+@pytest.fixture
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    """The keyring, in this process's memory, for a test about what is kept in it."""
+    before = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    try:
+        yield backend
+    finally:
+        keyring.set_keyring(before)

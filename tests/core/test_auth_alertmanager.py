@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import io
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-import keyring
 import pytest
 from alertmanager_server import (  # noqa: F401 - fixtures
     AUTH_PASSWORD,
@@ -15,20 +13,9 @@ from alertmanager_server import (  # noqa: F401 - fixtures
     AlertmanagerServer,
     alertmanager_basic_auth,
 )
-from test_credentials import MemoryKeyring
+from memory_keyring import MemoryKeyring
 
 from cockpit.cli.main import main
-
-
-@pytest.fixture
-def memory() -> Iterator[MemoryKeyring]:
-    before = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    try:
-        yield backend
-    finally:
-        keyring.set_keyring(before)
 
 
 def write_config(tmp_path: Path, url: str, user: str = AUTH_USER) -> Path:
@@ -51,19 +38,19 @@ def test_login_checks_the_password_and_keeps_it_in_the_keyring(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
-    memory: MemoryKeyring,
+    memory_keyring: MemoryKeyring,
 ) -> None:
     config = write_config(tmp_path, alertmanager_basic_auth.url)
     assert cockpit(config, monkeypatch, "wrong-pw-77\n", "auth", "login", "alertmanager") == 2
     err = capsys.readouterr().err
     assert "refused the credentials (401)" in err and "wrong-pw-77" not in err
-    assert memory.items == {}
+    assert memory_keyring.items == {}
 
     assert cockpit(config, monkeypatch, f"{AUTH_PASSWORD}\n", "auth", "login",
                    "alertmanager") == 0
     out = capsys.readouterr().out
     assert f"at {alertmanager_basic_auth.url} accepted it" in out and AUTH_PASSWORD not in out
-    assert memory.items == {("cockpit", "alertmanager"): AUTH_PASSWORD}
+    assert memory_keyring.items == {("cockpit", "alertmanager"): AUTH_PASSWORD}
 
     assert cockpit(config, monkeypatch, "", "auth", "status") == 0
     out = capsys.readouterr().out
@@ -73,7 +60,7 @@ def test_login_checks_the_password_and_keeps_it_in_the_keyring(
 
     assert cockpit(config, monkeypatch, "", "auth", "logout", "alertmanager") == 0
     assert "alertmanager: token removed from the keyring" in capsys.readouterr().out
-    assert memory.items == {}
+    assert memory_keyring.items == {}
     assert cockpit(config, monkeypatch, "", "auth", "status") == 1
     assert "refused the credentials (401)" in capsys.readouterr().out
 

@@ -20,12 +20,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import keyring
-import keyring.errors
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from keyring.backend import KeyringBackend
+from memory_keyring import MemoryKeyring
 
 from cockpit.cli.main import main
 from cockpit.errors import StoreError
@@ -112,36 +110,8 @@ def test_whatever_is_offered_is_one_visible_http_url(tail: str) -> None:
 # ---------------------------------------------------------------- secrets (item 4)
 
 
-class MemoryKeyring(KeyringBackend):
-    """A keyring that lives in this process only (as in test_credentials.py)."""
-
-    priority = 1
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.items: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.items.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.items[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if (service, username) not in self.items:
-            raise keyring.errors.PasswordDeleteError(username)
-        del self.items[(service, username)]
 
 
-@pytest.fixture
-def memory_keyring() -> Iterator[MemoryKeyring]:
-    before = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    try:
-        yield backend
-    finally:
-        keyring.set_keyring(before)
 
 
 def test_a_keyring_held_token_is_masked_from_command_output(

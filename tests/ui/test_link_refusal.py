@@ -10,15 +10,12 @@ from __future__ import annotations
 
 import io
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import keyring
-import keyring.errors
 import pytest
 from cockpit_seed import frozen, notices
-from keyring.backend import KeyringBackend
+from memory_keyring import MemoryKeyring
 
 from cockpit.app import CockpitApp, make_app
 from cockpit.cli.main import main
@@ -123,33 +120,8 @@ async def test_a_hostile_step_link_is_refused(
 # ---------------------------------------------------------------- a keyring-held token
 
 
-class MemoryKeyring(KeyringBackend):
-    priority = 1
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.items: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.items.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.items[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if self.items.pop((service, username), None) is None:
-            raise keyring.errors.PasswordDeleteError(username)
 
 
-@pytest.fixture
-def memory_keyring() -> Iterator[MemoryKeyring]:
-    before = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    try:
-        yield backend
-    finally:
-        keyring.set_keyring(before)
 
 
 TOKEN = "u+kr-t0ken-only-in-keyring"
