@@ -105,6 +105,11 @@ class _Row:
     resolved: datetime | None
 
 
+def teams_of(joined: str) -> list[str]:
+    """The teams of an incident from its stored ``team`` text ("Payments, Storefront")."""
+    return [name.strip() for name in joined.split(", ") if name.strip()]
+
+
 def _incidents(
     session: Session, since: datetime, until: datetime, team: str | None
 ) -> list[_Row]:
@@ -114,7 +119,10 @@ def _incidents(
         col(Incident.created_at) < as_utc(until),
     )
     if team:
-        query = query.where(Incident.team == team)
+        # ``team`` holds every team of the incident, joined ("Payments, Storefront"): the same
+        # whole-name, any-of match as the incident list's filter (store.reads.IncidentFilter).
+        joined = func.instr(", " + func.lower(Incident.team) + ", ", f", {team.strip().lower()}, ")
+        query = query.where(joined > 0)
     rows = [
         _Row(i.id, i.service_name, i.team, i.created_at, i.acknowledged_at, i.resolved_at)
         for i in session.exec(query.order_by(col(Incident.created_at), col(Incident.id)))
@@ -202,7 +210,12 @@ def response_report(
         changes = _changes(session, since, until)
     groups: dict[str, list[_Row]] = defaultdict(list)
     for row in rows:
-        groups[(row.service if by == "service" else row.team) or NONE].append(row)
+        if by == "service":
+            groups[row.service or NONE].append(row)
+            continue
+        # An incident of several teams counts under each of them.
+        for name in teams_of(row.team) or [NONE]:
+            groups[name].append(row)
     if team:
         total_changes = sum(changes.get(service, 0) for service in {r.service for r in rows})
     else:

@@ -128,3 +128,16 @@ def test_rollback_starts_at_the_last_decision_when_unmarked():
                   step_id="rollback.restart"),
     ]
     assert rollback_seconds(events) == 240
+
+
+def test_an_incident_of_several_teams_counts_for_each_of_them(seeded: Store) -> None:
+    # PagerDuty incidents may belong to several teams; the store joins them ("A, B").
+    incident(seeded, "pd:I5", utc(2026, 3, 25, 15), service_name="api", team="A, B",
+             status="resolved", acknowledged_at=utc(2026, 3, 25, 15, 1),
+             resolved_at=utc(2026, 3, 25, 16))
+    report = response_report(seeded, utc(2026, 3, 25), utc(2026, 3, 26), by="team")
+    assert [(r.group, r.incidents) for r in report] == [(ALL, 5), ("A", 4), ("B", 2)]
+    only_b = response_report(seeded, utc(2026, 3, 25), utc(2026, 3, 26), team="b")
+    assert only_b[0].incidents == 2  # whole name, any case, any of the incident's teams
+    assert response_report(seeded, utc(2026, 3, 25), utc(2026, 3, 26), team="a")[0].incidents \
+        == 4
