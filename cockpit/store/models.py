@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from cockpit.store.types import JSONText, UTCDateTime, utcnow
@@ -46,6 +46,9 @@ class Incident(SQLModel, table=True):
         Index("ix_incidents_service", "service_name", "created_at"),
         Index("ix_incidents_remote", "remote_id", "created_at"),
         Index("ix_incidents_number", "number", "created_at"),
+        # Partial: open drills only (0005_open_drills.sql; reads.drill_refs).
+        Index("ix_incidents_open_drills", "created_at",
+              sqlite_where=text("is_drill = 1 AND status IN ('triggered', 'acknowledged')")),
     )
 
     id: str = Field(primary_key=True)

@@ -132,6 +132,9 @@ def open_refs(
 
 
 def drill_refs(conn: sqlite3.Connection, limit: int = 50) -> list[RefRow]:
+    """Open drills, newest first. The WHERE is exactly that of the partial index
+    ix_incidents_open_drills (migration 0005), which holds only these rows: keep the two
+    alike, or a store with statistics walks every incident (tests/core/test_query_plans.py)."""
     return _refs(conn, f"{_REF} WHERE is_drill = 1 AND status IN ('triggered', 'acknowledged') "
                        "ORDER BY created_at DESC, id LIMIT ?", [limit])
 
