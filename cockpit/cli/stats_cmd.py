@@ -41,10 +41,20 @@ def parse_since(text: str) -> timedelta:
     return timedelta(weeks=count) if match[2] == "w" else timedelta(days=count)
 
 
+def person_colours(count: int) -> list[str]:
+    """``count`` colours, all different: the palette while it lasts, then hues spread evenly
+    around the wheel (two lightnesses, alternating), so no two people ever share one."""
+    if count <= len(PALETTE):
+        return list(PALETTE[:count])
+    return [f"hsl({index * 360 / count:.1f}, 65%, {45 if index % 2 else 60}%)"
+            for index in range(count)]
+
+
 def svg_chart(weeks: list[date], series: dict[str, dict[date, int]], title: str) -> str:
     """Stacked bars of pages per week, one colour per person, with a legend. Plain SVG."""
     width, height, left, bottom, top = 720, 320, 40, 40, 30
     people = sorted(series)
+    colours = person_colours(len(people))
     totals = [sum(series[p].get(w, 0) for p in people) for w in weeks]
     peak = max(totals, default=0) or 1
     slot = (width - left - 160) / max(1, len(weeks))
@@ -65,7 +75,7 @@ def svg_chart(weeks: list[date], series: dict[str, dict[date, int]], title: str)
             h = value * scale
             y -= h
             out.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{slot * 0.7:.1f}" '
-                       f'height="{h:.1f}" fill="{PALETTE[n % len(PALETTE)]}">'
+                       f'height="{h:.1f}" fill="{colours[n]}">'
                        f'<title>{escape(person)}: {value}</title></rect>')
         out.append(f'<text x="{x + slot * 0.35:.1f}" y="{height - bottom + 14}" '
                    f'text-anchor="middle">{week:%m-%d}</text>')
@@ -74,7 +84,7 @@ def svg_chart(weeks: list[date], series: dict[str, dict[date, int]], title: str)
     for n, person in enumerate(people):
         y = top + n * 16
         out.append(f'<rect x="{width - 150}" y="{y}" width="10" height="10" '
-                   f'fill="{PALETTE[n % len(PALETTE)]}"/>')
+                   f'fill="{colours[n]}"/>')
         out.append(f'<text x="{width - 135}" y="{y + 9}">{escape(person)}</text>')
     out.append("</svg>")
     return "\n".join(out) + "\n"

@@ -325,10 +325,12 @@ def budget_state(
     """Green, amber or red, with the reasons.
 
     Red: more incidents this shift than its budget (SRE: more than 2 per 12 h), or more this
-    week than the week's budget. Amber: the shift is exactly at its budget (one more incident
-    is red), the week has used ``WEEK_AMBER_SHARE`` of its budget, or a page landed in sleep
-    hours this shift (being woken is load even when the count is low). ``where`` names the
-    window in the reasons ("this 12 h" for one block of a longer shift).
+    week than the week's budget. Amber: the shift is exactly at its budget of 2 (one more
+    incident is red), or the week has used ``WEEK_AMBER_SHARE`` of its budget. Pages in sleep
+    hours never change the colour on their own (a block with one incident is under the
+    budget, as the README says), but when the colour is amber or red they are named among
+    the reasons. ``where`` names the window in the reasons ("this 12 h" for one block of a
+    longer shift).
     """
     red, amber = [], []
     if shift_incidents > shift_budget_:
@@ -340,12 +342,11 @@ def budget_state(
             red.append(f"{week_incidents} incidents this week, budget {week_budget}")
         elif week_incidents >= WEEK_AMBER_SHARE * week_budget:
             amber.append(f"{week_incidents} of {week_budget} incidents this week")
-    if shift_sleep_pages:
-        amber.append(f"{shift_sleep_pages} page(s) in sleep hours {where}")
+    sleep = [f"{shift_sleep_pages} page(s) in sleep hours {where}"] if shift_sleep_pages else []
     if red:
-        return "red", tuple(red + amber)
+        return "red", tuple(red + amber + sleep)
     if amber:
-        return "amber", tuple(amber)
+        return "amber", tuple(amber + sleep)
     return "green", ()
 
 

@@ -19,12 +19,19 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import OptionList
 
+from cockpit.durations import compact, describe
 from cockpit.errors import CockpitError
 from cockpit.runbooks.links import plain
 from cockpit.runbooks.runs_store import RunService
 from cockpit.screens.command_runner import CommandRunner
 from cockpit.screens.confirm import ConfirmDialog, incident_line
-from cockpit.screens.input_dialog import InputDialog, check_duration, check_level, parse_duration
+from cockpit.screens.input_dialog import (
+    InputDialog,
+    check_duration,
+    check_level,
+    duration_meaning,
+    parse_duration,
+)
 from cockpit.screens.link_actions import LinkActions
 from cockpit.screens.messages import IncidentActed, SyncFinished, SyncProgress, SyncStarted
 from cockpit.screens.runbook_actions import RunbookActions
@@ -384,16 +391,16 @@ class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
             return
         body = Text("Snooze ")
         body.append_text(incident_line(ref))
-        body.append(" for how long? (30m, 2h, 1d)")
+        body.append(" for how long? (90s, 30m, 2h, 1d; a number alone is minutes)")
 
         def done(value: str | None) -> None:
             seconds = parse_duration(value or "")
             if seconds:
-                self.act(f"Snoozed {ref.label} for {value}", actions.snooze, ref.id, seconds)
+                self.act(f"Snoozed {ref.label} for {compact(seconds)} ({describe(seconds)})",
+                         actions.snooze, ref.id, seconds)
 
-        self.app.push_screen(
-            InputDialog("Snooze", body, value="30m", check=check_duration), done
-        )
+        self.app.push_screen(InputDialog("Snooze", body, value="30m", check=check_duration,
+                                         meaning=duration_meaning), done)
 
     def action_escalate(self) -> None:
         from cockpit.sync import actions  # the ORM: not for the first frame

@@ -1,4 +1,7 @@
-"""One line of input with a check: snooze duration, escalation level, a command parameter."""
+"""One line of input with a check: snooze duration, escalation level, a command parameter.
+
+A dialog may also say, under the box and as the user types, what the value will be taken to
+mean (a duration is read back with its unit: "30" -> "30m = 30 minutes")."""
 
 from __future__ import annotations
 
@@ -12,10 +15,13 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from cockpit import durations
 from cockpit.text import safe_line
+from cockpit.widgets.footer import KeyFooter
 from cockpit.widgets.inert import inert
 
 Check = Callable[[str], str]  # returns an error message, or "" when the value is fine
+Meaning = Callable[[str], str]  # what the value will be taken to mean, "" when nothing to say
 
 
 class InputDialog(ModalScreen[str | None]):
@@ -33,6 +39,7 @@ class InputDialog(ModalScreen[str | None]):
         placeholder: str = "",
         value: str = "",
         check: Check | None = None,
+        meaning: Meaning | None = None,
     ) -> None:
         super().__init__()
         # Title and body pass the sanitiser here, whoever built them (cockpit.widgets.inert).
@@ -41,14 +48,27 @@ class InputDialog(ModalScreen[str | None]):
         self.placeholder = placeholder
         self.value = value
         self.check = check
+        self.meaning = meaning
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static(Text(self.title_text, "bold"), classes="dialog-title")
             yield Static(self.body, classes="dialog-body")
             yield Input(value=self.value, placeholder=self.placeholder, id="dialog-input")
+            yield Static(self._meaning_of(self.value), id="dialog-meaning",
+                         classes="dialog-meaning")
             yield Static("", id="dialog-error", classes="dialog-error")
             yield Static(Text("enter: OK   escape: cancel", "dim"))
+        yield KeyFooter(compact=True)
+
+    def _meaning_of(self, value: str) -> Text:
+        return inert(self.meaning(value), single_line=True) if self.meaning else Text()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        if self.meaning is not None:
+            self.query_one("#dialog-meaning", Static).update(self._meaning_of(event.value))
+        self.query_one("#dialog-error", Static).update("")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -62,28 +82,34 @@ class InputDialog(ModalScreen[str | None]):
         self.dismiss(None)
 
 
+MAX_SNOOZE = 604_800  # PagerDuty snoozes for at most 7 days
+
+
 def parse_duration(value: str) -> int | None:
-    """``30m``, ``2h``, ``90s``, ``1d`` or plain minutes -> seconds."""
-    value = value.strip().lower()
-    if not value:
-        return None
-    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-    number, unit = (value[:-1], value[-1]) if value[-1] in units else (value, "m")
+    """Seconds, read by the one parser (:mod:`cockpit.durations`: ``30`` is 30 minutes);
+    None when it is not a duration."""
     try:
-        amount = float(number)
+        return durations.parse_duration(value)
     except ValueError:
         return None
-    seconds = int(amount * units[unit])
-    return seconds if seconds > 0 else None
 
 
 def check_duration(value: str) -> str:
+    try:
+        seconds = durations.parse_duration(value)
+    except ValueError as error:
+        return str(error)
+    if seconds > MAX_SNOOZE:
+        return f"{durations.describe(seconds)} is too long: PagerDuty snoozes for at most 7 days."
+    return ""
+
+
+def duration_meaning(value: str) -> str:
+    """``30`` -> ``30m = 30 minutes``: the unit is always shown back before anything is sent."""
     seconds = parse_duration(value)
     if seconds is None:
-        return "Give a duration such as 30m, 2h or 1d."
-    if seconds > 604_800:
-        return "PagerDuty snoozes for at most 7 days."
-    return ""
+        return ""
+    return f"= {durations.compact(seconds)}: {durations.describe(seconds)}"
 
 
 def check_level(value: str) -> str:
