@@ -94,6 +94,8 @@ KEYS: tuple[Key, ...] = (
     Key("user", str, "",
         "who you are: PagerDuty user id or email; also who Alertmanager silences are by"),
     Key("theme", str, "textual-dark", "TUI theme"),
+    Key("team_url", str, "",
+        "team store, postgresql://USER@HOST/DB (password in the keyring; empty: no team mode)"),
 )
 KEYS_BY_NAME = {key.name: key for key in KEYS}
 _TRUE = {"1", "true", "yes", "on"}

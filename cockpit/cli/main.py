@@ -31,6 +31,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "cockpit.cli.stats_cmd",
     "cockpit.cli.handoff_cmd",
     "cockpit.cli.drill_cmd",
+    "cockpit.cli.team_cmd",
 )
 
 

@@ -1,0 +1,259 @@
+"""The team exchange: push what waits in ``team_outbox``, pull what others committed.
+
+- **Push** inserts each pending event with ``ON CONFLICT DO NOTHING``: the event's id is made
+  once on this laptop, so a push retried after a lost answer, a restart or a crash inserts
+  nothing twice (exactly once by construction). An event is marked sent only after the team
+  store committed it. A ``baton_accept`` that loses to another's acceptance of the same offer
+  (a unique index on the team store) is marked ``lost`` with who holds the baton.
+- **Pull** reads events by their position ``(tx, id)``, where ``tx`` is the inserting
+  transaction's id, and only those below the oldest transaction still running
+  (``pg_snapshot_xmin``): a transaction that committed late has a lower ``tx`` than some
+  rows already read, so rows are never read past it while it is still open. Each page is
+  applied and the watermark moved in one local transaction.
+- The local store is touched only in short transactions; no local lock is held while waiting
+  on the network.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from cockpit.errors import CockpitError
+from cockpit.team import apply as applying
+from cockpit.team import local, schema
+
+if TYPE_CHECKING:
+    import psycopg
+
+    from cockpit.store.engine import Store
+
+PAGE = 1000
+START = ("0", "00000000-0000-0000-0000-000000000000")
+
+
+class TeamUnreachable(CockpitError):
+    """The team store cannot be reached; nothing was lost, the next sync carries on."""
+
+
+@dataclass
+class ExchangeReport:
+    captured: int = 0
+    pushed: int = 0
+    already_there: int = 0
+    lost: list[str] = field(default_factory=list)
+    pulled: int = 0  # others' events that came down (this laptop's own are not counted)
+    own: int = 0  # this laptop's own events, read back as the watermark passed them
+    applied: int = 0
+    parked: int = 0
+    pending: int = 0
+
+
+def _local(store: Store) -> sqlite3.Connection:
+    conn = sqlite3.connect(store.path, timeout=30, isolation_level=None)
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+def _write(conn: sqlite3.Connection, body: Callable[[sqlite3.Connection], Any]) -> Any:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        result = body(conn)
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    return result
+
+
+def prepare(store: Store) -> None:
+    conn = _local(store)
+    try:
+        _write(conn, local.ensure)
+    finally:
+        conn.close()
+
+
+def connect(url: str, password: str | None = None) -> psycopg.Connection:
+    import psycopg
+
+    # Autocommit: each ``transaction()`` block below is a transaction of its own, committed
+    # when the block ends (not a savepoint of one long transaction), so an event is marked
+    # sent only once the team store has committed it.
+    try:
+        if password:
+            return psycopg.connect(url, connect_timeout=10, autocommit=True, password=password)
+        return psycopg.connect(url, connect_timeout=10, autocommit=True)
+    except psycopg.OperationalError as error:
+        raise TeamUnreachable(f"the team store cannot be reached: {_first_line(error)}") from None
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__
+
+
+def sync(store: Store, url: str, password: str | None = None) -> ExchangeReport:
+    """Capture local changes, push them, then pull once. Raises TeamUnreachable when the
+    team store is down (what was captured stays queued)."""
+    import psycopg
+
+    report = ExchangeReport()
+    conn = _local(store)
+    try:
+        _write(conn, local.ensure)
+        report.captured = _write(conn, applying.capture)
+        try:
+            with connect(url, password) as team:
+                schema.check(team)
+                _push(conn, team, report)
+                _pull(conn, team, report)
+        except psycopg.OperationalError as error:
+            raise TeamUnreachable(
+                f"the team store went away mid-exchange: {_first_line(error)}"
+            ) from None
+        _write(conn, lambda c: local.set_state(
+            c, "last_exchange", datetime.now(UTC).isoformat(timespec="seconds")))
+        report.pending = int(conn.execute(
+            "SELECT count(*) FROM team_outbox WHERE state = 'pending'").fetchone()[0])
+    finally:
+        conn.close()
+    return report
+
+
+def _push(conn: sqlite3.Connection, team: psycopg.Connection, report: ExchangeReport) -> None:
+    rows = conn.execute(
+        "SELECT id, kind, incident_key, payload FROM team_outbox WHERE state = 'pending'"
+        " ORDER BY seq"
+    ).fetchall()
+    origin = local.origin()
+    for event_id, kind, incident, payload in rows:
+        with team.transaction():
+            cursor = team.execute(
+                "INSERT INTO events (id, kind, incident_key, payload, origin)"
+                " VALUES (%s, %s, %s, %s::jsonb, %s) ON CONFLICT DO NOTHING",
+                (event_id, kind, incident, payload, origin),
+            )
+            inserted = cursor.rowcount == 1
+            holder = None
+            if not inserted:
+                mine = team.execute("SELECT 1 FROM events WHERE id = %s", (event_id,)).fetchone()
+                if mine is None and kind == "baton_accept":
+                    offer = json.loads(payload).get("offer", "")
+                    holder = team.execute(
+                        "SELECT author, origin, payload ->> 'by' FROM events"
+                        " WHERE kind = 'baton_accept' AND payload ->> 'offer' = %s",
+                        (offer,),
+                    ).fetchone()
+        if inserted:
+            report.pushed += 1
+            _mark(conn, event_id, "sent")
+        elif holder is not None:
+            message = (f"{incident}: the baton offer was accepted first by {holder[0]} "
+                       f"on {holder[1]}")
+            report.lost.append(message)
+            _mark(conn, event_id, "lost", message)
+        else:
+            report.already_there += 1  # sent before; the answer was lost
+            _mark(conn, event_id, "sent")
+
+
+def _mark(conn: sqlite3.Connection, event_id: str, state: str, message: str = "") -> None:
+    conn.execute(
+        "UPDATE team_outbox SET state = ?, message = ? WHERE id = ?", (state, message, event_id)
+    )
+
+
+def _pull(conn: sqlite3.Connection, team: psycopg.Connection, report: ExchangeReport) -> None:
+    own = {row[0] for row in conn.execute("SELECT id FROM team_outbox")}
+    while True:
+        mark_tx = local.get_state(conn, "pull_tx", START[0])
+        mark_id = local.get_state(conn, "pull_id", START[1])
+        events = fetch_after(team, (mark_tx, mark_id), PAGE)
+        if not events:
+            break
+
+        def page(c: sqlite3.Connection, events: list[applying.Pulled] = events) -> None:
+            for event in events:
+                outcome = applying.apply(c, event, own)
+                report.applied += outcome == "applied"
+                report.parked += outcome == "parked"
+                report.own += outcome == "own"
+            _retry_parked(c, own)
+            local.set_state(c, "pull_tx", events[-1].tx)
+            local.set_state(c, "pull_id", events[-1].id)
+
+        _write(conn, page)
+        report.pulled += sum(event.id not in own for event in events)
+        if len(events) < PAGE:
+            break
+
+
+def fetch_after(
+    team: psycopg.Connection, mark: tuple[str, str], limit: int = PAGE
+) -> list[applying.Pulled]:
+    """Events after the watermark ``mark`` = (tx, id), in team order, up to ``limit``
+    (``team`` is an autocommit connection, as :func:`connect` makes).
+
+    Only rows of transactions below the oldest one still running are read: every such
+    transaction has ended, so no row can later appear before the last one returned. A
+    transaction held open anywhere on the server delays what is read after it, and never
+    makes it skip."""
+    with team.transaction():
+        horizon = team.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())").fetchone()
+        assert horizon is not None
+        rows = team.execute(
+            "SELECT id::text, tx::text, kind, incident_key, payload, author, origin"
+            " FROM events WHERE tx < %s::xid8 AND (tx, id) > (%s::xid8, %s::uuid)"
+            " ORDER BY tx, id LIMIT %s",
+            (horizon[0], mark[0], mark[1], limit),
+        ).fetchall()
+    return [applying.Pulled(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in rows]
+
+
+def _retry_parked(conn: sqlite3.Connection, own: set[str]) -> None:
+    """Events parked for want of their incident or offer, tried again in team order."""
+    parked = conn.execute(
+        "SELECT id, tx, kind, incident_key, payload, author, origin FROM team_parked"
+        " WHERE kind IN ('baton_offer', 'baton_accept') ORDER BY length(tx), tx, id"
+    ).fetchall()
+    for r in parked:
+        event = applying.Pulled(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5], r[6])
+        if applying.apply(conn, event, own) == "applied":
+            conn.execute("DELETE FROM team_parked WHERE id = ?", (event.id,))
+
+
+def status(store: Store) -> dict[str, Any]:
+    """What this laptop shares: counts of what waits, went up, was lost, came down."""
+    conn = _local(store)
+    try:
+        _write(conn, local.ensure)
+        counts = dict(conn.execute(
+            "SELECT state, count(*) FROM team_outbox GROUP BY state").fetchall())
+        lost = [row[0] for row in conn.execute(
+            "SELECT message FROM team_outbox WHERE state = 'lost' ORDER BY seq")]
+        return {
+            "pending": int(counts.get("pending", 0)),
+            "sent": int(counts.get("sent", 0)),
+            "lost": lost,
+            "parked": int(conn.execute("SELECT count(*) FROM team_parked").fetchone()[0]),
+            "last_exchange": local.get_state(conn, "last_exchange") or None,
+            "watermark": local.get_state(conn, "pull_tx", START[0]),
+        }
+    finally:
+        conn.close()
+
+
+def active_members(team: psycopg.Connection, days: int = 7) -> list[tuple[str, str, str]]:
+    """(author, origin, last event time) of everyone who wrote in the last ``days``."""
+    rows = team.execute(
+        "SELECT author, origin, max(created_at) FROM events"
+        " WHERE created_at > now() - make_interval(days => %s)"
+        " GROUP BY author, origin ORDER BY max(created_at) DESC",
+        (days,),
+    ).fetchall()
+    return [(str(a), str(o), t.isoformat(timespec="seconds")) for a, o, t in rows]
