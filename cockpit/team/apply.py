@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cockpit.store.timefmt import to_db_text
+from cockpit.team import local
 from cockpit.team.local import uuid7
 
 BATONS = "baton_passes"
@@ -50,13 +51,19 @@ def _queue(conn: sqlite3.Connection, kind: str, incident: str, payload: dict[str
 
 def capture(conn: sqlite3.Connection) -> int:
     """Queue the local baton rows not shared yet (by local id watermark) and the acceptance of
-    offers shared while open. Returns how many events were queued."""
+    offers shared while open. Returns how many events were queued. Runs in the caller's
+    write transaction (BEGIN IMMEDIATE), so no local row appears while it reads."""
     queued = 0
     columns = "id, incident_id, from_person, to_person, note, offered_at, accepted_at, state"
-    mark = int(conn.execute(
-        "SELECT coalesce(max(local_id), 0) FROM team_rows WHERE tbl = ?", (BATONS,)
-    ).fetchone()[0])
-    fresh = conn.execute(f"SELECT {columns} FROM {BATONS} WHERE id > ? ORDER BY id", (mark,))
+    # Every row up to ``low`` was captured or applied when it was set (in the same write
+    # transaction); a row the user made while a pull was applying others' rows has a higher
+    # id than ``low`` but no team_rows entry, so it is still found here.
+    low = int(local.get_state(conn, "captured_baton_passes", "0"))
+    fresh = conn.execute(
+        f"SELECT {columns} FROM {BATONS} b WHERE id > ? AND NOT EXISTS"
+        " (SELECT 1 FROM team_rows r WHERE r.tbl = ? AND r.local_id = b.id) ORDER BY id",
+        (low, BATONS),
+    )
     for row in fresh.fetchall():
         local_id, incident, from_p, to_p, note, offered_at, accepted_at, state = row
         offer_id = _queue(conn, "baton_offer", incident, {
@@ -72,6 +79,8 @@ def capture(conn: sqlite3.Connection) -> int:
             shared = "accepted"
         conn.execute("INSERT INTO team_rows VALUES (?, ?, ?, ?)",
                      (BATONS, local_id, offer_id, shared))
+    top = conn.execute(f"SELECT coalesce(max(id), 0) FROM {BATONS}").fetchone()[0]
+    local.set_state(conn, "captured_baton_passes", str(top))
     open_offers = conn.execute(
         f"SELECT r.local_id, r.global_id, b.incident_id, b.to_person, b.accepted_at, b.state"
         f" FROM team_rows r JOIN {BATONS} b ON b.id = r.local_id"

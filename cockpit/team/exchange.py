@@ -191,6 +191,9 @@ def _pull(conn: sqlite3.Connection, team: psycopg.Connection, report: ExchangeRe
         report.pulled += sum(event.id not in own for event in events)
         if len(events) < PAGE:
             break
+    # An incident this laptop has since pulled from its paging service unparks its events.
+    if conn.execute("SELECT 1 FROM team_parked LIMIT 1").fetchone():
+        _write(conn, lambda c: _retry_parked(c, own))
 
 
 def fetch_after(
@@ -215,16 +218,19 @@ def fetch_after(
     return [applying.Pulled(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in rows]
 
 
-def _retry_parked(conn: sqlite3.Connection, own: set[str]) -> None:
+def _retry_parked(conn: sqlite3.Connection, own: set[str]) -> int:
     """Events parked for want of their incident or offer, tried again in team order."""
     parked = conn.execute(
         "SELECT id, tx, kind, incident_key, payload, author, origin FROM team_parked"
         " WHERE kind IN ('baton_offer', 'baton_accept') ORDER BY length(tx), tx, id"
     ).fetchall()
+    applied = 0
     for r in parked:
         event = applying.Pulled(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5], r[6])
         if applying.apply(conn, event, own) == "applied":
             conn.execute("DELETE FROM team_parked WHERE id = ?", (event.id,))
+            applied += 1
+    return applied
 
 
 def status(store: Store) -> dict[str, Any]:
