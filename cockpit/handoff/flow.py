@@ -83,7 +83,11 @@ def edit_notes(store: Store, handoff_id: int, notes: str) -> Handoff:
         return handoff
 
 
-def sign_handoff(store: Store, handoff_id: int, by: str, *, clock: Clock = utcnow) -> Handoff:
+def sign_handoff(
+    store: Store, handoff_id: int, by: str, *, to_person: str = "", clock: Clock = utcnow
+) -> Handoff:
+    """The outgoing engineer signs, for a named incoming engineer (``to_person``, or the one
+    the draft already names): a handoff is never signed for nobody. Its text is final."""
     with store.write() as session:
         handoff = session.get(Handoff, handoff_id)
         if handoff is None:
@@ -91,8 +95,20 @@ def sign_handoff(store: Store, handoff_id: int, by: str, *, clock: Clock = utcno
         if by != handoff.from_person:
             raise HandoffError(
                 f"handoff #{handoff_id} is {handoff.from_person}'s to sign, not {by}'s")
-        handoff.signed_at = handoff.signed_at or as_utc(clock())
-        handoff.body_md = _render(handoff, HandoffDraft.from_json(handoff.draft))
+        if handoff.signed_at:
+            return handoff
+        incoming = to_person or handoff.to_person
+        if not incoming:
+            raise HandoffError(f"handoff #{handoff_id} names no incoming engineer: say who "
+                               "takes over before signing (cockpit handoff --to NAME --sign)")
+        if incoming == handoff.from_person:
+            raise HandoffError("the outgoing engineer cannot hand over to themselves")
+        draft = HandoffDraft.from_json(handoff.draft)
+        draft.to_person, draft.to_name = incoming, person_name(session, incoming)
+        handoff.to_person = incoming
+        handoff.draft = draft.to_json()
+        handoff.signed_at = as_utc(clock())
+        handoff.body_md = _render(handoff, draft)
         session.add(handoff)
         return handoff
 

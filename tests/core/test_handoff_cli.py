@@ -77,7 +77,7 @@ def test_accept_by_a_name_nobody_has_is_refused(
     data: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     base = ["--data-dir", str(data), "handoff"]
-    assert main([*base, "--sign"]) == 0
+    assert main([*base, "--to", "bob", "--sign"]) == 0
     capsys.readouterr()
     assert main([*base, "accept", "--as", "Bobb Stone"]) == 2
     assert "Bobb Stone" in capsys.readouterr().err

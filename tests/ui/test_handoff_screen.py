@@ -43,18 +43,22 @@ async def test_draft_sign_accept_export(app: CockpitApp, tmp_path: Path) -> None
         assert isinstance(app.screen, HandoffScreen) and notes.text == "watch db-1"
         await pilot.press("escape", "s")
         await pilot.pause()
+        chooser = app.screen
+        assert isinstance(chooser, ChoiceDialog)  # who takes over: asked before signing
+        assert chooser.choices[0][0] == "pagerduty:PCAR"  # on call, not the outgoing
+        await pilot.press("enter")
+        await pilot.pause()
         with app.store.read() as session:  # type: ignore[union-attr]
             row = session.exec(select(Handoff)).one()
         assert row.signed_at is not None and "watch db-1" in row.body_md
+        assert row.to_person == "pagerduty:PCAR"
         assert "SIGNED" in plain(screen, "#handoff-title")
-        await pilot.press("a")
-        assert isinstance(app.screen, ChoiceDialog)
-        assert app.screen.choices[0][0] == "pagerduty:PCAR"  # on call next, not the outgoing
-        await pilot.press("enter")
+        await pilot.press("a")  # signed for Carol: straight to what she takes
         confirm = app.screen
         assert isinstance(confirm, ConfirmDialog)
-        assert "Carol Next takes the baton of 1 incident(s)" in confirm.body.plain
+        assert "Carol Next takes 1 baton from Alex Night:" in confirm.body.plain
         assert "#101" in confirm.body.plain
+        assert confirm.confirm == "Take 1 baton"
         await pilot.press("y")
         await pilot.pause()
         with app.store.read() as session:  # type: ignore[union-attr]
