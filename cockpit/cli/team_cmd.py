@@ -101,10 +101,17 @@ def run_join(args: argparse.Namespace) -> int:
 
 def _team_url(settings: Any) -> str:
     from cockpit.cli.main import CliError
+    from cockpit.team.url import parse
 
     url = str(getattr(settings, "team_url", "") or "")
     if not url:
         raise CliError("team mode is not set up here: run `cockpit team join postgresql://...`")
+    if parse(url).password:
+        where = getattr(settings, "sources", {}).get("team_url", "the settings")
+        raise CliError(
+            f"team_url ({where}) holds a password: run `cockpit team join URL` once to move it "
+            "to the keyring, and keep team_url without it"
+        )
     return url
 
 
