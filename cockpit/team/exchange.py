@@ -155,6 +155,15 @@ def _push(conn: sqlite3.Connection, team: psycopg.Connection, report: ExchangeRe
         elif holder is not None:
             message = (f"{incident}: the baton offer was accepted first by {holder[0]} "
                        f"on {holder[1]}")
+            # PagerDuty is reassigned once, by the winner's cockpit: ours, if not sent yet,
+            # never goes.
+            withdrawn = conn.execute(
+                "UPDATE outbox SET state = 'superseded', last_error = ? WHERE incident_id = ?"
+                " AND action = 'reassign' AND state = 'pending'",
+                (f"the baton was accepted first by {holder[0]} on {holder[1]}", incident),
+            ).rowcount
+            if withdrawn:
+                message += "; your reassignment at PagerDuty was withdrawn"
             report.lost.append(message)
             _mark(conn, event_id, "lost", message)
         else:

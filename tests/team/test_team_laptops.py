@@ -220,10 +220,20 @@ def test_two_laptops_accept_one_offer_the_first_wins(
     c.run("team", "sync")
     b.run("accept", "P1", "--as", "local:bob")
     c.run("accept", "P1", "--as", "local:bob")
+    # As if C's acceptance had queued its PagerDuty reassignment (a remote person would).
+    with sqlite3.connect(c.folder / "data" / "cockpit.db") as conn:
+        conn.execute(
+            "INSERT INTO outbox (source, incident_id, action, payload, created_at, state, "
+            "attempts, last_error, remote_ref) VALUES ('pagerduty', 'pagerduty:P1', 'reassign',"
+            " '{\"person_id\": \"PBOB\"}', '2026-01-01 00:00:00.000000', 'pending', 0, '', '')"
+        )
     b.run("team", "sync")
     late = c.run("team", "sync")
     assert "lost the race: pagerduty:P1: the baton offer was accepted first by bob on " \
         "laptop-b" in late.stdout
+    # PagerDuty is reassigned once, by the winner: the loser's reassignment never goes.
+    assert "your reassignment at PagerDuty was withdrawn" in late.stdout
+    assert c.rows("SELECT state FROM outbox WHERE action = 'reassign'") == [("superseded",)]
     assert "accepted first by bob on laptop-b" in c.run("team", "status").stdout
     kinds = [(kind, author) for kind, author, _ in _team_events(pg_server, team_db)]
     assert kinds == [("baton_offer", "alice"), ("baton_accept", "bob")]
