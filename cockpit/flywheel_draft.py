@@ -7,10 +7,14 @@ block. Commands run are kept with their exit code (their output, already redacte
 stored, only as a short quoted excerpt). Decisions answered keep their answer; notes are
 context, not steps. The draft goes to a folder the user owns (:func:`drafts_folder`), never
 into the shipped samples.
+
+The drill debrief's draft (``cockpit.drills.draft``) goes to the same folder through
+:func:`write_draft`, and shows itself against the runbook it edits with :func:`draft_diff`.
 """
 
 from __future__ import annotations
 
+import difflib
 import re
 import sys
 from dataclasses import dataclass, field
@@ -53,6 +57,27 @@ def drafts_folder(settings: Any) -> Path:
     if not _shipped(configured) and (source != "default" or configured.is_dir()):
         return configured / "drafts"
     return paths.default_data_dir() / "runbook-drafts"
+
+
+def write_draft(drafts_dir: Path, name: str, text: str) -> Path:
+    """Write ``drafts_dir/name`` (the folder is created on use); returns its path.
+
+    Raises:
+        OSError: the folder or the file cannot be written.
+    """
+    drafts_dir.mkdir(parents=True, exist_ok=True)
+    path = drafts_dir / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def draft_diff(before: str, after: str, before_name: str, after_name: str,
+               context: int = 2) -> str:
+    """A unified diff of the runbook (``before``) and its draft (``after``); "" if equal."""
+    lines = difflib.unified_diff(
+        before.splitlines(keepends=True), after.splitlines(keepends=True),
+        fromfile=before_name, tofile=after_name, n=context)
+    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
 
 
 def _shipped(folder: Path) -> bool:
@@ -349,7 +374,7 @@ def render_draft(incident: Incident, drafted: Drafted, reason: str, today: date)
              f"# {title}", "", "## Trigger",
              f"{title} (service {safe_line(incident.service_name) or 'unknown'}, urgency "
              f"{safe_line(incident.urgency)}). Drafted from incident {safe_line(ref)} on "
-             f"{today.isoformat()}: {reason}."
+             f"{today.isoformat()}: {safe_line(reason)}."
              + (f" Runbook run: {used}." if used else ""), ""]
     if drafted.notes:
         lines += ["## Notes", "Notes from the incident (context, not steps):", ""]

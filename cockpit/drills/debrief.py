@@ -1,4 +1,5 @@
-"""The drill debrief as Markdown: time per step, stalls, skipped/unclear, suggested edits.
+"""The drill debrief as Markdown: time per step, stalls, skipped/unclear, steps ticked before
+their timer ran out, a replay's then and now, suggested edits.
 
 Every remote or runbook string passes through ``safe_line`` and table cells escape ``|``,
 so the report is stable text that renders the same on GitHub and in the TUI.
@@ -24,6 +25,28 @@ def _step_name(step: StepTiming) -> str:
 
 def _stamp(drill: Drill) -> str:
     return drill.started_at.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def then_now_lines(analysis: DrillAnalysis) -> list[str]:
+    """A replay: the drill against what really happened, as a Markdown table."""
+    compared = analysis.then_now
+    if compared is None:
+        return []
+    stamp = compared.created_at.strftime("%Y-%m-%d %H:%M UTC")
+    clock = (f"; the drill ran at ×{compared.speed:g}, so its times are on the incident's "
+             "clock (wall time in brackets)" if compared.speed != 1 else "")
+    lines = ["## Then and now", "",
+             f"Replay of {_cell(compared.label)} {_cell(compared.title)} ({stamp}): times "
+             f"from the page{clock}."
+             + (f" Then it ran `{_cell(compared.then_runbook)}`." if compared.then_runbook
+                else ""), "",
+             "| | Then | Now |", "|---|---|---|"]
+    lines += [f"| {_cell(row.what)} | {_cell(row.then)} | {_cell(row.now)} |"
+              for row in compared.rows()]
+    notes = compared.footnotes()
+    if notes:
+        lines += ["", *[safe_line(note) for note in notes]]
+    return lines
 
 
 def render_debrief(drill: Drill, analysis: DrillAnalysis, runbook_title: str = "",
@@ -56,6 +79,9 @@ def render_debrief(drill: Drill, analysis: DrillAnalysis, runbook_title: str = "
                 notes.append("stall")
             if step.unclear:
                 notes.append("unclear")
+            if step.early:
+                notes.append(f"early: {format_seconds(step.waited)} of its "
+                             f"{format_seconds(step.timer_seconds)} timer")
             if step.reason and not step.unclear:
                 notes.append(_cell(step.reason))
             result = f"→ {_cell(step.result)}" if step.kind == "decision" else step.result
@@ -71,6 +97,15 @@ def render_debrief(drill: Drill, analysis: DrillAnalysis, runbook_title: str = "
                                                            for s in analysis.unclear]
     lines += [f"- {what}: {_step_name(s)}" + (f": {safe_line(s.reason)}" if s.reason else "")
               for what, s in flagged] or ["None."]
+    if analysis.early:
+        lines += ["", "## Ticked before the timer ran out", ""]
+        lines += [f"- {_step_name(s)}: after {format_seconds(s.waited)} of "
+                  f"{format_seconds(s.timer_seconds)}" for s in analysis.early]
+    if analysis.ended_early and analysis.not_reached:
+        lines += ["", "## Not reached (the drill ended early)", ""]
+        lines += [f"- `{_cell(step_id)}`" for step_id in analysis.not_reached]
+    if analysis.then_now is not None:
+        lines += ["", *then_now_lines(analysis)]
     lines += ["", "## Suggested edits for the runbook", ""]
     edits = suggested_edits(analysis)
     lines += [f"{n}. {safe_line(edit)}" for n, edit in enumerate(edits, 1)] or ["None."]

@@ -45,7 +45,9 @@ class Scenario:
     runbook_id: str = ""
     service: str = ""
     urgency: str = "high"
-    source: str = ""  # the file it came from, or "runbook:<id>"
+    source: str = ""  # the file it came from, "runbook:<id>", or "replay:<incident id>"
+    replay_of: str = ""  # a replay: the id of the real incident played back
+    speed: float = 1.0  # a replay: how much faster than it happened
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -135,12 +137,24 @@ def load_scenario(path: str | Path) -> Scenario:
     )
 
 
+def first_paragraph(markdown: str) -> str:
+    """The first paragraph as one line of plain words: a wrapped sentence is not cut at the
+    end of its first source line, and Markdown marks (backticks, link targets) are dropped."""
+    from cockpit.runbooks.links import plain
+
+    for block in re.split(r"\n\s*\n", markdown.strip()):
+        words = " ".join(block.split())
+        if words:
+            return plain(words) or words
+    return ""
+
+
 def scenario_from_runbook(runbook: Runbook) -> Scenario:
-    """A made-up incident from the runbook's Trigger: its first line is the symptom."""
-    trigger = " ".join(
+    """A made-up incident from the runbook's Trigger: its first paragraph is the symptom."""
+    trigger = "\n\n".join(
         section.text.strip() for section in runbook.sections_of(TRIGGER) if section.text.strip()
     )
-    first = trigger.splitlines()[0] if trigger else ""
+    first = first_paragraph(trigger)
     services = runbook.services
     return Scenario(
         title=f"[DRILL] {runbook.title}",

@@ -79,6 +79,12 @@ def start_drill(
             incident_id=incident.id, at=now, kind="drill", is_drill=True, actor=participant,
             summary=f"Drill started: {runbook.id} ({scenario.difficulty})",
         ))
+        told = [scenario.text.strip()] if scenario.text.strip() else []
+        story = "\n".join(told + [f"symptom: {s}" for s in scenario.symptoms])
+        if story:  # the banner has room for a line or two: the whole story is here
+            session.add(TimelineEvent(incident_id=incident.id, at=now, kind="drill",
+                                      is_drill=True, actor=participant,
+                                      summary=f"Scenario: {story}"))
         # The same snapshot and hash a live run keeps, so the run service sees the runbook
         # as unchanged (not "1 step added") when the drill opens.
         digest = runbook_hash(runbook)
@@ -109,13 +115,28 @@ def get_drill(store: Store, drill_id: int) -> Drill:
 
 
 def analyse_drill(store: Store, drill: Drill, runbook: Runbook | None = None) -> DrillAnalysis:
+    """Time the drill's run; a replay is also compared with the real incident."""
+    from cockpit.drills.replay import replay_speed, then_and_now
+
     with store.read() as session:
         events = events_of(session, drill.run_id) if drill.run_id else []
     texts = {step.id: step.text for step in runbook.steps} if runbook else {}
     # A decision is shown by its question, not its id.
     texts.update({d.id: d.question for d in runbook.decisions} if runbook else {})
     main = [step.id for step in runbook.steps_of(CHECKS, ACTIONS)] if runbook else []
-    return analyse(events, drill.expected_branch, texts, main)
+    timers = {s.id: s.timer_seconds for s in runbook.steps if s.timer_seconds} if runbook \
+        else {}
+    analysis = analyse(events, drill.expected_branch, texts, main, timers, replay_speed(drill))
+    analysis.then_now = then_and_now(store, drill, runbook)
+    return analysis
+
+
+def participant_name(store: Store, drill: Drill) -> str:
+    """The participant by name (the id's tail when the store knows no such person)."""
+    if not drill.participant:
+        return ""
+    with store.read() as session:
+        return person_name(session, drill.participant)
 
 
 def finish_drill(

@@ -132,7 +132,9 @@ async def test_start_a_drill_from_the_key_and_end_it(clocked: tuple[CockpitApp, 
         await pilot.press("D")
         picker = app.screen
         assert isinstance(picker, ChoiceDialog)
-        assert "never drilled" in picker.choices[0][1].plain
+        # The replay entry on top; the first runbook highlighted, so enter drills it.
+        assert picker.choices[0][0] == "__replay__"
+        assert "never drilled" in picker.choices[1][1].plain
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, DrillScreen)
