@@ -73,11 +73,11 @@ class CockpitApp(App[None]):
         Binding("ctrl+r", "sync_now", "Sync", tooltip="Push the outbox and pull now",
                 id="app.sync", show=False),
         Binding("H", "handoff", "Handoff", tooltip="The shift handoff: draft, notes, sign, "
-                "accept (passes the batons), export", id="app.handoff", show=False),
+                "accept (passes the batons), export", id="app.handoff"),
         Binding("S", "stats", "Stats", tooltip="Pages per week per person, MTTA/MTTR, the "
                 "flywheel", id="app.stats", show=False),
         Binding("D", "drill", "Drill…", tooltip="Start a drill: a runbook in practice mode on "
-                "a made-up incident", id="app.drill", show=False),
+                "a made-up incident", id="app.drill"),
     ]
 
     def __init__(
@@ -97,7 +97,13 @@ class CockpitApp(App[None]):
         self.clock: Clock = clock or utcnow
         self.welcome = welcome or store is None
         self._library = library
-        self.sync_state = "offline" if sync is None else "syncing"
+        # local: no paging service; practice: only a drill's, which sends nothing.
+        self.practice_only = _practice_only(sync)
+        self.sync_state = "local" if sync is None else (
+            "practice" if self.practice_only else "syncing")
+        # When the last sync of this session that fully worked ended (app clock); None until
+        # one has: the status bar then shows what the store says.
+        self.last_good_sync: datetime | None = None
         # (Drill, Runbook) for `cockpit drill`: the app opens in practice mode on it.
         self.open_drill: tuple[Any, Any] | None = None
 
@@ -241,8 +247,15 @@ class CockpitApp(App[None]):
             if handler is not None:
                 handler(message)
 
+    def footer_shows(self, action: str) -> bool:
+        """The footer shows H and D on the cockpit itself, not on the screens they open."""
+        if action in ("handoff", "drill"):
+            return type(self.screen).__name__ == "CockpitScreen"
+        return True
+
     def on_sync_started(self, message: SyncStarted) -> None:
-        self.sync_state = "syncing"
+        if not self.practice_only:
+            self.sync_state = "syncing"
         self._forward(message)
 
     def on_sync_progress(self, message: SyncProgress) -> None:
@@ -317,7 +330,12 @@ class CockpitApp(App[None]):
             )
         for line in report.reconciled[:3]:
             self.notify(safe_line(line), title="Reconciled with the paging service", timeout=8)
-        self.sync_state = "online" if report.online else "offline"
+        if self.practice_only:
+            self.sync_state = "practice"
+        else:
+            self.sync_state = "online" if report.online else "offline"
+            if report.online and not report.errors:
+                self.last_good_sync = self.clock()
         if not report.online and report.errors:
             self.notify(
                 f"{safe_line(report.errors[0])}. Working offline: your actions are queued "
@@ -336,7 +354,7 @@ class CockpitApp(App[None]):
         self._forward(message)
 
     def on_sync_crashed(self, message: SyncCrashed) -> None:
-        self.sync_state = "offline"
+        self.sync_state = "practice" if self.practice_only else "offline"
         self.notify(
             f"{message.error}. The app keeps working from the local store; "
             "check the disk and press ctrl+r to try again.",
@@ -357,6 +375,14 @@ class CockpitApp(App[None]):
                 pass
 
 
+
+
+def _practice_only(sync: Any) -> bool:
+    """Whether every paging provider of ``sync`` is a drill's practice one (it sends and
+    receives nothing): a drill, not a connection to a paging service."""
+    providers: dict[str, Any] = getattr(sync, "providers", None) or {}
+    return bool(providers) and all(
+        getattr(p, "name", "") == "practice" for p in providers.values())
 
 
 def load_keymap(config_file: Any) -> dict[str, str]:

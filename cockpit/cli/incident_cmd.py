@@ -254,6 +254,7 @@ def run_show(args: argparse.Namespace) -> int:
             data["annotations"] = _safe_map(incident.annotations)
             data["alerts"] = [_alert_json(a) for a in alerts]
             data["baton"] = {"holder": holder, "since": since.isoformat() if since else None}
+            data["run"] = _open_run(store, settings, incident.id)
             data["timeline"] = [
                 {
                     "at": t.at.isoformat(),
@@ -293,6 +294,9 @@ def run_show(args: argparse.Namespace) -> int:
         )
         if offer is not None:
             print(f"           offered to {safe_line(offered_to)}, waiting for acceptance")
+        run = _open_run(store, settings, incident.id)
+        if run is not None:  # a run mid-rollback says so first: the next person must know
+            print(f"  run      {_run_words(run, zone)}")
         if paged:
             print(f"  paged    {', '.join(safe_line(p) for p in paged)}")
         for alert in alerts:
@@ -305,6 +309,79 @@ def run_show(args: argparse.Namespace) -> int:
         return 0
     finally:
         store.close()
+
+
+def _open_run(store: Any, settings: Any, incident_id: str) -> dict[str, Any] | None:
+    """The incident's open runbook run, read only (replayed, never written): its runbook,
+    phase (main, validation, rollback), progress, the next step, and, mid-rollback, since
+    when and why."""
+    from cockpit.errors import CockpitError
+    from cockpit.runbooks.library import default_runbook_dirs, load_library
+    from cockpit.runbooks.links import plain
+    from cockpit.runbooks.model import ROLLBACK
+    from cockpit.runbooks.run import RunState
+    from cockpit.runbooks.run_events import ROLLBACK_ENTERED, STARTED, RunEvent
+    from cockpit.runbooks.runs_store import items_of, view_of
+    from cockpit.store import reads
+
+    with store.rows() as conn:
+        run = reads.open_run(conn, incident_id)
+        rows = reads.step_events(conn, run.id) if run is not None and run.id is not None else []
+    if run is None:
+        return None
+    found: dict[str, Any] = {"runbook": run.runbook_id, "title": "", "phase": "unknown",
+                             "rolling_back": False, "since": None, "reason": "",
+                             "done": None, "total": None, "next": ""}
+    try:
+        library = load_library(default_runbook_dirs(settings))
+    except CockpitError:
+        library = []
+    runbook = next((r for r in library if r.id == run.runbook_id), None)
+    if runbook is None:
+        return found
+    events = [RunEvent.from_row({"seq": r.seq, "at": r.at, "kind": r.kind, "step_id": r.step_id,
+                                 "branch": r.branch, "reason": r.reason, "actor": r.actor,
+                                 "details": r.details}) for r in rows]
+    if not events or events[0].kind != STARTED:
+        events.insert(0, RunEvent.from_row({"seq": 0, "at": run.started_at, "kind": STARTED}))
+    state = RunState.replay(runbook, events)
+    view = view_of(runbook, run, state, items_of(runbook))
+    done, total = view.progress
+    rolling = state.phase == ROLLBACK and not state.finished
+    next_id = view.current
+    if rolling:  # the next step is Rollback's own, as the cockpit's cursor shows it
+        steps = [s.id for s in runbook.steps_of(ROLLBACK)]
+        next_id = next((i for i in steps if view.status.get(i, "") in ("", "failed")), "")
+        done = sum(1 for i in steps if view.status.get(i) in ("done", "skipped"))
+        total = len(steps)
+    step = runbook.step(next_id) if next_id else None
+    entered = [e for e in state.events if e.kind == ROLLBACK_ENTERED]
+    found.update(title=safe_line(runbook.title), phase=state.phase, rolling_back=rolling,
+                 since=state.rollback_started_at.isoformat()
+                 if rolling and state.rollback_started_at else None,
+                 reason=safe_line(entered[-1].reason) if rolling and entered else "",
+                 done=done, total=total, next=safe_line(plain(step.text)) if step else "")
+    return found
+
+
+def _run_words(run: dict[str, Any], zone: Any) -> str:
+    """The run line of ``cockpit show`` (its strings are made safe by :func:`_open_run`)."""
+    from datetime import datetime
+
+    title = run["title"] or safe_line(run["runbook"])
+    if run["phase"] == "unknown":
+        return f"{title}: open (its runbook is not in the runbooks folder)"
+    if run["rolling_back"]:
+        since = local_time(datetime.fromisoformat(run["since"]), zone) if run["since"] else ""
+        words = f"{title}: ROLLING BACK" + (f" since {since}" if since else "")
+        if run["reason"]:
+            words += f" ({run['reason']})"
+        words += f"; {run['done']}/{run['total']} rollback steps done"
+    else:
+        words = f"{title}: {run['phase']}, {run['done']}/{run['total']} steps done"
+    if run["next"]:
+        words += f"; next: {run['next']}"
+    return words
 
 
 _INDENT = " " * 11

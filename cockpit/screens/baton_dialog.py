@@ -15,6 +15,7 @@ from textual.widgets.option_list import Option
 from cockpit.screens.confirm import incident_line
 from cockpit.screens.view_model import IncidentRef, RosterEntry
 from cockpit.text import safe_line
+from cockpit.widgets.footer import KeyFooter
 
 
 class BatonDialog(ModalScreen[tuple[str, str] | None]):
@@ -43,6 +44,7 @@ class BatonDialog(ModalScreen[tuple[str, str] | None]):
                         id="baton-note")
             yield Static("", id="dialog-error", classes="dialog-error")
             yield Static(Text("↑↓ pick   tab: note   enter: pass   escape: cancel", "dim"))
+        yield KeyFooter(compact=True)  # the dialog's own keys, not the screen's below
 
     def on_mount(self) -> None:
         people = self.query_one(OptionList)

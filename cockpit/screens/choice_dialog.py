@@ -12,6 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from cockpit.widgets.footer import KeyFooter
 from cockpit.widgets.inert import inert
 
 
@@ -37,6 +38,7 @@ class ChoiceDialog(ModalScreen[str | None]):
             yield OptionList(*[Option(label, id=key) for key, label in self.choices],
                              id="choices")
             yield Static(Text("↑↓ choose   enter: confirm   escape: cancel", "dim"))
+        yield KeyFooter(compact=True)  # the dialog's own keys, not the screen's below
 
     def on_mount(self) -> None:
         choices = self.query_one(OptionList)

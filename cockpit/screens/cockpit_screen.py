@@ -33,11 +33,18 @@ from cockpit.screens.input_dialog import (
     parse_duration,
 )
 from cockpit.screens.link_actions import LinkActions
-from cockpit.screens.messages import IncidentActed, SyncFinished, SyncProgress, SyncStarted
+from cockpit.screens.messages import (
+    IncidentActed,
+    SyncCrashed,
+    SyncFinished,
+    SyncProgress,
+    SyncStarted,
+)
 from cockpit.screens.runbook_actions import RunbookActions
 from cockpit.screens.view_model import (
     IncidentRef,
     IncidentView,
+    SwitcherView,
     load_incident,
     load_status,
     load_switcher,
@@ -57,6 +64,9 @@ from cockpit.widgets.timeline import Timeline
 if TYPE_CHECKING:
     from cockpit.app import CockpitApp
 
+_INCIDENT_KEYS = frozenset({"ack", "resolve", "take_baton", "accept_baton", "pass_baton", "note",
+                            "snooze", "escalate", "incident_link"})
+
 
 class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
     # The runbook's steps have the keys; focusing them first (not the first focusable
@@ -67,19 +77,19 @@ class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
                 id="incident.ack"),
         Binding("R", "resolve", "Resolve", tooltip="Resolve this incident (asks first)",
                 id="incident.resolve"),
+        Binding("t", "take_baton", "Take", tooltip="Take the baton of this incident",
+                id="baton.take"),
+        Binding("A", "accept_baton", "Accept", tooltip="Accept a baton offered to you",
+                id="baton.accept"),
+        Binding("n", "note", "Note", tooltip="Add a multi-line note (queued when offline)",
+                id="incident.note"),
+        Binding("b", "pass_baton", "Pass", tooltip="Pass the baton to someone on the roster, "
+                "with a note", id="baton.pass"),
         Binding("z", "snooze", "Snooze",
                 tooltip="Snooze this incident (PagerDuty: once acknowledged)",
                 id="incident.snooze", show=False),
         Binding("e", "escalate", "Escalate", tooltip="Escalate to a level (asks first)",
                 id="incident.escalate", show=False),
-        Binding("n", "note", "Note", tooltip="Add a multi-line note (queued when offline)",
-                id="incident.note"),
-        Binding("t", "take_baton", "Take", tooltip="Take the baton of this incident",
-                id="baton.take", show=False),
-        Binding("b", "pass_baton", "Pass", tooltip="Pass the baton to someone on the roster, "
-                "with a note", id="baton.pass"),
-        Binding("A", "accept_baton", "Accept", tooltip="Accept a baton offered to you",
-                id="baton.accept", show=False),
         Binding("right_square_bracket", "next_incident", "Next", tooltip="Next incident",
                 id="incident.next", show=False),
         Binding("left_square_bracket", "prev_incident", "Prev", tooltip="Previous incident",
@@ -100,7 +110,12 @@ class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
         self.incident_view: IncidentView | None = None
         self._runbook_choice: dict[str, str] = {}
         self._due_notified: set[tuple[str, str]] = set()
-        self._known_open: set[str] | None = None  # open incidents seen; None before the first
+        # The newest incident row seen (None before the first read): anything stored after it
+        # is new to the store, and only that is announced, whatever the filter shows.
+        self._last_rowid: int | None = None
+        self._synced = False  # a sync of this session has ended (ok or not)
+        self._empty = Text("No open incident. All quiet.", "dim")
+        self._applies: frozenset[str] = frozenset()
         self._cold = False
         self._timeline_of = ""
         self._gc_ticks = 0
@@ -115,16 +130,17 @@ class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
         return self.cockpit.clock()
 
     def compose(self) -> ComposeResult:
+        # Wide (120+ columns): the list over the timeline on the left, the incident over the
+        # runbook on the right, which gets the room; narrow: one column in this order.
         with Horizontal(id="body"):
             yield IncidentSwitcher(id="switcher")
             with Vertical(id="incident-column"):
                 yield IncidentPanel(id="incident")
                 yield Baton(id="baton")
-            with Vertical(id="side"):
-                yield RunbookChecklist(id="checklist")
-                yield PageLoadMeter(id="meter")
-            # Last, so that a narrow terminal stacks it under the checklist.
+            yield RunbookChecklist(id="checklist")
             yield Timeline(id="timeline")
+        # Outside the body: never scrolled away, never cut by a column.
+        yield PageLoadMeter(id="meter")
         yield StatusBar(id="status")
         yield KeyFooter(compact=True)
 
@@ -153,26 +169,45 @@ class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
         assert store is not None
         try:
             self.me = me_of(store, getattr(self.cockpit.settings, "user", "") or "")
-            switcher_view = load_switcher(store, where=self._filter()[1])
-            self._announce_new(switcher_view.open, switcher_view.urgency)
+            name, where = self._filter()
+            switcher_view = load_switcher(store, where=where, arrived_after=self._last_rowid)
+            every = switcher_view if name == "all" else load_switcher(store)
+            self._announce_new(switcher_view, every)
+            self._empty = self._empty_line(name, every)
             ids = [r.id for r in switcher_view.open + switcher_view.resolved]
             if self.current_id not in ids:
                 self.current_id = switcher_view.open[0].id if switcher_view.open else None
-            self.query_one(IncidentSwitcher).show(switcher_view, self.current_id)
+            self.query_one(IncidentSwitcher).show(switcher_view, self.current_id, self._empty)
             self._show_incident(follow=follow)
             self._show_status()
         except CockpitError as error:
             self.notify(f"{error}", title="Cannot read the local store", severity="error")
 
-    def _announce_new(self, opened: list[IncidentRef], urgency: dict[str, str]) -> None:
-        """A notification for each incident that was not open at the last refresh. The
-        selection stays where the user put it: arriving is news, not a reason to move."""
-        known = self._known_open
-        self._known_open = {ref.id for ref in opened}
-        if known is None:
+    def _empty_line(self, name: str, every: SwitcherView) -> Text:
+        """What the list and the panel say when no incident is shown: never "All quiet" while
+        a filter hides open incidents, the first sync is still running, or the service is
+        out of reach."""
+        count = sum(1 for ref in every.open if not ref.is_drill)
+        if name != "all" and count:
+            return Text(f"no incident matches '{safe_line(name)}'; {count} open: / to change",
+                        "yellow")
+        if self.cockpit.sync_service is not None and not self._synced:
+            return Text("syncing… no open incident in the local store yet", "dim")
+        if self.cockpit.sync_service is not None and self.cockpit.sync_state == "offline":
+            return Text("No open incident in the local store, but the paging service is out "
+                        "of reach: it may know of more.", "yellow")
+        return Text("No open incident. All quiet.", "dim")
+
+    def _announce_new(self, view: SwitcherView, every: SwitcherView) -> None:
+        """A notification for each open incident that is new to the store since the last
+        refresh. The selection stays where the user put it: arriving is news, not a reason
+        to move. A store filling up in its first sync is history, not news."""
+        last, self._last_rowid = self._last_rowid, view.last_rowid
+        if last is None or self._cold or not view.arrived:
             return
-        fresh = [ref for ref in opened if ref.id not in known and not ref.is_drill
+        fresh = [ref for ref in every.open if ref.id in view.arrived and not ref.is_drill
                  and ref.status != "resolved"]
+        urgency = every.urgency
         for ref in fresh[:3]:
             level = urgency.get(ref.id, "") or "unknown"
             body = f"{safe_line(ref.label)} {safe_line(ref.title)[:160]}\n" \
@@ -190,7 +225,7 @@ class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
         now = self.now
         view = load_incident(store, self.current_id) if self.current_id else None
         self.incident_view = view
-        self.query_one(IncidentPanel).show(view, now)
+        self.query_one(IncidentPanel).show(view, now, self._empty)
         self.query_one(Baton).show(view, self.me.id, now)
         timeline = self.query_one(Timeline)
         if follow and timeline.items and view is not None and self._timeline_of != view.ref.id:
@@ -203,6 +238,39 @@ class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
         practice = bool(view and view.incident.is_drill)
         self.query_one(StatusBar).practice = practice
         self.set_class(practice, "-practice")
+        self._update_bindings()
+
+    # ------------------------------------------------------------------ keys that apply
+
+    def _update_bindings(self) -> None:
+        applies = self.applies()
+        if applies != self._applies:
+            self._applies = applies
+            self.refresh_bindings()
+
+    def applies(self) -> frozenset[str]:
+        """The incident keys that act on the incident on screen as it is now."""
+        view = self.incident_view
+        if view is None:
+            return frozenset()
+        status = view.incident.status
+        found = {"note", "incident_link"}
+        if status == "resolved":
+            return frozenset(found)
+        found |= {"resolve", "pass_baton", "snooze", "escalate"}
+        if status == "triggered":
+            found.add("ack")
+        if view.holder_id != self.me.id:
+            found.add("take_baton")
+        if view.offer is not None and view.offer.to_person == self.me.id:
+            found.add("accept_baton")
+        return frozenset(found)
+
+    def footer_shows(self, action: str) -> bool:
+        """Whether the footer shows the key of ``action`` (``cockpit.widgets.footer``): the
+        incident keys only when they act on this incident as it is; each still works, and
+        says why when it cannot act."""
+        return action not in _INCIDENT_KEYS or action in self._applies
 
     def refresh_timeline(self) -> None:
         from cockpit.store.queries import timeline
@@ -228,8 +296,10 @@ class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
         bar.pending = status.pending
         bar.failed = status.failed
         bar.paused = status.paused[0] if status.paused else ""
-        bar.last_sync = status.last_sync
+        # The last sync of this session that fully worked; before one has, the store's.
+        bar.last_sync = self.cockpit.last_good_sync or status.last_sync
         bar.state = self.cockpit.sync_state
+        bar.detail = status.last_error if bar.state == "offline" else ""
         bar.refresh()
 
     def _tick_clock(self) -> None:
@@ -267,14 +337,16 @@ class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
             # A wait (rate limit, a write in doubt) comes as done=0 with no total: words only.
             count = f" {message.done}{total}" if message.done or message.total else ""
             bar.progress = f"{message.what}{count}"
-        elif isinstance(message, SyncFinished):
+        elif isinstance(message, SyncFinished | SyncCrashed):
             bar.progress = ""
+            self._synced = True
             if self._cold:
-                self._cold, self._known_open = False, None
+                self._cold, self._last_rowid = False, None
             self.reload()
         else:
             self.reload()
         bar.state = self.cockpit.sync_state
+        bar.last_sync = self.cockpit.last_good_sync or bar.last_sync
 
     # ------------------------------------------------------------------ incidents
 

@@ -13,6 +13,7 @@ from textual.widgets import Button, Static
 
 from cockpit.screens.view_model import IncidentRef
 from cockpit.text import safe_line
+from cockpit.widgets.footer import KeyFooter
 from cockpit.widgets.inert import inert
 
 
@@ -51,6 +52,7 @@ class ConfirmDialog(ModalScreen[bool]):
                 yield Button(f"{self.confirm} (y)", id="yes",
                              variant="error" if self.risky else "primary")
                 yield Button("Cancel (n)", id="no")
+        yield KeyFooter(compact=True)  # the dialog's own keys, not the screen's below
 
     def on_mount(self) -> None:
         self.query_one("#yes", Button).focus()

@@ -13,6 +13,8 @@ from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
+from cockpit.widgets.footer import KeyFooter
+
 
 def collect_bindings(screen: Screen[object]) -> list[tuple[str, str, str, str]]:
     """(where, keys, description, id) for the app, the screen and every widget on it."""
@@ -54,6 +56,7 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape,question_mark,q", "close", "Close", tooltip="Back to the cockpit",
                 id="help.close"),
     ]
+    CLOSE = "escape, q or ? closes this help; ↑↓ and page keys scroll it."
 
     def __init__(self, below: Screen[object]) -> None:
         super().__init__()
@@ -62,7 +65,9 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help"):
-            yield Static(Text("Keys (everything works without a mouse)", "bold"))
+            title = Text("Keys (everything works without a mouse)", "bold")
+            title.append(f"\n{self.CLOSE}", "dim")
+            yield Static(title)
             yield Static(help_table(self.rows))
             yield Static(Text(
                 "\nctrl+p opens the command palette: every action, incidents and runbooks by "
@@ -70,6 +75,8 @@ class HelpScreen(ModalScreen[None]):
                 "incident.ack = \"A\".", "dim"))
             if self.page_load:
                 yield Static(Text("\n" + self.page_load), id="help-page-load")
+            yield Static(Text(f"\n{self.CLOSE}", "dim"))
+        yield KeyFooter(compact=True)  # Close, not the keys of the screen below
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -13,6 +13,7 @@ from textual.widgets import Static, TextArea
 
 from cockpit.screens.confirm import ConfirmDialog, incident_line
 from cockpit.screens.view_model import IncidentRef
+from cockpit.widgets.footer import KeyFooter
 
 
 class NoteDialog(ModalScreen[str | None]):
@@ -58,6 +59,7 @@ class NoteDialog(ModalScreen[str | None]):
             yield TextArea(id="note-text", soft_wrap=True, show_line_numbers=False)
             yield Static("", id="dialog-error", classes="dialog-error")
             yield Static(Text("ctrl+s: save   escape: cancel", "dim"))
+        yield KeyFooter(compact=True)  # the dialog's own keys, not the screen's below
 
     def on_mount(self) -> None:
         self.query_one(TextArea).focus()

@@ -7,10 +7,12 @@ transition goes through :class:`RunService` (one write transaction with its time
 from __future__ import annotations
 
 import os
+import re
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
+from cockpit.durations import compact
 from cockpit.errors import CockpitError
 from cockpit.runbooks.match import IncidentFacts, RunbookMatch, match_runbooks
 from cockpit.runbooks.model import Runbook, Step
@@ -20,6 +22,7 @@ from cockpit.screens.input_dialog import InputDialog, check_not_empty
 from cockpit.screens.view_model import IncidentRef, IncidentView
 from cockpit.text import safe, safe_line
 from cockpit.widgets.runbook_checklist import RunbookChecklist, fill
+from cockpit.widgets.step_prompt import timer_left
 
 if TYPE_CHECKING:
     from cockpit.app import CockpitApp
@@ -44,6 +47,41 @@ def facts_of(view: IncidentView) -> IncidentFacts:
         runbook_urls=[u for u in urls if u],
         alertname=labels.get("alertname", ""),
     )
+
+
+_WORDS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"^runbook URL .* (?:is listed by|points at) this"), "the alert's runbook link"),
+    (re.compile(r"^alert (?P<a>.+) is listed in alerts$"), "alert {a}"),
+    (re.compile(r"^service (?P<a>.+) is listed$"), "service {a}"),
+    (re.compile(r"^title matches /"), "its title"),
+    (re.compile(r"^label (?P<a>[^=]+)=(?P<b>.*) matches /"), "{a}={b}"),
+    (re.compile(r"^label (?P<a>[^=]+)=(?P<b>.*) does not match /"), "but not {a}={b}"),
+    (re.compile(r"^(?P<a>urgency|priority) (?P<b>\S+) as the runbook expects$"), "{b} {a}"),
+    (re.compile(r"^(?P<a>urgency|priority) (?P<b>\S+), the runbook is for (?P<c>.+)$"),
+     "but {b} {a} (it is for {c})"),
+]
+
+
+def why_in_words(reasons: tuple[str, ...] | list[str]) -> str:
+    """The match's reasons as a short phrase for the checklist's header ("matches service
+    product-api, its title and high urgency"), no patterns: the picker (p) and ``cockpit
+    runbook match`` show them in full. A reason of an unknown form is kept as it is."""
+    positive: list[str] = []
+    negative: list[str] = []
+    for reason in reasons:
+        for pattern, words in _WORDS:
+            found = pattern.match(reason)
+            if found:
+                phrase = words.format(**found.groupdict())
+                (negative if phrase.startswith("but ") else positive).append(phrase)
+                break
+        else:
+            positive.append(reason)
+    if not positive:
+        return ", ".join(negative)
+    said = positive[0] if len(positive) == 1 else \
+        ", ".join(positive[:-1]) + " and " + positive[-1]
+    return "matches " + " ".join([said, *negative])
 
 
 def _stamps(library: list[Runbook]) -> dict[str, int]:
@@ -95,14 +133,14 @@ class RunbookActions:
             # The run keeps its runbook; still say why it fits (or that it no longer does).
             reasons = next((m.reasons for m in matches if m.runbook.id == open_id), None)
             if reasons:
-                return by_id[open_id], "; ".join(reasons) + "  (run open)", []
+                return by_id[open_id], why_in_words(reasons) + "  (run open)", []
             return by_id[open_id], "the open run's runbook (picked; it does not match now)", []
         chosen = self._runbook_choice.get(view.incident.id)
         if chosen and chosen in by_path:
             return by_path[chosen], "picked by you", matches
         if matches:
             best = matches[0]
-            why = "; ".join(best.reasons)
+            why = why_in_words(best.reasons)
             if len(matches) > 1:
                 why += f"  ({len(matches) - 1} other match(es): p to pick)"
             return best.runbook, why, matches
@@ -111,6 +149,9 @@ class RunbookActions:
     def show_runbook(self, *, follow: bool = False) -> None:
         checklist = self.query_one(RunbookChecklist)  # type: ignore[attr-defined]
         view = self.incident_view
+        # Which incident the runbook is for stays in sight when a narrow screen scrolls the
+        # incident's own lines away.
+        checklist.border_title = f"Runbook · {safe_line(view.ref.label)}" if view else "Runbook"
         if view is None:
             checklist.show_empty(Text("No incident selected.", "dim"))
             return
@@ -211,6 +252,30 @@ class RunbookActions:
             self._transition(runbook, ref, "timer_started", step_id=step.id,
                              details={"seconds": step.timer_seconds})
             return
+        left = timer_left(run, step, self.now) if step.id in run.timers else 0  # type: ignore[attr-defined]
+        if left <= 0:
+            self._tick_done(run, ref, step, checklist)
+            return
+        # The second space on a timer step would tick it while it still runs: ask first.
+        body = Text("The timer of this step is still running: ")
+        body.append(f"{left // 60}:{left % 60:02d} left", "bold")
+        body.append(f" of {compact(step.timer_seconds or 0)}.\n")
+        body.append(safe_line(step.text)[:160], "bold")
+        body.append("\non ")
+        body.append_text(incident_line(ref))
+        body.append("\nTick it as done now anyway?")
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self._tick_done(run, ref, step, checklist)
+
+        self.app.push_screen(ConfirmDialog("Timer still running", body, "Tick now"),  # type: ignore[attr-defined]
+                             confirmed)
+
+    def _tick_done(self, run: RunView, ref: IncidentRef, step: Step,
+                   checklist: RunbookChecklist) -> None:
+        """Tick the step, asking first when it is marked risky."""
+        runbook = run.runbook
         if not step.risky:
             self._transition(runbook, ref, "done", step_id=step.id)
             return

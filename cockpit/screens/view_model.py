@@ -77,6 +77,8 @@ class SwitcherView:
     open: list[IncidentRef]
     resolved: list[IncidentRef]
     urgency: dict[str, str] = field(default_factory=dict)
+    last_rowid: int = 0  # the newest incident row of the store: where "new" starts next time
+    arrived: frozenset[str] = frozenset()  # incidents stored since ``arrived_after``
 
 
 @dataclass(frozen=True)
@@ -101,18 +103,30 @@ def _ref(row: RefRow) -> tuple[IncidentRef, str]:
 
 
 def load_switcher(
-    store: Store, *, resolved_limit: int = 10, where: IncidentFilter = NO_FILTER
+    store: Store, *, resolved_limit: int = 10, where: IncidentFilter = NO_FILTER,
+    arrived_after: int | None = None,
 ) -> SwitcherView:
     """The switcher's rows: only the columns it shows. Open incidents are served by
     ix_incidents_status_drill (schema 3): the few open rows, never a walk over every
-    incident ever stored."""
+    incident ever stored.
+
+    ``arrived_after``: a ``last_rowid`` from an earlier read; the view then lists, in
+    ``arrived``, the incidents that are new to the store since (an upsert keeps its row, so
+    an incident the store already had is never new, whatever a filter showed before)."""
     with store.rows() as conn:
         every = [_ref(r) for r in reads.open_refs(conn, where) + reads.drill_refs(conn)]
         resolved = [_ref(r) for r in reads.resolved_refs(conn, where, resolved_limit)]
+        last = int(conn.execute("SELECT coalesce(max(rowid), 0) FROM incidents").fetchone()[0])
+        arrived: frozenset[str] = frozenset()
+        if arrived_after is not None and last > arrived_after:
+            arrived = frozenset(str(row[0]) for row in conn.execute(
+                "SELECT id FROM incidents WHERE rowid > ?", (arrived_after,)))
     return SwitcherView(
         [ref for ref, _ in every],
         [ref for ref, _ in resolved],
         {ref.id: urgency for ref, urgency in every + resolved},
+        last_rowid=last,
+        arrived=arrived,
     )
 
 

@@ -1,20 +1,40 @@
-"""The key footer, rebuilt once per frame at most.
+"""The key footer: the keys that act on what is focused now, rebuilt once per frame at most.
 
-Textual's Footer queues a full rebuild of its keys for every change of the screen's bindings
-(each focus change, each keymap or action-state refresh), even when several arrive before
-the next frame: the cockpit's start-up sent nine, each restyling every key. This one keeps
-at most one rebuild queued; it shows the same keys, just not nine times over.
-Every screen of the app uses it.
+Three things differ from Textual's Footer:
+
+- **Only keys that apply.** A binding's node (a widget, the screen, the app) may define
+  ``footer_shows(action) -> bool``; a key whose node says False is left out of the footer
+  (it still works, and ``?`` still lists it). The checklist leaves out ``c Copy x Run`` on a
+  step without a command and shows ``w Timer`` only on a step whose timer can start; the
+  screen shows ``a Ack`` on a triggered incident, ``t Take`` when someone else holds it.
+  Nodes call ``refresh_bindings()`` when what applies changes.
+- **It fits.** Keys that do not fit the width are left out from the end, never ``? Help``,
+  which lists them all.
+- **One rebuild per frame.** Textual's Footer queues a full rebuild of its keys for every
+  change of the screen's bindings (each focus change, each keymap or action-state refresh),
+  even when several arrive before the next frame: the cockpit's start-up sent nine. This
+  one keeps at most one rebuild queued.
+
+Every screen and dialog of the app has one, so a dialog shows its own keys, not the screen's
+below it (a modal screen's binding chain ends at the modal).
 """
 
 from __future__ import annotations
 
+from rich.cells import cell_len
+from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
+
+_HELP = "help"
+PALETTE_ROOM = 12  # "▏^p palette", docked right
 
 
 class KeyFooter(Footer):
     _rebuild_queued = False
+    _composed_width = 0
 
     def bindings_changed(self, screen: Screen[object]) -> None:
         # Footer.bindings_changed, with the queue of one (its flag is Footer's own).
@@ -28,3 +48,68 @@ class KeyFooter(Footer):
     async def recompose(self) -> None:
         self._rebuild_queued = False
         await super().recompose()
+
+    def on_resize(self) -> None:
+        if self.size.width != self._composed_width and self._bindings_ready \
+                and not self._rebuild_queued:
+            self._rebuild_queued = True
+            self.call_after_refresh(self.recompose)
+
+    def shown_keys(self) -> list[tuple[Binding, bool, str]]:
+        """(binding, enabled, tooltip) of every key the footer shows, in order."""
+        keys: list[tuple[Binding, bool, str]] = []
+        actions: set[str] = set()
+        for node, binding, enabled, tooltip in self.screen.active_bindings.values():
+            if not binding.show or binding.action in actions:
+                continue
+            shows = getattr(node, "footer_shows", None)
+            if shows is not None and not shows(binding.action):
+                continue
+            actions.add(binding.action)
+            keys.append((binding, enabled, tooltip))
+        return self._fit(keys)
+
+    def _fit(self, keys: list[tuple[Binding, bool, str]]) -> list[tuple[Binding, bool, str]]:
+        width = self.size.width or self.app.size.width
+        room = width - (PALETTE_ROOM if self.show_command_palette else 0)
+
+        def cells(binding: Binding) -> int:
+            # compact: "key description" and a margin of one
+            return cell_len(self.app.get_key_display(binding)) + 1 + \
+                cell_len(binding.description) + 1
+
+        keys = list(keys)
+        while keys and sum(cells(b) for b, _, _ in keys) > room:
+            drop = next((n for n in range(len(keys) - 1, -1, -1)
+                         if keys[n][0].action != _HELP), None)
+            if drop is None:
+                break
+            del keys[drop]
+        return keys
+
+    def compose(self) -> ComposeResult:
+        if not self._bindings_ready:
+            return
+        self._composed_width = self.size.width
+        for binding, enabled, tooltip in self.shown_keys():
+            yield FooterKey(
+                binding.key,
+                self.app.get_key_display(binding),
+                binding.description,
+                binding.action,
+                disabled=not enabled,
+                tooltip=tooltip,
+            ).data_bind(compact=Footer.compact)
+        if self.show_command_palette and self.app.ENABLE_COMMAND_PALETTE:
+            found = self.screen.active_bindings.get(self.app.COMMAND_PALETTE_BINDING)
+            if found is not None:
+                _node, binding, enabled, tooltip = found
+                yield FooterKey(
+                    binding.key,
+                    self.app.get_key_display(binding),
+                    binding.description,
+                    binding.action,
+                    classes="-command-palette",
+                    disabled=not enabled,
+                    tooltip=binding.tooltip or binding.description,
+                )

@@ -28,10 +28,12 @@ class IncidentPanel(Static):
     }
     """
 
-    def show(self, view: IncidentView | None, now: datetime) -> None:
+    def show(self, view: IncidentView | None, now: datetime, empty: Text | None = None) -> None:
+        """Show ``view``; with none, ``empty`` says why (a filter hides the open incidents,
+        the first sync is still running...)."""
         self.set_class(view is not None and view.incident.is_drill, "-drill")
         if view is None:
-            self.update(Text("No open incident. All quiet.", "dim"))
+            self.update(empty or Text("No open incident. All quiet.", "dim"))
             self.set_classes_for_status("")
             return
         self.set_classes_for_status(view.incident.status)

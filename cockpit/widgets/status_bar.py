@@ -1,4 +1,9 @@
-"""The status bar: connection, pending outbox items (never hidden), last sync, practice mode."""
+"""The status bar: connection, pending outbox items (never hidden), last good sync, practice.
+
+It says what is true: ``● online`` only after a sync that reached the paging service,
+``○ offline`` (with the error, last) when it did not, ``○ no paging service`` for a local
+store, ``◇ practice`` in a drill (nothing is sent or received), and the age of the last sync
+that worked, counted from the clock on every tick (``last good sync 7m ago``)."""
 
 from __future__ import annotations
 
@@ -10,6 +15,14 @@ from textual.widget import Widget
 
 from cockpit.screens.view_model import age
 from cockpit.text import safe_line
+
+_LABELS = {
+    "online": "● online",
+    "offline": "○ offline",
+    "syncing": "◌ syncing",
+    "local": "○ no paging service (local store)",
+    "practice": "◇ practice: no paging service, nothing is sent",
+}
 
 
 class StatusBar(Widget):
@@ -31,6 +44,7 @@ class StatusBar(Widget):
         "status-bar--online",
         "status-bar--offline",
         "status-bar--syncing",
+        "status-bar--local",
         "status-bar--pending",
         "status-bar--practice",
     }
@@ -53,7 +67,7 @@ class StatusBar(Widget):
             return ""
         seconds = (now - self.last_sync).total_seconds()
         # Minutes are enough here, and they keep an idle bar from redrawing every second.
-        return "just now" if seconds < 60 else f"{age(self.last_sync, now)} ago"
+        return "under 1m ago" if seconds < 60 else f"{age(self.last_sync, now)} ago"
 
     def tick(self, now: datetime) -> None:
         """The clock moved: redraw only when the shown age changes."""
@@ -68,9 +82,7 @@ class StatusBar(Widget):
             text.append(" PRACTICE MODE ", self.get_component_rich_style("status-bar--practice"))
             text.append(" ")
         style = self.get_component_rich_style(f"status-bar--{self.state}")
-        label = {"online": "● online", "offline": "○ offline", "syncing": "◌ syncing"}.get(
-            self.state, self.state
-        )
+        label = _LABELS.get(self.state, self.state)
         if self.state == "syncing" and self.progress:
             label += f" {self.progress}"
         text.append(safe_line(label, limit=120), style)
@@ -84,10 +96,12 @@ class StatusBar(Widget):
             text.append(f"  {safe_line(self.paused)}", self.get_component_rich_style(
                 "status-bar--offline"))
         now = self.now
-        if self.last_sync is None:
-            text.append("  last sync: never")
+        if self.state in ("local", "practice"):
+            pass  # nothing is synced: no age to show
+        elif self.last_sync is None:
+            text.append("  last good sync: never")
         elif now is not None:
-            text.append(f"  last sync {self._age(now)}")
+            text.append(f"  last good sync {self._age(now)}")
         if self.detail:
             text.append(f"  {safe_line(self.detail)}", "dim")
         return text

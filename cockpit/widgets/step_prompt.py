@@ -1,10 +1,14 @@
 """One checklist line as rich Text: mark, step text with its links, timer, commands.
 
-Step text is the runbook's Markdown: links show as their text with the URL beside it
-(dimmed, so it can be read and copied over SSH), inline code that is the step's command is
-not repeated (the command is on its own ``$`` line, parameters filled in and shell-quoted,
-exactly as it is copied and run). Every piece goes through ``safe_line``/``safe`` and into
-``Text`` objects: runbook text is never markup.
+Step text is the runbook's Markdown: links show as their text, with the URL under the step
+on a line of its own (dimmed, so it can be read and copied over SSH), inline code that is
+the step's command is not repeated (the command is on its own ``$`` line, parameters filled
+in and shell-quoted, exactly as it is copied and run). Every piece goes through
+``safe_line``/``safe`` and into ``Text`` objects: runbook text is never markup.
+
+Given a width, the prose is wrapped here, under a hanging indent, and every command and URL
+line is left whole: the step list never wraps (``StepList`` scrolls sideways instead), so a
+command is never broken mid-token.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
+from rich._wrap import divide_line
 from rich.text import Text
 
 from cockpit.runbooks.links import CODE, LINK, pieces
@@ -31,11 +36,13 @@ def fill(command: str, values: Mapping[str, str]) -> str:
     return fill_params(command, values)
 
 
-def step_text(step: Step, style: str = "") -> tuple[Text, bool]:
-    """The step's prose as Text, and whether inline code that is its command was left out."""
+def step_text(step: Step, style: str = "") -> tuple[Text, bool, list[str]]:
+    """The step's prose as Text, whether inline code that is its command was left out, and
+    the URLs of its links (shown on lines of their own, never inside the prose)."""
     commands = {command.text.strip() for command in step.commands}
     text = Text()
     dropped = False
+    links: list[str] = []
     for piece in pieces(step.text):
         if piece.kind == CODE and piece.text.strip() in commands:
             dropped = True
@@ -44,16 +51,40 @@ def step_text(step: Step, style: str = "") -> tuple[Text, bool]:
         if piece.kind == CODE:
             text.append(words, f"{style} green".strip())
         elif piece.kind == LINK:
-            text.append(words, f"{style} underline".strip())
-            if piece.url != piece.text:
-                text.append(f" ‹{safe_line(piece.url)}›", "dim")
+            if piece.url == piece.text:  # a bare URL: its own line says it whole
+                text.append("‹link›", f"{style} underline".strip())
+            else:
+                text.append(words, f"{style} underline".strip())
+            links.append(piece.url)
         else:
             text.append(words, f"{style} bold".strip() if piece.strong else style)
     text.rstrip()
-    return text, dropped
+    return text, dropped, list(dict.fromkeys(links))
 
 
-def item_prompt(view: RunView, item: Item, now: datetime, params: Mapping[str, str]) -> Text:
+def wrap(text: Text, width: int, indent: str = "  ") -> Text:
+    """``text`` word-wrapped to ``width`` cells, every line after the first under ``indent``;
+    a word longer than a line is folded (prose only: commands and URLs never come here)."""
+    if width <= len(indent) + 8:
+        return text
+    lines: list[Text] = []
+    for source in text.split(allow_blank=True):
+        rest: Text | None = source
+        while rest is not None:
+            room = width if not lines else width - len(indent)
+            offsets = divide_line(rest.plain, room, fold=True)
+            if offsets:
+                part, rest = rest.divide(offsets[:1])
+            else:
+                part, rest = rest, None
+            part.rstrip()
+            lines.append(part if not lines else Text(indent) + part)
+    return Text("\n").join(lines)
+
+
+def item_prompt(view: RunView, item: Item, now: datetime, params: Mapping[str, str],
+                width: int = 0) -> Text:
+    """The item's line(s). ``width``: the cells the prose may take (0: no wrapping here)."""
     status = view.status.get(item.id, "")
     current = item.id == view.current
     text = Text()
@@ -66,7 +97,7 @@ def item_prompt(view: RunView, item: Item, now: datetime, params: Mapping[str, s
         else:
             labels = " / ".join(safe_line(b.label) for b in item.decision.branches)
             text.append(f"  ({labels})", "dim")
-        return text
+        return wrap(text, width)
     step = item.step
     assert step is not None
     on_plan = item.id in view.on_plan
@@ -78,20 +109,27 @@ def item_prompt(view: RunView, item: Item, now: datetime, params: Mapping[str, s
         mark = ("○", "" if on_plan else "dim")
     text.append(f"{mark[0]} ", mark[1])
     style = "bold" if current else ("dim" if (status in ("done", "skipped") or not on_plan) else "")
-    prose, _ = step_text(step, style)
+    prose, _, links = step_text(step, style)
     lines = [safe(fill(c.text, params)).split("\n") for c in step.commands]
     flat = [line for command in lines for line in command]
+    command_style = "dim" if status else "bold green"
     if prose.plain.strip():
         text.append_text(prose)
     elif flat:  # the step is only its command: show it on the step's own line
         text.append("$ ", "dim")
-        text.append(flat.pop(0), "dim" if status else "bold green")
+        text.append(flat.pop(0), command_style)
     if step.risky:
         text.append("  RISKY", "bold red")
     _timer(text, view, step, status, now)
+    if width and prose.plain.strip():  # a step that is only its command stays whole
+        text = wrap(text, width)
     for line in flat:
         text.append("\n    $ ", "dim")
-        text.append(line, "dim" if status else "bold green")
+        text.append(line, command_style)
+    for url in links:
+        text.append("\n    ‹", "dim")
+        text.append(safe_line(url), "dim underline")
+        text.append("›", "dim")
     if step.params and current:
         # The values typed for this incident (never another's); "?" is asked on c / x.
         known = ", ".join(f"{safe_line(p)}={safe_line(params.get(p) or '?')}"

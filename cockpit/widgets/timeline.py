@@ -19,6 +19,7 @@ from textual.strip import Strip
 from cockpit.screens.view_model import clock_time
 from cockpit.store.reads import TimelineItem
 from cockpit.text import safe
+from cockpit.widgets.step_prompt import wrap
 
 _KIND_STYLE = {
     "trigger": "red",
@@ -36,17 +37,28 @@ ITEM_LINES = 40
 _Key = tuple[object, ...]
 
 
-def render_item(item: TimelineItem, more: str = "") -> Text:
-    """One item; a long note or output is cut (``more`` says where to read it whole)."""
+NARROW = 60  # below this width an item is "time kind text" under a 6-cell indent
+
+
+def render_item(item: TimelineItem, more: str = "", width: int = 0) -> Text:
+    """One item; a long note or output is cut (``more`` says where to read it whole). In a
+    narrow column (``width`` under 60 cells) the kind is not padded to a column, and the
+    text wraps under the time instead of under an 18-cell indent."""
+    narrow = 0 < width < NARROW
+    indent = 6 if narrow else 18
     text = Text()
     text.append(clock_time(item.at), "dim")
-    text.append(f" {item.kind:<11} ", _KIND_STYLE.get(item.kind, ""))
+    kind = f" {item.kind} " if narrow else f" {item.kind:<11} "
+    text.append(kind, _KIND_STYLE.get(item.kind, ""))
     if item.state:
         style = "bold yellow" if item.state == "pending" else "bold red"
         text.append(f"[{item.state}] ", style)
     # Notes and command output keep their lines, indented under the first one.
     summary = safe(item.summary, limit=ITEM_LIMIT, lines=ITEM_LINES, more=more)
-    text.append(summary.rstrip("\n").replace("\n", "\n" + " " * 18))
+    if narrow:
+        text.append(summary.rstrip("\n"))
+        return wrap(text, width, " " * indent)
+    text.append(summary.rstrip("\n").replace("\n", "\n" + " " * indent))
     return text
 
 
@@ -113,7 +125,7 @@ class Timeline(ScrollView, can_focus=True):
             console = self.app.console
             options = console.options.update_width(max(1, width))
             strips = [Strip(line) for line in console.render_lines(
-                render_item(item, self.more), options, pad=False)]
+                render_item(item, self.more, width), options, pad=False)]
             self._strips[key] = strips
         return strips
 

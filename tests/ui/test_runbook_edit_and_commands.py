@@ -141,7 +141,8 @@ async def test_a_secret_in_command_output_never_reaches_the_store(
         for _ in range(3):
             await app.workers.wait_for_complete()
             await pilot.pause()
-        assert "$ echo DB_PASSWORD=«redacted»" in screen_text(app)  # the timeline line
+        # The timeline line (the narrow timeline column may wrap it after "$ echo").
+        assert "DB_PASSWORD=«redacted»" in screen_text(app)
     assert app.store is not None
     with app.store.rows() as conn:
         dump = "\n".join(str(row) for table in ("step_events", "timeline_events")
@@ -179,7 +180,10 @@ async def test_step_link_is_copied_and_shown_with_its_url(
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.pause()
         shown = screen_text(app)
-        assert "echo wiki ‹https://wiki.example.com/echo›" in shown
+        # The link text in the step, each URL whole on a line of its own under it.
+        assert "○ Read the echo wiki and ‹link›" in shown
+        assert "    ‹https://wiki.example.com/echo›" in shown
+        assert "    ‹https://status.example.com/›" in shown
         assert "[echo wiki](" not in shown
         await pilot.press("down", "o")
         await pilot.pause()
