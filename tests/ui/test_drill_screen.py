@@ -84,7 +84,8 @@ async def test_scripted_drill_gives_the_expected_debrief(
         await at(0, "space")  # ...and ticked 200 s after check 1: a stall
         await at(15, "space", "y")  # the risky step, confirmed
         await at(5, "space")  # starts the timer
-        await at(20, "space")  # the timer step: 20 s after its timer started
+        await at(20, "space", "y")  # the timer step, 20 s after its timer started: it still
+        # runs, so the tick asks first (issue 16 item 2)
         await at(30, "d", "down", "enter")  # "no": Rollback, against the scenario
         await at(10, "space")  # the rollback step
         if not isinstance(app.screen, DebriefScreen):
