@@ -38,7 +38,26 @@ BAR_WIDTH = 40
 SPARK = "▁▂▃▄▅▆▇█"
 # Theme-independent colour names for the people of the chart (rich styles, not hex).
 COLOURS = ("cyan", "magenta", "yellow", "green", "blue", "red", "bright_cyan",
-           "bright_magenta", "bright_yellow", "bright_green")
+           "bright_magenta", "bright_yellow", "bright_green", "orange1", "purple",
+           "turquoise2", "deep_pink2", "chartreuse2", "dodger_blue1", "gold1", "orchid",
+           "salmon1", "spring_green2")
+
+
+def person_colours(count: int) -> list[str]:
+    """``count`` chart colours, no two alike: the named ones, then more of the terminal's
+    256 colours, spread over its colour cube (each a number no earlier one uses)."""
+    from rich.color import Color
+
+    chosen = list(COLOURS[:count])
+    used = {Color.parse(name).number for name in chosen}
+    # 37 is prime to 216: this visits every colour of the cube once, far apart in turn.
+    for index in [16 + (k * 37) % 216 for k in range(216)] + list(range(232, 256)):
+        if len(chosen) >= count:
+            break
+        if index not in used:
+            chosen.append(f"color({index})")
+            used.add(index)
+    return chosen + ["default"] * (count - len(chosen))
 
 
 @dataclass
@@ -95,7 +114,7 @@ def pages_chart(data: StatsData) -> Text:
         text.append("\nNo pages in this window.", "dim")
         return text
     order = [pid for pid, *_ in data.people]
-    colour = {pid: COLOURS[n % len(COLOURS)] for n, pid in enumerate(order)}
+    colour = dict(zip(order, person_colours(len(order)), strict=True))
     totals = {w: sum(data.weekly.get(pid, {}).get(w, 0) for pid in order) for w in data.weeks}
     peak = max(totals.values(), default=0) or 1
     for week in data.weeks:

@@ -162,6 +162,8 @@ def distinct_titles(titles: list[str], rooms: list[int]) -> list[str]:
             title.rfind(" ", 0, shared) + 1
         part = title[start:]
         limit = room // 2 + 4
+        if cell_len(part) > limit and shared - start >= limit - 1:
+            part = title[shared - (limit - 2):]  # the difference itself must stay in
         if cell_len(part) > limit:
             part = part[: limit - 1].rstrip() + "…"
         head = title[: max(1, room - 1 - cell_len(part))].rstrip()

@@ -130,7 +130,7 @@ class Timeline(ScrollView, can_focus=True):
         return strips
 
     def _layout_lines(self, shift_items: int = 0) -> None:
-        width = self.scrollable_content_region.width or self.size.width
+        width = self._line_width()
         self._width = width
         if not width:
             return
@@ -166,8 +166,14 @@ class Timeline(ScrollView, can_focus=True):
         else:
             self.virtual_size = size
 
+    def _line_width(self) -> int:
+        """The width items are laid out at: the content less a vertical scrollbar's room,
+        counted always, so the scrollbar coming with a longer timeline never makes the lines
+        wider than the view (nor re-lays them out)."""
+        return max(0, self.size.width - self.styles.scrollbar_size_vertical)
+
     def on_resize(self) -> None:
-        if (self.scrollable_content_region.width or self.size.width) != self._width:
+        if self._line_width() != self._width:
             self._layout_lines()
 
     def render_line(self, y: int) -> Strip:

@@ -443,3 +443,20 @@ async def test_similar_titles_stay_apart_and_hidden_incidents_are_counted(
                 assert "+1 more open" in rows
     finally:
         store.close()
+
+
+def test_distinct_titles_keep_the_part_that_differs() -> None:
+    from cockpit.widgets.incident_switcher import distinct_titles
+
+    long = ("Disk usage above 90% on payments-db-2 (/var/lib/postgresql, 93.4%, growing "
+            "1.2 GB/h since the 02:00 vacuum)")
+    titles = ["Disk usage above 90% on payments-db-2", "Disk usage above 90% on payments-db-4",
+              "High latency on product-api", "High latency on product-api /product (p95 1.4 s)",
+              long, long.replace("db-2", "db-4"), "Checkout 5xx above 1%"]
+    shown = distinct_titles(titles, [21, 17, 21, 21, 17, 17, 21])
+    assert shown[0] == "Disk us…payments-db-2" and shown[1].endswith("db-4")
+    assert shown[2] == "High late…product-api" and "(p95" in shown[3]
+    assert "db-2" in shown[4] and "db-4" in shown[5]  # the difference is mid-title
+    assert shown[6] == "Checkout 5xx above 1%"  # fits: as it is
+    assert all(len(s) <= room for s, room in zip(shown, [21, 17, 21, 21, 17, 17, 21],
+                                                 strict=True))

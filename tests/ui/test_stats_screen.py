@@ -91,3 +91,25 @@ def test_the_stats_screen_table_lists_the_red_block(tmp_path: Path) -> None:
     shown = console.export_text()
     assert "Shifts over budget" in shown
     assert [line.split()[-1] for line in shown.splitlines() if "Ann" in line] == ["red"]
+
+
+def test_every_person_in_the_chart_has_a_colour_of_their_own() -> None:
+    """Issue 16 item 9: twelve people on call used to share ten colours."""
+    from datetime import UTC, date, datetime
+
+    from rich.color import Color
+
+    from cockpit.screens.stats_screen import StatsData, pages_chart, person_colours
+
+    for count in (1, 10, 12, 20, 25, 60):
+        numbers = [Color.parse(style).number for style in person_colours(count)]
+        assert len(set(numbers)) == count
+    week = date(2026, 3, 2)
+    people = [(f"p{n}", f"Person {n:02d}", 1, 0) for n in range(12)]
+    data = StatsData(since=datetime(2026, 3, 1, tzinfo=UTC), weeks=[week], people=people,
+                     weekly={pid: {week: 1} for pid, *_ in people}, concentration=0.1,
+                     response=[], flywheel=[])
+    chart = pages_chart(data)
+    squares = {str(span.style) for span in chart.spans
+               if chart.plain[span.start:span.end].strip() == "■"}
+    assert len(squares) == 12
