@@ -8,6 +8,7 @@ incident arrives through the emulator's Events API, so the first page can be wor
 from __future__ import annotations
 
 import argparse
+import shlex
 import shutil
 import tempfile
 import threading
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 FRESH_AFTER = 20.0
+HINT_AFTER = 1.5  # seconds: the cockpit has drawn its first frame by then
 FRESH_TITLE = "High latency on product-api /product (p95 1.4 s)"
 
 
@@ -56,6 +58,25 @@ def routing_key_of(state: Any, service_name: str) -> str:
     return str(next(iter(state.services.values())).routing_key)
 
 
+def cli_hint(folder: Path) -> str:
+    """How to try the headless commands on this demo's store from another terminal."""
+    return f"COCKPIT_DATA_DIR={shlex.quote(str(folder))} cockpit incidents"
+
+
+def _tell_in_app(app: Any, folder: Path) -> None:
+    """The same hint as a notification once the cockpit has the screen (the line printed
+    before it is hidden while the TUI runs)."""
+    try:
+        app.call_from_thread(
+            app.notify,
+            f"From another terminal: {cli_hint(folder)}  (writes go through the demo's sync)",
+            title="Try the CLI on this demo",
+            timeout=20,
+        )
+    except RuntimeError:  # the app has already quit (or never started)
+        pass
+
+
 def run(args: argparse.Namespace) -> int:
     from cockpit.config import settings_from_args
     from cockpit.integrations.pagerduty import PagerDutyProvider
@@ -67,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
     folder = Path(tempfile.mkdtemp(prefix="cockpit-demo-"))
     handle = start_emulator(seed=args.seed, incidents=args.incidents, days=30)
     timer: threading.Timer | None = None
+    hint: threading.Timer | None = None
     store = None
     try:
         base = settings_from_args(args)
@@ -83,10 +105,19 @@ def run(args: argparse.Namespace) -> int:
         timer.start()
         from cockpit.app import make_app
 
-        make_app(settings, store, service).run()
+        print(f"cockpit demo: the store is {folder} "
+              f"({'kept' if args.keep else 'removed'} when the demo ends)")
+        print(f"try the CLI on this demo: {cli_hint(folder)}", flush=True)
+        app = make_app(settings, store, service)
+        hint = threading.Timer(HINT_AFTER, _tell_in_app, (app, folder))
+        hint.daemon = True
+        hint.start()
+        app.run()
     finally:
         if timer is not None:
             timer.cancel()
+        if hint is not None:
+            hint.cancel()
         handle.stop()
         if store is not None:
             store.close()

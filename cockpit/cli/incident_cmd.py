@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from typing import TYPE_CHECKING, Any
 
 from cockpit import durations
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 # them: building the parser (every `cockpit` command does) must not load SQLAlchemy.
 
 STATUSES = ("triggered", "acknowledged", "resolved", "open", "all")
+_NEGATIVE_DURATION = re.compile(r"^-\d*\.?\d+[a-z]*$", re.IGNORECASE)
 
 
 def register(sub: Any) -> None:
@@ -65,6 +67,10 @@ def register(sub: Any) -> None:
     )
     p.add_argument("id")
     p.add_argument("duration", help="e.g. 30m, 2h, 3600")
+    # A word like "-5m" is the duration (refused as not positive), not an unknown option:
+    # argparse reads a dash-led word as a value only when it looks like a negative number,
+    # so a duration with a unit must look like one too. The options here (-m) do not.
+    p._negative_number_matcher = _NEGATIVE_DURATION
     p.add_argument(
         "--note",
         "-m",
@@ -135,6 +141,13 @@ def _row(incident: Incident, writes: list[reads.Unsent] | None = None) -> dict[s
     }
 
 
+def _label(incident: Incident) -> str:
+    """``#201`` as the screens say it; the remote id for an incident without a number."""
+    from cockpit.store.queries import incident_label
+
+    return safe_line(incident_label(incident))
+
+
 _FILTER_KEYS = ("urgency", "mine", "team", "service")
 
 
@@ -194,24 +207,61 @@ def run_list(args: argparse.Namespace) -> int:
             print(json.dumps([_row(i, writes[i.id]) for i in rows], indent=2, ensure_ascii=False))
             return 0
         if not rows:
-            print(f"no {args.status} incidents in the local store")
-            return 0
+            return _say_none(args, store, status, where)
         now = utcnow()
         print(
-            f"{'ID':<12} {'STATUS':<12} {'URG':<4} {'AGE':>7}  {'SOURCE':<12} {'SERVICE':<16} TITLE"
+            f"{'#':<6} {'ID':<12} {'STATUS':<12} {'URG':<4} {'AGE':>7}  {'SOURCE':<12} "
+            f"{'SERVICE':<16} TITLE"
         )
         for i in rows:
+            number = f"#{i.number}" if i.number is not None else "-"
             print(
-                f"{safe_line(i.remote_id):<12} {i.status:<12} {i.urgency:<4} "
+                f"{number:<6} {safe_line(i.remote_id):<12} {i.status:<12} {i.urgency:<4} "
                 f"{age(i.created_at, now):>7}  {safe_line(i.source):<12} "
                 f"{safe_line(i.service_name)[:16]:<16} {safe_line(i.title)[:70]}"
             )
             mark = unsent.summary(writes[i.id], i.source)
             if mark:
-                print(f"{'':<12} {'!' if mark.startswith('NOT') else '~'} {safe_line(mark)}")
+                print(f"{'':<19} {'!' if mark.startswith('NOT') else '~'} {safe_line(mark)}")
         return 0
     finally:
         store.close()
+
+
+def _filter_words(args: argparse.Namespace) -> str:
+    """The filter flags as the user gave them: ``--mine --service api``."""
+    words = [f"--{name} {safe_line(str(getattr(args, name)))}"
+             for name in ("urgency", "team", "service", "filter") if getattr(args, name)]
+    if args.mine:
+        words.insert(0, "--mine")
+    return " ".join(words)
+
+
+def _say_none(
+    args: argparse.Namespace, store: Any, status: str | None, where: queries.IncidentFilter
+) -> int:
+    """Nothing listed: say whether a filter hid incidents (exit 1: nothing useful was shown)
+    or the store has none of that status (exit 0: an answer)."""
+    from cockpit.store import queries
+
+    which = "" if status is None else f"{status} "
+    if where == queries.NO_FILTER:
+        print(f"no {which}incidents in the local store")
+        return 0
+    with store.read() as session:
+        if status == "open":
+            hidden = queries.open_incidents(session, include_drills=args.drills, limit=10_000)
+        else:
+            hidden = queries.list_incidents(
+                session, status=status, limit=10_000, include_drills=args.drills
+            )
+    if not hidden:
+        print(f"no {which}incidents in the local store")
+        return 0
+    print(f"no {which}incident matches {_filter_words(args)}; "
+          f"{len(hidden)}{'+' if len(hidden) >= 10_000 else ''} {which.strip() or 'in all'} "
+          "without the filter")
+    return 1
 
 
 def run_show(args: argparse.Namespace) -> int:
@@ -267,7 +317,8 @@ def run_show(args: argparse.Namespace) -> int:
             ]
             print(json.dumps(data, indent=2, ensure_ascii=False))
             return 0
-        print(f"{incident.remote_id}  {safe_line(incident.title, **cut)}")
+        print(f"{_label(incident)}  {safe_line(incident.title, **cut)}")
+        print(f"  id       {safe_line(incident.id)}")
         print(
             f"  status   {incident.status} ({incident.urgency} urgency)"
             + ("  [DRILL]" if incident.is_drill else "")
@@ -437,7 +488,7 @@ def _act(args: argparse.Namespace, verb: str) -> int:
         state = (
             "queued for delivery" if actions.delivers(incident.source) else "recorded locally"
         )
-        print(f"{incident.remote_id} {incident.status} ({state}): {safe_line(incident.title)}")
+        print(f"{_label(incident)} {incident.status} ({state}): {safe_line(incident.title)}")
         return 0
     finally:
         store.close()
@@ -462,19 +513,21 @@ def run_note(args: argparse.Namespace) -> int:
     settings, store = settings_and_store(args)
     try:
         note = actions.add_note(store, args.id, text, user=settings.user)
-        print(f"note added to {note.incident_id} ({note.state})")
+        print(f"note added to {_ref(store, note.incident_id)} ({note.state})")
         return 0
     finally:
         store.close()
 
 
 def parse_duration(text: str) -> int:
+    """Seconds in ``text`` (:func:`cockpit.durations.parse_duration`); anything else is a
+    one-line error naming what was typed."""
+    if text.strip().startswith("-"):
+        raise CliError(f"duration {text!r}: a snooze must be positive, like 30m or 2h")
     try:
         return durations.parse_duration(text)
     except ValueError:
-        raise CliError(
-            f"duration {text!r}: use a positive number of seconds, or one with s, m, h or d"
-        ) from None
+        raise CliError(f"duration {text!r}: give {durations.HELP}") from None
 
 
 def run_snooze(args: argparse.Namespace) -> int:
@@ -486,7 +539,7 @@ def run_snooze(args: argparse.Namespace) -> int:
             store, args.id, parse_duration(args.duration), user=settings.user, note=args.note
         )
         print(
-            f"{incident.remote_id} snoozed until "
+            f"{_label(incident)} snoozed until "
             f"{local_time(incident.snoozed_until, display_zone(settings))}"
         )
         return 0
@@ -500,7 +553,7 @@ def run_escalate(args: argparse.Namespace) -> int:
     settings, store = settings_and_store(args)
     try:
         incident = actions.escalate(store, args.id, args.level, user=settings.user)
-        print(f"{incident.remote_id} escalation to level {args.level} queued")
+        print(f"{_label(incident)} escalation to level {args.level} queued")
         return 0
     finally:
         store.close()
@@ -514,14 +567,15 @@ def _name(store: Any, person_id: str) -> str:
 
 
 def _ref(store: Any, incident_id: str) -> str:
-    """How the user names an incident: its remote id, with its title."""
+    """How the user names an incident: its number (its remote id without one), with its
+    title."""
     from cockpit.store.models import Incident
 
     with store.read() as session:
         incident = session.get(Incident, incident_id)
     if incident is None:
         return incident_id
-    return f"{incident.remote_id} ({safe_line(incident.title)[:50]})"
+    return f"{_label(incident)} ({safe_line(incident.title)[:50]})"
 
 
 def run_pass(args: argparse.Namespace) -> int:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cockpit.runbooks.model import Finding
 
 
 def register(sub: Any) -> None:
@@ -28,7 +32,7 @@ def register(sub: Any) -> None:
     match.add_argument("--label", action="append", default=[], metavar="K=V")
     match.add_argument("--runbook-url", action="append", default=[], metavar="URL")
     match.add_argument("paths", nargs="*", metavar="PATH", help="runbook files or folders")
-    match.set_defaults(handler=run_match)
+    match.set_defaults(handler=run_match, match_usage=match.format_usage())
 
     from cockpit.cli.runbook_list_cmd import register_list
 
@@ -46,19 +50,25 @@ def _dirs(args: argparse.Namespace, paths: list[str]) -> list[Path]:
 
 def run_lint(args: argparse.Namespace) -> int:
     from cockpit.runbooks.lint import has_errors, lint_paths
-    from cockpit.text import safe_line
+    from cockpit.text import count, safe_line
 
     paths = _dirs(args, args.paths)
-    findings = lint_paths(paths)
+    findings = unreadable_alone(lint_paths(paths))
     for finding in findings:
         print(safe_line(str(finding)))
     errors = sum(1 for f in findings if f.severity == "error")
-    print(
-        f"{len(findings)} findings ({errors} errors) in {', '.join(map(str, paths))}"
-        if len(paths) < 4
-        else f"{len(findings)} findings ({errors} errors)"
-    )
+    total = f"{count(len(findings), 'finding')} ({count(errors, 'error')})"
+    print(f"{total} in {', '.join(map(str, paths))}" if len(paths) < 4 else total)
     return 1 if has_errors(findings) else 0
+
+
+def unreadable_alone(findings: list[Finding]) -> list[Finding]:
+    """A file that cannot be read gets that one error, not also the warnings about the
+    empty runbook its failed read leaves."""
+    unreadable = {f.path for f in findings
+                  if f.severity == "error" and f.message.startswith("cannot read")}
+    return [f for f in findings
+            if f.path not in unreadable or f.message.startswith("cannot read")]
 
 
 def run_show(args: argparse.Namespace) -> int:
@@ -76,6 +86,13 @@ def run_match(args: argparse.Namespace) -> int:
     from cockpit.runbooks.match import IncidentFacts, match_runbooks
     from cockpit.text import safe_line
 
+    given = (args.title, args.service, args.urgency, args.priority, args.alertname,
+             args.label, args.runbook_url)
+    if not any(given):
+        print(getattr(args, "match_usage", "").rstrip(), file=sys.stderr)
+        raise CliError("runbook match: say what the incident is: give at least one of "
+                       "--title, --service, --urgency, --priority, --alertname, --label, "
+                       "--runbook-url (e.g. --title \"Disk usage above 90%\")")
     labels: dict[str, str] = {}
     for pair in args.label:
         if "=" not in pair:

@@ -111,6 +111,37 @@ def print_over_budget(blocks: list[ShiftLoad]) -> None:
               f"{block.load.pages:>7}{block.load.split['sleep']:>7}  {block.state}")
 
 
+def known_teams(store: Any) -> list[str]:
+    """Every team the store knows, from its incidents and its roster, sorted by name."""
+    from sqlmodel import col, select
+
+    from cockpit.metrics.response import teams_of
+    from cockpit.store.models import Incident, Person
+
+    names: dict[str, str] = {}
+    with store.read() as session:
+        for joined in session.exec(select(Incident.team).distinct()):
+            for name in teams_of(joined or ""):
+                names.setdefault(name.lower(), name)
+        for teams in session.exec(select(col(Person.teams))):
+            for name in teams or []:
+                names.setdefault(str(name).lower(), str(name))
+    return sorted(names.values(), key=str.lower)
+
+
+def check_team(store: Any, team: str) -> None:
+    """A team nobody in the store belongs to is a typo, not an empty table: say so (exit 1)
+    and name the teams known."""
+    from cockpit.cli.main import CliError
+
+    known = known_teams(store)
+    if team.strip().lower() in {name.lower() for name in known}:
+        return
+    listed = ", ".join(safe_line(name) for name in known) or "none (sync first)"
+    raise CliError(f"no incident of team {team!r} in the local store; teams known: {listed}",
+                   status=1)
+
+
 def run(args: argparse.Namespace) -> int:
     from cockpit.flywheel import flywheel_weeks
     from cockpit.metrics.pageload import (
@@ -126,6 +157,8 @@ def run(args: argparse.Namespace) -> int:
     window = parse_since(args.since)
     _, store = settings_and_store(args)
     try:
+        if args.team is not None:
+            check_team(store, args.team)
         now = utcnow()
         since = now - window
         weekly = weekly_load(store, since, now, team=args.team)

@@ -13,6 +13,7 @@ from cockpit.text import count, safe_line
 
 if TYPE_CHECKING:
     from cockpit.store.engine import Store
+    from cockpit.store.models import Incident, OutboxItem
     from cockpit.sync.service import SyncReport, SyncService
 
 # The ORM, the sync service and asyncio are imported by the handlers: building the parser
@@ -35,24 +36,32 @@ def register(sub: Any) -> None:
     outbox.set_defaults(handler=run_outbox)
 
 
-def _print_report(report: SyncReport) -> None:
+def _stamp() -> str:
+    """The local wall-clock time that starts each line of ``sync --watch``: ``14:03:07 ``."""
+    from datetime import datetime
+
+    return datetime.now().astimezone().strftime("%H:%M:%S ")
+
+
+def _print_report(report: SyncReport, stamp: str = "") -> None:
+    """The report of one sync; with ``stamp`` (``--watch``), each line starts with it."""
     status = (
         "OFFLINE" if not report.online else "online, with errors" if report.errors else "online"
     )
     print(
-        f"{status}: {count(report.pulled_incidents, 'incident')} and "
+        f"{stamp}{status}: {count(report.pulled_incidents, 'incident')} and "
         f"{count(report.pulled_entries, 'log entry', 'log entries')} "
         f"read, {report.new_entries} new; {report.sent} sent, {report.failed} failed, "
         f"{report.superseded} superseded, {report.pending} pending"
     )
     for line in report.alerts:
-        print(f"  WARNING: {safe_line(line)}", file=sys.stderr)
+        print(f"{stamp}  WARNING: {safe_line(line)}", file=sys.stderr)
     for line in report.paused:
-        print(f"  {safe_line(line)}", file=sys.stderr)
+        print(f"{stamp}  {safe_line(line)}", file=sys.stderr)
     for line in report.reconciled:
-        print(f"  reconciled: {safe_line(line)}")
+        print(f"{stamp}  reconciled: {safe_line(line)}")
     for line in report.errors:
-        print(f"  error: {safe_line(line)}", file=sys.stderr)
+        print(f"{stamp}  error: {safe_line(line)}", file=sys.stderr)
 
 
 def run_sync(args: argparse.Namespace) -> int:
@@ -97,11 +106,12 @@ async def _sync(
                     raise
                 # --watch keeps going: one bad round is reported, the next one may work.
                 progress.close()
-                print(f"  error: sync failed: {safe_line(str(error))}", file=sys.stderr)
+                print(f"{_stamp()}  error: sync failed: {safe_line(str(error))}",
+                      file=sys.stderr)
                 await sleep(interval * random.uniform(0.9, 1.1))
                 continue
             progress.close()
-            _print_report(report)
+            _print_report(report, _stamp() if watch else "")
             if not watch:
                 clean = not (report.failed or report.errors or report.paused or report.alerts)
                 return 0 if report.online and clean else 1
@@ -115,21 +125,43 @@ async def _sync(
         store.close()
 
 
+def _label(incident: Incident | None, incident_id: str) -> str:
+    """``#201`` as the screens say it; the remote id for one without a number."""
+    if incident is None:
+        return safe_line(incident_id)
+    from cockpit.store.queries import incident_label
+
+    return safe_line(incident_label(incident))
+
+
+def _incident_words(store: Store, item: OutboxItem) -> str:
+    """The incident of an outbox item as the user knows it: ``#201 (Disk usage above…)``."""
+    from cockpit.store.models import Incident
+
+    with store.read() as session:
+        incident = session.get(Incident, item.incident_id)
+    if incident is None:
+        return safe_line(item.incident_id)
+    return f"{_label(incident, item.incident_id)} ({safe_line(incident.title)[:50]})"
+
+
 def run_outbox(args: argparse.Namespace) -> int:
     from sqlmodel import col, select
 
-    from cockpit.store.models import OutboxItem
+    from cockpit.store.models import Incident, OutboxItem
     from cockpit.sync.push import discard_item, retry_item
 
     settings, store = settings_and_store(args)
     try:
         if args.retry is not None:
             item = retry_item(store, args.retry)
-            print(f"outbox item {item.id} ({item.action} on {item.incident_id}) queued again")
+            print(f"outbox item {item.id} ({item.action} on {_incident_words(store, item)}) "
+                  "queued again")
             return 0
         if args.discard is not None:
             item = discard_item(store, args.discard)
-            print(f"outbox item {item.id} ({item.action} on {item.incident_id}) discarded")
+            print(f"outbox item {item.id} ({item.action} on {_incident_words(store, item)}) "
+                  "discarded")
             return 0
         states = None if args.all else ("pending", "sending", "failed")
         with store.read() as session:
@@ -137,6 +169,9 @@ def run_outbox(args: argparse.Namespace) -> int:
             if states:
                 query = query.where(col(OutboxItem.state).in_(states))
             items = list(session.exec(query))
+            ids = {item.incident_id for item in items}
+            incidents = {i.id: i for i in session.exec(
+                select(Incident).where(col(Incident.id).in_(ids)))} if ids else {}
         if not items:
             print("outbox is empty: everything was delivered")
             return 0
@@ -146,10 +181,14 @@ def run_outbox(args: argparse.Namespace) -> int:
                 detail = safe_line(str(item.payload.get("content", "")))[:50]
             elif item.payload:
                 detail = " ".join(f"{k}={v}" for k, v in sorted(item.payload.items()))
+            incident = incidents.get(item.incident_id)
             print(
-                f"{item.id:>5}  {item.state:<10} {item.action:<11} {item.incident_id:<24} "
+                f"{item.id:>5}  {item.state:<10} {item.action:<11} "
+                f"{_label(incident, item.incident_id):<8} "
                 f"{local_time(item.created_at, None)}  tries={item.attempts}  {detail}"
             )
+            if incident is not None:
+                print(f"       {safe_line(incident.title)[:90]}")
             if item.last_error:
                 print(f"       last error: {safe_line(item.last_error)}")
         return 0

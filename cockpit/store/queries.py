@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import case
 from sqlmodel import Session, col, select
 
+from cockpit.errors import CockpitError
 from cockpit.store import reads
 from cockpit.store.engine import driver_connection
 from cockpit.store.models import (
@@ -73,15 +74,52 @@ def list_incidents(
     )
 
 
+class AmbiguousIncident(CockpitError):
+    """An incident reference that names incidents of more than one source."""
+
+
+def incident_label(incident: Incident) -> str:
+    """How the screens and the CLI name an incident: ``#201``, or its remote id."""
+    return f"#{incident.number}" if incident.number is not None else incident.remote_id
+
+
 def find_incident(session: Session, ref: str) -> Incident | None:
-    """An incident by qualified id, remote id or PagerDuty number."""
+    """The one resolver of what a user types for an incident: its full id
+    (``pagerduty:PKVKHO5``), its remote id (``PKVKHO5``), or its number (``#201``, ``201``).
+
+    Within a source the newest incident with that remote id or number wins; a reference
+    that names incidents of several sources is refused, naming them.
+
+    Raises:
+        AmbiguousIncident: ``ref`` names incidents of more than one source.
+    """
+    ref = ref.strip()
+    if not ref:
+        return None
     found = session.get(Incident, ref)
     if found is not None:
         return found
-    query = select(Incident).where(Incident.remote_id == ref)
-    if ref.isdigit():
-        query = select(Incident).where((Incident.remote_id == ref) | (Incident.number == int(ref)))
-    return session.exec(query.order_by(col(Incident.created_at).desc())).first()
+    if ref.startswith("#"):  # "#201" is a number, as the screens show it
+        text = ref[1:].strip()
+        if not text.isdigit():
+            return None
+        match = col(Incident.number) == int(text)
+    else:
+        match = col(Incident.remote_id) == ref
+        if ref.isdigit():
+            match = match | (col(Incident.number) == int(ref))
+    candidates = list(session.exec(
+        select(Incident).where(match).order_by(col(Incident.created_at).desc(), col(Incident.id))
+    ))
+    newest: dict[str, Incident] = {}
+    for incident in candidates:
+        newest.setdefault(incident.source, incident)
+    if len(newest) > 1:
+        named = "; ".join(
+            f"{i.id} ({incident_label(i)} {i.title[:40]})" for i in newest.values()
+        )
+        raise AmbiguousIncident(f"{ref!r} could be {named}: give the full id")
+    return next(iter(newest.values()), None)
 
 
 def timeline(session: Session, incident_id: str, limit: int = 200) -> list[TimelineItem]:

@@ -74,10 +74,10 @@ def test_show_prints_every_alert_with_labels_annotations_and_links(
 
 def test_incidents_has_a_source_column(data: Path, capsys: pytest.CaptureFixture[str]) -> None:
     lines = run(data, capsys, "incidents").splitlines()
-    assert lines[0].split()[4] == "SOURCE"
-    rows = {line.split()[0]: line.split() for line in lines[1:]}
-    assert rows["3f2a9c1d0b7e"][4] == "alertmanager"
-    assert rows["PINC1"][4] == "pagerduty"
+    assert lines[0].split()[5] == "SOURCE"
+    rows = {line.split()[1]: line.split() for line in lines[1:]}
+    assert rows["3f2a9c1d0b7e"][5] == "alertmanager"
+    assert rows["PINC1"][5] == "pagerduty"
     listed = json.loads(run(data, capsys, "incidents", "--json"))
     assert {i["remote_id"]: i["source"] for i in listed} == {
         "3f2a9c1d0b7e": "alertmanager", "PINC1": "pagerduty"}

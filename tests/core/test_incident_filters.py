@@ -50,8 +50,8 @@ def _ids(data: Path, capsys: pytest.CaptureFixture[str], *flags: str) -> list[st
         main(["--config", str(config), "--data-dir", str(data / "data"), "incidents", *flags]) == 0
     )
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split()[:5] == ["ID", "STATUS", "URG", "AGE", "SOURCE"]
-    return [line.split()[0] for line in lines[1:] if line]
+    assert lines[0].split()[:6] == ["#", "ID", "STATUS", "URG", "AGE", "SOURCE"]
+    return [line.split()[1] for line in lines[1:] if line]
 
 
 def test_flags_narrow_the_list(data: Path, capsys: pytest.CaptureFixture[str]) -> None:
