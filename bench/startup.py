@@ -83,7 +83,7 @@ def build_store(root: Path, count: int) -> None:
         status = statuses[n % len(statuses)]
         batch.append(IncidentRecord(
             id=f"P{n:07d}", number=n + 1, title=f"Incident {n} on service-{n % 40}",
-            status=status, created_at=created, updated_at=created,  # type: ignore[arg-type]
+            status=status, created_at=created, updated_at=created,
             urgency="high" if n % 3 else "low", service_name=f"service-{n % 40}"))
         if len(batch) == 5000:
             with store.write() as session:
@@ -154,6 +154,7 @@ class Tmux:
         self.command(f"refresh-client -C {WIDTH}x{HEIGHT}")
         self.command("refresh-client -f no-output")
         self.command("set -g remain-on-exit on")  # a crash stays readable
+        self.socket_path = Path(self.command("display-message -p '#{socket_path}'")[0])
 
     def _block(self) -> tuple[bool, list[str]]:
         assert self.client.stdout is not None
@@ -196,6 +197,7 @@ class Tmux:
         except subprocess.TimeoutExpired:
             self.client.kill()
             self.client.wait()
+        self.socket_path.unlink(missing_ok=True)  # the private server's socket, ours alone
 
 
 def _gone(pid: int, timeout: float) -> bool:
@@ -294,7 +296,8 @@ def main() -> None:
         try:
             launch(tmux, bare_script, BARE_MARK)  # warm-ups, not counted
             launch(tmux, cockpit_script, mark)
-            bare, cockpit = [], []
+            bare: list[float] = []
+            cockpit: list[float] = []
             for index in range(args.runs):  # interleaved, each side first in turn
                 pair = [("bare", bare_script, BARE_MARK), ("cockpit", cockpit_script, mark)]
                 for side, script, shown in pair if index % 2 == 0 else pair[::-1]:
