@@ -259,6 +259,19 @@ class Store:
             return conn.execute(sql, params).fetchall()
 
     def close(self) -> None:
+        """Close, first letting SQLite keep its planner's statistics current (``PRAGMA
+        optimize`` before closing, as SQLite advises; bounded by ``analysis_limit``). It is
+        best effort: a store another process is writing is closed all the same, at once."""
+        if self._engine is not None:
+            try:
+                # A deferred transaction that waits for nobody: busy means "next time".
+                with self._engine.connect() as conn:
+                    conn.exec_driver_sql("PRAGMA busy_timeout = 0")
+                    conn.exec_driver_sql("PRAGMA analysis_limit = 400")
+                    conn.exec_driver_sql("PRAGMA optimize")
+                    conn.commit()
+            except Exception:  # noqa: BLE001 - statistics are an optimisation, never an error
+                pass
         if self._engine is not None:
             self._engine.dispose()
 
