@@ -371,10 +371,15 @@ class RunService:
         if kind not in (DONE, SKIPPED, DECIDED):
             return None
         steps, phase, pending_decision = state._path()
+        if phase == ROLLBACK:
+            # Rolling back (decided or by hand): the main steps left undone no longer count;
+            # the run is over, rolled back, when every Rollback step is done or skipped.
+            rollback = [step.id for step in state.runbook.steps_of(ROLLBACK)]
+            if any(state.status.get(s) in (None, FAILED) for s in rollback):
+                return None
+            return machine.finish(state, "rolled_back", "", actor, self.clock)
         if pending_decision or any(state.status.get(s) in (None, FAILED) for s in steps):
             return None
-        if phase == ROLLBACK:
-            return machine.finish(state, "rolled_back", "", actor, self.clock)
         return machine.validate(state, actor, self.clock)
 
     def _record(self, session: Session, run: RunbookRun, state: RunState, event: RunEvent,

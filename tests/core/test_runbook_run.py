@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -204,3 +205,28 @@ def test_runbook_edited_mid_run_keeps_progress() -> None:
     assert state.pending_change is None
     assert state.step_status("checks.check-the-cache-hit-ratoi") == "done"
     assert m.note_runbook_change(state) is None
+
+
+def test_a_rollback_entered_by_hand_finishes_rolled_back_when_its_steps_are_done(
+    tmp_path: Path,
+) -> None:
+    # Recorded through the store's run service, as the cockpit records it: the main steps
+    # left undone when the engineer rolled back by hand do not keep the run open.
+    from pageseed import incident
+
+    from cockpit.runbooks.run_events import DONE, ROLLBACK_ENTERED
+    from cockpit.runbooks.runs_store import RunService
+    from cockpit.store import Store
+
+    store = Store.open(tmp_path)
+    incident(store, "pagerduty:R1", T0)
+    runbook = parse_runbook(TEXT, "r.md")
+    service = RunService(store, lambda: T0)
+    service.apply("pagerduty:R1", runbook, DONE, step_id="look", actor="ana")
+    service.apply("pagerduty:R1", runbook, ROLLBACK_ENTERED, reason="made it worse", actor="ana")
+    rollback = [s.id for s in runbook.steps_of("rollback")]
+    view = service.apply("pagerduty:R1", runbook, DONE, step_id=rollback[0], actor="ana")
+    assert not view.finished
+    view = service.apply("pagerduty:R1", runbook, DONE, step_id=rollback[1], actor="ana")
+    assert view.finished and view.outcome == "rolled_back"
+    store.close()
