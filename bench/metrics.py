@@ -51,9 +51,32 @@ def build(path: Path, total: int, seed: int = 7) -> None:
                 created = start + timedelta(seconds=(n // EVENTS_PER_INCIDENT) * step)
                 stamp = to_db_text(created)
                 incident_rows.append(
-                    (iid, "pagerduty", iid, "t", "resolved", "high", "", "", "svc", "", "",
-                     "[]", "", "", "", "{}", "{}", stamp, stamp, None, None, None,
-                     int(week_rng.random() < 0.02), None)
+                    (
+                        iid,
+                        "pagerduty",
+                        iid,
+                        "t",
+                        "resolved",
+                        "high",
+                        "",
+                        "",
+                        "svc",
+                        "",
+                        "",
+                        "[]",
+                        "",
+                        "",
+                        "",
+                        "{}",
+                        "{}",
+                        stamp,
+                        stamp,
+                        None,
+                        None,
+                        None,
+                        int(week_rng.random() < 0.02),
+                        None,
+                    )
                 )
             kind = KINDS[week_rng.randrange(len(KINDS))]
             at = created + timedelta(seconds=week_rng.random() * 3600)
@@ -150,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
         ratio = big / small
         print(f"ratio big/small: {ratio:.2f}x (goal < 1.5x)")
         return 0 if ratio < 1.5 else 1
+
 
 if __name__ == "__main__":
     sys.exit(main())

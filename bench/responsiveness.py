@@ -41,8 +41,16 @@ async def bench_checkbox(presses: int) -> list[float]:
 
 
 def runbook_text(steps: int) -> str:
-    lines = ["---", "id: bench", "title: Bench", "services: [bench]", "---", "# Bench", "",
-             "## Checks"]
+    lines = [
+        "---",
+        "id: bench",
+        "title: Bench",
+        "services: [bench]",
+        "---",
+        "# Bench",
+        "",
+        "## Checks",
+    ]
     lines += [f"- [ ] Check number {n}" for n in range(steps)]
     return "\n".join(lines) + "\n"
 
@@ -62,11 +70,24 @@ async def bench_cockpit(presses: int, root: Path) -> list[float]:
     store = Store.open(root / "data")
     now = utcnow()
     with store.write() as session:
-        upsert_incidents(session, "pagerduty", [IncidentRecord(
-            id="PB", number=1, title="Bench", status="triggered", created_at=now,
-            updated_at=now, service_name="bench")])
-    settings = load_settings(None, environ={}, flags={"data_dir": root / "data",
-                                                      "runbooks": root / "runbooks"})
+        upsert_incidents(
+            session,
+            "pagerduty",
+            [
+                IncidentRecord(
+                    id="PB",
+                    number=1,
+                    title="Bench",
+                    status="triggered",
+                    created_at=now,
+                    updated_at=now,
+                    service_name="bench",
+                )
+            ],
+        )
+    settings = load_settings(
+        None, environ={}, flags={"data_dir": root / "data", "runbooks": root / "runbooks"}
+    )
     app = make_app(settings, store, library=load_library([root / "runbooks"]))
     times = []
     async with app.run_test(size=(120, 40)) as pilot:

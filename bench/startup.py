@@ -81,10 +81,18 @@ def build_store(root: Path, count: int) -> None:
     for n in range(count):
         created = now - timedelta(minutes=n * 5)
         status = statuses[n % len(statuses)]
-        batch.append(IncidentRecord(
-            id=f"P{n:07d}", number=n + 1, title=f"Incident {n} on service-{n % 40}",
-            status=status, created_at=created, updated_at=created,
-            urgency="high" if n % 3 else "low", service_name=f"service-{n % 40}"))
+        batch.append(
+            IncidentRecord(
+                id=f"P{n:07d}",
+                number=n + 1,
+                title=f"Incident {n} on service-{n % 40}",
+                status=status,
+                created_at=created,
+                updated_at=created,
+                urgency="high" if n % 3 else "low",
+                service_name=f"service-{n % 40}",
+            )
+        )
         if len(batch) == 5000:
             with store.write() as session:
                 upsert_incidents(session, "pagerduty", batch)
@@ -143,11 +151,27 @@ class Tmux:
     def __init__(self, socket: str) -> None:
         self.socket = socket
         base = ["tmux", "-L", socket, "-f", "/dev/null"]
-        subprocess.run([*base, "new-session", "-d", "-s", "bench", "-x", str(WIDTH),
-                        "-y", str(HEIGHT), "sleep 86400"], check=True)
+        subprocess.run(
+            [
+                *base,
+                "new-session",
+                "-d",
+                "-s",
+                "bench",
+                "-x",
+                str(WIDTH),
+                "-y",
+                str(HEIGHT),
+                "sleep 86400",
+            ],
+            check=True,
+        )
         self.client = subprocess.Popen(
             ["tmux", "-L", socket, "-C", "attach", "-t", "bench"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            bufsize=1,
         )
         self._block()  # the answer to attach
         # The window size follows the latest client: this one. No %output stream.
@@ -257,8 +281,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--incidents", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--no-runbooks", action="store_true",
-                        help="an empty runbooks folder instead of the eight samples")
+    parser.add_argument(
+        "--no-runbooks",
+        action="store_true",
+        help="an empty runbooks folder instead of the eight samples",
+    )
     args = parser.parse_args()
     byte_compile()
     for name, ms in command_times(max(args.runs, 10)).items():
@@ -285,13 +312,17 @@ def main() -> None:
                 home[key] = os.environ[key]
         (root / "bare.py").write_text(BARE_APP)
         bare_script = launcher(root / "bare.sh", home, [sys.executable, str(root / "bare.py")])
-        cockpit_script = launcher(root / "cockpit.sh", {
-            **home,
-            "COCKPIT_DATA_DIR": str(root / "data"),
-            "COCKPIT_RUNBOOKS": str(runbooks),
-            "COCKPIT_PAGERDUTY_TOKEN": "bench",
-            "COCKPIT_PAGERDUTY_URL": "http://127.0.0.1:9",
-        }, [str(cockpit_command())])
+        cockpit_script = launcher(
+            root / "cockpit.sh",
+            {
+                **home,
+                "COCKPIT_DATA_DIR": str(root / "data"),
+                "COCKPIT_RUNBOOKS": str(runbooks),
+                "COCKPIT_PAGERDUTY_TOKEN": "bench",
+                "COCKPIT_PAGERDUTY_URL": "http://127.0.0.1:9",
+            },
+            [str(cockpit_command())],
+        )
         tmux = Tmux(f"cockpit-bench-{os.getpid()}")
         try:
             launch(tmux, bare_script, BARE_MARK)  # warm-ups, not counted
@@ -306,12 +337,17 @@ def main() -> None:
             tmux.close()
     b, c = statistics.median(bare), statistics.median(cockpit)
     ratios = sorted(x / y for x, y in zip(cockpit, bare, strict=True))
-    print(f"bare Textual app (Header, DataTable, Footer): median {b * 1000:.0f} ms "
-          f"({', '.join(f'{x * 1000:.0f}' for x in bare)})")
-    print(f"cockpit, {args.incidents} incidents:            median {c * 1000:.0f} ms "
-          f"({', '.join(f'{x * 1000:.0f}' for x in cockpit)})")
-    print(f"ratio of medians: {c / b:.2f}x (goal <= 1.5x); per pair "
-          f"{ratios[0]:.2f}-{ratios[-1]:.2f}x")
+    print(
+        f"bare Textual app (Header, DataTable, Footer): median {b * 1000:.0f} ms "
+        f"({', '.join(f'{x * 1000:.0f}' for x in bare)})"
+    )
+    print(
+        f"cockpit, {args.incidents} incidents:            median {c * 1000:.0f} ms "
+        f"({', '.join(f'{x * 1000:.0f}' for x in cockpit)})"
+    )
+    print(
+        f"ratio of medians: {c / b:.2f}x (goal <= 1.5x); per pair {ratios[0]:.2f}-{ratios[-1]:.2f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -161,8 +161,14 @@ def load_current(store: Store) -> int:
     assert view is not None
     status = view_model.load_status(store)
     meter = meter_for(store, view.holder_id or "nobody", datetime.now(UTC))
-    return (len(view.timeline) + len(view.alerts) + len(view.paged) + bool(view.holder_id)
-            + status.pending + meter.week_pages)
+    return (
+        len(view.timeline)
+        + len(view.alerts)
+        + len(view.paged)
+        + bool(view.holder_id)
+        + status.pending
+        + meter.week_pages
+    )
 
 
 def find_by_ref(store: Store) -> int:

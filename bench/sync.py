@@ -136,11 +136,15 @@ def _tls(handle: Emulator) -> ssl.SSLContext:
 
 def _service(handle: Emulator, store: Store, data_dir: Path) -> SyncService:
     """The sync service on the providers ``cockpit`` builds (cli/sync_cmd, cli/tui_cmd)."""
-    settings = load_settings(None, environ={
-        "COCKPIT_PAGERDUTY_URL": handle.url,
-        "COCKPIT_PAGERDUTY_TOKEN": handle.token,
-        "COCKPIT_PAGERDUTY_CA_BUNDLE": str(handle.cert_path),
-    }, flags={"data_dir": data_dir})
+    settings = load_settings(
+        None,
+        environ={
+            "COCKPIT_PAGERDUTY_URL": handle.url,
+            "COCKPIT_PAGERDUTY_TOKEN": handle.token,
+            "COCKPIT_PAGERDUTY_CA_BUNDLE": str(handle.cert_path),
+        },
+        flags={"data_dir": data_dir},
+    )
     return SyncService(store, make_providers(settings), window_days=WINDOW_DAYS)
 
 
@@ -292,8 +296,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--incidents", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--profile", action="store_true", help="cProfile one cockpit sync")
-    parser.add_argument("--rate-limit", type=int, default=960,
-                        help="the emulator's requests per minute per token (0: lifted)")
+    parser.add_argument(
+        "--rate-limit",
+        type=int,
+        default=960,
+        help="the emulator's requests per minute per token (0: lifted)",
+    )
     args = parser.parse_args(argv)
 
     started = time.perf_counter()

@@ -30,18 +30,27 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0)
     args = parser.parse_args()
     cockpit = Path(sys.executable).parent / "cockpit"
-    with tempfile.TemporaryDirectory() as folder, start_emulator(incidents=20, days=2,
-                                                                 seed=7) as handle:
-        env = dict(os.environ, COCKPIT_DATA_DIR=folder, COCKPIT_PAGERDUTY_URL=handle.url,
-                   COCKPIT_PAGERDUTY_TOKEN=handle.token, XDG_CONFIG_HOME=f"{folder}/config",
-                   PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        start_emulator(incidents=20, days=2, seed=7) as handle,
+    ):
+        env = dict(
+            os.environ,
+            COCKPIT_DATA_DIR=folder,
+            COCKPIT_PAGERDUTY_URL=handle.url,
+            COCKPIT_PAGERDUTY_TOKEN=handle.token,
+            XDG_CONFIG_HOME=f"{folder}/config",
+            PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring",
+        )
         subprocess.run([str(cockpit), "sync"], env=env, check=True, capture_output=True)
         handle.state.trigger("Disk usage above 90% on payments-db-2")
         subprocess.run([str(cockpit), "sync"], env=env, check=True, capture_output=True)
         handle.state.reset_counters()
         watch = subprocess.Popen(
             [str(cockpit), "sync", "--watch", "--interval", str(args.interval)],
-            env=env, stdout=subprocess.PIPE, text=True,
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         time.sleep(args.seconds)
         stats = handle.state.stats()
@@ -49,8 +58,10 @@ def main() -> None:
         output, _ = watch.communicate(timeout=30)
     intervals = args.seconds / args.interval
     passes = len([line for line in output.splitlines() if line.startswith("online")])
-    print(f"{args.seconds:.0f} s of quiet at --interval {args.interval}: {passes} syncs, "
-          f"{stats['request_count']} requests {stats['paths']}")
+    print(
+        f"{args.seconds:.0f} s of quiet at --interval {args.interval}: {passes} syncs, "
+        f"{stats['request_count']} requests {stats['paths']}"
+    )
     print(f"requests per interval: {stats['request_count'] / intervals:.2f} (goal <= 1)")
 
 

@@ -58,26 +58,51 @@ class CockpitApp(App[None]):
     _inert_filter: ClassVar[InertFilter] = InertFilter()  # stateless: one for every app
     TITLE = "cockpit"
     COMMANDS = App.COMMANDS | {IncidentCommands, RunbookCommands, ActionCommands, ShiftCommands}
-    HORIZONTAL_BREAKPOINTS = [
-        (0, "-narrow"), (120, "-wide")
-    ]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
-            "ctrl+q", "quit", "Quit", tooltip="Leave the cockpit (nothing is lost: the "
-            "store and the outbox keep everything)", id="app.quit", priority=True,
+            "ctrl+q",
+            "quit",
+            "Quit",
+            tooltip="Leave the cockpit (nothing is lost: the store and the outbox keep everything)",
+            id="app.quit",
+            priority=True,
             show=False,  # the footer keeps its room for `? Help` at 80 columns
         ),
-        Binding("question_mark", "help", "Help", tooltip="Every key and what it does",
-                id="app.help"),
-        Binding("ctrl+r", "sync_now", "Sync", tooltip="Push the outbox and pull now",
-                id="app.sync", show=False),
-        Binding("H", "handoff", "Handoff", tooltip="The shift handoff: draft, notes, sign, "
-                "accept (passes the batons), export", id="app.handoff"),
-        Binding("S", "stats", "Stats", tooltip="Pages per week per person, MTTA/MTTR, the "
-                "flywheel", id="app.stats", show=False),
-        Binding("D", "drill", "Drill…", tooltip="Start a drill: a runbook in practice mode on "
-                "a made-up incident", id="app.drill"),
+        Binding(
+            "question_mark", "help", "Help", tooltip="Every key and what it does", id="app.help"
+        ),
+        Binding(
+            "ctrl+r",
+            "sync_now",
+            "Sync",
+            tooltip="Push the outbox and pull now",
+            id="app.sync",
+            show=False,
+        ),
+        Binding(
+            "H",
+            "handoff",
+            "Handoff",
+            tooltip="The shift handoff: draft, notes, sign, accept (passes the batons), export",
+            id="app.handoff",
+        ),
+        Binding(
+            "S",
+            "stats",
+            "Stats",
+            tooltip="Pages per week per person, MTTA/MTTR, the flywheel",
+            id="app.stats",
+            show=False,
+        ),
+        Binding(
+            "D",
+            "drill",
+            "Drill…",
+            tooltip="Start a drill: a runbook in practice mode on a made-up incident",
+            id="app.drill",
+        ),
     ]
 
     def __init__(
@@ -99,8 +124,9 @@ class CockpitApp(App[None]):
         self._library = library
         # local: no paging service; practice: only a drill's, which sends nothing.
         self.practice_only = _practice_only(sync)
-        self.sync_state = "local" if sync is None else (
-            "practice" if self.practice_only else "syncing")
+        self.sync_state = (
+            "local" if sync is None else ("practice" if self.practice_only else "syncing")
+        )
         # When the last sync of this session that fully worked ended (app clock); None until
         # one has: the status bar then shows what the store says.
         self.last_good_sync: datetime | None = None
@@ -118,8 +144,12 @@ class CockpitApp(App[None]):
                 self._library = load_library(default_runbook_dirs(self.settings))
             except ConfigError as error:
                 self._library = []
-                self.notify(f"{error}: no runbook will match until it is fixed.",
-                            title="Runbooks", severity="error", timeout=12)
+                self.notify(
+                    f"{error}: no runbook will match until it is fixed.",
+                    title="Runbooks",
+                    severity="error",
+                    timeout=12,
+                )
         return self._library
 
     def reload_library(self) -> None:
@@ -199,8 +229,9 @@ class CockpitApp(App[None]):
             )
             return
         if self.sync_running:
-            self.notify("A sync is already running; its result shows when it ends.",
-                        title="Sync", timeout=4)
+            self.notify(
+                "A sync is already running; its result shows when it ends.", title="Sync", timeout=4
+            )
             return
         self.start_sync()
 
@@ -238,8 +269,9 @@ class CockpitApp(App[None]):
         if event.worker.group == "sync":
             self.post_message(SyncCrashed(message))
         else:
-            self.notify(f"{message}. Nothing else was changed; try again.", title="Failed",
-                        severity="error")
+            self.notify(
+                f"{message}. Nothing else was changed; try again.", title="Failed", severity="error"
+            )
 
     def _forward(self, message: Any) -> None:
         for screen in self.screen_stack:
@@ -280,8 +312,12 @@ class CockpitApp(App[None]):
         """Like :meth:`_fatal_error`: what is printed on the way out is made safe first."""
         from rich.segment import Segments
 
-        super().panic(*(Segments(inert_segments(self.console.render(r, self.console.options)))
-                        for r in renderables))
+        super().panic(
+            *(
+                Segments(inert_segments(self.console.render(r, self.console.options)))
+                for r in renderables
+            )
+        )
 
     def get_line_filters(self) -> Sequence[LineFilter]:
         """Textual's filters, then the guard that drops any control, bidi or invisible
@@ -303,9 +339,13 @@ class CockpitApp(App[None]):
         and title pass the sanitiser here, once for every caller (``Screen.notify`` and
         ``Widget.notify`` come here too): control, bidi and invisible characters show as
         symbols, and a long message is cut (the toast is a few lines, not a document)."""
-        super().notify(safe(str(message), limit=NOTIFY_LIMIT, lines=NOTIFY_LINES),
-                       title=safe_line(str(title), limit=TITLE_LIMIT), severity=severity,
-                       timeout=timeout, markup=False)
+        super().notify(
+            safe(str(message), limit=NOTIFY_LIMIT, lines=NOTIFY_LINES),
+            title=safe_line(str(title), limit=TITLE_LIMIT),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
 
     def validate_title(self, title: Any) -> str:
         return safe_line(str(title), limit=TITLE_LIMIT)
@@ -319,8 +359,7 @@ class CockpitApp(App[None]):
             # A write did more than was asked (an acknowledgement reopened an incident):
             # loud, and it stays until dismissed.
             self.bell()
-            self.notify(safe_line(line), title="Check this incident", severity="error",
-                        timeout=600)
+            self.notify(safe_line(line), title="Check this incident", severity="error", timeout=600)
         for line in report.paused[:1]:
             self.notify(
                 f"{safe_line(line)}. Your actions stay queued and go out once the token works.",
@@ -375,14 +414,11 @@ class CockpitApp(App[None]):
                 pass
 
 
-
-
 def _practice_only(sync: Any) -> bool:
     """Whether every paging provider of ``sync`` is a drill's practice one (it sends and
     receives nothing): a drill, not a connection to a paging service."""
     providers: dict[str, Any] = getattr(sync, "providers", None) or {}
-    return bool(providers) and all(
-        getattr(p, "name", "") == "practice" for p in providers.values())
+    return bool(providers) and all(getattr(p, "name", "") == "practice" for p in providers.values())
 
 
 def load_keymap(config_file: Any) -> dict[str, str]:

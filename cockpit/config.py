@@ -74,28 +74,57 @@ def email_problem(value: str) -> str | None:
 KEYS: tuple[Key, ...] = (
     Key("data_dir", Path, None, "folder of the local store (default: the user data folder)"),
     Key("runbooks", Path, None, "runbooks folder (default: <data_dir>/runbooks)"),
-    Key("database_url", str, "",
-        "the store file as a sqlite:/// URL (default: cockpit.db in data_dir)"),
+    Key(
+        "database_url",
+        str,
+        "",
+        "the store file as a sqlite:/// URL (default: cockpit.db in data_dir)",
+    ),
     Key("pagerduty_url", str, "https://api.pagerduty.com", "PagerDuty REST base URL"),
     Key("pagerduty_token", str, "", "PagerDuty API token (prefer the keyring)", secret=True),
-    Key("pagerduty_from", str, "", "email sent as From on writes (default: /users/me)",
-        check=email_problem, example="you@example.com"),
+    Key(
+        "pagerduty_from",
+        str,
+        "",
+        "email sent as From on writes (default: /users/me)",
+        check=email_problem,
+        example="you@example.com",
+    ),
     Key("pagerduty_ca_bundle", str, "", "CA certificate file to trust (e.g. the emulator's --tls)"),
     Key("alertmanager_url", str, "", "Alertmanager base URL (empty: not used)"),
     Key("alertmanager_user", str, "", "Alertmanager basic-auth user"),
     Key("alertmanager_token", str, "", "Alertmanager password or bearer token", secret=True),
     Key("sync_window_days", int, 30, "days of history the first sync fetches", minimum=1),
     Key("sync_interval", int, 60, "seconds between syncs in watch mode and in the TUI", minimum=5),
-    Key("request_deadline", int, 30,
+    Key(
+        "request_deadline",
+        int,
+        30,
         "seconds a request to a paging service may take, answer included; a write whose "
-        "answer was lost is checked, never re-sent, until this has passed", minimum=1),
-    Key("timezone", str, "", "IANA time zone for display (default: the system's)",
-        check=zone_problem, example="Europe/Berlin"),
-    Key("user", str, "",
-        "who you are: PagerDuty user id or email; also who Alertmanager silences are by"),
+        "answer was lost is checked, never re-sent, until this has passed",
+        minimum=1,
+    ),
+    Key(
+        "timezone",
+        str,
+        "",
+        "IANA time zone for display (default: the system's)",
+        check=zone_problem,
+        example="Europe/Berlin",
+    ),
+    Key(
+        "user",
+        str,
+        "",
+        "who you are: PagerDuty user id or email; also who Alertmanager silences are by",
+    ),
     Key("theme", str, "textual-dark", "TUI theme"),
-    Key("team_url", str, "",
-        "team store, postgresql://USER@HOST/DB (password in the keyring; empty: no team mode)"),
+    Key(
+        "team_url",
+        str,
+        "",
+        "team store, postgresql://USER@HOST/DB (password in the keyring; empty: no team mode)",
+    ),
 )
 KEYS_BY_NAME = {key.name: key for key in KEYS}
 _TRUE = {"1", "true", "yes", "on"}
@@ -135,10 +164,7 @@ def _fix(key: Key, where: str) -> str:
         return f"; fix or unset {key.env}"
     if not Path(where).is_file():
         return ""  # a flag, or typed just now: the message is the answer
-    return (
-        f"; fix it in that file, or run "
-        f"`cockpit config set {key.name} {key.example or 'VALUE'}`"
-    )
+    return f"; fix it in that file, or run `cockpit config set {key.name} {key.example or 'VALUE'}`"
 
 
 @dataclass(frozen=True)
@@ -359,12 +385,15 @@ def settings_from_args(args: Any) -> Settings:
         name = name.strip().replace("-", "_")
         if not sep or name not in KEYS_BY_NAME:
             known = ", ".join(KEYS_BY_NAME)
-            raise ConfigError(f"--set {item.split('=')[0]!r}: expected KEY=VALUE with a known "
-                              f"key ({known})")
+            raise ConfigError(
+                f"--set {item.split('=')[0]!r}: expected KEY=VALUE with a known key ({known})"
+            )
         if KEYS_BY_NAME[name].secret:
-            raise ConfigError(f"--set {name}: a secret is not taken on the command line (any "
-                              f"user can read it in the process list): use `cockpit auth "
-                              f"login` or {KEYS_BY_NAME[name].env}")
+            raise ConfigError(
+                f"--set {name}: a secret is not taken on the command line (any "
+                f"user can read it in the process list): use `cockpit auth "
+                f"login` or {KEYS_BY_NAME[name].env}"
+            )
         flags[name] = value
         names[name] = f"--set {name}"
     for name in ("data_dir", "runbooks"):  # their own flags win over --set

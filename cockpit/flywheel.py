@@ -25,8 +25,17 @@ from cockpit.store.engine import Store
 from cockpit.store.models import Incident, Insight
 from cockpit.store.types import as_utc, utcnow
 
-GUARDRAILS = ("timeout", "backpressure", "feature flag", "canary", "rollback",
-              "SLO burn alert", "rate limit", "idempotency", "other")
+GUARDRAILS = (
+    "timeout",
+    "backpressure",
+    "feature flag",
+    "canary",
+    "rollback",
+    "SLO burn alert",
+    "rate limit",
+    "idempotency",
+    "other",
+)
 Clock = Callable[[], datetime]
 
 
@@ -64,11 +73,17 @@ def record_insight(
         if incident is None:
             raise FlywheelError(f"no incident {incident_id!r} in the local store")
         if incident.is_drill:
-            raise FlywheelError(f"{incident_id} is a drill: debrief it instead (cockpit drill "
-                                "report)")
-        insight = Insight(incident_id=incident_id, text=text.strip(), whys=chain,
-                          guardrail=name, guardrail_owner=owner.strip(),
-                          created_at=as_utc(clock()))
+            raise FlywheelError(
+                f"{incident_id} is a drill: debrief it instead (cockpit drill report)"
+            )
+        insight = Insight(
+            incident_id=incident_id,
+            text=text.strip(),
+            whys=chain,
+            guardrail=name,
+            guardrail_owner=owner.strip(),
+            created_at=as_utc(clock()),
+        )
         session.add(insight)
         session.flush()
         return insight
@@ -96,7 +111,11 @@ def needs_draft(store: Store, incident_id: str) -> str:
 
 
 def draft_runbook(
-    store: Store, incident_id: str, drafts_dir: Path, *, reason: str = "",
+    store: Store,
+    incident_id: str,
+    drafts_dir: Path,
+    *,
+    reason: str = "",
     clock: Clock = utcnow,
 ) -> Path:
     """Write ``drafts_dir/<incident>.md`` (the folder is created on use); returns its path.
@@ -113,8 +132,9 @@ def draft_runbook(
         path = drafts_dir / f"{slug(incident.source + '-' + incident.remote_id)}.md"
         path.write_text(text, encoding="utf-8")
     except OSError as error:
-        raise FlywheelError(f"{drafts_dir}: cannot write the runbook draft: {error.strerror}"
-                            ) from None
+        raise FlywheelError(
+            f"{drafts_dir}: cannot write the runbook draft: {error.strerror}"
+        ) from None
     with store.write() as session:
         for insight in session.exec(select(Insight).where(Insight.incident_id == incident_id)):
             insight.runbook_draft = str(path)
@@ -145,13 +165,19 @@ def flywheel_weeks(store: Store, since: datetime, until: datetime) -> list[Flywh
     with store.read() as session:
         incidents = session.exec(
             select(Incident.id, Incident.created_at).where(
-                col(Incident.is_drill).is_(False), col(Incident.created_at) >= since,
-                col(Incident.created_at) < until)
+                col(Incident.is_drill).is_(False),
+                col(Incident.created_at) >= since,
+                col(Incident.created_at) < until,
+            )
         ).all()
         insights = session.exec(
-            select(Insight).join(Incident, col(Incident.id) == col(Insight.incident_id))
-            .where(col(Incident.is_drill).is_(False), col(Insight.created_at) >= since,
-                   col(Insight.created_at) < until)
+            select(Insight)
+            .join(Incident, col(Incident.id) == col(Insight.incident_id))
+            .where(
+                col(Incident.is_drill).is_(False),
+                col(Insight.created_at) >= since,
+                col(Insight.created_at) < until,
+            )
         ).all()
         all_insight_ids = set(session.exec(select(Insight.incident_id)).all())
     counts: dict[date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -169,5 +195,9 @@ def flywheel_weeks(store: Store, since: datetime, until: datetime) -> list[Flywh
         week["runbooks"] += bool(insight.runbook_draft)
     for page in pages(store, since, until):
         counts[_monday(page.at)]["pages"] += 1
-    return [FlywheelWeek(m, c["incidents"], c["with_insight"], c["guardrails"], c["runbooks"],
-                         c["pages"]) for m, c in sorted(counts.items())]
+    return [
+        FlywheelWeek(
+            m, c["incidents"], c["with_insight"], c["guardrails"], c["runbooks"], c["pages"]
+        )
+        for m, c in sorted(counts.items())
+    ]

@@ -41,8 +41,12 @@ from cockpit.store.models import Incident, Note, RunbookRun, StepEvent, Timeline
 from cockpit.store.types import as_utc
 from cockpit.text import safe_line
 
-SECTIONS = ((CHECKS, "Checks"), (ACTIONS, "Actions"), (ROLLBACK, "Rollback"),
-            (VALIDATION, "Validation"))
+SECTIONS = (
+    (CHECKS, "Checks"),
+    (ACTIONS, "Actions"),
+    (ROLLBACK, "Rollback"),
+    (VALIDATION, "Validation"),
+)
 _SLUG = re.compile(r"[^a-z0-9]+")
 _EXCERPT_LINES = 3
 
@@ -71,12 +75,15 @@ def write_draft(drafts_dir: Path, name: str, text: str) -> Path:
     return path
 
 
-def draft_diff(before: str, after: str, before_name: str, after_name: str,
-               context: int = 2) -> str:
+def draft_diff(before: str, after: str, before_name: str, after_name: str, context: int = 2) -> str:
     """A unified diff of the runbook (``before``) and its draft (``after``); "" if equal."""
     lines = difflib.unified_diff(
-        before.splitlines(keepends=True), after.splitlines(keepends=True),
-        fromfile=before_name, tofile=after_name, n=context)
+        before.splitlines(keepends=True),
+        after.splitlines(keepends=True),
+        fromfile=before_name,
+        tofile=after_name,
+        n=context,
+    )
     return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
 
 
@@ -86,29 +93,38 @@ def _shipped(folder: Path) -> bool:
     where = folder.expanduser().resolve()
     samples = samples_dir().resolve()
     share = (Path(sys.prefix) / "share").resolve()
-    return (where == samples or samples in where.parents or share in where.parents
-            or "site-packages" in where.parts)
+    return (
+        where == samples
+        or samples in where.parents
+        or share in where.parents
+        or "site-packages" in where.parts
+    )
 
 
 # ---------------------------------------------------------------- what was done
 
 
 def runs_of(session: Session, incident_id: str) -> list[RunbookRun]:
-    return list(session.exec(
-        select(RunbookRun).where(RunbookRun.incident_id == incident_id,
-                                 col(RunbookRun.is_drill).is_(False))
-        .order_by(col(RunbookRun.started_at), col(RunbookRun.id))
-    ))
+    return list(
+        session.exec(
+            select(RunbookRun)
+            .where(RunbookRun.incident_id == incident_id, col(RunbookRun.is_drill).is_(False))
+            .order_by(col(RunbookRun.started_at), col(RunbookRun.id))
+        )
+    )
 
 
 def events_of(session: Session, runs: list[RunbookRun]) -> list[StepEvent]:
     ids = [run.id for run in runs if run.id is not None]
     if not ids:
         return []
-    return list(session.exec(
-        select(StepEvent).where(col(StepEvent.run_id).in_(ids))
-        .order_by(col(StepEvent.run_id), col(StepEvent.seq))
-    ))
+    return list(
+        session.exec(
+            select(StepEvent)
+            .where(col(StepEvent.run_id).in_(ids))
+            .order_by(col(StepEvent.run_id), col(StepEvent.seq))
+        )
+    )
 
 
 @dataclass
@@ -186,14 +202,30 @@ def _step_of(runbook: Runbook | None, snapshot: dict[str, str], step_id: str) ->
     for command in commands:  # the command goes in its own block, not twice
         text = text.replace(f"`{command}`", "")
     section = step.section if step.section in dict(SECTIONS) else ACTIONS
-    return Taken(section, " ".join(text.split()).rstrip(" :") or step.id,
-                 step.id if step.explicit_id else "", commands)
+    return Taken(
+        section,
+        " ".join(text.split()).rstrip(" :") or step.id,
+        step.id if step.explicit_id else "",
+        commands,
+    )
 
 
 def _run_steps(run: RunbookRun, rows: list[StepEvent], drafted: Drafted) -> None:
-    events = [RunEvent.from_row({"seq": r.seq, "at": r.at, "kind": r.kind,
-                                 "step_id": r.step_id, "branch": r.branch, "reason": r.reason,
-                                 "actor": r.actor, "details": r.details}) for r in rows]
+    events = [
+        RunEvent.from_row(
+            {
+                "seq": r.seq,
+                "at": r.at,
+                "kind": r.kind,
+                "step_id": r.step_id,
+                "branch": r.branch,
+                "reason": r.reason,
+                "actor": r.actor,
+                "details": r.details,
+            }
+        )
+        for r in rows
+    ]
     runbook = _load(run.runbook_path)
     snapshot = _snapshot(events)
     drafted.runbooks.append(run.runbook_id)
@@ -214,16 +246,20 @@ def _run_steps(run: RunbookRun, rows: list[StepEvent], drafted: Drafted) -> None
             drafted.steps.append(step)
         if event.kind == COMMAND_RUN:
             code = event.details.get("exit_code")
-            step.ran.append(Ran(str(event.details.get("command", "")),
-                                code if isinstance(code, int) else None,
-                                str(event.details.get("output", "")), as_utc(event.at)))
+            step.ran.append(
+                Ran(
+                    str(event.details.get("command", "")),
+                    code if isinstance(code, int) else None,
+                    str(event.details.get("output", "")),
+                    as_utc(event.at),
+                )
+            )
         else:
             step.at = as_utc(event.at)
             step.marks.append((step.at, event.kind, event.reason))
     if runbook is not None:  # its questions stay, with the answer still in effect if any
         answered = {e.step_id: e.branch for e in effective if e.kind == DECIDED}
-        drafted.answers += [_answer(runbook, d, answered.get(d.id, ""))
-                            for d in runbook.decisions]
+        drafted.answers += [_answer(runbook, d, answered.get(d.id, "")) for d in runbook.decisions]
 
 
 def _without_undone(events: list[RunEvent]) -> list[RunEvent]:
@@ -244,8 +280,11 @@ def _without_undone(events: list[RunEvent]) -> list[RunEvent]:
 def _answer(runbook: Runbook, decision: Decision, answer: str) -> Answer:
     branches = []
     for branch in decision.branches:
-        kind = (runbook.sections[branch.target_section].kind
-                if branch.target_section is not None else "")
+        kind = (
+            runbook.sections[branch.target_section].kind
+            if branch.target_section is not None
+            else ""
+        )
         branches.append((branch.label, kind if kind in dict(SECTIONS) else VALIDATION))
     return Answer(decision.question, decision.id, answer, tuple(branches))
 
@@ -258,8 +297,8 @@ def gather(session: Session, incident: Incident) -> Drafted:
         _run_steps(run, [r for r in rows if r.run_id == run.id], drafted)
     # Commands run outside any runbook run (the timeline's own command lines) are Actions.
     for event in session.exec(
-        select(TimelineEvent).where(TimelineEvent.incident_id == incident.id,
-                                    TimelineEvent.kind == "command")
+        select(TimelineEvent)
+        .where(TimelineEvent.incident_id == incident.id, TimelineEvent.kind == "command")
         .order_by(col(TimelineEvent.at), col(TimelineEvent.id))
     ):
         details = event.details or {}
@@ -267,16 +306,28 @@ def gather(session: Session, incident: Incident) -> Drafted:
             continue
         command = str(details.get("command", "")).strip()
         code = details.get("exit_code")
-        step = Taken(ACTIONS, safe_line(event.summary).strip() or "Run",
-                     commands=[command] if command else [], at=as_utc(event.at))
+        step = Taken(
+            ACTIONS,
+            safe_line(event.summary).strip() or "Run",
+            commands=[command] if command else [],
+            at=as_utc(event.at),
+        )
         if command:
-            step.ran.append(Ran(command, code if isinstance(code, int) else None,
-                                str(details.get("output", "")), as_utc(event.at)))
+            step.ran.append(
+                Ran(
+                    command,
+                    code if isinstance(code, int) else None,
+                    str(details.get("output", "")),
+                    as_utc(event.at),
+                )
+            )
         drafted.steps.append(step)
-    done = sorted(((s.at, s.text) for s in drafted.steps if s.at is not None),
-                  key=lambda pair: pair[0])
+    done = sorted(
+        ((s.at, s.text) for s in drafted.steps if s.at is not None), key=lambda pair: pair[0]
+    )
     for note in session.exec(
-        select(Note).where(Note.incident_id == incident.id)
+        select(Note)
+        .where(Note.incident_id == incident.id)
         .order_by(col(Note.created_at), col(Note.id))
     ):
         if not note.content.strip() or note.content.startswith("[cockpit"):
@@ -296,8 +347,10 @@ def slug(text: str) -> str:
 
 def _title_regex(title: str) -> str:
     words = [w for w in re.split(r"\s+", title.strip()) if w][:6]
-    parts = [r"\d+" if w.isdigit() else re.escape(re.sub(r"\d+", "0", w)).replace("0", r"\d+")
-             for w in words]
+    parts = [
+        r"\d+" if w.isdigit() else re.escape(re.sub(r"\d+", "0", w)).replace("0", r"\d+")
+        for w in words
+    ]
     return "(?i)" + r"\s+".join(parts)
 
 
@@ -323,8 +376,15 @@ def _step_lines(number: int, step: Taken, ids: set[str]) -> list[str]:
         quoted = [f"$ {safe_line(ran.command).strip()}"]
         tail = [safe_line(line).rstrip()[:160] for line in ran.output.strip().splitlines()]
         quoted += tail[-_EXCERPT_LINES:]
-        history.append((ran.at, [f"   - Ran at {_hhmm(ran.at)}, {code}:",
-                                 *[f"     > {_no_markup(q)}" for q in quoted if q.strip()]]))
+        history.append(
+            (
+                ran.at,
+                [
+                    f"   - Ran at {_hhmm(ran.at)}, {code}:",
+                    *[f"     > {_no_markup(q)}" for q in quoted if q.strip()],
+                ],
+            )
+        )
     for _, said_lines in sorted(history, key=lambda entry: entry[0]):
         lines += said_lines
     return lines
@@ -337,8 +397,11 @@ def _no_markup(line: str) -> str:
 
 def _decision_lines(answers: list[Answer]) -> list[str]:
     if not answers:
-        return ["- Did the actions bring the service back?",
-                "  - yes: go to [Validation](#validation)", "  - no: go to [Rollback](#rollback)"]
+        return [
+            "- Did the actions bring the service back?",
+            "  - yes: go to [Validation](#validation)",
+            "  - no: go to [Rollback](#rollback)",
+        ]
     lines: list[str] = []
     latest: dict[str, Answer] = {}  # the same runbook run twice: one question, last answer
     for answer in answers:
@@ -349,8 +412,11 @@ def _decision_lines(answers: list[Answer]) -> list[str]:
         lines.append(f"- {question} {{#{answer.decision_id}}}")
         for label, kind in answer.branches:
             title = dict(SECTIONS)[kind]
-            chosen = " (answered in the incident)" \
-                if answer.answer and label.lower() == answer.answer.lower() else ""
+            chosen = (
+                " (answered in the incident)"
+                if answer.answer and label.lower() == answer.answer.lower()
+                else ""
+            )
             lines.append(f"  - {safe_line(label)}: go to [{title}](#{kind}){chosen}")
     return lines
 
@@ -370,12 +436,18 @@ def render_draft(incident: Incident, drafted: Drafted, reason: str, today: date)
         meta["services"] = [safe_line(incident.service_name)]
     ref = f"#{incident.number}" if incident.number else incident.remote_id
     used = ", ".join(dict.fromkeys(safe_line(r) for r in drafted.runbooks))
-    lines = ["---", yaml.safe_dump(meta, sort_keys=False, allow_unicode=True).strip(), "---",
-             f"# {title}", "", "## Trigger",
-             f"{title} (service {safe_line(incident.service_name) or 'unknown'}, urgency "
-             f"{safe_line(incident.urgency)}). Drafted from incident {safe_line(ref)} on "
-             f"{today.isoformat()}: {safe_line(reason)}."
-             + (f" Runbook run: {used}." if used else ""), ""]
+    lines = [
+        "---",
+        yaml.safe_dump(meta, sort_keys=False, allow_unicode=True).strip(),
+        "---",
+        f"# {title}",
+        "",
+        "## Trigger",
+        f"{title} (service {safe_line(incident.service_name) or 'unknown'}, urgency "
+        f"{safe_line(incident.urgency)}). Drafted from incident {safe_line(ref)} on "
+        f"{today.isoformat()}: {safe_line(reason)}." + (f" Runbook run: {used}." if used else ""),
+        "",
+    ]
     if drafted.notes:
         lines += ["## Notes", "Notes from the incident (context, not steps):", ""]
         for note in drafted.notes:
@@ -385,10 +457,12 @@ def render_draft(incident: Incident, drafted: Drafted, reason: str, today: date)
             lines.append(">")
         lines[-1] = ""
     ids: set[str] = set()
-    fill = {CHECKS: "What did you look at first? (fill in)",
-            ACTIONS: "What fixed it? (fill in the command)",
-            ROLLBACK: "Undo the last action above (fill in the exact command)",
-            VALIDATION: f"{title} stays resolved for 15 minutes"}
+    fill = {
+        CHECKS: "What did you look at first? (fill in)",
+        ACTIONS: "What fixed it? (fill in the command)",
+        ROLLBACK: "Undo the last action above (fill in the exact command)",
+        VALIDATION: f"{title} stays resolved for 15 minutes",
+    }
     for kind, name in SECTIONS:
         if kind == ROLLBACK:
             lines += ["## Decision points", *_decision_lines(drafted.answers), ""]

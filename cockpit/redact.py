@@ -24,37 +24,49 @@ MASK = "«redacted»"
 # Kept output is the tail: the end of a long log is where the answer is.
 MAX_KEPT = 64 * 1024
 
-_NAME = (r"(?:pass(?:word|wd)?|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|"
-         r"private[_-]?key|client[_-]?secret|auth(?:orization)?|credentials?|session[_-]?id|"
-         r"cookie|signature)")
+_NAME = (
+    r"(?:pass(?:word|wd)?|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|"
+    r"private[_-]?key|client[_-]?secret|auth(?:orization)?|credentials?|session[_-]?id|"
+    r"cookie|signature)"
+)
 # user:password@ (or a token as the user name) in URLs: the userinfo, whole. (Bounded
 # repeats: "a://a://..." must not scan the rest of the text from every start.)
 _USERINFO = re.compile(
-    rf"(?i)\b([a-z][a-z0-9+.-]{{0,30}}://)(?!{re.escape(MASK)}@)[^/\s@?#]{{1,512}}@")
+    rf"(?i)\b([a-z][a-z0-9+.-]{{0,30}}://)(?!{re.escape(MASK)}@)[^/\s@?#]{{1,512}}@"
+)
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # -----BEGIN ... PRIVATE KEY----- blocks, whole.
-    (re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|\Z)",
-                re.S), MASK),
+    (
+        re.compile(
+            r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|\Z)", re.S
+        ),
+        MASK,
+    ),
     # Authorization headers: "Bearer x", "Token token=x", "Basic x".
-    (re.compile(r"(?i)\b(bearer|basic|token token=|token)(\s*)([A-Za-z0-9._~+/=-]{8,})"),
-     rf"\1\2{MASK}"),
+    (
+        re.compile(r"(?i)\b(bearer|basic|token token=|token)(\s*)([A-Za-z0-9._~+/=-]{8,})"),
+        rf"\1\2{MASK}",
+    ),
     (_USERINFO, rf"\1{MASK}@"),
     # NAME=value, NAME: value, "NAME": "value", --NAME value / --NAME=value.
     # (Bounded repeats: an unbounded one around the name's alternation backtracks
     # quadratically on a long run of word characters.)
-    (re.compile(rf"""(?ix)
+    (
+        re.compile(rf"""(?ix)
         (["']?\b[\w.-]{{0,40}}?{_NAME}[\w.-]{{0,40}}["']?)  # the name, maybe quoted/prefixed
         (\s*[:=]\s*|\s+)                         # = or : (or a flag's space)
         (["']?)                                  # an opening quote
         (?!{re.escape(MASK)}|(?:bearer|basic|token|digest)\b)  # a value, not a scheme
         ([^\s"',;&]{{3,}})
-    """), rf"\1\2\3{MASK}"),
+    """),
+        rf"\1\2\3{MASK}",
+    ),
     # Well-known token shapes, wherever they appear.
-    (re.compile(r"\bAKIA[0-9A-Z]{16}\b"), MASK),                       # AWS access key id
-    (re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}\b"), MASK),             # GitHub
-    (re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}\b"), MASK),          # Slack
-    (re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}\b"), MASK),               # GitLab
-    (re.compile(r"\bsk_(?:live|test)_[A-Za-z0-9]{16,}\b"), MASK),      # Stripe
+    (re.compile(r"\bAKIA[0-9A-Z]{16}\b"), MASK),  # AWS access key id
+    (re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}\b"), MASK),  # GitHub
+    (re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}\b"), MASK),  # Slack
+    (re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}\b"), MASK),  # GitLab
+    (re.compile(r"\bsk_(?:live|test)_[A-Za-z0-9]{16,}\b"), MASK),  # Stripe
     (re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"), MASK),  # JWT
 )
 

@@ -83,7 +83,7 @@ def _prefix(text: str, pattern: re.Pattern[str], line: bool, budget: int) -> tup
     for match in pattern.finditer(window):
         start = match.start()
         take = min(start - pos, budget - used)
-        parts.append(window[pos:pos + take])
+        parts.append(window[pos : pos + take])
         used += take
         if pos + take < start:
             return "".join(parts), pos + take
@@ -94,13 +94,11 @@ def _prefix(text: str, pattern: re.Pattern[str], line: bool, budget: int) -> tup
         used += len(shown)
         pos = match.end()
     take = min(len(window) - pos, budget - used)
-    parts.append(window[pos:pos + take])
+    parts.append(window[pos : pos + take])
     return "".join(parts), pos + take
 
 
-def _clean(
-    text: str | None, line: bool, limit: int | None, lines: int | None, more: str
-) -> str:
+def _clean(text: str | None, line: bool, limit: int | None, lines: int | None, more: str) -> str:
     if not text:
         return ""
     pattern = _LINE if line else _BLOCK
@@ -125,7 +123,10 @@ def _clean(
 
 
 def safe(
-    text: str | None, *, limit: int | None = TEXT_LIMIT, lines: int | None = None,
+    text: str | None,
+    *,
+    limit: int | None = TEXT_LIMIT,
+    lines: int | None = None,
     more: str = "",
 ) -> str:
     """``text`` with control, bidi and invisible characters made visible (see the module),

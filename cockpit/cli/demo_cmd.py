@@ -29,8 +29,13 @@ def register(sub: Any) -> None:
     )
     parser.add_argument("--seed", type=int, default=1, help="random seed of the history")
     parser.add_argument("--incidents", type=int, default=200, help="incidents in the history")
-    parser.add_argument("--fresh-after", type=float, default=FRESH_AFTER, metavar="SECONDS",
-                        help="seconds until the fresh incident arrives (default 20)")
+    parser.add_argument(
+        "--fresh-after",
+        type=float,
+        default=FRESH_AFTER,
+        metavar="SECONDS",
+        help="seconds until the fresh incident arrives (default 20)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the throwaway store folder")
     parser.set_defaults(handler=run)
 
@@ -44,8 +49,12 @@ def trigger_fresh(url: str, routing_key: str, title: str = FRESH_TITLE) -> None:
         json={
             "routing_key": routing_key,
             "event_action": "trigger",
-            "payload": {"summary": title, "source": "prometheus", "severity": "critical",
-                        "custom_details": {"alertname": "ProductLatencyHigh"}},
+            "payload": {
+                "summary": title,
+                "source": "prometheus",
+                "severity": "critical",
+                "custom_details": {"alertname": "ProductLatencyHigh"},
+            },
         },
         timeout=5,
     )
@@ -93,8 +102,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         base = settings_from_args(args)
         runbooks = Path(args.runbooks) if getattr(args, "runbooks", None) else samples_dir()
-        settings = base.replace(data_dir=folder, runbooks=runbooks, sync_interval=10,
-                                pagerduty_url=handle.url)
+        settings = base.replace(
+            data_dir=folder, runbooks=runbooks, sync_interval=10, pagerduty_url=handle.url
+        )
         store = Store.open(folder)
         provider = PagerDutyProvider(handle.url, handle.token)
         providers: dict[str, Any] = {"pagerduty": provider}
@@ -105,8 +115,10 @@ def run(args: argparse.Namespace) -> int:
         timer.start()
         from cockpit.app import make_app
 
-        print(f"cockpit demo: the store is {folder} "
-              f"({'kept' if args.keep else 'removed'} when the demo ends)")
+        print(
+            f"cockpit demo: the store is {folder} "
+            f"({'kept' if args.keep else 'removed'} when the demo ends)"
+        )
         print(f"try the CLI on this demo: {cli_hint(folder)}", flush=True)
         app = make_app(settings, store, service)
         hint = threading.Timer(HINT_AFTER, _tell_in_app, (app, folder))

@@ -1,14 +1,14 @@
 """``cockpit drill``: practice runs.
 
-    cockpit drill [RUNBOOK] [--scenario FILE] [--as PERSON]   start one in the TUI, in practice
-                                                              mode (on a terminal); --print
-                                                              (or not a terminal) prints it
-    cockpit drill report ID                                    finish it and print the debrief
-    cockpit drill list [RUNBOOK]                               drill history
-    cockpit drill replay INCIDENT [--speed 10] [--runbook RB]  replay a past incident from the
-                                                              store as a drill (in the TUI)
-    cockpit drill draft ID                                     the debrief's suggested edits as
-                                                              a runbook draft in drafts/, diffed
+cockpit drill [RUNBOOK] [--scenario FILE] [--as PERSON]   start one in the TUI, in practice
+                                                          mode (on a terminal); --print
+                                                          (or not a terminal) prints it
+cockpit drill report ID                                    finish it and print the debrief
+cockpit drill list [RUNBOOK]                               drill history
+cockpit drill replay INCIDENT [--speed 10] [--runbook RB]  replay a past incident from the
+                                                          store as a drill (in the TUI)
+cockpit drill draft ID                                     the debrief's suggested edits as
+                                                          a runbook draft in drafts/, diffed
 """
 
 from __future__ import annotations
@@ -26,17 +26,35 @@ BANNER = "PRACTICE MODE: nothing is sent to the paging service and no command is
 
 def register(sub: Any) -> None:
     parser = sub.add_parser("drill", help="start a drill, print its debrief, list drills")
-    parser.add_argument("words", nargs="*", metavar="RUNBOOK | report ID | list [RUNBOOK] | "
-                        "replay INCIDENT | draft ID")
+    parser.add_argument(
+        "words",
+        nargs="*",
+        metavar="RUNBOOK | report ID | list [RUNBOOK] | replay INCIDENT | draft ID",
+    )
     parser.add_argument("--scenario", metavar="FILE", help="scenario YAML file")
     parser.add_argument("--as", dest="as_person", default="", metavar="PERSON")
-    parser.add_argument("--print", "--headless", dest="headless", action="store_true",
-                        help="print the drill instead of opening the TUI in practice mode")
-    parser.add_argument("--speed", type=float, default=1.0, metavar="N",
-                        help="replay: play the incident N times faster (default 1: as it was)")
-    parser.add_argument("--runbook", dest="replay_runbook", default="", metavar="RUNBOOK",
-                        help="replay: the runbook to practise (default: the one that ran "
-                        "then, else the best match)")
+    parser.add_argument(
+        "--print",
+        "--headless",
+        dest="headless",
+        action="store_true",
+        help="print the drill instead of opening the TUI in practice mode",
+    )
+    parser.add_argument(
+        "--speed",
+        type=float,
+        default=1.0,
+        metavar="N",
+        help="replay: play the incident N times faster (default 1: as it was)",
+    )
+    parser.add_argument(
+        "--runbook",
+        dest="replay_runbook",
+        default="",
+        metavar="RUNBOOK",
+        help="replay: the runbook to practise (default: the one that ran "
+        "then, else the best match)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -144,20 +162,28 @@ def _replay(args: argparse.Namespace, rest: list[str]) -> int:
     finally:
         store.close()
     print(f"*** {BANNER} ***")
-    print(f"drill #{drill.id}: replay of {safe_line(history.label)} {safe_line(history.title)}"
-          f" at x{speed:g}, runbook {safe_line(runbook.id)}, on incident {drill.incident_id}")
-    print(f"what arrives when (drill time, then the time in the incident; "
-          f"{len(history.events)} events):")
+    print(
+        f"drill #{drill.id}: replay of {safe_line(history.label)} {safe_line(history.title)}"
+        f" at x{speed:g}, runbook {safe_line(runbook.id)}, on incident {drill.incident_id}"
+    )
+    print(
+        f"what arrives when (drill time, then the time in the incident; "
+        f"{len(history.events)} events):"
+    )
     for event in history.events:
         who = f" ({safe_line(event.actor)})" if event.actor and event.kind == "note" else ""
         now, then = f"+{format_seconds(event.offset / speed)}", f"+{format_seconds(event.offset)}"
-        print(f"  {now:>8}  then {then:>8}  {event.kind:<14} "
-              f"{safe_line(event.summary, limit=120)}{who}")
+        print(
+            f"  {now:>8}  then {then:>8}  {event.kind:<14} "
+            f"{safe_line(event.summary, limit=120)}{who}"
+        )
     print()
     print("\n".join(render_checklist(runbook)))
     print()
-    print("Play it in a terminal (without --print): the events arrive on the drill's clock; "
-          f"then `cockpit drill report {drill.id}` for the debrief.")
+    print(
+        "Play it in a terminal (without --print): the events arrive on the drill's clock; "
+        f"then `cockpit drill report {drill.id}` for the debrief."
+    )
     return 0
 
 
@@ -174,8 +200,13 @@ def _draft(args: argparse.Namespace, rest: list[str]) -> int:
         drill = get_drill(store, int(rest[0]))
         runbook = _find_runbook(args, drill.runbook_id)
         analysis = analyse_drill(store, drill, runbook)
-        draft = draft_from_debrief(runbook, drill, analysis, drafts_folder(settings),
-                                   participant=participant_name(store, drill))
+        draft = draft_from_debrief(
+            runbook,
+            drill,
+            analysis,
+            drafts_folder(settings),
+            participant=participant_name(store, drill),
+        )
     finally:
         store.close()
     print(f"runbook draft: {draft.path} ({draft.edits} edit(s) marked)")
@@ -223,6 +254,8 @@ def _list(args: argparse.Namespace, rest: list[str]) -> int:
         print("no drills yet")
     for drill in drills:
         state = "finished" if drill.finished_at else "open"
-        print(f"#{drill.id}  {drill.started_at:%Y-%m-%d %H:%M} UTC  {safe_line(drill.runbook_id)}"
-              f"  {state}  {safe_line(drill.participant)}")
+        print(
+            f"#{drill.id}  {drill.started_at:%Y-%m-%d %H:%M} UTC  {safe_line(drill.runbook_id)}"
+            f"  {state}  {safe_line(drill.participant)}"
+        )
     return 0

@@ -1,7 +1,7 @@
 """``cockpit handoff``: draft, sign, export and accept the handoff at rotation change.
 
-    cockpit handoff [--from P] [--to P] [--notes TEXT] [--markdown [FILE]] [--sign] [--post-notes]
-    cockpit handoff accept [ID] --as PERSON
+cockpit handoff [--from P] [--to P] [--notes TEXT] [--markdown [FILE]] [--sign] [--post-notes]
+cockpit handoff accept [ID] --as PERSON
 """
 
 from __future__ import annotations
@@ -25,17 +25,33 @@ SHIFT = timedelta(hours=12)
 
 def register(sub: Any) -> None:
     parser = sub.add_parser("handoff", help="draft, sign and export the shift handoff")
-    parser.add_argument("--from", dest="from_person", default="", metavar="PERSON",
-                        help="outgoing engineer (default: me)")
-    parser.add_argument("--to", default="", metavar="PERSON",
-                        help="incoming engineer (needed to sign)")
+    parser.add_argument(
+        "--from",
+        dest="from_person",
+        default="",
+        metavar="PERSON",
+        help="outgoing engineer (default: me)",
+    )
+    parser.add_argument(
+        "--to", default="", metavar="PERSON", help="incoming engineer (needed to sign)"
+    )
     parser.add_argument("--notes", default="", help="free text from the outgoing engineer")
-    parser.add_argument("--markdown", nargs="?", const="-", default=None, metavar="FILE",
-                        help="write the Markdown to FILE (default: stdout)")
-    parser.add_argument("--sign", action="store_true",
-                        help="sign it as the outgoing engineer, for the engineer --to names")
-    parser.add_argument("--post-notes", action="store_true",
-                        help="add a handoff note to each open incident")
+    parser.add_argument(
+        "--markdown",
+        nargs="?",
+        const="-",
+        default=None,
+        metavar="FILE",
+        help="write the Markdown to FILE (default: stdout)",
+    )
+    parser.add_argument(
+        "--sign",
+        action="store_true",
+        help="sign it as the outgoing engineer, for the engineer --to names",
+    )
+    parser.add_argument(
+        "--post-notes", action="store_true", help="add a handoff note to each open incident"
+    )
     parser.set_defaults(handler=run_draft)
     actions = parser.add_subparsers(dest="handoff_command", metavar="ACTION")
     accept = actions.add_parser("accept", help="accept a handoff: its batons become yours")
@@ -54,10 +70,13 @@ def shift_window(store: Store, person_id: str, now: datetime) -> tuple[datetime,
 
     with store.read() as session:
         shift = session.exec(
-            select(OnCallShift).where(
-                OnCallShift.person_id == person_id, col(OnCallShift.start) <= now,
+            select(OnCallShift)
+            .where(
+                OnCallShift.person_id == person_id,
+                col(OnCallShift.start) <= now,
                 col(OnCallShift.start) >= now - timedelta(days=8),
-            ).order_by(col(OnCallShift.start).desc())
+            )
+            .order_by(col(OnCallShift.start).desc())
         ).first()
     if shift is not None and shift.start is not None:
         end = as_utc(shift.end) if shift.end else now
@@ -85,21 +104,26 @@ def run_draft(args: argparse.Namespace) -> int:
         outgoing = resolve_person(store, args.from_person, settings.user)
         incoming = resolve_person(store, args.to) if args.to else ""
         start, end = shift_window(store, outgoing, now)
-        draft = draft_handoff(store, outgoing, start, end, now, to_person=incoming,
-                              runbooks=_runbooks(args))
+        draft = draft_handoff(
+            store, outgoing, start, end, now, to_person=incoming, runbooks=_runbooks(args)
+        )
         if args.sign and not incoming:
             from cockpit.cli.main import CliError
 
-            raise CliError("who takes over? A handoff is signed for the incoming engineer: "
-                           "--to NAME --sign" + _next_hint(draft.next_oncall))
+            raise CliError(
+                "who takes over? A handoff is signed for the incoming engineer: "
+                "--to NAME --sign" + _next_hint(draft.next_oncall)
+            )
         if not (args.sign or args.post_notes):
             # A preview: nothing is stored, so it cannot stand in the way of the signed one.
             draft.notes = args.notes or draft.notes
             body = render_markdown(draft, "preview", zone=display_zone(settings))
             _emit(args, body, "preview")
-            print("(preview, not saved: `cockpit handoff --to NAME --sign` stores and signs "
-                  "it; the incoming engineer then runs `cockpit handoff accept --as NAME`)",
-                  file=sys.stderr)
+            print(
+                "(preview, not saved: `cockpit handoff --to NAME --sign` stores and signs "
+                "it; the incoming engineer then runs `cockpit handoff accept --as NAME`)",
+                file=sys.stderr,
+            )
             return 0
         handoff = save_handoff(store, draft, notes=args.notes)
         assert handoff.id is not None
@@ -109,14 +133,20 @@ def run_draft(args: argparse.Namespace) -> int:
         body = handoff.body_md
         _emit(args, body, f"handoff #{handoff.id}")
         if args.sign:
-            _say(args, _signed_line(store, handoff_id, draft.from_name or outgoing,
-                                    draft.to_name or incoming))
+            _say(
+                args,
+                _signed_line(
+                    store, handoff_id, draft.from_name or outgoing, draft.to_name or incoming
+                ),
+            )
         if args.post_notes:
             posted = post_notes(store, handoff_id, user=settings.user)
             print(f"handoff note added to {len(posted)} open incident(s)")
         if not args.sign:
-            print(f"(draft #{handoff.id}: sign it with `cockpit handoff --to NAME --sign`; the "
-                  f"incoming engineer runs `cockpit handoff accept {handoff.id} --as NAME`)")
+            print(
+                f"(draft #{handoff.id}: sign it with `cockpit handoff --to NAME --sign`; the "
+                f"incoming engineer runs `cockpit handoff accept {handoff.id} --as NAME`)"
+            )
         return 0
     finally:
         store.close()
@@ -136,10 +166,14 @@ def _signed_line(store: Store, handoff_id: int, outgoing: str, incoming: str) ->
     who, to = safe_line(outgoing), safe_line(incoming)
     accept = f"cockpit handoff accept {handoff_id} --as NAME"
     if held:
-        return (f"handoff #{handoff_id} signed for {to}: {who} holds {count(len(held), 'baton')}"
-                f" until {to} accepts ({accept})")
-    return (f"handoff #{handoff_id} signed for {to}: {who} holds no baton, so none passes; "
-            f"{to} accepts to say they have read it ({accept})")
+        return (
+            f"handoff #{handoff_id} signed for {to}: {who} holds {count(len(held), 'baton')}"
+            f" until {to} accepts ({accept})"
+        )
+    return (
+        f"handoff #{handoff_id} signed for {to}: {who} holds no baton, so none passes; "
+        f"{to} accepts to say they have read it ({accept})"
+    )
 
 
 def _say(args: argparse.Namespace, line: str) -> None:
@@ -170,9 +204,12 @@ def run_accept(args: argparse.Namespace) -> int:
             name = person_name(session, person)
             outgoing = person_name(session, handoff.from_person)
             incidents = [session.get(Incident, i) for i in moved]
-        batons = (f"{count(len(moved), 'baton')} passed to you" if moved else
-                  f"no baton to pass ({safe_line(outgoing)} held none; the open incidents "
-                  "stay with whoever holds them)")
+        batons = (
+            f"{count(len(moved), 'baton')} passed to you"
+            if moved
+            else f"no baton to pass ({safe_line(outgoing)} held none; the open incidents "
+            "stay with whoever holds them)"
+        )
         print(f"handoff #{handoff.id} accepted by {safe_line(name)}: {batons}")
         for incident_id, incident in zip(moved, incidents, strict=True):
             if incident is None:

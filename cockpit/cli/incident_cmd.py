@@ -40,8 +40,11 @@ def register(sub: Any) -> None:
     p = sub.add_parser("show", help="one incident with its alerts, baton and timeline")
     p.add_argument("id", help="incident id, PagerDuty id or number")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--full", action="store_true",
-                   help="the whole title and notes (a long one is cut otherwise)")
+    p.add_argument(
+        "--full",
+        action="store_true",
+        help="the whole title and notes (a long one is cut otherwise)",
+    )
     p.set_defaults(handler=run_show)
 
     for name, helptext in (("ack", "acknowledge an incident"), ("resolve", "resolve an incident")):
@@ -230,8 +233,11 @@ def run_list(args: argparse.Namespace) -> int:
 
 def _filter_words(args: argparse.Namespace) -> str:
     """The filter flags as the user gave them: ``--mine --service api``."""
-    words = [f"--{name} {safe_line(str(getattr(args, name)))}"
-             for name in ("urgency", "team", "service", "filter") if getattr(args, name)]
+    words = [
+        f"--{name} {safe_line(str(getattr(args, name)))}"
+        for name in ("urgency", "team", "service", "filter")
+        if getattr(args, name)
+    ]
     if args.mine:
         words.insert(0, "--mine")
     return " ".join(words)
@@ -258,9 +264,11 @@ def _say_none(
     if not hidden:
         print(f"no {which}incidents in the local store")
         return 0
-    print(f"no {which}incident matches {_filter_words(args)}; "
-          f"{len(hidden)}{'+' if len(hidden) >= 10_000 else ''} {which.strip() or 'in all'} "
-          "without the filter")
+    print(
+        f"no {which}incident matches {_filter_words(args)}; "
+        f"{len(hidden)}{'+' if len(hidden) >= 10_000 else ''} {which.strip() or 'in all'} "
+        "without the filter"
+    )
     return 1
 
 
@@ -294,8 +302,9 @@ def run_show(args: argparse.Namespace) -> int:
                 else []
             )
         # Long remote text is cut, saying how to see the rest; --full shows it whole.
-        cut: dict[str, Any] = {"limit": None} if args.full else {
-            "more": full_hint(incident.remote_id)}
+        cut: dict[str, Any] = (
+            {"limit": None} if args.full else {"more": full_hint(incident.remote_id)}
+        )
         if args.json:
             data = _row(incident, writes)
             data["title"] = safe_line(incident.title, **cut)
@@ -380,9 +389,17 @@ def _open_run(store: Any, settings: Any, incident_id: str) -> dict[str, Any] | N
         rows = reads.step_events(conn, run.id) if run is not None and run.id is not None else []
     if run is None:
         return None
-    found: dict[str, Any] = {"runbook": run.runbook_id, "title": "", "phase": "unknown",
-                             "rolling_back": False, "since": None, "reason": "",
-                             "done": None, "total": None, "next": ""}
+    found: dict[str, Any] = {
+        "runbook": run.runbook_id,
+        "title": "",
+        "phase": "unknown",
+        "rolling_back": False,
+        "since": None,
+        "reason": "",
+        "done": None,
+        "total": None,
+        "next": "",
+    }
     try:
         library = load_library(default_runbook_dirs(settings))
     except CockpitError:
@@ -390,9 +407,21 @@ def _open_run(store: Any, settings: Any, incident_id: str) -> dict[str, Any] | N
     runbook = next((r for r in library if r.id == run.runbook_id), None)
     if runbook is None:
         return found
-    events = [RunEvent.from_row({"seq": r.seq, "at": r.at, "kind": r.kind, "step_id": r.step_id,
-                                 "branch": r.branch, "reason": r.reason, "actor": r.actor,
-                                 "details": r.details}) for r in rows]
+    events = [
+        RunEvent.from_row(
+            {
+                "seq": r.seq,
+                "at": r.at,
+                "kind": r.kind,
+                "step_id": r.step_id,
+                "branch": r.branch,
+                "reason": r.reason,
+                "actor": r.actor,
+                "details": r.details,
+            }
+        )
+        for r in rows
+    ]
     if not events or events[0].kind != STARTED:
         events.insert(0, RunEvent.from_row({"seq": 0, "at": run.started_at, "kind": STARTED}))
     state = RunState.replay(runbook, events)
@@ -407,11 +436,18 @@ def _open_run(store: Any, settings: Any, incident_id: str) -> dict[str, Any] | N
         total = len(steps)
     step = runbook.step(next_id) if next_id else None
     entered = [e for e in state.events if e.kind == ROLLBACK_ENTERED]
-    found.update(title=safe_line(runbook.title), phase=state.phase, rolling_back=rolling,
-                 since=state.rollback_started_at.isoformat()
-                 if rolling and state.rollback_started_at else None,
-                 reason=safe_line(entered[-1].reason) if rolling and entered else "",
-                 done=done, total=total, next=safe_line(plain(step.text)) if step else "")
+    found.update(
+        title=safe_line(runbook.title),
+        phase=state.phase,
+        rolling_back=rolling,
+        since=state.rollback_started_at.isoformat()
+        if rolling and state.rollback_started_at
+        else None,
+        reason=safe_line(entered[-1].reason) if rolling and entered else "",
+        done=done,
+        total=total,
+        next=safe_line(plain(step.text)) if step else "",
+    )
     return found
 
 
@@ -485,9 +521,7 @@ def _act(args: argparse.Namespace, verb: str) -> int:
             incident = actions.acknowledge(store, args.id, user=settings.user, note=args.note)
         else:
             incident = actions.resolve(store, args.id, user=settings.user, note=args.note)
-        state = (
-            "queued for delivery" if actions.delivers(incident.source) else "recorded locally"
-        )
+        state = "queued for delivery" if actions.delivers(incident.source) else "recorded locally"
         print(f"{_label(incident)} {incident.status} ({state}): {safe_line(incident.title)}")
         return 0
     finally:

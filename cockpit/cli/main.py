@@ -52,8 +52,12 @@ def _global_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", metavar="FILE", help="settings file (default: user config)")
     parser.add_argument("--data-dir", metavar="DIR", help="folder of the local store")
     parser.add_argument("--runbooks", metavar="DIR", help="runbooks folder")
-    parser.add_argument("--set", metavar="KEY=VALUE", action="append",
-                        help="any setting for this run (repeatable; `cockpit config` lists them)")
+    parser.add_argument(
+        "--set",
+        metavar="KEY=VALUE",
+        action="append",
+        help="any setting for this run (repeatable; `cockpit config` lists them)",
+    )
     return parser
 
 

@@ -10,9 +10,7 @@ from cockpit.store.models import Person
 from cockpit.sync.identity import get_me
 
 
-def resolve_person(
-    store: Store, ref: str, fallback_user: str = "", *, strict: bool = True
-) -> str:
+def resolve_person(store: Store, ref: str, fallback_user: str = "", *, strict: bool = True) -> str:
     """The person id ``ref`` names (id, name or email); "" or "me" is the store's "me".
 
     A first name or an email's user part does when exactly one person has it ("maya" for
@@ -29,11 +27,17 @@ def resolve_person(
         wanted = ref.strip().lower()
         people = list(session.exec(select(Person)))
         for person in people:
-            if wanted in (person.name.lower(), person.email.lower(), person.id.split(":")[-1]
-                          .lower()):
+            if wanted in (
+                person.name.lower(),
+                person.email.lower(),
+                person.id.split(":")[-1].lower(),
+            ):
                 return person.id
-        partial = [p for p in people if wanted in (
-            (p.name.split() or [""])[0].lower(), p.email.split("@")[0].lower())]
+        partial = [
+            p
+            for p in people
+            if wanted in ((p.name.split() or [""])[0].lower(), p.email.split("@")[0].lower())
+        ]
         if len(partial) == 1:
             return partial[0].id
         if len(partial) > 1:

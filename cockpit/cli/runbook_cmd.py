@@ -65,10 +65,10 @@ def run_lint(args: argparse.Namespace) -> int:
 def unreadable_alone(findings: list[Finding]) -> list[Finding]:
     """A file that cannot be read gets that one error, not also the warnings about the
     empty runbook its failed read leaves."""
-    unreadable = {f.path for f in findings
-                  if f.severity == "error" and f.message.startswith("cannot read")}
-    return [f for f in findings
-            if f.path not in unreadable or f.message.startswith("cannot read")]
+    unreadable = {
+        f.path for f in findings if f.severity == "error" and f.message.startswith("cannot read")
+    }
+    return [f for f in findings if f.path not in unreadable or f.message.startswith("cannot read")]
 
 
 def run_show(args: argparse.Namespace) -> int:
@@ -86,13 +86,22 @@ def run_match(args: argparse.Namespace) -> int:
     from cockpit.runbooks.match import IncidentFacts, match_runbooks
     from cockpit.text import safe_line
 
-    given = (args.title, args.service, args.urgency, args.priority, args.alertname,
-             args.label, args.runbook_url)
+    given = (
+        args.title,
+        args.service,
+        args.urgency,
+        args.priority,
+        args.alertname,
+        args.label,
+        args.runbook_url,
+    )
     if not any(given):
         print(getattr(args, "match_usage", "").rstrip(), file=sys.stderr)
-        raise CliError("runbook match: say what the incident is: give at least one of "
-                       "--title, --service, --urgency, --priority, --alertname, --label, "
-                       "--runbook-url (e.g. --title \"Disk usage above 90%\")")
+        raise CliError(
+            "runbook match: say what the incident is: give at least one of "
+            "--title, --service, --urgency, --priority, --alertname, --label, "
+            '--runbook-url (e.g. --title "Disk usage above 90%")'
+        )
     labels: dict[str, str] = {}
     for pair in args.label:
         if "=" not in pair:

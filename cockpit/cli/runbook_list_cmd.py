@@ -11,8 +11,9 @@ from cockpit.text import safe_line
 
 def register_list(commands: Any) -> None:
     parser = commands.add_parser("list", help="runbooks and when each was last drilled")
-    parser.add_argument("--stale", action="store_true",
-                        help="only those never drilled or not drilled in 90 days")
+    parser.add_argument(
+        "--stale", action="store_true", help="only those never drilled or not drilled in 90 days"
+    )
     parser.set_defaults(handler=run_list)
 
 
@@ -37,6 +38,8 @@ def run_list(args: argparse.Namespace) -> int:
         drilled = f"drilled {when:%Y-%m-%d}" if when else "never drilled"
         flag = "  DRILL DUE" if runbook.id in stale else ""
         print(f"{safe_line(runbook.id):<36} {drilled:<20}{flag}  {safe_line(runbook.title)}")
-    print(f"{len(stale)} of {len(runbooks)} runbook(s) never drilled or not drilled in "
-          f"{STALE_AFTER.days} days")
+    print(
+        f"{len(stale)} of {len(runbooks)} runbook(s) never drilled or not drilled in "
+        f"{STALE_AFTER.days} days"
+    )
     return 0

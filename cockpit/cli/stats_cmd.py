@@ -18,8 +18,18 @@ if TYPE_CHECKING:
     from cockpit.metrics.pageload import ShiftLoad
 
 _SINCE = re.compile(r"^(\d+)([dw])$")
-PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1",
-           "#ff9da7", "#9c755f", "#bab0ac")
+PALETTE = (
+    "#4e79a7",
+    "#f28e2b",
+    "#e15759",
+    "#76b7b2",
+    "#59a14f",
+    "#edc948",
+    "#b07aa1",
+    "#ff9da7",
+    "#9c755f",
+    "#bab0ac",
+)
 
 
 def register(sub: Any) -> None:
@@ -46,8 +56,9 @@ def person_colours(count: int) -> list[str]:
     around the wheel (two lightnesses, alternating), so no two people ever share one."""
     if count <= len(PALETTE):
         return list(PALETTE[:count])
-    return [f"hsl({index * 360 / count:.1f}, 65%, {45 if index % 2 else 60}%)"
-            for index in range(count)]
+    return [
+        f"hsl({index * 360 / count:.1f}, 65%, {45 if index % 2 else 60}%)" for index in range(count)
+    ]
 
 
 def svg_chart(weeks: list[date], series: dict[str, dict[date, int]], title: str) -> str:
@@ -59,12 +70,14 @@ def svg_chart(weeks: list[date], series: dict[str, dict[date, int]], title: str)
     peak = max(totals, default=0) or 1
     slot = (width - left - 160) / max(1, len(weeks))
     scale = (height - top - bottom) / peak
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-           f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">',
-           f'<title>{escape(title)}</title>',
-           f'<text x="{left}" y="18" font-size="14">{escape(title)}</text>',
-           f'<line x1="{left}" y1="{height - bottom}" x2="{width - 160}" '
-           f'y2="{height - bottom}" stroke="#333"/>']
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">',
+        f"<title>{escape(title)}</title>",
+        f'<text x="{left}" y="18" font-size="14">{escape(title)}</text>',
+        f'<line x1="{left}" y1="{height - bottom}" x2="{width - 160}" '
+        f'y2="{height - bottom}" stroke="#333"/>',
+    ]
     for index, week in enumerate(weeks):
         x = left + index * slot + slot * 0.15
         y: float = height - bottom
@@ -74,17 +87,22 @@ def svg_chart(weeks: list[date], series: dict[str, dict[date, int]], title: str)
                 continue
             h = value * scale
             y -= h
-            out.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{slot * 0.7:.1f}" '
-                       f'height="{h:.1f}" fill="{colours[n]}">'
-                       f'<title>{escape(person)}: {value}</title></rect>')
-        out.append(f'<text x="{x + slot * 0.35:.1f}" y="{height - bottom + 14}" '
-                   f'text-anchor="middle">{week:%m-%d}</text>')
-        out.append(f'<text x="{x + slot * 0.35:.1f}" y="{y - 3:.1f}" '
-                   f'text-anchor="middle">{totals[index]}</text>')
+            out.append(
+                f'<rect x="{x:.1f}" y="{y:.1f}" width="{slot * 0.7:.1f}" '
+                f'height="{h:.1f}" fill="{colours[n]}">'
+                f"<title>{escape(person)}: {value}</title></rect>"
+            )
+        out.append(
+            f'<text x="{x + slot * 0.35:.1f}" y="{height - bottom + 14}" '
+            f'text-anchor="middle">{week:%m-%d}</text>'
+        )
+        out.append(
+            f'<text x="{x + slot * 0.35:.1f}" y="{y - 3:.1f}" '
+            f'text-anchor="middle">{totals[index]}</text>'
+        )
     for n, person in enumerate(people):
         y = top + n * 16
-        out.append(f'<rect x="{width - 150}" y="{y}" width="10" height="10" '
-                   f'fill="{colours[n]}"/>')
+        out.append(f'<rect x="{width - 150}" y="{y}" width="10" height="10" fill="{colours[n]}"/>')
         out.append(f'<text x="{width - 135}" y="{y + 9}">{escape(person)}</text>')
     out.append("</svg>")
     return "\n".join(out) + "\n"
@@ -97,8 +115,10 @@ def print_over_budget(blocks: list[ShiftLoad]) -> None:
 
     flagged = [b for b in blocks if b.state != "green"]
     print("Shifts over budget (SRE: at most 2 incidents per 12-hour shift)")
-    print("a shift longer than 12 h is judged in 12-hour blocks from its start; "
-          "times in each person's zone")
+    print(
+        "a shift longer than 12 h is judged in 12-hour blocks from its start; "
+        "times in each person's zone"
+    )
     if not flagged:
         print("none over budget")
         return
@@ -107,8 +127,10 @@ def print_over_budget(blocks: list[ShiftLoad]) -> None:
         tz = zone(block.time_zone)
         lo, hi = block.start.astimezone(tz), block.end.astimezone(tz)
         span = f"{lo:%a %Y-%m-%d %H:%M}–{hi:%a %H:%M} {lo:%Z}"
-        print(f"{safe_line(block.load.name)[:19]:<20}{span:<36}{block.load.incidents:>10}"
-              f"{block.load.pages:>7}{block.load.split['sleep']:>7}  {block.state}")
+        print(
+            f"{safe_line(block.load.name)[:19]:<20}{span:<36}{block.load.incidents:>10}"
+            f"{block.load.pages:>7}{block.load.split['sleep']:>7}  {block.state}"
+        )
 
 
 def known_teams(store: Any) -> list[str]:
@@ -138,8 +160,9 @@ def check_team(store: Any, team: str) -> None:
     if team.strip().lower() in {name.lower() for name in known}:
         return
     listed = ", ".join(safe_line(name) for name in known) or "none (sync first)"
-    raise CliError(f"no incident of team {team!r} in the local store; teams known: {listed}",
-                   status=1)
+    raise CliError(
+        f"no incident of team {team!r} in the local store; teams known: {listed}", status=1
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -174,9 +197,11 @@ def run(args: argparse.Namespace) -> int:
     print(f"{'person':<20}" + "".join(f"{w:%m-%d}".rjust(7) for w in weeks) + "  total  sleep")
     for load in loads:
         per = weekly.get(load.person_id, {})
-        print(f"{names[load.person_id][:20]:<20}"
-              + "".join(str(per[w].pages if w in per else 0).rjust(7) for w in weeks)
-              + f"{load.pages:>7}{load.split['sleep']:>7}")
+        print(
+            f"{names[load.person_id][:20]:<20}"
+            + "".join(str(per[w].pages if w in per else 0).rjust(7) for w in weeks)
+            + f"{load.pages:>7}{load.split['sleep']:>7}"
+        )
     print(f"concentration: the busiest person carried {concentration(loads):.0%} of pages")
     print()
     print_over_budget(blocks)
@@ -184,21 +209,32 @@ def run(args: argparse.Namespace) -> int:
     print(f"Response by {args.by} (median / p95 nearest-rank / mean)")
     print(f"{'group':<20}{'n':>4}  {'MTTA':<25}{'MTTR':<25}{'rollback':<25}inc/change")
     for row in report:
-        cells = [" / ".join(format_seconds(v) for v in (s.median, s.p95, s.mean))
-                 for s in (row.mtta, row.mttr, row.rollback)]
+        cells = [
+            " / ".join(format_seconds(v) for v in (s.median, s.p95, s.mean))
+            for s in (row.mtta, row.mttr, row.rollback)
+        ]
         per_change = f"{row.incidents_per_change:.2f}" if row.incidents_per_change else "-"
-        print(f"{safe_line(row.group)[:20]:<20}{row.incidents:>4}  "
-              + "".join(f"{c:<24} " for c in cells) + per_change)
+        print(
+            f"{safe_line(row.group)[:20]:<20}{row.incidents:>4}  "
+            + "".join(f"{c:<24} " for c in cells)
+            + per_change
+        )
     print()
     print("Flywheel (UTC weeks)")
-    print(f"{'week':<8}{'incidents':>10}{'insight':>9}{'guardrails':>11}{'runbooks':>9}"
-          f"{'pages':>7}")
+    print(
+        f"{'week':<8}{'incidents':>10}{'insight':>9}{'guardrails':>11}{'runbooks':>9}{'pages':>7}"
+    )
     for week in fly:
-        print(f"{week.monday:%m-%d}   {week.incidents:>10}{week.with_insight:>9}"
-              f"{week.guardrails:>11}{week.runbooks:>9}{week.pages:>7}")
+        print(
+            f"{week.monday:%m-%d}   {week.incidents:>10}{week.with_insight:>9}"
+            f"{week.guardrails:>11}{week.runbooks:>9}{week.pages:>7}"
+        )
     if args.chart:
-        series = {names.get(pid, pid): {w: load.pages for w, load in per.items()}
-                  for pid, per in weekly.items() if pid in names}
+        series = {
+            names.get(pid, pid): {w: load.pages for w, load in per.items()}
+            for pid, per in weekly.items()
+            if pid in names
+        }
         write_text_file(Path(args.chart), svg_chart(weeks, series, "Pages per week per person"))
         print(f"chart written to {args.chart}")
     return 0

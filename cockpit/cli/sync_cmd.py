@@ -106,8 +106,7 @@ async def _sync(
                     raise
                 # --watch keeps going: one bad round is reported, the next one may work.
                 progress.close()
-                print(f"{_stamp()}  error: sync failed: {safe_line(str(error))}",
-                      file=sys.stderr)
+                print(f"{_stamp()}  error: sync failed: {safe_line(str(error))}", file=sys.stderr)
                 await sleep(interval * random.uniform(0.9, 1.1))
                 continue
             progress.close()
@@ -155,13 +154,16 @@ def run_outbox(args: argparse.Namespace) -> int:
     try:
         if args.retry is not None:
             item = retry_item(store, args.retry)
-            print(f"outbox item {item.id} ({item.action} on {_incident_words(store, item)}) "
-                  "queued again")
+            print(
+                f"outbox item {item.id} ({item.action} on {_incident_words(store, item)}) "
+                "queued again"
+            )
             return 0
         if args.discard is not None:
             item = discard_item(store, args.discard)
-            print(f"outbox item {item.id} ({item.action} on {_incident_words(store, item)}) "
-                  "discarded")
+            print(
+                f"outbox item {item.id} ({item.action} on {_incident_words(store, item)}) discarded"
+            )
             return 0
         states = None if args.all else ("pending", "sending", "failed")
         with store.read() as session:
@@ -170,8 +172,11 @@ def run_outbox(args: argparse.Namespace) -> int:
                 query = query.where(col(OutboxItem.state).in_(states))
             items = list(session.exec(query))
             ids = {item.incident_id for item in items}
-            incidents = {i.id: i for i in session.exec(
-                select(Incident).where(col(Incident.id).in_(ids)))} if ids else {}
+            incidents = (
+                {i.id: i for i in session.exec(select(Incident).where(col(Incident.id).in_(ids)))}
+                if ids
+                else {}
+            )
         if not items:
             print("outbox is empty: everything was delivered")
             return 0

@@ -63,15 +63,22 @@ def _setup(args: argparse.Namespace, create: bool) -> int:
             )
         if create:
             before, after = schema.migrate(conn)
-            done = (f"created the team schema (version {after})" if before == 0 else
-                    f"upgraded the team schema from version {before} to {after}"
-                    if before < after else f"the team schema is up to date (version {after})")
+            done = (
+                f"created the team schema (version {after})"
+                if before == 0
+                else f"upgraded the team schema from version {before} to {after}"
+                if before < after
+                else f"the team schema is up to date (version {after})"
+            )
         else:
             version = schema.check(conn)
             done = f"joined the team store (schema version {version})"
-        member = bool(conn.execute(
-            "SELECT pg_has_role(current_user, %s, 'USAGE')", (schema.MEMBER_ROLE,)
-        ).fetchone() == (True,))
+        member = bool(
+            conn.execute(
+                "SELECT pg_has_role(current_user, %s, 'USAGE')", (schema.MEMBER_ROLE,)
+            ).fetchone()
+            == (True,)
+        )
     if not member:
         raise CliError(
             f"{done}, but {user} is not a member: the database owner runs "
@@ -132,15 +139,28 @@ def run_status(args: argparse.Namespace) -> int:
     except exchange.TeamUnreachable as error:
         reachable = str(error)
     if args.json:
-        print(json.dumps({**local, "team_url": url, "unreachable": reachable,
-                          "active": [dict(zip(("author", "origin", "last"), m, strict=True))
-                                     for m in members]}, indent=2))
+        print(
+            json.dumps(
+                {
+                    **local,
+                    "team_url": url,
+                    "unreachable": reachable,
+                    "active": [
+                        dict(zip(("author", "origin", "last"), m, strict=True)) for m in members
+                    ],
+                },
+                indent=2,
+            )
+        )
         return 0
     print(f"team store: {safe_line(url)}")
-    print("shared: baton offers and acceptances (runs, handoffs, drills, insights and notes: "
-          "not yet)")
-    print(f"waiting to go up: {local['pending']}; sent: {local['sent']}; "
-          f"waiting for their incident here: {local['parked']}")
+    print(
+        "shared: baton offers and acceptances (runs, handoffs, drills, insights and notes: not yet)"
+    )
+    print(
+        f"waiting to go up: {local['pending']}; sent: {local['sent']}; "
+        f"waiting for their incident here: {local['parked']}"
+    )
     for line in local["lost"]:
         print(f"lost the race: {safe_line(line)}")
     print(f"last exchange: {local['last_exchange'] or 'never'}")
@@ -165,13 +185,14 @@ def run_sync(args: argparse.Namespace) -> int:
         report = exchange.sync(store, target.url, find_password(target.url))
     except exchange.TeamUnreachable as error:
         waiting = exchange.status(store)["pending"]
-        raise CliError(f"{error}; {waiting} event(s) wait to go up, nothing is lost", 1) \
-            from None
+        raise CliError(f"{error}; {waiting} event(s) wait to go up, nothing is lost", 1) from None
     if args.json:
         print(json.dumps(report.__dict__, indent=2))
     else:
-        print(f"team: {report.pushed} up, {report.pulled} down ({report.applied} applied, "
-              f"{report.parked} waiting for their incident), {report.pending} still waiting")
+        print(
+            f"team: {report.pushed} up, {report.pulled} down ({report.applied} applied, "
+            f"{report.parked} waiting for their incident), {report.pending} still waiting"
+        )
         for line in report.lost:
             print(f"lost the race: {safe_line(line)}")
     return 0

@@ -56,8 +56,7 @@ def build_app(settings: Any) -> tuple[Any, Any]:
         from cockpit.integrations.registry import make_providers
         from cockpit.sync.service import SyncService
 
-        return SyncService(store, make_providers(settings),
-                           window_days=settings.sync_window_days)
+        return SyncService(store, make_providers(settings), window_days=settings.sync_window_days)
 
     return make_app(settings, store, LazySync(build_sync)), store
 

@@ -93,9 +93,7 @@ class DrillAnalysis:
 
 
 def _is_unclear(event: EventLike) -> bool:
-    return bool((event.details or {}).get("unclear")) or event.reason.lower().startswith(
-        "unclear"
-    )
+    return bool((event.details or {}).get("unclear")) or event.reason.lower().startswith("unclear")
 
 
 def _taken(events: Sequence[EventLike]) -> tuple[str, list[str]]:
@@ -126,7 +124,8 @@ def analyse(
     result = DrillAnalysis(expected_branch=expected_branch, speed=speed)
     result.ended_early = any(
         e.kind == "finished" and "abandoned" in (e.branch, (e.details or {}).get("outcome"))
-        for e in ordered)
+        for e in ordered
+    )
     acts = [e for e in ordered if e.kind not in QUIET]
     if not acts:
         return result
@@ -168,12 +167,16 @@ def analyse(
         result.threshold = max(HESITATION_FACTOR * result.median_gap, HESITATION_FLOOR)
         for timing in result.steps:
             # Waiting out a step's timer is doing the step, not hesitating over it.
-            waiting = min(timing.timer_seconds / speed, timing.seconds) if timing.timer_seconds \
-                else 0.0
+            waiting = (
+                min(timing.timer_seconds / speed, timing.seconds) if timing.timer_seconds else 0.0
+            )
             timing.hesitation = timing.seconds - waiting > result.threshold
     path, labels = _taken(acts)
-    result.taken_branch = path if expected_branch.lower() in ("rollback", "validation", "") \
+    result.taken_branch = (
+        path
+        if expected_branch.lower() in ("rollback", "validation", "")
         else (labels[-1] if labels else "")
+    )
     if expected_branch:
         wanted = expected_branch.strip().lower()
         if wanted in ("rollback", "validation"):
@@ -203,39 +206,67 @@ def edit_list(analysis: DrillAnalysis) -> list[Edit]:
     edits: list[Edit] = []
     if analysis.wrong_branch:
         decisions = [s.step_id for s in analysis.steps if s.kind == "decision"]
-        edits.append(Edit(
-            "branch", decisions[-1] if decisions else "",
-            f"The drill expected the {analysis.expected_branch!r} branch but took "
-            f"{analysis.taken_branch or 'none'!r}: state the threshold in the decision's "
-            "question so the right answer is obvious."))
+        edits.append(
+            Edit(
+                "branch",
+                decisions[-1] if decisions else "",
+                f"The drill expected the {analysis.expected_branch!r} branch but took "
+                f"{analysis.taken_branch or 'none'!r}: state the threshold in the decision's "
+                "question so the right answer is obvious.",
+            )
+        )
     for step in analysis.unclear:
         why = f" ({step.reason})" if step.reason.strip().lower() not in ("", "unclear") else ""
-        edits.append(Edit("unclear", step.step_id,
-                          f"Reword `{step.step_id}`: marked unclear{why}."))
+        edits.append(
+            Edit("unclear", step.step_id, f"Reword `{step.step_id}`: marked unclear{why}.")
+        )
     for step in analysis.hesitations:
         if step.unclear:
             continue
         if step.kind == "decision":
-            edits.append(Edit(
-                "slow-decision", step.step_id,
-                f"`{step.step_id}` took {format_seconds(step.seconds)} to decide: name the "
-                "dashboard to read and the threshold in the question."))
+            edits.append(
+                Edit(
+                    "slow-decision",
+                    step.step_id,
+                    f"`{step.step_id}` took {format_seconds(step.seconds)} to decide: name the "
+                    "dashboard to read and the threshold in the question.",
+                )
+            )
             continue
-        edits.append(Edit(
-            "stall", step.step_id,
-            f"`{step.step_id}` stalled for {format_seconds(step.seconds)}: add the command, "
-            "link or expected value it needs, or split it."))
+        edits.append(
+            Edit(
+                "stall",
+                step.step_id,
+                f"`{step.step_id}` stalled for {format_seconds(step.seconds)}: add the command, "
+                "link or expected value it needs, or split it.",
+            )
+        )
     for step in analysis.skipped:
         why = f" ({step.reason})" if step.reason else ""
-        edits.append(Edit("skipped", step.step_id, f"`{step.step_id}` was skipped{why}: make "
-                          "it optional, move it, or drop it."))
+        edits.append(
+            Edit(
+                "skipped",
+                step.step_id,
+                f"`{step.step_id}` was skipped{why}: make it optional, move it, or drop it.",
+            )
+        )
     for step in analysis.failed:
-        edits.append(Edit("failed", step.step_id,
-                          f"`{step.step_id}` failed: check its command and preconditions."))
+        edits.append(
+            Edit(
+                "failed",
+                step.step_id,
+                f"`{step.step_id}` failed: check its command and preconditions.",
+            )
+        )
     if not analysis.ended_early:  # a drill ended early (E) never reached them: no evidence
         for step_id in analysis.not_reached:
-            edits.append(Edit("not-reached", step_id, f"`{step_id}` was never reached: is it "
-                              "still needed on this path?"))
+            edits.append(
+                Edit(
+                    "not-reached",
+                    step_id,
+                    f"`{step_id}` was never reached: is it still needed on this path?",
+                )
+            )
     return edits
 
 

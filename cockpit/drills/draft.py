@@ -63,8 +63,10 @@ def _mark(edit: Edit, number: int, analysis: DrillAnalysis) -> str:
     why = f" ({safe_line(reason)})" if reason.lower() not in ("", "unclear") else ""
     said = {
         "unclear": f"marked unclear{why}: reword it.",
-        "stall": (f"stalled for {format_seconds(step.seconds) if step else '?'}: add the "
-                  "command, link or expected value it needs, or split it."),
+        "stall": (
+            f"stalled for {format_seconds(step.seconds) if step else '?'}: add the "
+            "command, link or expected value it needs, or split it."
+        ),
         "skipped": f"skipped{why}: make it optional, move it, or drop it.",
         "failed": "failed: check its command and preconditions.",
         "not-reached": "never reached: is it still needed on this path?",
@@ -102,8 +104,14 @@ def _item_end(lines: list[str], start: int) -> tuple[int, int] | None:
     return end, column
 
 
-def render_draft(runbook: Runbook, source: str, drill: Drill, analysis: DrillAnalysis,
-                 today: date, participant: str = "") -> tuple[str, int]:
+def render_draft(
+    runbook: Runbook,
+    source: str,
+    drill: Drill,
+    analysis: DrillAnalysis,
+    today: date,
+    participant: str = "",
+) -> tuple[str, int]:
     """The draft's text and how many edits it holds (0: nothing to draft)."""
     edits = edit_list(analysis)
     if not edits:
@@ -129,10 +137,12 @@ def render_draft(runbook: Runbook, source: str, drill: Drill, analysis: DrillAna
         marks = [" " * column + f"- {_mark(edit, number, analysis)}" for edit in own]
         inserts.setdefault(end, []).extend(marks)
     who = f", {safe_line(participant)}" if participant else ""
-    notes = [f"Suggested by drill #{number} ({as_utc(drill.started_at).date().isoformat()}"
-             f"{who}), drafted {today.isoformat()}; the steps concerned are marked "
-             f"\"Drill #{number}\" below. Edit them, then remove these notes and the marks.",
-             ""]
+    notes = [
+        f"Suggested by drill #{number} ({as_utc(drill.started_at).date().isoformat()}"
+        f"{who}), drafted {today.isoformat()}; the steps concerned are marked "
+        f'"Drill #{number}" below. Edit them, then remove these notes and the marks.',
+        "",
+    ]
     notes += [f"{n}. {safe_line(edit.text)}" for n, edit in enumerate(edits, 1)]
     sections = [s for s in runbook.sections if s.level > 1]
     level = min((s.level for s in sections), default=2)
@@ -174,18 +184,19 @@ def draft_from_debrief(
     try:
         source = Path(runbook.path).read_text(encoding="utf-8", errors="replace")
     except OSError as error:
-        raise DraftError(f"{runbook.path}: cannot read the runbook: {error.strerror}"
-                         ) from None
-    text, count = render_draft(runbook, source, drill, analysis, as_utc(clock()).date(),
-                               participant)
+        raise DraftError(f"{runbook.path}: cannot read the runbook: {error.strerror}") from None
+    text, count = render_draft(
+        runbook, source, drill, analysis, as_utc(clock()).date(), participant
+    )
     if not count:
         raise DraftError("the debrief suggests no edit: nothing to draft")
     name = f"{slug(runbook.id)}-drill-{drill.id}.md"
     try:
         path = write_draft(drafts_dir, name, text)
     except OSError as error:
-        raise DraftError(f"{drafts_dir}: cannot write the runbook draft: {error.strerror}"
-                         ) from None
+        raise DraftError(
+            f"{drafts_dir}: cannot write the runbook draft: {error.strerror}"
+        ) from None
     before = {_key(f) for f in lint_runbook(parse_runbook(source, runbook.path))}
     after = lint_runbook(parse_runbook(text, str(path)))
     new = tuple(f for f in after if _key(f) not in before)

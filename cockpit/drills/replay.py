@@ -133,8 +133,14 @@ def _effective(events: Sequence[StepEvent]) -> list[StepEvent]:
     for event in sorted(events, key=lambda e: e.seq):
         if event.kind == "undone":
             for index in range(len(kept) - 1, -1, -1):
-                if kept[index].kind in ("done", "skipped", "failed", "decided",
-                                        "rollback_entered", "validated"):
+                if kept[index].kind in (
+                    "done",
+                    "skipped",
+                    "failed",
+                    "decided",
+                    "rollback_entered",
+                    "validated",
+                ):
                     del kept[index]
                     break
         elif event.kind != "timer_started":
@@ -142,8 +148,12 @@ def _effective(events: Sequence[StepEvent]) -> list[StepEvent]:
     return kept
 
 
-def run_path(events: Sequence[StepEvent], start: datetime, speed: float = 1.0,
-             rollback_steps: Iterable[str] = ()) -> RunPath:
+def run_path(
+    events: Sequence[StepEvent],
+    start: datetime,
+    speed: float = 1.0,
+    rollback_steps: Iterable[str] = (),
+) -> RunPath:
     """Where a run went, offsets from ``start`` times ``speed`` (the incident's clock)."""
     rollback_ids = set(rollback_steps)
     decisions: list[tuple[str, str, float]] = []
@@ -156,9 +166,12 @@ def run_path(events: Sequence[StepEvent], start: datetime, speed: float = 1.0,
             if (event.details or {}).get("target_kind") == ROLLBACK and rollback is None:
                 rollback = offset
         elif rollback is None and (
-                event.kind == "rollback_entered"
-                or (event.kind == "done" and (event.step_id in rollback_ids
-                                              or event.step_id.startswith("rollback")))):
+            event.kind == "rollback_entered"
+            or (
+                event.kind == "done"
+                and (event.step_id in rollback_ids or event.step_id.startswith("rollback"))
+            )
+        ):
             rollback = offset
         elif event.kind == "finished" and (event.details or {}).get("outcome") == "resolved":
             resolved = True
@@ -177,8 +190,10 @@ def load_history(store: Store, ref: str) -> History:
     with store.read() as session:
         incident = find_incident(session, ref.lstrip("#"))
         if incident is None:
-            raise DrillError(f"no incident {ref!r} in the local store (sync first; "
-                             "`cockpit incidents --status resolved` lists past ones)")
+            raise DrillError(
+                f"no incident {ref!r} in the local store (sync first; "
+                "`cockpit incidents --status resolved` lists past ones)"
+            )
         if incident.is_drill or incident.source == "drill":
             raise DrillError(f"{ref} is a drill itself: replay a real incident")
         return _history(session, incident)
@@ -198,11 +213,13 @@ def _history(session: Session, incident: Incident) -> History:
 
     found: list[ThenEvent] = []
     rows = session.exec(
-        select(TimelineEvent).where(TimelineEvent.incident_id == incident.id)
+        select(TimelineEvent)
+        .where(TimelineEvent.incident_id == incident.id)
         .order_by(col(TimelineEvent.at), col(TimelineEvent.id))
     ).all()
     notes = session.exec(
-        select(Note).where(Note.incident_id == incident.id)
+        select(Note)
+        .where(Note.incident_id == incident.id)
         .order_by(col(Note.created_at), col(Note.id))
     ).all()
     written = {note.content for note in notes}
@@ -228,67 +245,134 @@ def _history(session: Session, incident: Incident) -> History:
             first_trigger = row
         if row.kind == "acknowledge" and acknowledged is None:
             acknowledged = _offset(row.at, start)
-        found.append(ThenEvent(_offset(row.at, start), as_utc(row.at), row.kind,
-                               row.summary or row.kind, who))
+        found.append(
+            ThenEvent(
+                _offset(row.at, start), as_utc(row.at), row.kind, row.summary or row.kind, who
+            )
+        )
     for note in notes:
         text = note.content.strip()
         if text and not text.startswith("[cockpit"):
-            found.append(ThenEvent(_offset(note.created_at, start), as_utc(note.created_at),
-                                   "note", text, name(note.author, note.author)))
+            found.append(
+                ThenEvent(
+                    _offset(note.created_at, start),
+                    as_utc(note.created_at),
+                    "note",
+                    text,
+                    name(note.author, note.author),
+                )
+            )
     alerts = session.exec(
         select(Alert).where(Alert.incident_id == incident.id).order_by(col(Alert.created_at))
     ).all()
     for number, alert in enumerate(alerts):
-        found.append(ThenEvent(_offset(alert.created_at, start), as_utc(alert.created_at),
-                               "alert", alert.summary, alert=number, severity=alert.severity,
-                               labels=dict(alert.labels or {})))
+        found.append(
+            ThenEvent(
+                _offset(alert.created_at, start),
+                as_utc(alert.created_at),
+                "alert",
+                alert.summary,
+                alert=number,
+                severity=alert.severity,
+                labels=dict(alert.labels or {}),
+            )
+        )
         if alert.status == "resolved" and alert.updated_at is not None:
-            found.append(ThenEvent(_offset(alert.updated_at, start), as_utc(alert.updated_at),
-                                   "alert_resolved", alert.summary, alert=number))
+            found.append(
+                ThenEvent(
+                    _offset(alert.updated_at, start),
+                    as_utc(alert.updated_at),
+                    "alert_resolved",
+                    alert.summary,
+                    alert=number,
+                )
+            )
     if not alerts:  # a resolved incident's alerts are not pulled: the trigger's is the one
         channel = (first_trigger.details or {}).get("channel") if first_trigger else None
         summary = str(channel.get("summary") or "") if isinstance(channel, dict) else ""
         at = as_utc(first_trigger.at) if first_trigger is not None else start
-        found.append(ThenEvent(_offset(at, start), at, "alert", summary or incident.title,
-                               alert=0, labels=dict(incident.labels or {})))
+        found.append(
+            ThenEvent(
+                _offset(at, start),
+                at,
+                "alert",
+                summary or incident.title,
+                alert=0,
+                labels=dict(incident.labels or {}),
+            )
+        )
     order = {"trigger": 0, "alert": 1, "notify": 2}
     found.sort(key=lambda e: (e.offset, order.get(e.kind, 3)))
     if acknowledged is None and incident.acknowledged_at is not None:
         acknowledged = _offset(incident.acknowledged_at, start)
-    resolved = (_offset(incident.resolved_at, start)
-                if incident.status == "resolved" and incident.resolved_at else None)
-    rollback_note = next(((e.offset, e.actor, e.summary) for e in found
-                          if e.kind == "note" and ROLLBACK_WORDS.search(e.summary)), None)
+    resolved = (
+        _offset(incident.resolved_at, start)
+        if incident.status == "resolved" and incident.resolved_at
+        else None
+    )
+    rollback_note = next(
+        (
+            (e.offset, e.actor, e.summary)
+            for e in found
+            if e.kind == "note" and ROLLBACK_WORDS.search(e.summary)
+        ),
+        None,
+    )
     runbook_id, path, rolled = _then_run(session, incident.id, start)
     urls = [incident.runbook_url] + [a.runbook_url for a in alerts]
     labels = dict(incident.labels or {})
     for alert in alerts:
         labels = {**(alert.labels or {}), **labels}
-    facts = IncidentFacts(title=incident.title, service=incident.service_name,
-                          urgency=incident.urgency, priority=incident.priority, labels=labels,
-                          runbook_urls=[u for u in urls if u],
-                          alertname=labels.get("alertname", ""))
-    copied = {"team": incident.team, "priority": incident.priority,
-              "labels": dict(incident.labels or {}), "runbook_url": incident.runbook_url,
-              "service_id": incident.service_id}
-    return History(incident.id, label, incident.title, incident.service_name,
-                   incident.urgency, start, tuple(found), runbook_id, path, acknowledged,
-                   resolved, rollback_note, facts, copied, rolled)
+    facts = IncidentFacts(
+        title=incident.title,
+        service=incident.service_name,
+        urgency=incident.urgency,
+        priority=incident.priority,
+        labels=labels,
+        runbook_urls=[u for u in urls if u],
+        alertname=labels.get("alertname", ""),
+    )
+    copied = {
+        "team": incident.team,
+        "priority": incident.priority,
+        "labels": dict(incident.labels or {}),
+        "runbook_url": incident.runbook_url,
+        "service_id": incident.service_id,
+    }
+    return History(
+        incident.id,
+        label,
+        incident.title,
+        incident.service_name,
+        incident.urgency,
+        start,
+        tuple(found),
+        runbook_id,
+        path,
+        acknowledged,
+        resolved,
+        rollback_note,
+        facts,
+        copied,
+        rolled,
+    )
 
 
-def _then_run(session: Session, incident_id: str,
-              start: datetime) -> tuple[str, RunPath | None, float | None]:
+def _then_run(
+    session: Session, incident_id: str, start: datetime
+) -> tuple[str, RunPath | None, float | None]:
     from cockpit.metrics.response import rollback_seconds
 
     run = session.exec(
-        select(RunbookRun).where(RunbookRun.incident_id == incident_id,
-                                 col(RunbookRun.is_drill).is_(False))
+        select(RunbookRun)
+        .where(RunbookRun.incident_id == incident_id, col(RunbookRun.is_drill).is_(False))
         .order_by(col(RunbookRun.started_at).desc(), col(RunbookRun.id).desc())
     ).first()
     if run is None or run.id is None:
         return "", None, None
-    events = session.exec(select(StepEvent).where(StepEvent.run_id == run.id)
-                          .order_by(col(StepEvent.seq))).all()
+    events = session.exec(
+        select(StepEvent).where(StepEvent.run_id == run.id).order_by(col(StepEvent.seq))
+    ).all()
     return run.runbook_id, run_path(events, start), rollback_seconds(events)
 
 
@@ -308,8 +392,9 @@ def pick_runbook(history: History, library: Sequence[Runbook], wanted: str = "")
         return by_id[history.runbook_id]
     matches = match_runbooks([r for r in library if r.steps], history.facts)
     if not matches:
-        raise DrillError(f"no runbook matches {history.label} {history.title!r}: pick one "
-                         "(--runbook ID)")
+        raise DrillError(
+            f"no runbook matches {history.label} {history.title!r}: pick one (--runbook ID)"
+        )
     return matches[0].runbook
 
 
@@ -327,10 +412,12 @@ def replay_scenario(history: History, runbook: Runbook, speed: float) -> Scenari
     stamp = history.created_at.strftime("%Y-%m-%d %H:%M UTC")
     return Scenario(
         title=f"[REPLAY {history.label}] {history.title}",
-        text=(f"Replay of {history.label} {history.title!r}, paged {stamp}"
-              + (f" on {history.service}" if history.service else "")
-              + ": its alerts, status changes and notes arrive as they did"
-              + (f", {speed:g} times faster." if speed != 1 else ".")),
+        text=(
+            f"Replay of {history.label} {history.title!r}, paged {stamp}"
+            + (f" on {history.service}" if history.service else "")
+            + ": its alerts, status changes and notes arrive as they did"
+            + (f", {speed:g} times faster." if speed != 1 else ".")
+        ),
         difficulty=f"replay ×{speed:g}",
         symptoms=symptoms or (history.title,),
         runbook_id=runbook.id,
@@ -354,8 +441,13 @@ def start_replay(
     """Start the drill of a replay; what happened in the incident's first instant (the page,
     its alert) is already there."""
     speed = check_speed(speed)
-    drill = start_drill(store, runbook, replay_scenario(history, runbook, speed),
-                        participant=participant, clock=clock)
+    drill = start_drill(
+        store,
+        runbook,
+        replay_scenario(history, runbook, speed),
+        participant=participant,
+        clock=clock,
+    )
     with store.write() as session:
         incident = session.get(Incident, drill.incident_id)
         assert incident is not None
@@ -402,10 +494,16 @@ class Replay:
 
     def _resume(self) -> int:
         with self.store.read() as session:
-            rows = session.exec(select(TimelineEvent.details).where(
-                TimelineEvent.incident_id == self.drill.incident_id)).all()
-        done = [int(d["replay"]) for d in rows if isinstance(d, dict)
-                and isinstance(d.get("replay"), int)]
+            rows = session.exec(
+                select(TimelineEvent.details).where(
+                    TimelineEvent.incident_id == self.drill.incident_id
+                )
+            ).all()
+        done = [
+            int(d["replay"])
+            for d in rows
+            if isinstance(d, dict) and isinstance(d.get("replay"), int)
+        ]
         return max(done) + 1 if done else 0
 
     @property
@@ -441,8 +539,11 @@ class Replay:
         event = self.events[index]
         at = self.due_at(index)
         incident_id = self.drill.incident_id
-        details: dict[str, Any] = {"replay": index, "then": event.at.isoformat(),
-                                   "then_kind": event.kind}
+        details: dict[str, Any] = {
+            "replay": index,
+            "then": event.at.isoformat(),
+            "then_kind": event.kind,
+        }
         stamp = f"[then +{format_seconds(event.offset)}]"
         kind, summary = event.kind, f"{stamp} {event.summary}"
         if event.kind == "note":
@@ -451,21 +552,44 @@ class Replay:
             alert_id = f"{incident_id}:alert:{event.alert}"
             alert = session.get(Alert, alert_id)
             if event.kind == "alert" and alert is None:
-                session.add(Alert(id=alert_id, incident_id=incident_id, summary=event.summary,
-                                  status="triggered", severity=event.severity,
-                                  labels=dict(event.labels), created_at=at))
+                session.add(
+                    Alert(
+                        id=alert_id,
+                        incident_id=incident_id,
+                        summary=event.summary,
+                        status="triggered",
+                        severity=event.severity,
+                        labels=dict(event.labels),
+                        created_at=at,
+                    )
+                )
             elif alert is not None:
                 alert.status, alert.updated_at = "resolved", at
                 session.add(alert)
             kind = "alert"
-            summary = (f"{stamp} alert: {event.summary}" if event.kind == "alert"
-                       else f"{stamp} alert resolved: {event.summary}")
-        elif event.actor and event.actor not in event.summary \
-                and event.kind not in ("trigger", "notify"):  # their agent is the service
+            summary = (
+                f"{stamp} alert: {event.summary}"
+                if event.kind == "alert"
+                else f"{stamp} alert resolved: {event.summary}"
+            )
+        elif (
+            event.actor
+            and event.actor not in event.summary
+            and event.kind not in ("trigger", "notify")
+        ):  # their agent is the service
             summary = f"{summary} ({event.actor})"
         # No person_id: a replayed page is nobody's page load, and is_drill says so twice.
-        session.add(TimelineEvent(incident_id=incident_id, at=at, kind=kind, summary=summary,
-                                  actor=event.actor, is_drill=True, details=details))
+        session.add(
+            TimelineEvent(
+                incident_id=incident_id,
+                at=at,
+                kind=kind,
+                summary=summary,
+                actor=event.actor,
+                is_drill=True,
+                details=details,
+            )
+        )
 
 
 # ---------------------------------------------------------------- then and now
@@ -505,38 +629,55 @@ class ThenNow:
             return missing
         if self.speed == 1:
             return format_seconds(seconds)
-        return f"{format_seconds(seconds)} ({format_seconds(seconds / self.speed)} at " \
-               f"×{self.speed:g})"
+        return (
+            f"{format_seconds(seconds)} ({format_seconds(seconds / self.speed)} at ×{self.speed:g})"
+        )
 
     def rows(self) -> list[Row]:
         """What both the Markdown and the screen show: plain text, not yet safe."""
         then_ack, now_ack = self.acknowledged
-        rows = [Row("Acknowledged", format_seconds(then_ack) if then_ack is not None
-                    else "never", self._now(now_ack, "never"))]
+        rows = [
+            Row(
+                "Acknowledged",
+                format_seconds(then_ack) if then_ack is not None else "never",
+                self._now(now_ack, "never"),
+            )
+        ]
         for _, question, then, then_branch, now, now_branch in self.decisions:
-            then_text = (f"{format_seconds(then)} → {then_branch}" if then is not None
-                         else "not recorded")
-            now_text = (f"{self._now(now)} → {now_branch}" if now is not None
-                        else "not reached")
+            then_text = (
+                f"{format_seconds(then)} → {then_branch}" if then is not None else "not recorded"
+            )
+            now_text = f"{self._now(now)} → {now_branch}" if now is not None else "not reached"
             rows.append(Row(f"Decision: {question}", then_text, now_text))
         then_branch, now_branch = self.branch
         source = f" ({self.branch_source})" if self.branch_source else ""
-        rows.append(Row("Branch", (then_branch or "not recorded") + source,
-                        now_branch or "none"))
+        rows.append(Row("Branch", (then_branch or "not recorded") + source, now_branch or "none"))
         then_rb, now_rb = self.rollback
-        then_text = format_seconds(then_rb) if then_rb is not None else (
-            "never" if then_branch else "not recorded")
+        then_text = (
+            format_seconds(then_rb)
+            if then_rb is not None
+            else ("never" if then_branch else "not recorded")
+        )
         if then_rb is not None and self.rollback_source:
             then_text += " (a note)"
         rows.append(Row("Rollback started", then_text, self._now(now_rb, "never")))
         then_in, now_in = self.rolled_back_in
         if then_in is not None or now_in is not None:
-            rows.append(Row("Time to roll back (decision to last step)",
-                            format_seconds(then_in) if then_in is not None else "-",
-                            self._now(now_in, "-")))
+            rows.append(
+                Row(
+                    "Time to roll back (decision to last step)",
+                    format_seconds(then_in) if then_in is not None else "-",
+                    self._now(now_in, "-"),
+                )
+            )
         then_res, now_res = self.resolved
-        rows.append(Row("Resolved", format_seconds(then_res) if then_res is not None
-                        else "not resolved", self._now(now_res, "not resolved")))
+        rows.append(
+            Row(
+                "Resolved",
+                format_seconds(then_res) if then_res is not None else "not resolved",
+                self._now(now_res, "not resolved"),
+            )
+        )
         return rows
 
     def footnotes(self) -> list[str]:
@@ -547,8 +688,9 @@ class ThenNow:
         return []
 
 
-def then_and_now(store: Store, drill: Drill, runbook: Runbook | None = None,
-                 history: History | None = None) -> ThenNow | None:
+def then_and_now(
+    store: Store, drill: Drill, runbook: Runbook | None = None, history: History | None = None
+) -> ThenNow | None:
     """The comparison for a replay drill (None for any other drill, or when the real
     incident is gone from the store)."""
     real = str((drill.scenario or {}).get("replay_of") or "")
@@ -563,12 +705,21 @@ def then_and_now(store: Store, drill: Drill, runbook: Runbook | None = None,
     start = as_utc(drill.started_at)
     rollback_ids = [s.id for s in runbook.steps_of(ROLLBACK)] if runbook else []
     with store.read() as session:
-        events = session.exec(select(StepEvent).where(StepEvent.run_id == drill.run_id)
-                              .order_by(col(StepEvent.seq))).all() if drill.run_id else []
+        events = (
+            session.exec(
+                select(StepEvent)
+                .where(StepEvent.run_id == drill.run_id)
+                .order_by(col(StepEvent.seq))
+            ).all()
+            if drill.run_id
+            else []
+        )
         incident = session.get(Incident, drill.incident_id)
-        resolves = session.exec(select(TimelineEvent).where(
-            TimelineEvent.incident_id == drill.incident_id, TimelineEvent.kind == "resolve")
-            .order_by(col(TimelineEvent.at))).all()
+        resolves = session.exec(
+            select(TimelineEvent)
+            .where(TimelineEvent.incident_id == drill.incident_id, TimelineEvent.kind == "resolve")
+            .order_by(col(TimelineEvent.at))
+        ).all()
     from cockpit.metrics.response import rollback_seconds
 
     now = run_path(events, start, speed, rollback_ids)
@@ -587,16 +738,28 @@ def then_and_now(store: Store, drill: Drill, runbook: Runbook | None = None,
     ids = [d for d in order if d in then_by or d in now_by]
     ids += [d for d in [*then_by, *now_by] if d not in ids]
     decisions = tuple(
-        (d, questions.get(d, d), then_by[d][1] if d in then_by else None,
-         then_by[d][0] if d in then_by else "", now_by[d][1] if d in now_by else None,
-         now_by[d][0] if d in now_by else "")
-        for d in ids)
+        (
+            d,
+            questions.get(d, d),
+            then_by[d][1] if d in then_by else None,
+            then_by[d][0] if d in then_by else "",
+            now_by[d][1] if d in now_by else None,
+            now_by[d][0] if d in now_by else "",
+        )
+        for d in ids
+    )
     then_branch, source = history.then_branch
     then_rb, rb_source = history.then_rollback
     return ThenNow(
-        label=history.label, title=history.title, created_at=history.created_at, speed=speed,
-        then_runbook=history.runbook_id, acknowledged=(history.acknowledged, now_ack),
-        decisions=decisions, branch=(then_branch, now.branch), branch_source=source,
+        label=history.label,
+        title=history.title,
+        created_at=history.created_at,
+        speed=speed,
+        then_runbook=history.runbook_id,
+        acknowledged=(history.acknowledged, now_ack),
+        decisions=decisions,
+        branch=(then_branch, now.branch),
+        branch_source=source,
         rollback=(then_rb, now.rollback),
         rollback_source="" if rb_source == "its runbook run" else rb_source,
         resolved=(history.resolved, now_resolved),
@@ -607,7 +770,11 @@ def then_and_now(store: Store, drill: Drill, runbook: Runbook | None = None,
 def past_incidents(store: Store, limit: int = 40) -> list[Incident]:
     """Incidents worth replaying, newest first: resolved, real, not drills."""
     with store.read() as session:
-        return list(session.exec(
-            select(Incident).where(Incident.status == "resolved",
-                                   col(Incident.is_drill).is_(False))
-            .order_by(col(Incident.created_at).desc(), col(Incident.id)).limit(limit)))
+        return list(
+            session.exec(
+                select(Incident)
+                .where(Incident.status == "resolved", col(Incident.is_drill).is_(False))
+                .order_by(col(Incident.created_at).desc(), col(Incident.id))
+                .limit(limit)
+            )
+        )

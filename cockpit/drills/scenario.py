@@ -27,8 +27,18 @@ from cockpit.runbooks.model import TRIGGER, Runbook
 from cockpit.runbooks.yaml_safe import YamlError, load_yaml, read_text
 
 DIFFICULTIES = ("easy", "medium", "hard")
-KNOWN = frozenset({"title", "runbook", "scenario", "difficulty", "symptoms",
-                   "expected_branch", "service", "urgency"})
+KNOWN = frozenset(
+    {
+        "title",
+        "runbook",
+        "scenario",
+        "difficulty",
+        "symptoms",
+        "expected_branch",
+        "service",
+        "urgency",
+    }
+)
 
 
 class ScenarioError(CockpitError):
@@ -122,7 +132,8 @@ def load_scenario(path: str | Path) -> Scenario:
     if isinstance(symptoms, str):
         symptoms = [symptoms]
     if not isinstance(symptoms, list) or not all(
-            isinstance(s, str | int | float) for s in symptoms):
+        isinstance(s, str | int | float) for s in symptoms
+    ):
         raise ScenarioError(f"{at('symptoms')}: field 'symptoms' must be a list of lines")
     return Scenario(
         title=title,

@@ -75,23 +75,50 @@ def start_drill(
     with store.write() as session:
         session.add(incident)
         session.flush()
-        session.add(TimelineEvent(
-            incident_id=incident.id, at=now, kind="drill", is_drill=True, actor=participant,
-            summary=f"Drill started: {runbook.id} ({scenario.difficulty})",
-        ))
+        session.add(
+            TimelineEvent(
+                incident_id=incident.id,
+                at=now,
+                kind="drill",
+                is_drill=True,
+                actor=participant,
+                summary=f"Drill started: {runbook.id} ({scenario.difficulty})",
+            )
+        )
         told = [scenario.text.strip()] if scenario.text.strip() else []
         story = "\n".join(told + [f"symptom: {s}" for s in scenario.symptoms])
         if story:  # the banner has room for a line or two: the whole story is here
-            session.add(TimelineEvent(incident_id=incident.id, at=now, kind="drill",
-                                      is_drill=True, actor=participant,
-                                      summary=f"Scenario: {story}"))
+            session.add(
+                TimelineEvent(
+                    incident_id=incident.id,
+                    at=now,
+                    kind="drill",
+                    is_drill=True,
+                    actor=participant,
+                    summary=f"Scenario: {story}",
+                )
+            )
         # The same snapshot and hash a live run keeps, so the run service sees the runbook
         # as unchanged (not "1 step added") when the drill opens.
         digest = runbook_hash(runbook)
-        run = start_run(session, incident.id, runbook.id, runbook_path=runbook.path,
-                        runbook_hash=digest, started_by=participant, is_drill=True, at=now)
-        append_event(session, run, kind="started", at=now, actor=participant,
-                     details={"steps": step_texts(runbook), "hash": digest})
+        run = start_run(
+            session,
+            incident.id,
+            runbook.id,
+            runbook_path=runbook.path,
+            runbook_hash=digest,
+            started_by=participant,
+            is_drill=True,
+            at=now,
+        )
+        append_event(
+            session,
+            run,
+            kind="started",
+            at=now,
+            actor=participant,
+            details={"steps": step_texts(runbook), "hash": digest},
+        )
         drill = Drill(
             run_id=run.id,
             incident_id=incident.id,
@@ -124,8 +151,7 @@ def analyse_drill(store: Store, drill: Drill, runbook: Runbook | None = None) ->
     # A decision is shown by its question, not its id.
     texts.update({d.id: d.question for d in runbook.decisions} if runbook else {})
     main = [step.id for step in runbook.steps_of(CHECKS, ACTIONS)] if runbook else []
-    timers = {s.id: s.timer_seconds for s in runbook.steps if s.timer_seconds} if runbook \
-        else {}
+    timers = {s.id: s.timer_seconds for s in runbook.steps if s.timer_seconds} if runbook else {}
     analysis = analyse(events, drill.expected_branch, texts, main, timers, replay_speed(drill))
     analysis.then_now = then_and_now(store, drill, runbook)
     return analysis
@@ -149,8 +175,9 @@ def finish_drill(
     with store.write() as session:
         run = session.get(RunbookRun, drill.run_id) if drill.run_id else None
         if run is not None and run.finished_at is None:
-            append_event(session, run, kind="finished", at=now, branch="abandoned",
-                         reason="drill ended")
+            append_event(
+                session, run, kind="finished", at=now, branch="abandoned", reason="drill ended"
+            )
         incident = session.get(Incident, drill.incident_id)
         if incident is not None and incident.status != "resolved":
             incident.status = "resolved"
@@ -163,8 +190,9 @@ def finish_drill(
         assert row is not None
         row.finished_at = row.finished_at or now
         who = person_name(session, row.participant) if row.participant else ""
-        row.report_md = render_debrief(row, analysis, runbook.title if runbook else "",
-                                       participant=who)
+        row.report_md = render_debrief(
+            row, analysis, runbook.title if runbook else "", participant=who
+        )
         session.add(row)
         return row
 
@@ -189,9 +217,11 @@ def drill_history(store: Store, runbook_id: str | None = None, limit: int = 50) 
     if runbook_id:
         query = query.where(Drill.runbook_id == runbook_id)
     with store.read() as session:
-        return list(session.exec(
-            query.order_by(col(Drill.started_at).desc(), col(Drill.id).desc()).limit(limit)
-        ))
+        return list(
+            session.exec(
+                query.order_by(col(Drill.started_at).desc(), col(Drill.id).desc()).limit(limit)
+            )
+        )
 
 
 @dataclass(frozen=True)
@@ -207,7 +237,9 @@ class DrillStatus:
 
 
 def stale_runbooks(
-    runbooks: Iterable[Runbook], last: dict[str, datetime], now: datetime,
+    runbooks: Iterable[Runbook],
+    last: dict[str, datetime],
+    now: datetime,
     after: timedelta = STALE_AFTER,
 ) -> list[DrillStatus]:
     """Runbooks never drilled or last drilled more than ``after`` ago: never first, by id."""

@@ -122,8 +122,10 @@ class HandoffDraft:
         for key in ("shift_start", "shift_end", "drafted_at"):
             values[key] = as_utc(datetime.fromisoformat(values[key]))
         known = {f.name for f in fields(OpenItem)}
-        values["open"] = [OpenItem(**{k: v for k, v in item.items() if k in known})
-                          for item in values.get("open", [])]
+        values["open"] = [
+            OpenItem(**{k: v for k, v in item.items() if k in known})
+            for item in values.get("open", [])
+        ]
         mine = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in values.items() if k in mine})
 
@@ -147,17 +149,20 @@ def _last_note(session: Session, incident_id: str) -> tuple[str, str, datetime] 
     written in the paging service (its log entry carries the text)."""
     best: tuple[str, str, datetime] | None = None
     notes = session.exec(
-        select(Note).where(Note.incident_id == incident_id)
-        .order_by(col(Note.created_at).desc(), col(Note.id).desc()).limit(NOTE_SCAN)
+        select(Note)
+        .where(Note.incident_id == incident_id)
+        .order_by(col(Note.created_at).desc(), col(Note.id).desc())
+        .limit(NOTE_SCAN)
     ).all()
     for note in notes:
         if person_wrote(note.content):
             best = (note.content, note.author, as_utc(note.created_at))
             break
     entries = session.exec(
-        select(TimelineEvent).where(TimelineEvent.incident_id == incident_id,
-                                    TimelineEvent.kind == "annotate")
-        .order_by(col(TimelineEvent.at).desc(), col(TimelineEvent.id).desc()).limit(NOTE_SCAN)
+        select(TimelineEvent)
+        .where(TimelineEvent.incident_id == incident_id, TimelineEvent.kind == "annotate")
+        .order_by(col(TimelineEvent.at).desc(), col(TimelineEvent.id).desc())
+        .limit(NOTE_SCAN)
     ).all()
     for entry in entries:
         text = str((entry.details or {}).get("note") or "")
@@ -174,8 +179,19 @@ def _last_note(session: Session, incident_id: str) -> tuple[str, str, datetime] 
 def _engine_events(run: RunbookRun, events: list[StepEvent]) -> list[Any]:
     from cockpit.runbooks.run_events import STARTED, RunEvent
 
-    out = [RunEvent(e.seq, as_utc(e.at), e.kind, e.step_id, e.branch, e.reason, e.actor,
-                    dict(e.details or {})) for e in events]
+    out = [
+        RunEvent(
+            e.seq,
+            as_utc(e.at),
+            e.kind,
+            e.step_id,
+            e.branch,
+            e.reason,
+            e.actor,
+            dict(e.details or {}),
+        )
+        for e in events
+    ]
     if not out or out[0].kind != STARTED:
         # A run written before the engine kept a `started` event: it started with its row.
         out.insert(0, RunEvent(0, as_utc(run.started_at), STARTED, actor=run.started_by))
@@ -224,9 +240,11 @@ def _run_position(
     ).first()
     if run is None or run.id is None:
         return
-    events = list(session.exec(
-        select(StepEvent).where(StepEvent.run_id == run.id).order_by(col(StepEvent.seq))
-    ))
+    events = list(
+        session.exec(
+            select(StepEvent).where(StepEvent.run_id == run.id).order_by(col(StepEvent.seq))
+        )
+    )
     item.runbook = run.runbook_id
     manual = [e for e in events if e.kind == ROLLBACK_ENTERED]
     runbook = runbooks.get(run.runbook_id)
@@ -238,17 +256,20 @@ def _run_position(
         decided = [e for e in events if e.kind == DECIDED]
         if decided:
             last = decided[-1]
-            item.branch = (f"took “{last.branch}” at "
-                           f"“{plain(texts.get(last.step_id, last.step_id))}”")
+            item.branch = (
+                f"took “{last.branch}” at “{plain(texts.get(last.step_id, last.step_id))}”"
+            )
         if manual:
             item.run_phase = ROLLBACK
         if run.finished_at is not None:
             item.run_phase, item.run_outcome = "finished", run.outcome or "done"
         elif ticked:
             item.next_step = ""
-            item.step = (f"{run.runbook_id} (not in the runbook library here): "
-                         f"{item.run_done} step(s) done, last "
-                         f"{plain(texts.get(ticked[-1].step_id, ticked[-1].step_id))}")
+            item.step = (
+                f"{run.runbook_id} (not in the runbook library here): "
+                f"{item.run_done} step(s) done, last "
+                f"{plain(texts.get(ticked[-1].step_id, ticked[-1].step_id))}"
+            )
             return
         item.step = _summary(item)
         return
@@ -299,35 +320,39 @@ def _run_position(
         if as_utc(timer.due_at) <= now and timer.step_id != current:
             continue
         timed = runbook.step(timer.step_id)
-        item.timers.append({
-            "step": timed.text if timed else timer.step_id,
-            "seconds": int((timer.due_at - timer.started_at).total_seconds()),
-            "due_at": as_utc(timer.due_at).isoformat(),
-        })
+        item.timers.append(
+            {
+                "step": timed.text if timed else timer.step_id,
+                "seconds": int((timer.due_at - timer.started_at).total_seconds()),
+                "due_at": as_utc(timer.due_at).isoformat(),
+            }
+        )
     item.step = _summary(item)
 
 
 def _owed(session: Session, incident: Incident) -> list[str]:
     owed = []
     for out in session.exec(
-        select(OutboxItem).where(OutboxItem.incident_id == incident.id,
-                                 col(OutboxItem.state).in_(("pending", "sending", "failed")))
+        select(OutboxItem)
+        .where(
+            OutboxItem.incident_id == incident.id,
+            col(OutboxItem.state).in_(("pending", "sending", "failed")),
+        )
         .order_by(col(OutboxItem.id))
     ):
         error = f" ({out.last_error})" if out.state == "failed" and out.last_error else ""
         owed.append(f"{out.action} not synced: {out.state}{error}")
     insights = session.exec(
-        select(func.count()).select_from(Insight).where(
-            Insight.incident_id == incident.id, Insight.guardrail_owner == "")
+        select(func.count())
+        .select_from(Insight)
+        .where(Insight.incident_id == incident.id, Insight.guardrail_owner == "")
     ).one()
     if insights:
         owed.append(f"{insights} insight(s) without a guardrail owner")
     return owed
 
 
-def _open_items(
-    session: Session, runbooks: Mapping[str, Runbook], now: datetime
-) -> list[OpenItem]:
+def _open_items(session: Session, runbooks: Mapping[str, Runbook], now: datetime) -> list[OpenItem]:
     incidents = session.exec(
         select(Incident)
         .where(col(Incident.status).in_(OPEN_STATUSES), col(Incident.is_drill).is_(False))
@@ -338,9 +363,14 @@ def _open_items(
         holder, _ = baton_holder(session, incident)
         offer = pending_offer(session, incident.id)
         item = OpenItem(
-            id=incident.id, ref=_ref(incident), title=incident.title,
-            service=incident.service_name, status=incident.status, urgency=incident.urgency,
-            holder=holder, holder_name=person_name(session, holder),
+            id=incident.id,
+            ref=_ref(incident),
+            title=incident.title,
+            service=incident.service_name,
+            status=incident.status,
+            urgency=incident.urgency,
+            holder=holder,
+            holder_name=person_name(session, holder),
             offered_to=person_name(session, offer.to_person) if offer else "",
         )
         note = _last_note(session, incident.id)
@@ -359,45 +389,79 @@ def _outbox(session: Session) -> list[dict[str, Any]]:
         .where(col(OutboxItem.state).in_(("pending", "sending", "failed")))
         .order_by(col(OutboxItem.id))
     ).all()
-    return [{"id": item.id, "action": item.action, "ref": _ref(incident), "state": item.state,
-             "error": item.last_error} for item, incident in rows]
+    return [
+        {
+            "id": item.id,
+            "action": item.action,
+            "ref": _ref(incident),
+            "state": item.state,
+            "error": item.last_error,
+        }
+        for item, incident in rows
+    ]
 
 
-def _shift_activity(
-    session: Session, draft: HandoffDraft, start: datetime, end: datetime
-) -> None:
+def _shift_activity(session: Session, draft: HandoffDraft, start: datetime, end: datetime) -> None:
     kinds = session.exec(
         select(TimelineEvent.kind, func.count())
         .join(Incident, col(Incident.id) == col(TimelineEvent.incident_id))
-        .where(col(TimelineEvent.at) >= start, col(TimelineEvent.at) < end,
-               col(Incident.is_drill).is_(False),
-               col(TimelineEvent.kind).in_(("acknowledge", "escalate")))
+        .where(
+            col(TimelineEvent.at) >= start,
+            col(TimelineEvent.at) < end,
+            col(Incident.is_drill).is_(False),
+            col(TimelineEvent.kind).in_(("acknowledge", "escalate")),
+        )
         .group_by(TimelineEvent.kind)
     ).all()
     created = session.exec(
-        select(func.count()).select_from(Incident).where(
-            col(Incident.created_at) >= start, col(Incident.created_at) < end,
-            col(Incident.is_drill).is_(False))
+        select(func.count())
+        .select_from(Incident)
+        .where(
+            col(Incident.created_at) >= start,
+            col(Incident.created_at) < end,
+            col(Incident.is_drill).is_(False),
+        )
     ).one()
     resolved = session.exec(
-        select(Incident).where(
-            col(Incident.resolved_at) >= start, col(Incident.resolved_at) < end,
-            col(Incident.is_drill).is_(False))
+        select(Incident)
+        .where(
+            col(Incident.resolved_at) >= start,
+            col(Incident.resolved_at) < end,
+            col(Incident.is_drill).is_(False),
+        )
         .order_by(col(Incident.resolved_at), col(Incident.id))
     ).all()
     by_kind = dict(kinds)
-    draft.counts = {"triggered": int(created), "acknowledged": int(by_kind.get("acknowledge", 0)),
-                    "resolved": len(resolved), "escalated": int(by_kind.get("escalate", 0))}
+    draft.counts = {
+        "triggered": int(created),
+        "acknowledged": int(by_kind.get("acknowledge", 0)),
+        "resolved": len(resolved),
+        "escalated": int(by_kind.get("escalate", 0)),
+    }
     touched = {w["id"] for w in draft.worked}
-    ordered = sorted(resolved, key=lambda i: (i.id not in touched, i.number is None,
-                                              i.number or 0, as_utc(i.created_at), i.id))
-    draft.resolved = [{"ref": _ref(i), "title": i.title, "service": i.service_name,
-                       "touched": i.id in touched} for i in ordered]
+    ordered = sorted(
+        resolved,
+        key=lambda i: (
+            i.id not in touched,
+            i.number is None,
+            i.number or 0,
+            as_utc(i.created_at),
+            i.id,
+        ),
+    )
+    draft.resolved = [
+        {"ref": _ref(i), "title": i.title, "service": i.service_name, "touched": i.id in touched}
+        for i in ordered
+    ]
     rolled = session.exec(
         select(RunbookRun, Incident)
         .join(Incident, col(Incident.id) == col(RunbookRun.incident_id))
-        .where(col(RunbookRun.finished_at) >= start, col(RunbookRun.finished_at) < end,
-               col(RunbookRun.is_drill).is_(False), RunbookRun.outcome == "rolled_back")
+        .where(
+            col(RunbookRun.finished_at) >= start,
+            col(RunbookRun.finished_at) < end,
+            col(RunbookRun.is_drill).is_(False),
+            RunbookRun.outcome == "rolled_back",
+        )
         .order_by(col(RunbookRun.finished_at))
     ).all()
     draft.notable += [f"{_ref(i)} rolled back with {run.runbook_id}" for run, i in rolled]
@@ -422,28 +486,32 @@ def _worked(session: Session, draft: HandoffDraft, start: datetime) -> None:
         did[incident_id][verb] = at if seen is None else min(seen, at)
 
     for incident_id, kind, at, details in session.exec(
-        select(TimelineEvent.incident_id, TimelineEvent.kind, TimelineEvent.at,
-               TimelineEvent.details)
-        .where(TimelineEvent.actor == who, col(TimelineEvent.at) >= start,
-               col(TimelineEvent.is_drill).is_(False),
-               col(TimelineEvent.kind).in_(("acknowledge", "resolve", "annotate")))
+        select(
+            TimelineEvent.incident_id, TimelineEvent.kind, TimelineEvent.at, TimelineEvent.details
+        ).where(
+            TimelineEvent.actor == who,
+            col(TimelineEvent.at) >= start,
+            col(TimelineEvent.is_drill).is_(False),
+            col(TimelineEvent.kind).in_(("acknowledge", "resolve", "annotate")),
+        )
     ).all():
         if kind == "annotate" and not person_wrote(str((details or {}).get("note") or "")):
             continue
-        touch(incident_id, {"acknowledge": "acked", "resolve": "resolved"}.get(kind, "noted"),
-              at)
+        touch(incident_id, {"acknowledge": "acked", "resolve": "resolved"}.get(kind, "noted"), at)
     authors = [a for a in (draft.from_name, who) if a]
     for incident_id, content, at in session.exec(
-        select(Note.incident_id, Note.content, Note.created_at)
-        .where(col(Note.author).in_(authors), col(Note.created_at) >= start)
+        select(Note.incident_id, Note.content, Note.created_at).where(
+            col(Note.author).in_(authors), col(Note.created_at) >= start
+        )
     ).all():
         if person_wrote(content):
             touch(incident_id, "noted", at)
     for incident_id, runbook_id, at in session.exec(
         select(RunbookRun.incident_id, RunbookRun.runbook_id, func.min(StepEvent.at))
         .join(StepEvent, col(StepEvent.run_id) == col(RunbookRun.id))
-        .where(StepEvent.actor == who, col(StepEvent.at) >= start,
-               col(RunbookRun.is_drill).is_(False))
+        .where(
+            StepEvent.actor == who, col(StepEvent.at) >= start, col(RunbookRun.is_drill).is_(False)
+        )
         .group_by(col(RunbookRun.incident_id), col(RunbookRun.runbook_id))
     ).all():
         touch(incident_id, "ran", at)
@@ -456,29 +524,49 @@ def _worked(session: Session, draft: HandoffDraft, start: datetime) -> None:
         words = []
         for verb in VERBS:
             if verb in verbs:
-                words.append(f"ran {', '.join(sorted(runbooks[incident_id]))}"
-                             if verb == "ran" else verb)
+                words.append(
+                    f"ran {', '.join(sorted(runbooks[incident_id]))}" if verb == "ran" else verb
+                )
         first = min(verbs.values())
-        rows.append((first, incident.number or 0, incident_id, {
-            "id": incident_id, "ref": _ref(incident), "title": incident.title,
-            "status": incident.status, "did": words, "at": first.isoformat()}))
+        rows.append(
+            (
+                first,
+                incident.number or 0,
+                incident_id,
+                {
+                    "id": incident_id,
+                    "ref": _ref(incident),
+                    "title": incident.title,
+                    "status": incident.status,
+                    "did": words,
+                    "at": first.isoformat(),
+                },
+            )
+        )
     draft.worked = [row for *_, row in sorted(rows, key=lambda r: (r[0], r[1], r[2]))]
 
 
 def _watch(session: Session, draft: HandoffDraft, now: datetime) -> None:
     since = now - FLAP_WINDOW
     open_rows = session.exec(
-        select(Incident).where(col(Incident.status).in_(OPEN_STATUSES),
-                               col(Incident.is_drill).is_(False))
+        select(Incident)
+        .where(col(Incident.status).in_(OPEN_STATUSES), col(Incident.is_drill).is_(False))
         .order_by(col(Incident.created_at), col(Incident.id))
     ).all()
-    draft.snoozed = [f"{_ref(i)} until {as_utc(i.snoozed_until):%Y-%m-%d %H:%M} UTC"
-                     for i in open_rows if i.snoozed_until and as_utc(i.snoozed_until) > now]
+    draft.snoozed = [
+        f"{_ref(i)} until {as_utc(i.snoozed_until):%Y-%m-%d %H:%M} UTC"
+        for i in open_rows
+        if i.snoozed_until and as_utc(i.snoozed_until) > now
+    ]
     draft.acked_open = [_ref(i) for i in open_rows if i.status == "acknowledged"]
     triggers = session.exec(
         select(TimelineEvent.incident_id, func.count())
-        .where(TimelineEvent.kind == "trigger", col(TimelineEvent.at) >= since,
-               col(TimelineEvent.at) < now, col(TimelineEvent.is_drill).is_(False))
+        .where(
+            TimelineEvent.kind == "trigger",
+            col(TimelineEvent.at) >= since,
+            col(TimelineEvent.at) < now,
+            col(TimelineEvent.is_drill).is_(False),
+        )
         .group_by(TimelineEvent.incident_id)
         .having(func.count() >= FLAP_COUNT)
     ).all()
@@ -488,42 +576,56 @@ def _watch(session: Session, draft: HandoffDraft, now: datetime) -> None:
         if incident is not None and not incident.is_drill:
             flapping.append(f"{_ref(incident)} re-triggered {count} times in 24 h")
     recent = session.exec(
-        select(Incident).where(col(Incident.created_at) >= since, col(Incident.created_at) < now,
-                               col(Incident.is_drill).is_(False))
+        select(Incident).where(
+            col(Incident.created_at) >= since,
+            col(Incident.created_at) < now,
+            col(Incident.is_drill).is_(False),
+        )
     ).all()
     titles = Counter(title_key(i.title) for i in recent)
     examples = {title_key(i.title): i.title for i in recent}
-    flapping += [f"{examples[key]!r} opened {count} times in 24 h"
-                 for key, count in sorted(titles.items()) if count >= FLAP_COUNT]
+    flapping += [
+        f"{examples[key]!r} opened {count} times in 24 h"
+        for key, count in sorted(titles.items())
+        if count >= FLAP_COUNT
+    ]
     draft.flapping = flapping
 
 
 def _followups(session: Session, draft: HandoffDraft) -> None:
     insights = session.exec(
-        select(Insight, Incident).join(Incident, col(Incident.id) == col(Insight.incident_id))
-        .where(Insight.guardrail_owner == "").order_by(col(Insight.id))
+        select(Insight, Incident)
+        .join(Incident, col(Incident.id) == col(Insight.incident_id))
+        .where(Insight.guardrail_owner == "")
+        .order_by(col(Insight.id))
     ).all()
     draft.followups += [f"insight on {_ref(i)} has no guardrail owner" for _, i in insights]
     runs = session.exec(
-        select(RunbookRun, Incident).join(Incident, col(Incident.id) == col(RunbookRun.incident_id))
+        select(RunbookRun, Incident)
+        .join(Incident, col(Incident.id) == col(RunbookRun.incident_id))
         .where(col(RunbookRun.finished_at).is_(None), col(RunbookRun.is_drill).is_(False))
         .order_by(col(RunbookRun.started_at))
     ).all()
-    draft.followups += [f"{run.runbook_id} unfinished on {_ref(i)} ({i.status})"
-                        for run, i in runs]
-    draft.followups += [f"failed write: {o['action']} on {o['ref']}: {o['error']}"
-                        for o in draft.outbox if o["state"] == "failed"]
+    draft.followups += [f"{run.runbook_id} unfinished on {_ref(i)} ({i.status})" for run, i in runs]
+    draft.followups += [
+        f"failed write: {o['action']} on {o['ref']}: {o['error']}"
+        for o in draft.outbox
+        if o["state"] == "failed"
+    ]
 
 
 def _next_oncall(session: Session, draft: HandoffDraft) -> None:
     end = draft.shift_end
     shifts = session.exec(
-        select(OnCallShift).where(
+        select(OnCallShift)
+        .where(
             col(OnCallShift.start) <= end + timedelta(hours=1),
             (col(OnCallShift.end).is_(None)) | (col(OnCallShift.end) > end),
             OnCallShift.person_id != draft.from_person,
-        ).order_by(col(OnCallShift.escalation_level), col(OnCallShift.start),
-                   col(OnCallShift.person_id))
+        )
+        .order_by(
+            col(OnCallShift.escalation_level), col(OnCallShift.start), col(OnCallShift.person_id)
+        )
     ).all()
     seen: set[str] = set()
     for s in shifts:
@@ -533,15 +635,20 @@ def _next_oncall(session: Session, draft: HandoffDraft) -> None:
         draft.next_people.append(s.person_id)
         until = f" until {as_utc(s.end):%a %d %b %H:%M} UTC" if s.end else ""
         draft.next_oncall.append(
-            f"{person_name(session, s.person_id)} (level {s.escalation_level}){until}")
+            f"{person_name(session, s.person_id)} (level {s.escalation_level}){until}"
+        )
 
 
 def _offenders(session: Session, draft: HandoffDraft, now: datetime) -> None:
     rows = session.exec(
-        select(Incident.title).join(
-            TimelineEvent, col(TimelineEvent.incident_id) == col(Incident.id)
-        ).where(TimelineEvent.kind == "notify", col(TimelineEvent.at) >= now - OFFENDER_WINDOW,
-                col(TimelineEvent.at) < now, col(Incident.is_drill).is_(False))
+        select(Incident.title)
+        .join(TimelineEvent, col(TimelineEvent.incident_id) == col(Incident.id))
+        .where(
+            TimelineEvent.kind == "notify",
+            col(TimelineEvent.at) >= now - OFFENDER_WINDOW,
+            col(TimelineEvent.at) < now,
+            col(Incident.is_drill).is_(False),
+        )
         .group_by(col(Incident.id), col(Incident.title))
     ).all()
     counts: Counter[str] = Counter()
@@ -549,8 +656,9 @@ def _offenders(session: Session, draft: HandoffDraft, now: datetime) -> None:
     for title in rows:
         counts[title_key(title)] += 1
         example.setdefault(title_key(title), title)
-    ranked = sorted(((c, k) for k, c in counts.items() if c >= FLAP_COUNT),
-                    key=lambda pair: (-pair[0], pair[1]))
+    ranked = sorted(
+        ((c, k) for k, c in counts.items() if c >= FLAP_COUNT), key=lambda pair: (-pair[0], pair[1])
+    )
     draft.offenders = [f"{example[k]!r} paged {c} times in 7 days" for c, k in ranked[:5]]
 
 
@@ -567,8 +675,12 @@ def draft_handoff(
     start, end, now = as_utc(shift_start), as_utc(shift_end), as_utc(now)
     with store.read() as session:
         draft = HandoffDraft(
-            from_person=from_person, from_name=person_name(session, from_person),
-            shift_start=start, shift_end=end, drafted_at=now, to_person=to_person,
+            from_person=from_person,
+            from_name=person_name(session, from_person),
+            shift_start=start,
+            shift_end=end,
+            drafted_at=now,
+            to_person=to_person,
             to_name=person_name(session, to_person),
         )
         draft.outbox = _outbox(session)

@@ -39,9 +39,12 @@ def save_handoff(store: Store, draft: HandoffDraft, notes: str = "") -> Handoff:
     draft.notes = notes or draft.notes
     with store.write() as session:
         handoff = Handoff(
-            from_person=draft.from_person, to_person=draft.to_person,
-            created_at=draft.drafted_at, shift_start=draft.shift_start,
-            shift_end=draft.shift_end, draft=draft.to_json(),
+            from_person=draft.from_person,
+            to_person=draft.to_person,
+            created_at=draft.drafted_at,
+            shift_start=draft.shift_start,
+            shift_end=draft.shift_end,
+            draft=draft.to_json(),
         )
         session.add(handoff)
         session.flush()
@@ -94,13 +97,16 @@ def sign_handoff(
             raise HandoffError(f"no handoff #{handoff_id}")
         if by != handoff.from_person:
             raise HandoffError(
-                f"handoff #{handoff_id} is {handoff.from_person}'s to sign, not {by}'s")
+                f"handoff #{handoff_id} is {handoff.from_person}'s to sign, not {by}'s"
+            )
         if handoff.signed_at:
             return handoff
         incoming = to_person or handoff.to_person
         if not incoming:
-            raise HandoffError(f"handoff #{handoff_id} names no incoming engineer: say who "
-                               "takes over before signing (cockpit handoff --to NAME --sign)")
+            raise HandoffError(
+                f"handoff #{handoff_id} names no incoming engineer: say who "
+                "takes over before signing (cockpit handoff --to NAME --sign)"
+            )
         if incoming == handoff.from_person:
             raise HandoffError("the outgoing engineer cannot hand over to themselves")
         draft = HandoffDraft.from_json(handoff.draft)
@@ -117,8 +123,8 @@ def held_by(store: Store, person_id: str) -> list[str]:
     """Open, non-drill incidents whose baton ``person_id`` holds now."""
     with store.read() as session:
         incidents = session.exec(
-            select(Incident).where(col(Incident.status).in_(OPEN_STATUSES),
-                                   col(Incident.is_drill).is_(False))
+            select(Incident)
+            .where(col(Incident.status).in_(OPEN_STATUSES), col(Incident.is_drill).is_(False))
             .order_by(col(Incident.created_at), col(Incident.id))
         ).all()
         return [i.id for i in incidents if actions.baton_holder(session, i)[0] == person_id]
@@ -136,16 +142,19 @@ def accept_handoff(
     if handoff.accepted_at:
         raise HandoffError(f"handoff #{handoff.id} was already accepted by {handoff.to_person}")
     if not handoff.signed_at:
-        raise HandoffError(f"handoff #{handoff.id} is not signed yet: the outgoing engineer "
-                           "signs it first (cockpit handoff --sign)")
+        raise HandoffError(
+            f"handoff #{handoff.id} is not signed yet: the outgoing engineer "
+            "signs it first (cockpit handoff --sign)"
+        )
     if handoff.to_person and handoff.to_person != as_person:
         raise HandoffError(f"handoff #{handoff.id} is for {handoff.to_person}, not {as_person}")
     if as_person == handoff.from_person:
         raise HandoffError("the outgoing engineer cannot accept their own handoff")
     moved = []
     for incident_id in held_by(store, handoff.from_person):
-        offer = actions.offer_baton(store, incident_id, as_person,
-                                    f"handoff #{handoff.id}", user=handoff.from_person)
+        offer = actions.offer_baton(
+            store, incident_id, as_person, f"handoff #{handoff.id}", user=handoff.from_person
+        )
         accepted = actions.accept_baton(store, incident_id, by=as_person)
         with store.write() as session:
             for baton_id in (offer.id, accepted.id):
@@ -175,8 +184,10 @@ def post_notes(store: Store, handoff_id: int, *, user: str = "") -> list[str]:
     to = draft.to_name or draft.to_person or "the next on call"
     posted = []
     for item in draft.open:
-        text = (f"[cockpit handoff #{handoff_id}] {draft.from_name or draft.from_person} → {to}:"
-                f" {item.status}, baton {item.holder_name or item.holder or 'nobody'}")
+        text = (
+            f"[cockpit handoff #{handoff_id}] {draft.from_name or draft.from_person} → {to}:"
+            f" {item.status}, baton {item.holder_name or item.holder or 'nobody'}"
+        )
         if item.step:
             text += f", {item.step}"
         actions.add_note(store, item.id, text, user=user)

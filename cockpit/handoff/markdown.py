@@ -96,8 +96,9 @@ def clock(iso: str, draft: HandoffDraft, zone: tzinfo | None) -> str:
         when = _local(as_utc(datetime.fromisoformat(iso)), zone)
     except ValueError:
         return ""
-    day = "" if when.date() == _local(as_utc(draft.drafted_at), zone).date() else \
-        f"{when:%a %d %b} "
+    day = (
+        "" if when.date() == _local(as_utc(draft.drafted_at), zone).date() else f"{when:%a %d %b} "
+    )
     return f"{day}{when:%H:%M} {when.tzname() or 'local'}"
 
 
@@ -120,8 +121,9 @@ def run_words(item: OpenItem) -> str:
     if item.run_phase == "finished":
         return f"finished ({item.run_outcome or 'done'})"
     if item.run_phase == "rollback":
-        done = f", {item.run_done} of {item.run_total} rollback steps done" \
-            if item.run_total else ""
+        done = (
+            f", {item.run_done} of {item.run_total} rollback steps done" if item.run_total else ""
+        )
         return f"mid-rollback{done}"
     if item.run_phase == "validation":
         word = "validating"
@@ -150,13 +152,16 @@ def _detail_lines(item: OpenItem, draft: HandoffDraft, zone: tzinfo | None) -> l
     for timer in item.timers:
         what, left = timer_words(timer, draft)
         due = clock(str(timer.get("due_at", "")), draft, zone)
-        lines.append(f"{what}: {step_markdown(str(timer.get('step', '')), 120)}, due {due}"
-                     + (f" ({left})" if left else ""))
+        lines.append(
+            f"{what}: {step_markdown(str(timer.get('step', '')), 120)}, due {due}"
+            + (f" ({left})" if left else "")
+        )
     if item.last_note:
         by = markdown_line(cut_words(item.note_by, 40)) or "someone"
         when = clock(item.note_at, draft, zone) if item.note_at else ""
-        lines.append(f"last note, {by}{f' at {when}' if when else ''}: "
-                     f"{_cut(item.last_note, NOTE_WIDTH)}")
+        lines.append(
+            f"last note, {by}{f' at {when}' if when else ''}: {_cut(item.last_note, NOTE_WIDTH)}"
+        )
     if item.owed:
         lines.append("owed: " + "; ".join(_cut(o, 120) for o in item.owed))
     return [f"  - {line}" for line in lines]
@@ -167,21 +172,27 @@ def _line(item: OpenItem) -> str:
     holder = markdown_line(item.holder_name or item.holder) or "nobody"
     if item.offered_to:
         holder += f" (offered to {markdown_line(item.offered_to)}, not accepted yet)"
-    return (f"- {markdown_line(item.ref)} {status} {markdown_line(item.urgency)}: "
-            f"{_cut(item.title, TITLE_WIDTH)} · baton {holder}")
+    return (
+        f"- {markdown_line(item.ref)} {status} {markdown_line(item.urgency)}: "
+        f"{_cut(item.title, TITLE_WIDTH)} · baton {holder}"
+    )
 
 
 def _outbox(draft: HandoffDraft) -> list[str]:
     if not draft.outbox:
         return []
     failed = sum(1 for o in draft.outbox if o["state"] == "failed")
-    lines = [f"> **NOT SYNCED: {len(draft.outbox)} write(s) still in the outbox"
-             f"{f' ({failed} failed)' if failed else ''}: the paging service has "
-             "NOT seen them.**"]
+    lines = [
+        f"> **NOT SYNCED: {len(draft.outbox)} write(s) still in the outbox"
+        f"{f' ({failed} failed)' if failed else ''}: the paging service has "
+        "NOT seen them.**"
+    ]
     for item in draft.outbox:
         error = f": {_cut(item['error'], 60)}" if item["error"] else ""
-        lines.append(f"> - {item['state']}: {markdown_line(item['action'])} on "
-                     f"{markdown_line(item['ref'])}{error}")
+        lines.append(
+            f"> - {item['state']}: {markdown_line(item['action'])} on "
+            f"{markdown_line(item['ref'])}{error}"
+        )
     return lines + [""]
 
 
@@ -191,37 +202,52 @@ def _section(title: str, entries: list[str]) -> list[str]:
 
 def _shift(draft: HandoffDraft) -> list[str]:
     c = draft.counts
-    lines = [f"- {c.get('triggered', 0)} triggered, {c.get('acknowledged', 0)} acknowledged,"
-             f" {c.get('resolved', 0)} resolved, {c.get('escalated', 0)} escalated"]
+    lines = [
+        f"- {c.get('triggered', 0)} triggered, {c.get('acknowledged', 0)} acknowledged,"
+        f" {c.get('resolved', 0)} resolved, {c.get('escalated', 0)} escalated"
+    ]
     who = markdown_line(draft.from_name or draft.from_person)
     if draft.worked:
         lines.append(f"- Worked by {who} ({len(draft.worked)}):")
         for row in draft.worked[:MAX_WORKED]:
-            state = "open" if row.get("status") in ("triggered", "acknowledged") else \
-                markdown_line(str(row.get("status", "")))
-            lines.append(f"  - {markdown_line(row['ref'])} {_cut(row['title'], 50)} ({state}):"
-                         f" {markdown_line(', '.join(row.get('did', [])))}")
+            state = (
+                "open"
+                if row.get("status") in ("triggered", "acknowledged")
+                else markdown_line(str(row.get("status", "")))
+            )
+            lines.append(
+                f"  - {markdown_line(row['ref'])} {_cut(row['title'], 50)} ({state}):"
+                f" {markdown_line(', '.join(row.get('did', [])))}"
+            )
         if len(draft.worked) > MAX_WORKED:
             lines.append(f"  - +{len(draft.worked) - MAX_WORKED} more")
     else:
         lines.append(f"- Worked by {who}: none (no ack, note or runbook run this shift)")
     if draft.resolved:
-        shown = [f"{markdown_line(r['ref'])} {_cut(r['title'], 40)}"
-                 for r in draft.resolved[:MAX_RESOLVED]]
+        shown = [
+            f"{markdown_line(r['ref'])} {_cut(r['title'], 40)}"
+            for r in draft.resolved[:MAX_RESOLVED]
+        ]
         more = len(draft.resolved) - MAX_RESOLVED
         lines.append("- Resolved: " + "; ".join(shown) + (f"; +{more} more" if more > 0 else ""))
     lines += [f"- {markdown_line(n)}" for n in draft.notable]
     return lines
 
 
-def render_markdown(draft: HandoffDraft, status: str = "draft", handoff_id: int | None = None,
-                    zone: tzinfo | None = None) -> str:
+def render_markdown(
+    draft: HandoffDraft,
+    status: str = "draft",
+    handoff_id: int | None = None,
+    zone: tzinfo | None = None,
+) -> str:
     to = markdown_line(draft.to_name or draft.to_person) or "(incoming)"
     number = f" #{handoff_id}" if handoff_id is not None else ""
     lines = [f"# Handoff{number}: {markdown_line(draft.from_name or draft.from_person)} → {to}", ""]
-    lines.append(f"Shift {_stamp(draft, 'shift_start', zone)} → "
-                 f"{_stamp(draft, 'shift_end', zone)} · "
-                 f"drafted {_stamp(draft, 'drafted_at', zone)} · {status}")
+    lines.append(
+        f"Shift {_stamp(draft, 'shift_start', zone)} → "
+        f"{_stamp(draft, 'shift_end', zone)} · "
+        f"drafted {_stamp(draft, 'drafted_at', zone)} · {status}"
+    )
     # 1. The outgoing engineer's own words, whole (sanitised, not cut): the signed text
     # keeps them.
     lines += ["", "## Notes from the outgoing engineer", ""]
@@ -238,19 +264,27 @@ def render_markdown(draft: HandoffDraft, status: str = "draft", handoff_id: int 
             lines.append(_line(item))
             lines += _detail_lines(item, draft, zone)
     lines += _section("### Follow-ups owed", [markdown_line(f) for f in draft.followups])
-    lines += _section("### Watch list", [f"snoozed: {s}" for s in draft.snoozed]
-                      + [f"flapping: {markdown_line(s)}" for s in draft.flapping]
-                      + [f"acknowledged but open: {s}" for s in draft.acked_open])
+    lines += _section(
+        "### Watch list",
+        [f"snoozed: {s}" for s in draft.snoozed]
+        + [f"flapping: {markdown_line(s)}" for s in draft.flapping]
+        + [f"acknowledged but open: {s}" for s in draft.acked_open],
+    )
     # 3. The record.
     lines += ["", "## The record", "", "### This shift", ""]
     lines += _shift(draft)
     lines += ["", "### Page load this shift", ""]
     if draft.load:
-        lines += ["| Person | Pages | Incidents | Business | Off-hours | Sleep |",
-                  "|---|---|---|---|---|---|"]
-        lines += [f"| {markdown_line(row['person'])} | {row['pages']} | "
-                  f"{row['incidents']} | {row['business']} | {row['off_hours']} | "
-                  f"{row['sleep']} |" for row in draft.load]
+        lines += [
+            "| Person | Pages | Incidents | Business | Off-hours | Sleep |",
+            "|---|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {markdown_line(row['person'])} | {row['pages']} | "
+            f"{row['incidents']} | {row['business']} | {row['off_hours']} | "
+            f"{row['sleep']} |"
+            for row in draft.load
+        ]
     else:
         lines.append("No pages.")
     lines += _section("### Next on call", [markdown_line(n) for n in draft.next_oncall])

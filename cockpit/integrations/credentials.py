@@ -61,9 +61,7 @@ def keyring_available() -> bool:
         return False
     from keyring.backends import fail
 
-    return any(
-        not isinstance(b, fail.Keyring) and _priority(b) > 0 for b in _backends(backend)
-    )
+    return any(not isinstance(b, fail.Keyring) and _priority(b) > 0 for b in _backends(backend))
 
 
 def _priority(backend: KeyringBackend) -> float:
@@ -158,8 +156,9 @@ def _secret_keys() -> list[tuple[str, str, bool]]:
     that is or may hold a secret (a URL may carry ``user:password@``)."""
     from cockpit.config import KEYS
 
-    return [(key.name, key.env, key.secret) for key in KEYS
-            if key.secret or key.name.endswith("_url")]
+    return [
+        (key.name, key.env, key.secret) for key in KEYS if key.secret or key.name.endswith("_url")
+    ]
 
 
 def _env_secrets() -> list[str]:

@@ -411,8 +411,7 @@ class PagerDutyProvider:
             try:
                 while True:
                     body = await (
-                        ahead.pop(offset, None)
-                        or self._page(path, params, offset, since, until)
+                        ahead.pop(offset, None) or self._page(path, params, offset, since, until)
                     )
                     items = [as_dict(item) for item in as_list(body.get(key))]
                     more = bool(body.get("more")) and bool(items)
@@ -475,6 +474,7 @@ class PagerDutyProvider:
         return asyncio.ensure_future(self._page(path, params, offset, since, until))
 
     # ------------------------------------------------------------ HTTP
+
 
 def _let_finish(ahead: dict[int, asyncio.Future[dict[str, Any]]]) -> None:
     """Let the page asked past the last one finish unused: cancelling it mid-answer would

@@ -365,8 +365,13 @@ class RequestBudget:
             # beyond the cap never stays on disk.
             if _signature(state) != before or raw == b"" or repaired:
                 _write_all(fd, state)
-            self._seen = _Seen(list(state["stamps"]), float(state["pause_until"]),
-                               state["server_remaining"], float(state["server_reset_at"]), now)
+            self._seen = _Seen(
+                list(state["stamps"]),
+                float(state["pause_until"]),
+                state["server_remaining"],
+                float(state["server_reset_at"]),
+                now,
+            )
             return result
         finally:
             os.close(fd)  # closing the descriptor releases the flock
@@ -406,8 +411,14 @@ def _signature(state: dict[str, Any]) -> tuple[Any, ...]:
     """Enough of ``state`` to tell whether it changed (stamps are only ever added or aged
     out, and kept sorted), without encoding it."""
     stamps = state["stamps"]
-    return (len(stamps), stamps[0] if stamps else None, stamps[-1] if stamps else None,
-            state["pause_until"], state["server_remaining"], state["server_reset_at"])
+    return (
+        len(stamps),
+        stamps[0] if stamps else None,
+        stamps[-1] if stamps else None,
+        state["pause_until"],
+        state["server_remaining"],
+        state["server_reset_at"],
+    )
 
 
 def _write_pending(path: Path, pending: list[float], clock: Clock, window: float) -> None:
@@ -423,8 +434,9 @@ def _write_pending(path: Path, pending: list[float], clock: Clock, window: float
             fcntl.flock(fd, fcntl.LOCK_EX)
         now = clock()
         state, _ = _load(_read_all(fd), now, window)
-        state["stamps"] = sorted(state["stamps"] + [min(s, now) for s in pending
-                                                    if s > now - window])
+        state["stamps"] = sorted(
+            state["stamps"] + [min(s, now) for s in pending if s > now - window]
+        )
         pending.clear()
         _write_all(fd, state)
     except OSError:

@@ -37,7 +37,10 @@ def make_providers(settings: Any) -> dict[str, PagingProvider]:
         secret = load_token("alertmanager", settings)
         os_user = _os_user()
         creator = (
-            settings.user or _learned_name(settings) or settings.alertmanager_user or os_user
+            settings.user
+            or _learned_name(settings)
+            or settings.alertmanager_user
+            or os_user
             or "cockpit"
         )
         providers["alertmanager"] = AlertmanagerProvider(

@@ -107,8 +107,9 @@ _BATON_NOTIFY = (
 def _notify_rows(
     conn: sqlite3.Connection, since: datetime, until: datetime, person_id: str | None
 ) -> list[tuple[str, datetime, str, str]]:
-    who, params = ("t.person_id = ?", [person_id]) if person_id is not None else (
-        "t.person_id != ''", [])
+    who, params = (
+        ("t.person_id = ?", [person_id]) if person_id is not None else ("t.person_id != ''", [])
+    )
     rows = conn.execute(
         "SELECT t.person_id, t.at, t.incident_id, t.channel FROM timeline_events AS t "
         "JOIN incidents AS i ON i.id = t.incident_id "
@@ -281,9 +282,11 @@ def shift_loads(
     counts the pages so far; an open-ended shift runs in 12-hour blocks up to ``until``."""
     since, until = as_utc(since), as_utc(until)
     with store.rows() as conn:
-        rows = SHIFTS.select(conn, 'WHERE start IS NOT NULL AND start < ? AND '
-                                   '("end" IS NULL OR "end" > ?)',
-                             (to_db_text(until), to_db_text(since)))
+        rows = SHIFTS.select(
+            conn,
+            'WHERE start IS NOT NULL AND start < ? AND ("end" IS NULL OR "end" > ?)',
+            (to_db_text(until), to_db_text(since)),
+        )
         spans = _merge(rows)
         people = _people(conn, spans)
         found = _pages(conn, since, until, None) if spans else []
@@ -307,10 +310,24 @@ def shift_loads(
                 load.add([p for p in own_pages if lo <= p.at < hi], tz)
                 budget = shift_budget(lo, hi)
                 where = "this shift" if (lo, hi) == (shift_start, shift_end) else "this 12 h"
-                state, reasons = budget_state(load.incidents, budget, load.split["sleep"], 0, 0,
-                                              where=where)
-                result.append(ShiftLoad(person_id, lo, hi, load, budget, state, reasons,
-                                        shift_start, shift_end, index, tz))
+                state, reasons = budget_state(
+                    load.incidents, budget, load.split["sleep"], 0, 0, where=where
+                )
+                result.append(
+                    ShiftLoad(
+                        person_id,
+                        lo,
+                        hi,
+                        load,
+                        budget,
+                        state,
+                        reasons,
+                        shift_start,
+                        shift_end,
+                        index,
+                        tz,
+                    )
+                )
     return sorted(result, key=lambda s: (s.start, s.person_id))
 
 
@@ -389,8 +406,10 @@ class Meter:
     @property
     def in_blocks(self) -> bool:
         """The shift is longer than 12 h (or open-ended), so "this shift" is one 12 h block."""
-        return self.on_shift and (self.block_start, self.block_end) != (self.shift_start,
-                                                                         self.shift_end)
+        return self.on_shift and (self.block_start, self.block_end) != (
+            self.shift_start,
+            self.shift_end,
+        )
 
 
 def _current_shift(
@@ -398,9 +417,12 @@ def _current_shift(
 ) -> tuple[datetime, datetime | None] | None:
     """The shift holding ``now``: several rows at once (levels, policies) are one stretch."""
     stamp = to_db_text(now)
-    rows = SHIFTS.select(conn, 'WHERE person_id = ? AND start IS NOT NULL AND start <= ? '
-                               'AND ("end" IS NULL OR "end" > ?) ORDER BY start, id',
-                         (person_id, stamp, stamp))
+    rows = SHIFTS.select(
+        conn,
+        "WHERE person_id = ? AND start IS NOT NULL AND start <= ? "
+        'AND ("end" IS NULL OR "end" > ?) ORDER BY start, id',
+        (person_id, stamp, stamp),
+    )
     if not rows:
         return None
     start = min(as_utc(r.start) for r in rows if r.start is not None)
@@ -408,10 +430,14 @@ def _current_shift(
     return start, None if None in ends else max(as_utc(e) for e in ends if e is not None)
 
 
-def _oncall_hours(conn: sqlite3.Connection, person_id: str, start: datetime, end: datetime
-                  ) -> float:
-    shifts = SHIFTS.select(conn, 'WHERE person_id = ? AND start < ? AND ("end" IS NULL OR '
-                                 '"end" > ?)', (person_id, to_db_text(end), to_db_text(start)))
+def _oncall_hours(
+    conn: sqlite3.Connection, person_id: str, start: datetime, end: datetime
+) -> float:
+    shifts = SHIFTS.select(
+        conn,
+        'WHERE person_id = ? AND start < ? AND ("end" IS NULL OR "end" > ?)',
+        (person_id, to_db_text(end), to_db_text(start)),
+    )
     # Overlapping levels and policies must not count the same hour twice.
     spans = sorted((max(s.start or start, start), min(s.end or end, end)) for s in shifts)
     total, cursor = 0.0, start
@@ -461,7 +487,11 @@ def meter_for(store: Store, person_id: str, now: datetime) -> Meter:
     wbudget = week_budget(hours)
     in_blocks = shift is not None and (block_start, block_end) != (shift_start, shift_end)
     state, reasons = budget_state(
-        shift_load.incidents, budget, shift_load.split["sleep"], week_load.incidents, wbudget,
+        shift_load.incidents,
+        budget,
+        shift_load.split["sleep"],
+        week_load.incidents,
+        wbudget,
         where="this 12 h of the shift" if in_blocks else "this shift",
     )
     return Meter(

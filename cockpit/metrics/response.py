@@ -82,8 +82,9 @@ def rollback_seconds(events: Sequence[StepEvent]) -> float | None:
             break
     if start is None:
         # No marker: the decision taken last before the first Rollback step was done.
-        first = next((i for i, e in enumerate(events) if e.kind == "done"
-                      and _is_rollback_step(e)), None)
+        first = next(
+            (i for i, e in enumerate(events) if e.kind == "done" and _is_rollback_step(e)), None
+        )
         decided = [e for e in events[:first] if e.kind == "decided"] if first else []
         if not decided:
             return None
@@ -110,9 +111,7 @@ def teams_of(joined: str) -> list[str]:
     return [name.strip() for name in joined.split(", ") if name.strip()]
 
 
-def _incidents(
-    session: Session, since: datetime, until: datetime, team: str | None
-) -> list[_Row]:
+def _incidents(session: Session, since: datetime, until: datetime, team: str | None) -> list[_Row]:
     query = select(Incident).where(
         col(Incident.is_drill).is_(False),
         col(Incident.created_at) >= as_utc(since),

@@ -30,15 +30,29 @@ from cockpit.runbooks.model import Runbook
 FORMAT = 1
 # The modules whose code decides what a parsed runbook holds: an edit to any invalidates.
 _PARSER = (
-    "parse", "model", "lint", "resolve", "tree", "syntax", "cache", "yaml_safe", "patterns",
+    "parse",
+    "model",
+    "lint",
+    "resolve",
+    "tree",
+    "syntax",
+    "cache",
+    "yaml_safe",
+    "patterns",
     "params",
 )
 _PLAIN = {
-    ("builtins", "frozenset"), ("builtins", "set"), ("builtins", "tuple"),
-    ("builtins", "list"), ("builtins", "dict"),
-    ("datetime", "date"), ("datetime", "datetime"), ("datetime", "timedelta"),
+    ("builtins", "frozenset"),
+    ("builtins", "set"),
+    ("builtins", "tuple"),
+    ("builtins", "list"),
+    ("builtins", "dict"),
+    ("datetime", "date"),
+    ("datetime", "datetime"),
+    ("datetime", "timedelta"),
     ("datetime", "timezone"),
-    ("copyreg", "_reconstructor"), ("builtins", "object"),
+    ("copyreg", "_reconstructor"),
+    ("builtins", "object"),
 }
 _code_stamp: str | None = None
 
@@ -108,8 +122,9 @@ def save(path: Path, runbook: Runbook) -> None:
         # The cockpit's cache folder and this one are the user's alone (0700); the entries
         # are 0600 (NamedTemporaryFile's own mode).
         paths.private_dir(file.parent, top=file.parent.parent)
-        with tempfile.NamedTemporaryFile("wb", dir=file.parent, delete=False,
-                                         suffix=".tmp") as handle:
+        with tempfile.NamedTemporaryFile(
+            "wb", dir=file.parent, delete=False, suffix=".tmp"
+        ) as handle:
             written = handle.name
             pickle.dump((stamp, runbook), handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(written, file)

@@ -50,8 +50,12 @@ def load_or_finding(path: Path) -> Runbook:
     try:
         runbook = load_runbook(path)
     except RunbookError as error:
-        return Runbook(id=path.stem, title=path.stem, path=str(path),
-                       findings=(Finding(str(path), 1, ERROR, str(error).split(": ", 1)[-1]),))
+        return Runbook(
+            id=path.stem,
+            title=path.stem,
+            path=str(path),
+            findings=(Finding(str(path), 1, ERROR, str(error).split(": ", 1)[-1]),),
+        )
     cache.save(path, runbook)
     return runbook
 

@@ -30,7 +30,8 @@ MAX_LINK = 2048
 # nothing, so a link could hide them.
 _INVISIBLE = frozenset(
     [0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x3164, 0xFFA0]
-    + list(range(0x180B, 0x1810)) + list(range(0xFE00, 0xFE10))
+    + list(range(0x180B, 0x1810))
+    + list(range(0xFE00, 0xFE10))
     + list(range(0xE0100, 0xE01F0))
 )
 
@@ -87,7 +88,7 @@ def pieces(markdown: str) -> tuple[Piece, ...]:
 def _add_prose(out: list[Piece], text: str, strong: bool) -> None:
     at = 0
     for match in _BARE.finditer(text):
-        _add_text(out, text[at:match.start()], "", strong)
+        _add_text(out, text[at : match.start()], "", strong)
         out.append(Piece(LINK, match.group(0), match.group(0), strong))
         at = match.end()
     _add_text(out, text[at:], "", strong)

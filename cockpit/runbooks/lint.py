@@ -36,17 +36,48 @@ from cockpit.runbooks.model import (
 )
 from cockpit.text import UNSAFE
 
-KNOWN_KEYS = frozenset({
-    "id", "title", "owner", "services", "service", "match", "reviewed", "alerts",
-    "runbook_urls", "urls", "tags", "severity", "description", "escalation", "version",
-    "summary", "team", "labels",
-    # Keys that static-site generators put in real-world runbooks.
-    "weight", "bookhidden", "aliases", "draft", "date", "layout", "slug", "toc",
-})
-MATCH_KEYS = frozenset({"title", "service", "services", "urgency", "priority", "labels",
-                        "alertname", "alerts"})
-REQUIRED = ((TRIGGER, "Trigger"), (CHECKS, "Checks"), (ACTIONS, "Actions"),
-            (ROLLBACK, "Rollback"), (VALIDATION, "Validation"), (OWNER, "Owner"))
+KNOWN_KEYS = frozenset(
+    {
+        "id",
+        "title",
+        "owner",
+        "services",
+        "service",
+        "match",
+        "reviewed",
+        "alerts",
+        "runbook_urls",
+        "urls",
+        "tags",
+        "severity",
+        "description",
+        "escalation",
+        "version",
+        "summary",
+        "team",
+        "labels",
+        # Keys that static-site generators put in real-world runbooks.
+        "weight",
+        "bookhidden",
+        "aliases",
+        "draft",
+        "date",
+        "layout",
+        "slug",
+        "toc",
+    }
+)
+MATCH_KEYS = frozenset(
+    {"title", "service", "services", "urgency", "priority", "labels", "alertname", "alerts"}
+)
+REQUIRED = (
+    (TRIGGER, "Trigger"),
+    (CHECKS, "Checks"),
+    (ACTIONS, "Actions"),
+    (ROLLBACK, "Rollback"),
+    (VALIDATION, "Validation"),
+    (OWNER, "Owner"),
+)
 
 
 def is_cockpit_layout(runbook: Runbook) -> bool:
@@ -58,14 +89,23 @@ def _front_matter(runbook: Runbook) -> list[Finding]:
     lines = runbook.front_matter_lines
     for key in runbook.meta:
         if key.lower() not in KNOWN_KEYS:
-            found.append(Finding(runbook.path, lines.get(key, 1), WARNING,
-                                 f"unknown front-matter key {key!r}"))
+            found.append(
+                Finding(
+                    runbook.path, lines.get(key, 1), WARNING, f"unknown front-matter key {key!r}"
+                )
+            )
     match = runbook.meta.get("match")
     if match is None:
         return found
     if not isinstance(match, dict):
-        return found + [Finding(runbook.path, lines.get("match", 1), ERROR,
-                                "match must be a mapping (title:, service:, labels: ...)")]
+        return found + [
+            Finding(
+                runbook.path,
+                lines.get("match", 1),
+                ERROR,
+                "match must be a mapping (title:, service:, labels: ...)",
+            )
+        ]
     for key, value in match.items():
         line = lines.get(f"match.{key}", lines.get("match", 1))
         if str(key) not in MATCH_KEYS:
@@ -75,8 +115,11 @@ def _front_matter(runbook: Runbook) -> list[Finding]:
             patterns.append(("match.title", value))
         elif key == "labels":
             if not isinstance(value, dict):
-                found.append(Finding(runbook.path, line, ERROR,
-                                     "match.labels must map label names to regexes"))
+                found.append(
+                    Finding(
+                        runbook.path, line, ERROR, "match.labels must map label names to regexes"
+                    )
+                )
                 continue
             patterns.extend((f"match.labels.{k}", v) for k, v in value.items())
         for name, pattern in patterns:
@@ -93,24 +136,40 @@ def _match_pattern(path: str, line: int, name: str, pattern: object) -> list[Fin
         return [Finding(path, line, ERROR, f"{name} {verb}{problem}")]
     risk = patterns.backtracking_risk(pattern)
     if risk:
-        return [Finding(path, line, WARNING,
-                        f"{name} has {risk} ((x+)* style): it backtracks catastrophically in "
-                        "Python, PCRE and JavaScript (the cockpit matches in linear time); "
-                        "flatten it, e.g. ^[\\w\\s]*$ for ^(\\w+\\s?)*$")]
+        return [
+            Finding(
+                path,
+                line,
+                WARNING,
+                f"{name} has {risk} ((x+)* style): it backtracks catastrophically in "
+                "Python, PCRE and JavaScript (the cockpit matches in linear time); "
+                "flatten it, e.g. ^[\\w\\s]*$ for ^(\\w+\\s?)*$",
+            )
+        ]
     return []
 
 
 def _sections(runbook: Runbook) -> list[Finding]:
     kinds = {section.kind for section in runbook.sections}
-    missing = [name for kind, name in REQUIRED if kind not in kinds
-               and not (kind == OWNER and runbook.owner)]
+    missing = [
+        name
+        for kind, name in REQUIRED
+        if kind not in kinds and not (kind == OWNER and runbook.owner)
+    ]
     if not missing:
         return []
     if is_cockpit_layout(runbook):
-        return [Finding(runbook.path, 1, ERROR, f"missing required section: {name}")
-                for name in missing]
-    return [Finding(runbook.path, 1, WARNING,
-                    "real-world layout, missing template sections: " + ", ".join(missing))]
+        return [
+            Finding(runbook.path, 1, ERROR, f"missing required section: {name}") for name in missing
+        ]
+    return [
+        Finding(
+            runbook.path,
+            1,
+            WARNING,
+            "real-world layout, missing template sections: " + ", ".join(missing),
+        )
+    ]
 
 
 def _decisions(runbook: Runbook) -> list[Finding]:
@@ -119,10 +178,15 @@ def _decisions(runbook: Runbook) -> list[Finding]:
     for decision in decisions:
         for branch in decision.branches:
             if not branch.resolved:
-                found.append(Finding(
-                    runbook.path, branch.line, ERROR,
-                    f"decision branch {branch.label!r} points nowhere: {branch.target!r} is "
-                    "no section or step of this runbook"))
+                found.append(
+                    Finding(
+                        runbook.path,
+                        branch.line,
+                        ERROR,
+                        f"decision branch {branch.label!r} points nowhere: {branch.target!r} is "
+                        "no section or step of this runbook",
+                    )
+                )
     if not decisions:
         return found
     targeted_sections = {b.target_section for d in decisions for b in d.branches}
@@ -132,17 +196,31 @@ def _decisions(runbook: Runbook) -> list[Finding]:
             continue
         if index in targeted_sections or any(s.id in targeted_ids for s in section.steps):
             continue
-        found.append(Finding(runbook.path, section.line, WARNING,
-                             f"section {section.title!r} is unreachable: no decision branch "
-                             "leads to it"))
+        found.append(
+            Finding(
+                runbook.path,
+                section.line,
+                WARNING,
+                f"section {section.title!r} is unreachable: no decision branch leads to it",
+            )
+        )
     ended = False
     for decision in decisions:
         if ended and decision.id not in targeted_ids:
-            found.append(Finding(runbook.path, decision.line, WARNING,
-                                 f"decision {decision.question[:60]!r} is unreachable: an "
-                                 "earlier decision sends every branch elsewhere"))
-        kinds = {runbook.sections[b.target_section].kind for b in decision.branches
-                 if b.target_section is not None}
+            found.append(
+                Finding(
+                    runbook.path,
+                    decision.line,
+                    WARNING,
+                    f"decision {decision.question[:60]!r} is unreachable: an "
+                    "earlier decision sends every branch elsewhere",
+                )
+            )
+        kinds = {
+            runbook.sections[b.target_section].kind
+            for b in decision.branches
+            if b.target_section is not None
+        }
         if decision.branches and kinds and kinds <= {ROLLBACK, VALIDATION}:
             ended = True
     return found
@@ -184,10 +262,12 @@ def _hidden_characters(runbook: Runbook) -> list[Finding]:
             names = ", ".join(f"U+{ord(c):04X} {unicodedata.name(c, 'control')}" for c in chars)
             severe = where == "a command" or any(c in _BIDI for c in chars)
             finding = Finding(
-                runbook.path, first + offset if where == "a command" else first,
+                runbook.path,
+                first + offset if where == "a command" else first,
                 ERROR if severe else WARNING,
                 f"hidden character in {where} ({names}): what it shows is not what it "
-                "holds; remove it")
+                "holds; remove it",
+            )
             if finding not in found:
                 found.append(finding)
     return found
@@ -201,8 +281,14 @@ def lint_runbook(runbook: Runbook) -> list[Finding]:
     found += _decisions(runbook)
     found += _hidden_characters(runbook)
     if not runbook.steps:
-        found.append(Finding(runbook.path, 1, WARNING,
-                             "no steps at all: no list items or code blocks in a step section"))
+        found.append(
+            Finding(
+                runbook.path,
+                1,
+                WARNING,
+                "no steps at all: no list items or code blocks in a step section",
+            )
+        )
     return sorted(found, key=lambda f: (f.line, f.severity != ERROR, f.message))
 
 

@@ -62,8 +62,9 @@ def _norm_url(url: str) -> str:
 
 
 def _url_reason(runbook: Runbook, urls: list[str]) -> str:
-    listed = [_norm_url(u) for key in ("runbook_urls", "urls") for u in
-              _strings(runbook.meta.get(key))]
+    listed = [
+        _norm_url(u) for key in ("runbook_urls", "urls") for u in _strings(runbook.meta.get(key))
+    ]
     name = PurePosixPath(runbook.path.replace("\\", "/")).name.lower()
     for url in urls:
         wanted = _norm_url(url)
@@ -94,15 +95,19 @@ def score_runbook(runbook: Runbook, facts: IncidentFacts) -> RunbookMatch | None
         positive = True
     match = runbook.meta.get("match")
     match = match if isinstance(match, dict) else {}
-    alerts = _strings(runbook.meta.get("alerts")) + _strings(match.get("alerts")) + _strings(
-        match.get("alertname"))
+    alerts = (
+        _strings(runbook.meta.get("alerts"))
+        + _strings(match.get("alerts"))
+        + _strings(match.get("alertname"))
+    )
     alertname = facts.alertname or facts.labels.get("alertname", "")
     if alertname and alertname.lower() in {a.lower() for a in alerts}:
         score += ALERT_SCORE
         reasons.append(f"alert {alertname} is listed in alerts")
         positive = True
-    services = list(runbook.services) + _strings(match.get("service")) + _strings(
-        match.get("services"))
+    services = (
+        list(runbook.services) + _strings(match.get("service")) + _strings(match.get("services"))
+    )
     if facts.service and facts.service.lower() in {s.lower() for s in services}:
         score += SERVICE_SCORE
         reasons.append(f"service {facts.service} is listed")

@@ -31,7 +31,13 @@ from cockpit.runbooks.syntax import PARAM
 
 # Contexts of the scanner.
 _PLAIN, _SINGLE, _DOUBLE, _ANSI, _SUBST, _COMMENT = (
-    "plain", "single", "double", "ansi", "subst", "comment")
+    "plain",
+    "single",
+    "double",
+    "ansi",
+    "subst",
+    "comment",
+)
 _HEREDOC, _HEREDOC_RAW = "heredoc", "heredoc-raw"  # a here-doc body: expanded, or not
 _WORD_START = frozenset(" \t\n;&|()<>")
 _HEREDOC_START = re.compile(r"<<(-?)[ \t]*((?:[^\s;&|<>()]|\\.)+)")
@@ -201,16 +207,17 @@ def fill_params(command: str, values: Mapping[str, str]) -> str:
     """``command`` with every placeholder that has a non-empty value replaced by the value,
     quoted for where it stands (see the module's doc); the others stay as written."""
     # A line break could end a here-document early: the rest of the value would run.
-    return _fill(command, {name: re.sub(r"\r\n|[\r\n]", " ", str(value))
-                           for name, value in values.items() if value})
+    return _fill(
+        command,
+        {name: re.sub(r"\r\n|[\r\n]", " ", str(value)) for name, value in values.items() if value},
+    )
 
 
 def _fill(command: str, values: Mapping[str, str]) -> str:
     scanner = _Scanner(command)
     out: list[str] = []
     last = 0
-    matches = [m for m in PARAM.finditer(command)
-               if values.get((m.group(1) or m.group(2)).strip())]
+    matches = [m for m in PARAM.finditer(command) if values.get((m.group(1) or m.group(2)).strip())]
     index = 0
     while True:
         target = matches[index].start() if index < len(matches) else len(command)

@@ -31,8 +31,15 @@ MAX_TEXT = 64 * 1024  # characters of a title or label value that are searched
 
 _WORD = r"\p{L}\p{N}_"
 _SPACE = r"\s\v\x1c-\x1f\x85\p{Z}"  # Python's str.isspace(); RE2's \s is ASCII only
-_OUTSIDE = {"w": f"[{_WORD}]", "W": f"[^{_WORD}]", "d": r"\p{Nd}", "D": r"\P{Nd}",
-            "s": f"[{_SPACE}]", "S": f"[^{_SPACE}]", "Z": r"\z"}
+_OUTSIDE = {
+    "w": f"[{_WORD}]",
+    "W": f"[^{_WORD}]",
+    "d": r"\p{Nd}",
+    "D": r"\P{Nd}",
+    "s": f"[{_SPACE}]",
+    "S": f"[^{_SPACE}]",
+    "Z": r"\z",
+}
 _INSIDE = {"w": _WORD, "d": r"\p{Nd}", "s": _SPACE}
 _BOUNDED_FROM = re.compile(r"\{,(\d+)\}")
 
@@ -151,9 +158,11 @@ def _why(source: str, error: Exception) -> str:
         re.compile(source)
     except (re.error, RecursionError, OverflowError, ValueError) as python_error:
         return f"not a valid regex: {python_error}"
-    return (f"uses what the cockpit's linear-time matcher (RE2) does not support: {detail} "
-            "(lookarounds, backreferences, atomic groups, possessive quantifiers and (?x) "
-            "are not available); it matches nothing")
+    return (
+        f"uses what the cockpit's linear-time matcher (RE2) does not support: {detail} "
+        "(lookarounds, backreferences, atomic groups, possessive quantifiers and (?x) "
+        "are not available); it matches nothing"
+    )
 
 
 def pattern_problem(pattern: object) -> str:

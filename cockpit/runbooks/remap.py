@@ -49,8 +49,9 @@ def _normal(text: str) -> str:
     return " ".join(text.lower().split())
 
 
-def remap_steps(old: Mapping[str, str] | Runbook, new: Mapping[str, str] | Runbook
-                ) -> RunbookChange:
+def remap_steps(
+    old: Mapping[str, str] | Runbook, new: Mapping[str, str] | Runbook
+) -> RunbookChange:
     """Map old ids onto ``new``: exact id first, then text similarity >= 0.8."""
     old_texts = step_texts(old) if isinstance(old, Runbook) else dict(old)
     new_texts = step_texts(new) if isinstance(new, Runbook) else dict(new)
@@ -61,7 +62,8 @@ def remap_steps(old: Mapping[str, str] | Runbook, new: Mapping[str, str] | Runbo
     for old_id in left_old:
         for new_id in left_new:
             ratio = difflib.SequenceMatcher(
-                None, _normal(old_texts[old_id]), _normal(new_texts[new_id])).ratio()
+                None, _normal(old_texts[old_id]), _normal(new_texts[new_id])
+            ).ratio()
             if ratio >= SIMILARITY:
                 pairs.append((-ratio, old_id, new_id))
     renamed = []

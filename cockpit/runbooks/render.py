@@ -65,8 +65,9 @@ def render_checklist(runbook: Runbook) -> list[str]:
     lines.append("   ".join(details))
     total = len(runbook.steps)
     risky = sum(1 for step in runbook.steps if step.risky)
-    lines.append(f"{count(total, 'step')}, {count(len(runbook.decisions), 'decision')}, "
-                 f"{risky} risky")
+    lines.append(
+        f"{count(total, 'step')}, {count(len(runbook.decisions), 'decision')}, {risky} risky"
+    )
     for section in runbook.sections:
         lines.append("")
         lines += _section_lines(runbook, section)

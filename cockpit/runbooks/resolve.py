@@ -23,10 +23,15 @@ def assign_ids(sections: list[Section], path: str, findings: list[Finding]) -> l
         for item in items:
             if item.id:
                 if item.id in explicit_seen:
-                    findings.append(Finding(
-                        path, item.line, ERROR,
-                        f"duplicate step id {item.id!r} (first used on line "
-                        f"{explicit_seen[item.id]})"))
+                    findings.append(
+                        Finding(
+                            path,
+                            item.line,
+                            ERROR,
+                            f"duplicate step id {item.id!r} (first used on line "
+                            f"{explicit_seen[item.id]})",
+                        )
+                    )
                 else:
                     explicit_seen[item.id] = item.line
                     taken.add(item.id)

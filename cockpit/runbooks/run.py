@@ -76,8 +76,11 @@ class RunState:
         runbook = self.runbook
         path = [step.id for step in runbook.steps_of(CHECKS, ACTIONS)]
         if self.manual_rollback:
-            return path + [s.id for s in runbook.steps_of(ROLLBACK) if s.id not in path], \
-                ROLLBACK, ""
+            return (
+                path + [s.id for s in runbook.steps_of(ROLLBACK) if s.id not in path],
+                ROLLBACK,
+                "",
+            )
         for decision in runbook.decisions:
             if decision.id not in self.decided:
                 return path, MAIN, decision.id
@@ -87,7 +90,7 @@ class RunState:
             target = runbook.sections[branch.target_section]
             ids = [step.id for step in target.steps]
             if branch.target_step in ids:
-                ids = ids[ids.index(branch.target_step):]
+                ids = ids[ids.index(branch.target_step) :]
             path += [i for i in ids if i not in path]
             if target.kind in (ROLLBACK, VALIDATION):
                 return path, target.kind, ""
@@ -145,8 +148,9 @@ class RunState:
         translated: list[RunEvent] = []
         change: RunbookChange | None = None
         for event in state.events:
-            snapshot = event.details.get("steps") if event.kind in (STARTED, "runbook_changed") \
-                else None
+            snapshot = (
+                event.details.get("steps") if event.kind in (STARTED, "runbook_changed") else None
+            )
             if isinstance(snapshot, dict):
                 change = remap_steps({str(k): str(v) for k, v in snapshot.items()}, final)
                 mapping = change.mapping
@@ -194,8 +198,9 @@ class RunState:
         elif kind == TIMER_STARTED:
             seconds = int(event.details.get("seconds", 0) or 0)
             self.timers = [t for t in self.timers if t.step_id != event.step_id]
-            self.timers.append(Timer(event.step_id, event.at,
-                                     event.at + timedelta(seconds=seconds)))
+            self.timers.append(
+                Timer(event.step_id, event.at, event.at + timedelta(seconds=seconds))
+            )
         elif kind == VALIDATED:
             self.validated = True
         elif kind == FINISHED:
@@ -206,5 +211,13 @@ class RunState:
 
 
 def _with_step(event: RunEvent, step_id: str) -> RunEvent:
-    return RunEvent(event.seq, event.at, event.kind, step_id, event.branch, event.reason,
-                    event.actor, dict(event.details))
+    return RunEvent(
+        event.seq,
+        event.at,
+        event.kind,
+        step_id,
+        event.branch,
+        event.reason,
+        event.actor,
+        dict(event.details),
+    )

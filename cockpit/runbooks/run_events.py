@@ -21,8 +21,20 @@ VALIDATED = "validated"
 FINISHED = "finished"
 RUNBOOK_CHANGED = "runbook_changed"
 COMMAND_RUN = "command_run"
-KINDS = (STARTED, DONE, SKIPPED, FAILED, UNDONE, DECIDED, ROLLBACK_ENTERED, TIMER_STARTED,
-         VALIDATED, FINISHED, RUNBOOK_CHANGED, COMMAND_RUN)
+KINDS = (
+    STARTED,
+    DONE,
+    SKIPPED,
+    FAILED,
+    UNDONE,
+    DECIDED,
+    ROLLBACK_ENTERED,
+    TIMER_STARTED,
+    VALIDATED,
+    FINISHED,
+    RUNBOOK_CHANGED,
+    COMMAND_RUN,
+)
 # What `undone` can take back, most recent first. Timers and command runs are facts.
 UNDOABLE = (DONE, SKIPPED, FAILED, DECIDED, ROLLBACK_ENTERED, VALIDATED)
 OUTCOMES = ("resolved", "rolled_back", "abandoned")
@@ -52,9 +64,16 @@ class RunEvent:
     details: dict[str, Any] = field(default_factory=dict)
 
     def to_row(self) -> dict[str, Any]:
-        return {"seq": self.seq, "at": self.at.isoformat(), "kind": self.kind,
-                "step_id": self.step_id, "branch": self.branch, "reason": self.reason,
-                "actor": self.actor, "details": dict(self.details)}
+        return {
+            "seq": self.seq,
+            "at": self.at.isoformat(),
+            "kind": self.kind,
+            "step_id": self.step_id,
+            "branch": self.branch,
+            "reason": self.reason,
+            "actor": self.actor,
+            "details": dict(self.details),
+        }
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> RunEvent:
@@ -63,6 +82,13 @@ class RunEvent:
             at = datetime.fromisoformat(at)
         if at.tzinfo is None:
             at = at.replace(tzinfo=UTC)  # SQLite drops the zone; the core stores UTC only
-        return cls(int(row["seq"]), at, str(row["kind"]), row.get("step_id") or "",
-                   row.get("branch") or "", row.get("reason") or "", row.get("actor") or "",
-                   dict(row.get("details") or {}))
+        return cls(
+            int(row["seq"]),
+            at,
+            str(row["kind"]),
+            row.get("step_id") or "",
+            row.get("branch") or "",
+            row.get("reason") or "",
+            row.get("actor") or "",
+            dict(row.get("details") or {}),
+        )

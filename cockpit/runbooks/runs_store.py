@@ -127,8 +127,7 @@ def items_of(runbook: Runbook) -> list[Item]:
     return items
 
 
-def view_of(runbook: Runbook, run: Run | None, state: RunState,
-            items: list[Item]) -> RunView:
+def view_of(runbook: Runbook, run: Run | None, state: RunState, items: list[Item]) -> RunView:
     """Derive what the checklist needs from the engine's state, once."""
     steps, phase, pending_decision = state._path()
     status = dict(state.status)
@@ -201,13 +200,29 @@ def runbook_hash(runbook: Runbook) -> str:
 
 
 def _to_engine(rows: list[StepRow] | list[StepEvent], run: Run) -> list[RunEvent]:
-    events = [RunEvent.from_row({
-        "seq": r.seq, "at": r.at, "kind": r.kind, "step_id": r.step_id, "branch": r.branch,
-        "reason": r.reason, "actor": r.actor, "details": r.details}) for r in rows]
+    events = [
+        RunEvent.from_row(
+            {
+                "seq": r.seq,
+                "at": r.at,
+                "kind": r.kind,
+                "step_id": r.step_id,
+                "branch": r.branch,
+                "reason": r.reason,
+                "actor": r.actor,
+                "details": r.details,
+            }
+        )
+        for r in rows
+    ]
     if not events or events[0].kind != STARTED:
         # A run written before the engine kept a `started` event: it started with its row.
-        events.insert(0, RunEvent.from_row({"seq": 0, "at": run.started_at, "kind": STARTED,
-                                            "actor": run.started_by}))
+        events.insert(
+            0,
+            RunEvent.from_row(
+                {"seq": 0, "at": run.started_at, "kind": STARTED, "actor": run.started_by}
+            ),
+        )
     return events
 
 
@@ -256,8 +271,10 @@ class RunService:
         if state.pending_change is not None:
             return True
         current = runbook_hash(state.runbook)
-        known = next((str(d["hash"]) for d in reversed(state.recorded_changes)
-                      if d.get("hash")), run.runbook_hash)
+        known = next(
+            (str(d["hash"]) for d in reversed(state.recorded_changes) if d.get("hash")),
+            run.runbook_hash,
+        )
         return bool(current and known and current != known)
 
     def open_runbook_id(self, incident_id: str) -> str:
@@ -294,18 +311,36 @@ class RunService:
             if run is None:
                 if kind not in _OPENERS:
                     raise RunError(f"no open run of {runbook.id} on this incident")
-                run = start_run(session, incident_id, runbook.id, runbook_path=runbook.path,
-                                runbook_hash=runbook_hash(runbook), started_by=actor,
-                                is_drill=is_drill, at=self.clock())
+                run = start_run(
+                    session,
+                    incident_id,
+                    runbook.id,
+                    runbook_path=runbook.path,
+                    runbook_hash=runbook_hash(runbook),
+                    started_by=actor,
+                    is_drill=is_drill,
+                    at=self.clock(),
+                )
                 assert run.id is not None
                 state = RunState(runbook)
-                state = self._record(session, run, state,
-                                     machine.start(state, actor, self.clock), "")
+                state = self._record(
+                    session, run, state, machine.start(state, actor, self.clock), ""
+                )
             else:
                 state = self._state(driver_connection(session), run, runbook)
-            event = _annotated(self._event(state, kind, step_id=step_id, branch=branch,
-                                           reason=reason, actor=actor, details=details),
-                               reason, details)
+            event = _annotated(
+                self._event(
+                    state,
+                    kind,
+                    step_id=step_id,
+                    branch=branch,
+                    reason=reason,
+                    actor=actor,
+                    details=details,
+                ),
+                reason,
+                details,
+            )
             state = self._record(session, run, state, event, summary)
             implied = self._implied(state, event.kind, actor)
             while implied is not None:
@@ -313,15 +348,26 @@ class RunService:
                 implied = self._implied(state, implied.kind, actor)
             return self.view(run, state)
 
-    def abandon(self, incident_id: str, runbook: Runbook, actor: str = "",
-                reason: str = "") -> RunView:
-        return self.apply(incident_id, runbook, FINISHED, branch="abandoned", actor=actor,
-                          reason=reason)
+    def abandon(
+        self, incident_id: str, runbook: Runbook, actor: str = "", reason: str = ""
+    ) -> RunView:
+        return self.apply(
+            incident_id, runbook, FINISHED, branch="abandoned", actor=actor, reason=reason
+        )
 
     # ------------------------------------------------------------------ internals
 
-    def _event(self, state: RunState, kind: str, *, step_id: str, branch: str, reason: str,
-               actor: str, details: dict[str, Any]) -> RunEvent:
+    def _event(
+        self,
+        state: RunState,
+        kind: str,
+        *,
+        step_id: str,
+        branch: str,
+        reason: str,
+        actor: str,
+        details: dict[str, Any],
+    ) -> RunEvent:
         clock = self.clock
         if kind == DONE:
             return machine.tick(state, step_id, actor, clock)
@@ -343,11 +389,23 @@ class RunService:
             return machine.finish(state, branch, reason, actor, clock)
         if kind == COMMAND_RUN:
             if state.finished:  # a command that outlived its run is still a fact to keep
-                return RunEvent(_next(state), clock(), COMMAND_RUN, step_id, actor=actor,
-                                details=_command_details(details))
-            return machine.record_command(state, step_id, str(details.get("command", "")),
-                                          details.get("exit_code"),
-                                          str(details.get("output", "")), actor, clock)
+                return RunEvent(
+                    _next(state),
+                    clock(),
+                    COMMAND_RUN,
+                    step_id,
+                    actor=actor,
+                    details=_command_details(details),
+                )
+            return machine.record_command(
+                state,
+                step_id,
+                str(details.get("command", "")),
+                details.get("exit_code"),
+                str(details.get("output", "")),
+                actor,
+                clock,
+            )
         if kind == RUNBOOK_CHANGED:
             return self._change_event(state, actor)
         raise RunError(f"unknown run transition {kind!r}")
@@ -355,9 +413,18 @@ class RunService:
     def _change_event(self, state: RunState, actor: str) -> RunEvent:
         event = machine.note_runbook_change(state, actor, self.clock)
         if event is None:  # the file changed but every step kept its id and text
-            event = RunEvent(_next(state), self.clock(), RUNBOOK_CHANGED, actor=actor,
-                             details={"added": [], "removed": [], "renamed": [],
-                                      "steps": step_texts(state.runbook)})
+            event = RunEvent(
+                _next(state),
+                self.clock(),
+                RUNBOOK_CHANGED,
+                actor=actor,
+                details={
+                    "added": [],
+                    "removed": [],
+                    "renamed": [],
+                    "steps": step_texts(state.runbook),
+                },
+            )
         event.details["hash"] = runbook_hash(state.runbook)
         return event
 
@@ -382,17 +449,27 @@ class RunService:
             return None
         return machine.validate(state, actor, self.clock)
 
-    def _record(self, session: Session, run: RunbookRun, state: RunState, event: RunEvent,
-                summary: str) -> RunState:
+    def _record(
+        self, session: Session, run: RunbookRun, state: RunState, event: RunEvent, summary: str
+    ) -> RunState:
         from cockpit.store.runs import append_event
 
         assert run.id is not None
         # A finished row carries its outcome as the branch too, as every reader expects.
         branch = str(event.details.get("outcome", "")) if event.kind == FINISHED else ""
-        append_event(session, run, kind=event.kind, at=event.at, step_id=event.step_id,
-                     branch=branch or event.branch, reason=event.reason, actor=event.actor,
-                     details=event.details, seq=event.seq,
-                     summary=summary or describe(state, event))
+        append_event(
+            session,
+            run,
+            kind=event.kind,
+            at=event.at,
+            step_id=event.step_id,
+            branch=branch or event.branch,
+            reason=event.reason,
+            actor=event.actor,
+            details=event.details,
+            seq=event.seq,
+            summary=summary or describe(state, event),
+        )
         if event.kind in _REPLAY:
             state = RunState.replay(state.runbook, [*state.events, event])
         else:
@@ -418,8 +495,11 @@ def _next(state: RunState) -> int:
 
 
 def _command_details(details: dict[str, Any]) -> dict[str, Any]:
-    return {"command": str(details.get("command", "")), "exit_code": details.get("exit_code"),
-            "output": str(details.get("output", ""))[-machine.OUTPUT_EXCERPT:]}
+    return {
+        "command": str(details.get("command", "")),
+        "exit_code": details.get("exit_code"),
+        "output": str(details.get("output", ""))[-machine.OUTPUT_EXCERPT :],
+    }
 
 
 def describe(state: RunState, event: RunEvent) -> str:
@@ -439,8 +519,11 @@ def describe(state: RunState, event: RunEvent) -> str:
         return f"✗ failed: {what}{reason}"
     if kind == UNDONE:
         undid = str(event.details.get("undid_kind", "tick"))
-        target = what or (runbook.decision(event.step_id).question  # type: ignore[union-attr]
-                          if runbook.decision(event.step_id) else event.step_id)
+        target = what or (
+            runbook.decision(event.step_id).question  # type: ignore[union-attr]
+            if runbook.decision(event.step_id)
+            else event.step_id
+        )
         return f"undo {undid}: {target}"
     if kind == DECIDED:
         decision = runbook.decision(event.step_id)
@@ -461,5 +544,16 @@ def describe(state: RunState, event: RunEvent) -> str:
     return f"runbook {kind.replace('_', ' ')} {event.step_id}".rstrip()
 
 
-__all__ = ["RunService", "RunView", "RunError", "Item", "items_of", "view_of", "runbook_hash",
-           "describe", "ACTIONS", "CHECKS", "VALIDATION"]
+__all__ = [
+    "RunService",
+    "RunView",
+    "RunError",
+    "Item",
+    "items_of",
+    "view_of",
+    "runbook_hash",
+    "describe",
+    "ACTIONS",
+    "CHECKS",
+    "VALIDATION",
+]

@@ -32,8 +32,10 @@ _RISK = re.compile(r"\u26a0|\(risky\)|\*\*risky\*\*|__risky__", re.IGNORECASE)
 _CHECKBOX = re.compile(r"^\[([ xX])\]\s+")
 # `{{cluster}}` or `<region name>` placeholders inside a command. The <...> form allows
 # spaces, `.`, `:`, `/` and `-` inside, not at the end: `sort <in.txt >out` is redirections.
-PARAM = re.compile(r"\{\{\s*([A-Za-z_][\w.-]{0,59})\s*\}\}"
-                   r"|<([A-Za-z](?:[\w .:/-]{0,58}[\w.:/-])?)>")
+PARAM = re.compile(
+    r"\{\{\s*([A-Za-z_][\w.-]{0,59})\s*\}\}"
+    r"|<([A-Za-z](?:[\w .:/-]{0,58}[\w.:/-])?)>"
+)
 _PROMPT = re.compile(r"^\s*(?:\$|[\w.@~:/-]*[$#%]|>)\s")
 _SHELL_LANGS = {"console", "shell", "sh", "bash", "zsh", "shell-session", "terminal", "ps1"}
 _BRANCH = re.compile(r"^\s*\**([A-Za-z][\w /'-]{0,30}?)\**\s*[:\u2192]\s*(.*)$", re.DOTALL)

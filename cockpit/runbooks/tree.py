@@ -66,8 +66,9 @@ def _command(node: Node) -> Command | None:
     return Command(text, lang, node.line + 1)
 
 
-def _make_step(kind: str, text: str, line: int, commands: list[Command],
-               details: list[str]) -> Step:
+def _make_step(
+    kind: str, text: str, line: int, commands: list[Command], details: list[str]
+) -> Step:
     text, explicit = syntax.split_explicit_id(text.strip())
     if not commands:
         commands = [Command(c, "", line) for c in syntax.inline_commands(text)]
@@ -151,9 +152,14 @@ class _Builder:
         question = syntax.split_explicit_id(text.strip())[0].rstrip("*_ ")
         if not nested:
             if self.kind == DECISIONS and question:
-                self.findings.append(Finding(
-                    self.path, item.line, WARNING,
-                    f"decision {question[:60]!r} has no branches (nested `yes: ...` items)"))
+                self.findings.append(
+                    Finding(
+                        self.path,
+                        item.line,
+                        WARNING,
+                        f"decision {question[:60]!r} has no branches (nested `yes: ...` items)",
+                    )
+                )
             return False
         branches = []
         for sub in nested:
@@ -184,8 +190,12 @@ def _target(text: str) -> str:
     link = re.search(r"\[[^\]]*\]\(\s*<?([^)\s>]*)>?[^)]*\)", text)
     if link:
         return link.group(1)
-    words = re.sub(r"^(go\s+to|goto|continue\s+(with|to|at)|jump\s+to|see|->|\u2192)\s*", "",
-                   text.strip(), flags=re.IGNORECASE)
+    words = re.sub(
+        r"^(go\s+to|goto|continue\s+(with|to|at)|jump\s+to|see|->|\u2192)\s*",
+        "",
+        text.strip(),
+        flags=re.IGNORECASE,
+    )
     return words.strip(" `*_.")
 
 
@@ -219,8 +229,12 @@ def build_steps(
                 last = builder.steps[-1] if builder.steps else None
                 if previous in _LISTS and last is not None and not last.commands:
                     builder.steps[-1] = _make_step(
-                        kind, last.text + (f" {{#{last.id}}}" if last.id else ""),
-                        last.line, [command], list(last.details))
+                        kind,
+                        last.text + (f" {{#{last.id}}}" if last.id else ""),
+                        last.line,
+                        [command],
+                        list(last.details),
+                    )
                 else:
                     text = _fence_step_text("" if paragraph_used else paragraph, command)
                     paragraph_used = True

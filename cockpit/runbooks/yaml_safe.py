@@ -72,13 +72,17 @@ class _Loader(yaml.SafeLoader):
         event = self.peek_event()
         mark: Any = event.start_mark
         if isinstance(event, yaml.AliasEvent):
-            raise _Refused(problem=f"YAML alias *{event.anchor} is not allowed (an alias can "
-                           "expand without bound): write the value out", problem_mark=mark)
+            raise _Refused(
+                problem=f"YAML alias *{event.anchor} is not allowed (an alias can "
+                "expand without bound): write the value out",
+                problem_mark=mark,
+            )
         self._depth += 1
         try:
             if self._depth > MAX_DEPTH:
-                raise _Refused(problem=f"YAML nested deeper than {MAX_DEPTH} levels",
-                               problem_mark=mark)
+                raise _Refused(
+                    problem=f"YAML nested deeper than {MAX_DEPTH} levels", problem_mark=mark
+                )
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
@@ -91,8 +95,7 @@ class _Loader(yaml.SafeLoader):
             kind = str(node.tag).rsplit(":", 1)[-1]
             why = f" ({_short(error)})" if isinstance(error, ValueError | ArithmeticError) else ""
             mark: Any = node.start_mark
-            raise _Unbuildable(problem=f"not a valid YAML {kind}{why}",
-                               problem_mark=mark) from None
+            raise _Unbuildable(problem=f"not a valid YAML {kind}{why}", problem_mark=mark) from None
 
 
 def _short(error: BaseException) -> str:
@@ -119,8 +122,9 @@ def _problem(error: yaml.YAMLError) -> str:
     return first[0] if first else type(error).__name__
 
 
-def load_yaml(text: str, path: str = "<yaml>", *, first_line: int = 1,
-              max_chars: int = MAX_CHARS) -> Any:
+def load_yaml(
+    text: str, path: str = "<yaml>", *, first_line: int = 1, max_chars: int = MAX_CHARS
+) -> Any:
     """The value of one YAML document (None when empty).
 
     Raises:
@@ -128,17 +132,19 @@ def load_yaml(text: str, path: str = "<yaml>", *, first_line: int = 1,
             can build; its message is ``path:line: problem`` with ``line`` a line of the file.
     """
     if len(text) > max_chars:
-        raise YamlError(path, first_line,
-                        f"YAML of {len(text):,} characters: at most {max_chars:,} are read",
-                        YamlError.REFUSED)
+        raise YamlError(
+            path,
+            first_line,
+            f"YAML of {len(text):,} characters: at most {max_chars:,} are read",
+            YamlError.REFUSED,
+        )
     loader: _Loader | None = None
     try:
         loader = _Loader(text)  # the reader refuses control characters here already
         return loader.get_single_data()
     except yaml.YAMLError as error:
         kind = YamlError.REFUSED if isinstance(error, _Refused) else YamlError.INVALID
-        raise YamlError(path, first_line + _line_of(error, text), _problem(error),
-                        kind) from None
+        raise YamlError(path, first_line + _line_of(error, text), _problem(error), kind) from None
     except (*_BUILD_ERRORS, RecursionError) as error:
         # Built outside construct_object (a mapping's generator): no position to give.
         raise YamlError(path, first_line, f"a value YAML cannot build: {_short(error)}") from None
@@ -157,18 +163,27 @@ def read_text(path: str | Path, *, max_chars: int = MAX_CHARS) -> str:
     try:
         size = Path(path).stat().st_size
         if size > max_chars * 4:  # more bytes than max_chars characters can take
-            raise YamlError(where, 1, f"file of {size:,} bytes: at most {max_chars:,} "
-                            "characters are read", YamlError.REFUSED)
+            raise YamlError(
+                where,
+                1,
+                f"file of {size:,} bytes: at most {max_chars:,} characters are read",
+                YamlError.REFUSED,
+            )
         data = Path(path).read_bytes()
     except OSError as error:
-        raise YamlError(where, 1, f"cannot read: {error.strerror or error}",
-                        YamlError.UNREADABLE) from None
+        raise YamlError(
+            where, 1, f"cannot read: {error.strerror or error}", YamlError.UNREADABLE
+        ) from None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
-        raise YamlError(where, line, f"not UTF-8: byte 0x{data[error.start]:02x} cannot be "
-                        "decoded (save the file as UTF-8)", YamlError.UNREADABLE) from None
+        raise YamlError(
+            where,
+            line,
+            f"not UTF-8: byte 0x{data[error.start]:02x} cannot be decoded (save the file as UTF-8)",
+            YamlError.UNREADABLE,
+        ) from None
     return text.removeprefix("\ufeff")
 
 

@@ -37,11 +37,14 @@ class BatonDialog(ModalScreen[tuple[str, str] | None]):
             yield Static(title, classes="dialog-title")
             options = [_option(entry) for entry in self.roster]
             if not options:
-                options = [Option(Text("nobody on the roster yet (sync first)", "dim"),
-                                  disabled=True)]
+                options = [
+                    Option(Text("nobody on the roster yet (sync first)", "dim"), disabled=True)
+                ]
             yield OptionList(*options, id="baton-people")
-            yield Input(placeholder="note for them (required): what is going on, what's next",
-                        id="baton-note")
+            yield Input(
+                placeholder="note for them (required): what is going on, what's next",
+                id="baton-note",
+            )
             yield Static("", id="dialog-error", classes="dialog-error")
             yield Static(Text("↑↓ pick   tab: note   enter: pass   escape: cancel", "dim"))
         yield KeyFooter(compact=True)  # the dialog's own keys, not the screen's below

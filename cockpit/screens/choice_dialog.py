@@ -20,8 +20,7 @@ class ChoiceDialog(ModalScreen[str | None]):
     """↑↓ and enter choose, escape cancels. Returns the chosen answer's key."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel", tooltip="Close without choosing",
-                id="choice.cancel"),
+        Binding("escape", "cancel", "Cancel", tooltip="Close without choosing", id="choice.cancel"),
     ]
 
     def __init__(self, title: Text, body: Text, choices: list[tuple[str, Text]]) -> None:
@@ -35,8 +34,7 @@ class ChoiceDialog(ModalScreen[str | None]):
         with Vertical(classes="dialog -wide"):
             yield Static(self.title_text, classes="dialog-title")
             yield Static(self.body, classes="dialog-body")
-            yield OptionList(*[Option(label, id=key) for key, label in self.choices],
-                             id="choices")
+            yield OptionList(*[Option(label, id=key) for key, label in self.choices], id="choices")
             yield Static(Text("↑↓ choose   enter: confirm   escape: cancel", "dim"))
         yield KeyFooter(compact=True)  # the dialog's own keys, not the screen's below
 

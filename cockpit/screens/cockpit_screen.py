@@ -64,8 +64,19 @@ from cockpit.widgets.timeline import Timeline
 if TYPE_CHECKING:
     from cockpit.app import CockpitApp
 
-_INCIDENT_KEYS = frozenset({"ack", "resolve", "take_baton", "accept_baton", "pass_baton", "note",
-                            "snooze", "escalate", "incident_link"})
+_INCIDENT_KEYS = frozenset(
+    {
+        "ack",
+        "resolve",
+        "take_baton",
+        "accept_baton",
+        "pass_baton",
+        "note",
+        "snooze",
+        "escalate",
+        "incident_link",
+    }
+)
 
 
 class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
@@ -73,35 +84,102 @@ class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
     # widget, then them) saves a rebuild of the footer at start-up.
     AUTO_FOCUS = "#runbook-steps"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("a", "ack", "Ack", tooltip="Acknowledge this incident (queued when offline)",
-                id="incident.ack"),
-        Binding("R", "resolve", "Resolve", tooltip="Resolve this incident (asks first)",
-                id="incident.resolve"),
-        Binding("t", "take_baton", "Take", tooltip="Take the baton of this incident",
-                id="baton.take"),
-        Binding("A", "accept_baton", "Accept", tooltip="Accept a baton offered to you",
-                id="baton.accept"),
-        Binding("n", "note", "Note", tooltip="Add a multi-line note (queued when offline)",
-                id="incident.note"),
-        Binding("b", "pass_baton", "Pass", tooltip="Pass the baton to someone on the roster, "
-                "with a note", id="baton.pass"),
-        Binding("z", "snooze", "Snooze",
-                tooltip="Snooze this incident (PagerDuty: once acknowledged)",
-                id="incident.snooze", show=False),
-        Binding("e", "escalate", "Escalate", tooltip="Escalate to a level (asks first)",
-                id="incident.escalate", show=False),
-        Binding("right_square_bracket", "next_incident", "Next", tooltip="Next incident",
-                id="incident.next", show=False),
-        Binding("left_square_bracket", "prev_incident", "Prev", tooltip="Previous incident",
-                id="incident.prev", show=False),
-        Binding("i", "focus_incidents", "Incidents", tooltip="Move to the incident list "
-                "(enter goes back to the runbook)", id="incident.list", show=False),
-        Binding("O", "incident_link", "Inc. link", tooltip="Copy a link of the incident (its "
-                "runbook URL, its page, an alert's link; OSC 52) and offer to open it",
-                id="incident.open-link", show=False),
-        Binding("slash", "cycle_filter", "Filter", tooltip="Filter the incident list: all, "
-                "high urgency, mine, then each saved [filters.NAME] of the settings",
-                id="incident.filter", show=False),
+        Binding(
+            "a",
+            "ack",
+            "Ack",
+            tooltip="Acknowledge this incident (queued when offline)",
+            id="incident.ack",
+        ),
+        Binding(
+            "R",
+            "resolve",
+            "Resolve",
+            tooltip="Resolve this incident (asks first)",
+            id="incident.resolve",
+        ),
+        Binding(
+            "t", "take_baton", "Take", tooltip="Take the baton of this incident", id="baton.take"
+        ),
+        Binding(
+            "A",
+            "accept_baton",
+            "Accept",
+            tooltip="Accept a baton offered to you",
+            id="baton.accept",
+        ),
+        Binding(
+            "n",
+            "note",
+            "Note",
+            tooltip="Add a multi-line note (queued when offline)",
+            id="incident.note",
+        ),
+        Binding(
+            "b",
+            "pass_baton",
+            "Pass",
+            tooltip="Pass the baton to someone on the roster, with a note",
+            id="baton.pass",
+        ),
+        Binding(
+            "z",
+            "snooze",
+            "Snooze",
+            tooltip="Snooze this incident (PagerDuty: once acknowledged)",
+            id="incident.snooze",
+            show=False,
+        ),
+        Binding(
+            "e",
+            "escalate",
+            "Escalate",
+            tooltip="Escalate to a level (asks first)",
+            id="incident.escalate",
+            show=False,
+        ),
+        Binding(
+            "right_square_bracket",
+            "next_incident",
+            "Next",
+            tooltip="Next incident",
+            id="incident.next",
+            show=False,
+        ),
+        Binding(
+            "left_square_bracket",
+            "prev_incident",
+            "Prev",
+            tooltip="Previous incident",
+            id="incident.prev",
+            show=False,
+        ),
+        Binding(
+            "i",
+            "focus_incidents",
+            "Incidents",
+            tooltip="Move to the incident list (enter goes back to the runbook)",
+            id="incident.list",
+            show=False,
+        ),
+        Binding(
+            "O",
+            "incident_link",
+            "Inc. link",
+            tooltip="Copy a link of the incident (its "
+            "runbook URL, its page, an alert's link; OSC 52) and offer to open it",
+            id="incident.open-link",
+            show=False,
+        ),
+        Binding(
+            "slash",
+            "cycle_filter",
+            "Filter",
+            tooltip="Filter the incident list: all, "
+            "high urgency, mine, then each saved [filters.NAME] of the settings",
+            id="incident.filter",
+            show=False,
+        ),
     ]
 
     def __init__(self) -> None:
@@ -189,13 +267,17 @@ class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
         out of reach."""
         count = sum(1 for ref in every.open if not ref.is_drill)
         if name != "all" and count:
-            return Text(f"no incident matches '{safe_line(name)}'; {count} open: / to change",
-                        "yellow")
+            return Text(
+                f"no incident matches '{safe_line(name)}'; {count} open: / to change", "yellow"
+            )
         if self.cockpit.sync_service is not None and not self._synced:
             return Text("syncing… no open incident in the local store yet", "dim")
         if self.cockpit.sync_service is not None and self.cockpit.sync_state == "offline":
-            return Text("No open incident in the local store, but the paging service is out "
-                        "of reach: it may know of more.", "yellow")
+            return Text(
+                "No open incident in the local store, but the paging service is out "
+                "of reach: it may know of more.",
+                "yellow",
+            )
         return Text("No open incident. All quiet.", "dim")
 
     def _announce_new(self, view: SwitcherView, every: SwitcherView) -> None:
@@ -205,15 +287,24 @@ class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
         last, self._last_rowid = self._last_rowid, view.last_rowid
         if last is None or self._cold or not view.arrived:
             return
-        fresh = [ref for ref in every.open if ref.id in view.arrived and not ref.is_drill
-                 and ref.status != "resolved"]
+        fresh = [
+            ref
+            for ref in every.open
+            if ref.id in view.arrived and not ref.is_drill and ref.status != "resolved"
+        ]
         urgency = every.urgency
         for ref in fresh[:3]:
             level = urgency.get(ref.id, "") or "unknown"
-            body = f"{safe_line(ref.label)} {safe_line(ref.title)[:160]}\n" \
+            body = (
+                f"{safe_line(ref.label)} {safe_line(ref.title)[:160]}\n"
                 f"{level} urgency, {ref.status}. ] and [ switch incidents."
-            self.notify(body, title=f"New {level}-urgency incident",
-                        severity="error" if level == "high" else "warning", timeout=12)
+            )
+            self.notify(
+                body,
+                title=f"New {level}-urgency incident",
+                severity="error" if level == "high" else "warning",
+                timeout=12,
+            )
         if len(fresh) > 3:
             self.notify(f"and {len(fresh) - 3} more new incidents", severity="warning")
         if any(urgency.get(ref.id) == "high" for ref in fresh):
@@ -231,8 +322,9 @@ class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
         if follow and timeline.items and view is not None and self._timeline_of != view.ref.id:
             timeline.scroll_home(animate=False, immediate=True)  # another incident: its newest
         self._timeline_of = view.ref.id if view is not None else ""
-        timeline.show(view.timeline if view else [],
-                      more=full_hint(view.incident.remote_id) if view else "")
+        timeline.show(
+            view.timeline if view else [], more=full_hint(view.incident.remote_id) if view else ""
+        )
         self.query_one(PageLoadMeter).show(load_page_load(store, self.me.id, now))
         self.show_runbook(follow=follow)
         practice = bool(view and view.incident.is_drill)
@@ -386,12 +478,17 @@ class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
         tables = getattr(self.cockpit.settings, "tables", {}) or {}
         for name, saved in sorted((tables.get("filters") or {}).items()):
             if isinstance(saved, dict):
-                found.append((str(name), IncidentFilter(
-                    urgency=str(saved.get("urgency", "")),
-                    assignee=self.me.id if saved.get("mine") else "",
-                    team=str(saved.get("team", "")),
-                    service=str(saved.get("service", "")),
-                )))
+                found.append(
+                    (
+                        str(name),
+                        IncidentFilter(
+                            urgency=str(saved.get("urgency", "")),
+                            assignee=self.me.id if saved.get("mine") else "",
+                            team=str(saved.get("team", "")),
+                            service=str(saved.get("service", "")),
+                        ),
+                    )
+                )
         return found
 
     def _filter(self) -> tuple[str, IncidentFilter]:
@@ -468,11 +565,19 @@ class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
         def done(value: str | None) -> None:
             seconds = parse_duration(value or "")
             if seconds:
-                self.act(f"Snoozed {ref.label} for {compact(seconds)} ({describe(seconds)})",
-                         actions.snooze, ref.id, seconds)
+                self.act(
+                    f"Snoozed {ref.label} for {compact(seconds)} ({describe(seconds)})",
+                    actions.snooze,
+                    ref.id,
+                    seconds,
+                )
 
-        self.app.push_screen(InputDialog("Snooze", body, value="30m", check=check_duration,
-                                         meaning=duration_meaning), done)
+        self.app.push_screen(
+            InputDialog(
+                "Snooze", body, value="30m", check=check_duration, meaning=duration_meaning
+            ),
+            done,
+        )
 
     def action_escalate(self) -> None:
         from cockpit.sync import actions  # the ORM: not for the first frame
@@ -487,8 +592,7 @@ class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
         def done(value: str | None) -> None:
             if value and value.strip().isdigit():
                 level = int(value)
-                self.act(f"Escalated {ref.label} to level {level}", actions.escalate, ref.id,
-                         level)
+                self.act(f"Escalated {ref.label} to level {level}", actions.escalate, ref.id, level)
 
         self.app.push_screen(InputDialog("Escalate", body, value="2", check=check_level), done)
 
@@ -518,8 +622,7 @@ class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
 
         ref = self.captured()
         if ref is not None:
-            self.act(f"Baton of {ref.label} accepted", actions.accept_baton, ref.id,
-                     by=self.me.id)
+            self.act(f"Baton of {ref.label} accepted", actions.accept_baton, ref.id, by=self.me.id)
 
     def action_pass_baton(self) -> None:
         from cockpit.screens.baton_dialog import BatonDialog
@@ -535,11 +638,22 @@ class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
         def done(result: tuple[str, str] | None) -> None:
             if result:
                 person, note = result
-                self.act(f"Baton of {ref.label} offered; they hold it once they accept",
-                         actions.offer_baton, ref.id, person, note)
+                self.act(
+                    f"Baton of {ref.label} offered; they hold it once they accept",
+                    actions.offer_baton,
+                    ref.id,
+                    person,
+                    note,
+                )
 
-        self.app.push_screen(BatonDialog(ref, [p for p in people if p.person_id != self.me.id
-                                                or holder != self.me.id], holder), done)
+        self.app.push_screen(
+            BatonDialog(
+                ref,
+                [p for p in people if p.person_id != self.me.id or holder != self.me.id],
+                holder,
+            ),
+            done,
+        )
 
     # ------------------------------------------------------------------ palette
 
@@ -564,8 +678,10 @@ class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
         if self.current_id is None:
             return
         if self.runs.open_runbook_id(self.current_id):
-            self.notify("A run is open on this incident: finish it before picking another.",
-                        severity="warning")
+            self.notify(
+                "A run is open on this incident: finish it before picking another.",
+                severity="warning",
+            )
             return
         self._runbook_choice[self.current_id] = path
         self.show_runbook(follow=True)

@@ -40,9 +40,16 @@ EXCERPT_LINES = 20
 def execute(command: str, timeout: float = COMMAND_TIMEOUT) -> tuple[int | None, str]:
     """Run ``command`` in a shell of its own process group; (exit code or None, output)."""
     try:
-        process = subprocess.Popen(command, shell=True, stdin=subprocess.DEVNULL,
-                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                   errors="replace", start_new_session=True)
+        process = subprocess.Popen(
+            command,
+            shell=True,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+            start_new_session=True,
+        )
     except OSError as error:
         return None, f"could not start: {error}"
     try:
@@ -91,12 +98,18 @@ class CommandRunner:
         store = self.cockpit.store  # type: ignore[attr-defined]
         with store.read() as session:
             incident = session.get(Incident, ref.id)
-        row = run.run if run is not None and run.run is not None else RunbookRun(
-            incident_id=ref.id, runbook_id=run.runbook.id if run else "", is_drill=ref.is_drill)
+        row = (
+            run.run
+            if run is not None and run.run is not None
+            else RunbookRun(
+                incident_id=ref.id, runbook_id=run.runbook.id if run else "", is_drill=ref.is_drill
+            )
+        )
         return may_execute(row, incident)
 
-    def _use_command(self, how: str, runbook: Runbook, ref: IncidentRef, step_id: str,
-                     command: str) -> None:
+    def _use_command(
+        self, how: str, runbook: Runbook, ref: IncidentRef, step_id: str, command: str
+    ) -> None:
         """Copy (``how == "copy"``) or, after asking, run ``command`` (parameters filled)."""
         from cockpit.widgets.runbook_checklist import RunbookChecklist
 
@@ -106,8 +119,10 @@ class CommandRunner:
             return
         if self._incident_on_screen() != ref.id:
             # The list moved while a parameter was asked: its values are another incident's.
-            self.notify("Another incident is on screen now: nothing was copied or run.",  # type: ignore[attr-defined]
-                        severity="warning")
+            self.notify(  # type: ignore[attr-defined]
+                "Another incident is on screen now: nothing was copied or run.",
+                severity="warning",
+            )
             return
         now = self.cockpit.clock()  # type: ignore[attr-defined]
         if how == "copy":
@@ -116,16 +131,21 @@ class CommandRunner:
             checklist.redraw(now)
             return
         if not self.allowed_to_run(run, ref):
-            self.notify("Commands never run in a drill: copy it (c) and read it instead.",  # type: ignore[attr-defined]
-                        title="Practice mode", severity="warning")
+            self.notify(  # type: ignore[attr-defined]
+                "Commands never run in a drill: copy it (c) and read it instead.",
+                title="Practice mode",
+                severity="warning",
+            )
             return
         checklist.redraw(now)
         body = Text("Run this command on this machine now?\n\n")
         body.append(safe(command), "bold green")
         body.append("\n\nfor ")
         body.append_text(incident_line(ref))
-        body.append(f"\nin {safe_line(os.getcwd())}, timeout {COMMAND_TIMEOUT} s; "
-                    "its exit code and output go to the timeline.")
+        body.append(
+            f"\nin {safe_line(os.getcwd())}, timeout {COMMAND_TIMEOUT} s; "
+            "its exit code and output go to the timeline."
+        )
 
         def confirmed(yes: bool | None) -> None:
             if yes:
@@ -139,31 +159,42 @@ class CommandRunner:
         if not self.allowed_to_run(run, ref):  # asked again: the incident may be a drill now
             return
         code, output = execute(command)
-        self.post_message(CommandFinished(  # type: ignore[attr-defined]
-            ref.id, step_id, code, output, command=command, runbook_id=run.runbook.id))
+        self.post_message(  # type: ignore[attr-defined]
+            CommandFinished(
+                ref.id, step_id, code, output, command=command, runbook_id=run.runbook.id
+            )
+        )
 
     def on_command_finished(self, message: CommandFinished) -> None:
         runbook = next((r for r in self.cockpit.library if r.id == message.runbook_id), None)  # type: ignore[attr-defined]
         code = "-" if message.exit_code is None else message.exit_code
         # The store keeps no secret: an env dump or a connection string is masked first.
         settings = self.cockpit.settings  # type: ignore[attr-defined]
-        known = tuple(str(getattr(settings, key, "") or "")
-                      for key in ("pagerduty_token", "alertmanager_token"))
+        known = tuple(
+            str(getattr(settings, key, "") or "")
+            for key in ("pagerduty_token", "alertmanager_token")
+        )
         output = kept_output(message.output, known)
         command = redact(message.command, known)
         summary = f"$ {command}\nexit {code}\n{excerpt(output)}".rstrip()
         if runbook is not None:
             try:
-                self.runs.apply(message.incident_id, runbook, "command_run",
-                                step_id=message.step_id, actor=self.me.id, summary=summary,
-                                details={"command": command,
-                                         "exit_code": message.exit_code,
-                                         "output": output})
+                self.runs.apply(
+                    message.incident_id,
+                    runbook,
+                    "command_run",
+                    step_id=message.step_id,
+                    actor=self.me.id,
+                    summary=summary,
+                    details={"command": command, "exit_code": message.exit_code, "output": output},
+                )
             except CockpitError as error:
                 self.notify(f"{error}; the output was not kept.", severity="error")  # type: ignore[attr-defined]
                 return
         severity = "information" if message.exit_code == 0 else "warning"
-        self.notify(f"Command finished (exit {code}); its output is in the timeline.",  # type: ignore[attr-defined]
-                    severity=severity)
+        self.notify(  # type: ignore[attr-defined]
+            f"Command finished (exit {code}); its output is in the timeline.",
+            severity=severity,
+        )
         self.refresh_timeline()  # type: ignore[attr-defined]
         self.show_runbook()  # type: ignore[attr-defined]

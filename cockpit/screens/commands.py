@@ -89,8 +89,11 @@ class IncidentCommands(_EntriesCommands):
 
         view = load_switcher(screen.cockpit.store)
         return [
-            (f"{safe_line(ref.label)} {safe_line(ref.title)}", f"{ref.status} incident",
-             partial(screen.go_to_incident, ref.id))
+            (
+                f"{safe_line(ref.label)} {safe_line(ref.title)}",
+                f"{ref.status} incident",
+                partial(screen.go_to_incident, ref.id),
+            )
             for ref in view.open + view.resolved
         ]
 
@@ -107,8 +110,7 @@ class RunbookCommands(_EntriesCommands):
         except Exception:  # noqa: BLE001 - a broken library leaves the palette usable
             return []
         return [
-            (f"Runbook: {safe_line(r.title)}", safe_line(r.id),
-             partial(screen.use_runbook, r.path))
+            (f"Runbook: {safe_line(r.title)}", safe_line(r.id), partial(screen.use_runbook, r.path))
             for r in library
             if r.steps
         ]
@@ -122,9 +124,15 @@ class ShiftCommands(_EntriesCommands):
         if getattr(app, "store", None) is None:
             return []
         return [
-            ("Handoff", "H: draft, sign, accept the shift handoff; export Markdown",
-             app.action_handoff),
+            (
+                "Handoff",
+                "H: draft, sign, accept the shift handoff; export Markdown",
+                app.action_handoff,
+            ),
             ("Stats", "S: pages per week per person, MTTA/MTTR, the flywheel", app.action_stats),
-            ("Start a drill…", "D: a runbook in practice mode on a made-up incident",
-             app.action_drill),
+            (
+                "Start a drill…",
+                "D: a runbook in practice mode on a made-up incident",
+                app.action_drill,
+            ),
         ]

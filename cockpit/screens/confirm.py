@@ -32,8 +32,9 @@ class ConfirmDialog(ModalScreen[bool]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "answer(True)", "Yes", tooltip="Confirm", id="dialog.yes"),
-        Binding("n,escape", "answer(False)", "No", tooltip="Cancel, change nothing",
-                id="dialog.no"),
+        Binding(
+            "n,escape", "answer(False)", "No", tooltip="Cancel, change nothing", id="dialog.no"
+        ),
     ]
 
     def __init__(self, title: str, body: Text, confirm: str = "Yes", risky: bool = False) -> None:
@@ -49,8 +50,9 @@ class ConfirmDialog(ModalScreen[bool]):
             yield Static(Text(self.title_text, "bold"), classes="dialog-title")
             yield Static(self.body, classes="dialog-body")
             with Horizontal(classes="dialog-buttons"):
-                yield Button(f"{self.confirm} (y)", id="yes",
-                             variant="error" if self.risky else "primary")
+                yield Button(
+                    f"{self.confirm} (y)", id="yes", variant="error" if self.risky else "primary"
+                )
                 yield Button("Cancel (n)", id="no")
         yield KeyFooter(compact=True)  # the dialog's own keys, not the screen's below
 

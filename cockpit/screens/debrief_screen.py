@@ -34,8 +34,7 @@ from cockpit.text import safe_line
 from cockpit.widgets.footer import KeyFooter
 
 
-def summary_text(drill: Drill, analysis: DrillAnalysis, title: str,
-                 participant: str = "") -> Text:
+def summary_text(drill: Drill, analysis: DrillAnalysis, title: str, participant: str = "") -> Text:
     """``participant``: the participant's name (default: the stored id)."""
     scenario = drill.scenario or {}
     text = Text("Drill debrief: ", "bold")
@@ -45,19 +44,26 @@ def summary_text(drill: Drill, analysis: DrillAnalysis, title: str,
     if who:
         text.append(f" by {safe_line(who)}", "dim")
     if scenario.get("title"):
-        text.append(f"\nScenario: {safe_line(str(scenario['title']))} "
-                    f"({safe_line(str(scenario.get('difficulty', 'medium')))})")
+        text.append(
+            f"\nScenario: {safe_line(str(scenario['title']))} "
+            f"({safe_line(str(scenario.get('difficulty', 'medium')))})"
+        )
     text.append(f"\nTotal {format_seconds(analysis.total_seconds)}", "bold")
-    text.append(f" · median gap {format_seconds(analysis.median_gap)} · stall above "
-                f"{format_seconds(analysis.threshold)} · {len(analysis.hesitations)} stall(s) · "
-                f"{len(analysis.skipped)} skipped · {len(analysis.unclear)} unclear")
+    text.append(
+        f" · median gap {format_seconds(analysis.median_gap)} · stall above "
+        f"{format_seconds(analysis.threshold)} · {len(analysis.hesitations)} stall(s) · "
+        f"{len(analysis.skipped)} skipped · {len(analysis.unclear)} unclear"
+    )
     if analysis.undos:
         text.append(f" · {analysis.undos} undone")
     if analysis.early:
         text.append(f" · {len(analysis.early)} ticked before the timer", "yellow")
     if analysis.ended_early and analysis.not_reached:
-        text.append(f"\nEnded early: {len(analysis.not_reached)} step(s) not reached (no edit "
-                    "suggested for them)", "dim")
+        text.append(
+            f"\nEnded early: {len(analysis.not_reached)} step(s) not reached (no edit "
+            "suggested for them)",
+            "dim",
+        )
     if analysis.expected_branch:
         text.append("\nBranch: expected ")
         text.append(safe_line(analysis.expected_branch), "bold")
@@ -71,8 +77,14 @@ def summary_text(drill: Drill, analysis: DrillAnalysis, title: str,
 
 
 def steps_table(analysis: DrillAnalysis) -> Table:
-    table = Table(title="Time per step", title_justify="left", title_style="bold",
-                  box=None, pad_edge=False, expand=True)
+    table = Table(
+        title="Time per step",
+        title_justify="left",
+        title_style="bold",
+        box=None,
+        pad_edge=False,
+        expand=True,
+    )
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("step", ratio=1, overflow="ellipsis", no_wrap=True)
     table.add_column("result", no_wrap=True)
@@ -80,17 +92,21 @@ def steps_table(analysis: DrillAnalysis) -> Table:
     table.add_column("note", no_wrap=True)
     for number, step in enumerate(analysis.steps, 1):
         name = Text(safe_line(plain(step.text)) if step.text else safe_line(step.step_id))
-        result = (Text(f"→ {safe_line(step.result)}", "bold") if step.kind == "decision"
-                  else Text(step.result, {"skipped": "yellow", "failed": "red"}.get(
-                      step.result, "green")))
+        result = (
+            Text(f"→ {safe_line(step.result)}", "bold")
+            if step.kind == "decision"
+            else Text(step.result, {"skipped": "yellow", "failed": "red"}.get(step.result, "green"))
+        )
         notes = Text()
         if step.hesitation:
             notes.append("STALL ", "bold red")
         if step.unclear:
             notes.append("UNCLEAR ", "bold yellow")
         if step.early:
-            notes.append(f"EARLY {format_seconds(step.waited)}/"
-                         f"{format_seconds(step.timer_seconds)} ", "bold yellow")
+            notes.append(
+                f"EARLY {format_seconds(step.waited)}/{format_seconds(step.timer_seconds)} ",
+                "bold yellow",
+            )
         if step.reason and not step.unclear:
             notes.append(safe_line(step.reason)[:40], "dim")
         time = Text(format_seconds(step.seconds), "bold red" if step.hesitation else "")
@@ -106,17 +122,24 @@ def then_now_table(analysis: DrillAnalysis) -> Table | None:
     if compared is None:
         return None
     clock = f" (the incident's clock; ×{compared.speed:g})" if compared.speed != 1 else ""
-    table = Table(title=f"Then and now: {safe_line(compared.label)} "
-                  f"{safe_line(compared.title)[:60]}{clock}", title_justify="left",
-                  title_style="bold", box=None, pad_edge=False, expand=True,
-                  caption=" ".join(safe_line(n) for n in compared.footnotes()) or None,
-                  caption_justify="left", caption_style="dim")
+    table = Table(
+        title=f"Then and now: {safe_line(compared.label)} {safe_line(compared.title)[:60]}{clock}",
+        title_justify="left",
+        title_style="bold",
+        box=None,
+        pad_edge=False,
+        expand=True,
+        caption=" ".join(safe_line(n) for n in compared.footnotes()) or None,
+        caption_justify="left",
+        caption_style="dim",
+    )
     table.add_column("", ratio=3, overflow="ellipsis", no_wrap=True)
     table.add_column("then", ratio=2, overflow="ellipsis", no_wrap=True)
     table.add_column("now", ratio=2, overflow="ellipsis", no_wrap=True)
     for row in compared.rows():
-        table.add_row(Text(safe_line(row.what)), Text(safe_line(row.then)),
-                      Text(safe_line(row.now), "bold"))
+        table.add_row(
+            Text(safe_line(row.what)), Text(safe_line(row.then)), Text(safe_line(row.now), "bold")
+        )
     return table
 
 
@@ -125,9 +148,17 @@ def diff_text(diff: str, limit: int = 200) -> Text:
     text = Text()
     lines = diff.splitlines()
     for line in lines[:limit]:
-        style = ("bold" if line.startswith(("+++", "---")) else "green" if line.startswith("+")
-                 else "red" if line.startswith("-") else "cyan" if line.startswith("@@")
-                 else "dim")
+        style = (
+            "bold"
+            if line.startswith(("+++", "---"))
+            else "green"
+            if line.startswith("+")
+            else "red"
+            if line.startswith("-")
+            else "cyan"
+            if line.startswith("@@")
+            else "dim"
+        )
         text.append(safe_line(line, limit=400) + "\n", style)
     if len(lines) > limit:
         text.append(f"… {len(lines) - limit} more line(s) in the draft file\n", "dim")
@@ -151,14 +182,32 @@ def edits_text(analysis: DrillAnalysis) -> Text:
 class DebriefScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "close", "Close", tooltip="Close the debrief", id="debrief.close"),
-        Binding("m", "save", "Save report…", tooltip="Save the debrief as Markdown (asks the "
-                "path)", id="debrief.save"),
-        Binding("e", "draft", "Draft edits", tooltip="Write the suggested edits into a copy "
-                "of the runbook in the drafts folder and show the diff", id="debrief.draft"),
+        Binding(
+            "m",
+            "save",
+            "Save report…",
+            tooltip="Save the debrief as Markdown (asks the path)",
+            id="debrief.save",
+        ),
+        Binding(
+            "e",
+            "draft",
+            "Draft edits",
+            tooltip="Write the suggested edits into a copy "
+            "of the runbook in the drafts folder and show the diff",
+            id="debrief.draft",
+        ),
     ]
 
-    def __init__(self, drill: Drill, analysis: DrillAnalysis, runbook_title: str = "", *,
-                 participant: str = "", runbook: Runbook | None = None) -> None:
+    def __init__(
+        self,
+        drill: Drill,
+        analysis: DrillAnalysis,
+        runbook_title: str = "",
+        *,
+        participant: str = "",
+        runbook: Runbook | None = None,
+    ) -> None:
         super().__init__()
         self.drill = drill
         self.analysis = analysis
@@ -170,8 +219,10 @@ class DebriefScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="debrief", can_focus=True):
-            yield Static(summary_text(self.drill, self.analysis, self.runbook_title,
-                                      self.participant), id="debrief-summary")
+            yield Static(
+                summary_text(self.drill, self.analysis, self.runbook_title, self.participant),
+                id="debrief-summary",
+            )
             yield Static(steps_table(self.analysis), id="debrief-steps")
             compared = then_now_table(self.analysis)
             if compared is not None:
@@ -202,8 +253,15 @@ class DebriefScreen(Screen[None]):
             self.saved_to = target
             self.notify(f"Debrief written to {safe_line(str(target))}", timeout=6)
 
-        self.app.push_screen(InputDialog("Save the debrief", Text("Write the report to:"),
-                                         value=default, check=check_not_empty), chosen)
+        self.app.push_screen(
+            InputDialog(
+                "Save the debrief",
+                Text("Write the report to:"),
+                value=default,
+                check=check_not_empty,
+            ),
+            chosen,
+        )
 
     def action_draft(self) -> None:
         from cockpit.drills.draft import draft_from_debrief
@@ -211,13 +269,21 @@ class DebriefScreen(Screen[None]):
 
         app: Any = self.app
         if self.runbook is None:
-            self.notify("The runbook of this drill is not loaded: `cockpit drill draft "
-                        f"{self.drill.id}` drafts it from the shell.", severity="warning")
+            self.notify(
+                "The runbook of this drill is not loaded: `cockpit drill draft "
+                f"{self.drill.id}` drafts it from the shell.",
+                severity="warning",
+            )
             return
         try:
-            draft = draft_from_debrief(self.runbook, self.drill, self.analysis,
-                                       drafts_folder(app.settings),
-                                       participant=self.participant, clock=app.clock)
+            draft = draft_from_debrief(
+                self.runbook,
+                self.drill,
+                self.analysis,
+                drafts_folder(app.settings),
+                participant=self.participant,
+                clock=app.clock,
+            )
         except CockpitError as error:
             self.notify(str(error), title="No runbook draft", severity="warning")
             return
@@ -234,8 +300,9 @@ class DebriefScreen(Screen[None]):
         pane = self.query_one("#debrief-draft", Static)
         pane.update(head)
         self.call_after_refresh(pane.scroll_visible, animate=False, top=True)
-        self.notify(f"Runbook draft written: {safe_line(str(draft.path))}", title="Draft",
-                    timeout=8)
+        self.notify(
+            f"Runbook draft written: {safe_line(str(draft.path))}", title="Draft", timeout=8
+        )
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -79,10 +79,22 @@ def fit(text: str, width: int, lines: int, measure: Any) -> str:
 
 class DrillScreen(CockpitScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("U", "unclear", "Unclear", tooltip="Mark the highlighted step unclear (asks "
-                "what); recorded with its tick for the debrief", id="drill.unclear"),
-        Binding("E", "end_drill", "End drill", tooltip="End the drill now and open the "
-                "debrief (unticked steps are listed as not reached)", id="drill.end"),
+        Binding(
+            "U",
+            "unclear",
+            "Unclear",
+            tooltip="Mark the highlighted step unclear (asks "
+            "what); recorded with its tick for the debrief",
+            id="drill.unclear",
+        ),
+        Binding(
+            "E",
+            "end_drill",
+            "End drill",
+            tooltip="End the drill now and open the "
+            "debrief (unticked steps are listed as not reached)",
+            id="drill.end",
+        ),
     ]
 
     def __init__(self, drill: Drill, runbook: Runbook, *, exit_after: bool = False) -> None:
@@ -126,22 +138,28 @@ class DrillScreen(CockpitScreen):
         heads = [f"{extra}{detail}{tail}{progress}", f"{extra}{tail}{progress}"]
         if self.replay is not None:
             heads.append(f"×{self.replay.speed:g}{self._replay_progress(short=True)}")
-        head = next((f" {BANNER}   {h}" for h in heads
-                     if self._lines_of(f" {BANNER}   {h}", width) == 1),
-                    f" {BANNER}   {heads[-1]}")
+        head = next(
+            (f" {BANNER}   {h}" for h in heads if self._lines_of(f" {BANNER}   {h}", width) == 1),
+            f" {BANNER}   {heads[-1]}",
+        )
         text = Text(f" {BANNER} ", "bold")
-        text.append(head[len(BANNER) + 2:])
+        text.append(head[len(BANNER) + 2 :])
         used = self._lines_of(head, width)
         unclear = ""
         if self.unclear:
-            unclear = fit("marked unclear: " + "; ".join(
-                safe_line(self._item_name(item_id)) for item_id in self.unclear), width, 1,
-                self._lines_of)
+            unclear = fit(
+                "marked unclear: "
+                + "; ".join(safe_line(self._item_name(item_id)) for item_id in self.unclear),
+                width,
+                1,
+                self._lines_of,
+            )
             used += 1
         symptoms = [safe_line(str(s)) for s in scenario.get("symptoms", [])][:3]
         if symptoms:
-            shown = fit("symptoms: " + " · ".join(symptoms), width, BANNER_LINES - used,
-                        self._lines_of)
+            shown = fit(
+                "symptoms: " + " · ".join(symptoms), width, BANNER_LINES - used, self._lines_of
+            )
             if shown:
                 text.append("\n" + shown)
         if unclear:
@@ -161,8 +179,11 @@ class DrillScreen(CockpitScreen):
             return ""
         upcoming = replay.next_due()
         if upcoming is None:
-            return f" · all {len(replay.events)} in" if short else \
-                f"· all {len(replay.events)} events arrived"
+            return (
+                f" · all {len(replay.events)} in"
+                if short
+                else f"· all {len(replay.events)} events arrived"
+            )
         wait = format_seconds(max(0.0, (upcoming - self.now).total_seconds()))
         if short:
             return f" · {replay.delivered}/{len(replay.events)}, next {wait}"
@@ -194,9 +215,11 @@ class DrillScreen(CockpitScreen):
             for event in [e for e in arrived if e.kind in ("note", "alert")][:3]:
                 what = "Note" if event.kind == "note" else "Alert"
                 who = f" from {safe_line(event.actor)}" if event.actor else ""
-                self.notify(f"{safe_line(event.summary)[:160]}",
-                            title=f"{what}{who} (then +{format_seconds(event.offset)})",
-                            timeout=8)
+                self.notify(
+                    f"{safe_line(event.summary)[:160]}",
+                    title=f"{what}{who} (then +{format_seconds(event.offset)})",
+                    timeout=8,
+                )
         view = self.incident_view
         shown = age(view.incident.created_at, now) if view is not None else ""
         if shown != self._age_shown and view is not None and not arrived:
@@ -217,8 +240,10 @@ class DrillScreen(CockpitScreen):
 
     # The drill stays on its incident: a live incident is never one key away in practice.
     def _stay(self) -> None:
-        self.notify("Practice mode stays on the drill incident: end the drill (E) first.",
-                    severity="warning")
+        self.notify(
+            "Practice mode stays on the drill incident: end the drill (E) first.",
+            severity="warning",
+        )
 
     def _step_incident(self, delta: int) -> None:
         self._stay()
@@ -253,8 +278,9 @@ class DrillScreen(CockpitScreen):
             event.prevent_default()  # the cockpit's own handler (parameters first) never runs
             self.notify(REFUSED, title="Practice mode", severity="warning")
 
-    def _use_command(self, how: str, runbook: Runbook, ref: IncidentRef, step_id: str,
-                     command: str) -> None:
+    def _use_command(
+        self, how: str, runbook: Runbook, ref: IncidentRef, step_id: str, command: str
+    ) -> None:
         if how != "copy" and not self._may_execute():
             self.notify(REFUSED, title="Practice mode", severity="warning")
             return
@@ -266,8 +292,9 @@ class DrillScreen(CockpitScreen):
         store = self.cockpit.store
         assert store is not None
         with store.read() as session:
-            return may_execute(open_run(session, self.incident_id),
-                               session.get(Incident, self.incident_id))
+            return may_execute(
+                open_run(session, self.incident_id), session.get(Incident, self.incident_id)
+            )
 
     # ------------------------------------------------------------------ actions
 
@@ -284,11 +311,14 @@ class DrillScreen(CockpitScreen):
             self.notify("Highlight a step first (↑↓).", severity="warning")
             return
         if item_id in view.status:
-            self.notify("Already ticked: undo it (u), mark it unclear, then tick it again.",
-                        severity="warning")
+            self.notify(
+                "Already ticked: undo it (u), mark it unclear, then tick it again.",
+                severity="warning",
+            )
             return
-        name = item.step.text if item.step else (item.decision.question if item.decision
-                                                  else item_id)
+        name = (
+            item.step.text if item.step else (item.decision.question if item.decision else item_id)
+        )
         body = Text("What was unclear in:\n")
         body.append(safe_line(name), "bold")
         body.append("\n(optional; enter to mark it)", "dim")
@@ -305,8 +335,9 @@ class DrillScreen(CockpitScreen):
         from cockpit.screens.confirm import ConfirmDialog
 
         body = Text("End the drill now and open the debrief?\n")
-        body.append("Steps not ticked yet are listed as not reached (no edit is suggested "
-                    "for them).", "dim")
+        body.append(
+            "Steps not ticked yet are listed as not reached (no edit is suggested for them).", "dim"
+        )
 
         def done(yes: bool | None) -> None:
             if yes:
@@ -338,16 +369,21 @@ class DrillScreen(CockpitScreen):
             else:
                 self.dismiss(None)
 
-        self.app.push_screen(DebriefScreen(drill, analysis, self.runbook.title,
-                                           participant=who, runbook=self.runbook), leave)
+        self.app.push_screen(
+            DebriefScreen(
+                drill, analysis, self.runbook.title, participant=who, runbook=self.runbook
+            ),
+            leave,
+        )
 
 
 class DrillChoice(ChoiceDialog):
     """The drill picker: "Replay a past incident" on top, the runbooks under it; the first
     runbook is highlighted, so enter still starts the usual drill."""
 
-    def __init__(self, title: Text, body: Text, choices: list[tuple[str, Text]],
-                 highlight: int = 0) -> None:
+    def __init__(
+        self, title: Text, body: Text, choices: list[tuple[str, Text]], highlight: int = 0
+    ) -> None:
         super().__init__(title, body, choices)
         self.first_highlight = highlight
 
@@ -379,8 +415,10 @@ def start_drill_flow(app: Any) -> None:
         app.notify(str(error), title="Runbooks", severity="error")
         return
     if not library:
-        app.notify("No runbooks to drill: put Markdown runbooks in your runbooks folder.",
-                   severity="warning")
+        app.notify(
+            "No runbooks to drill: put Markdown runbooks in your runbooks folder.",
+            severity="warning",
+        )
         return
     last = last_drilled(store)
     now = app.clock()
@@ -391,9 +429,10 @@ def start_drill_flow(app: Any) -> None:
     for runbook in library:
         label = Text(safe_line(runbook.title), "bold")
         when = last.get(runbook.id)
-        label.append("  never drilled" if when is None
-                     else f"  last drilled {(now - when).days} days ago",
-                     "yellow" if when is None or (now - when).days > 90 else "dim")
+        label.append(
+            "  never drilled" if when is None else f"  last drilled {(now - when).days} days ago",
+            "yellow" if when is None or (now - when).days > 90 else "dim",
+        )
         choices.append((runbook.id, label))
     by_id = {r.id: r for r in library}
 
@@ -403,10 +442,19 @@ def start_drill_flow(app: Any) -> None:
         elif runbook_id:
             open_drill(app, by_id[runbook_id])
 
-    app.push_screen(DrillChoice(Text("Start a drill", "bold"), Text(
-        "A made-up incident from the runbook's trigger, in practice mode: nothing is sent, "
-        "no command runs, every step is timed. Or, on top: replay a real incident.", "dim"),
-        choices, highlight=1), chosen)
+    app.push_screen(
+        DrillChoice(
+            Text("Start a drill", "bold"),
+            Text(
+                "A made-up incident from the runbook's trigger, in practice mode: nothing is sent, "
+                "no command runs, every step is timed. Or, on top: replay a real incident.",
+                "dim",
+            ),
+            choices,
+            highlight=1,
+        ),
+        chosen,
+    )
 
 
 def open_drill(app: Any, runbook: Runbook, scenario: Any = None) -> DrillScreen | None:
@@ -416,8 +464,13 @@ def open_drill(app: Any, runbook: Runbook, scenario: Any = None) -> DrillScreen 
     store = app.store
     me = me_of(store, getattr(app.settings, "user", "") or "")
     try:
-        drill = start_drill(store, runbook, scenario or scenario_from_runbook(runbook),
-                            participant=me.id, clock=app.clock)
+        drill = start_drill(
+            store,
+            runbook,
+            scenario or scenario_from_runbook(runbook),
+            participant=me.id,
+            clock=app.clock,
+        )
     except CockpitError as error:
         app.notify(str(error), title="Drill", severity="error")
         return None
@@ -442,20 +495,31 @@ def start_replay_flow(app: Any) -> None:
     store = app.store
     incidents = past_incidents(store)
     if not incidents:
-        app.notify("No resolved incident in the local store to replay: sync first.",
-                   severity="warning")
+        app.notify(
+            "No resolved incident in the local store to replay: sync first.", severity="warning"
+        )
         return
     now = app.clock()
     choices = []
     for incident in incidents:
-        label = Text(f"#{incident.number} " if incident.number is not None
-                     else f"{safe_line(incident.remote_id)} ", "bold")
+        label = Text(
+            f"#{incident.number} "
+            if incident.number is not None
+            else f"{safe_line(incident.remote_id)} ",
+            "bold",
+        )
         title = safe_line(incident.title)
         label.append(title if len(title) <= 50 else title[:49] + "…")
-        took = (incident.resolved_at - incident.created_at).total_seconds() \
-            if incident.resolved_at else None
-        label.append(f"  {_when(incident.created_at, now)}"
-                     + (f" · took {format_seconds(took)}" if took is not None else ""), "dim")
+        took = (
+            (incident.resolved_at - incident.created_at).total_seconds()
+            if incident.resolved_at
+            else None
+        )
+        label.append(
+            f"  {_when(incident.created_at, now)}"
+            + (f" · took {format_seconds(took)}" if took is not None else ""),
+            "dim",
+        )
         choices.append((incident.id, label))
 
     def chosen(incident_id: str | None) -> None:
@@ -468,10 +532,18 @@ def start_replay_flow(app: Any) -> None:
             return
         _pick_replay_runbook(app, history)
 
-    app.push_screen(ChoiceDialog(Text("Replay a past incident", "bold"), Text(
-        "Its alerts, status changes and notes arrive as they did (faster if you like) while "
-        "you run its runbook in practice mode; the debrief compares you with then.", "dim"),
-        choices), chosen)
+    app.push_screen(
+        ChoiceDialog(
+            Text("Replay a past incident", "bold"),
+            Text(
+                "Its alerts, status changes and notes arrive as they did (faster if you like) "
+                "while you run its runbook in practice mode; the debrief compares you with then.",
+                "dim",
+            ),
+            choices,
+        ),
+        chosen,
+    )
 
 
 def _pick_replay_runbook(app: Any, history: Any) -> None:
@@ -486,11 +558,13 @@ def _pick_replay_runbook(app: Any, history: Any) -> None:
     ran = next((r for r in library if r.id == history.runbook_id), None)
     if ran is not None:
         first.append((ran, "ran then"))
-    first += [(m.runbook, "matches") for m in match_runbooks(library, history.facts)
-              if m.runbook is not ran]
+    first += [
+        (m.runbook, "matches")
+        for m in match_runbooks(library, history.facts)
+        if m.runbook is not ran
+    ]
     seen = {r.id for r, _ in first}
-    ordered = first + [(r, "") for r in sorted(library, key=lambda r: r.title)
-                       if r.id not in seen]
+    ordered = first + [(r, "") for r in sorted(library, key=lambda r: r.title) if r.id not in seen]
     choices = []
     for runbook, why in ordered:
         label = Text(safe_line(runbook.title), "bold")
@@ -500,8 +574,7 @@ def _pick_replay_runbook(app: Any, history: Any) -> None:
     by_id = {r.id: r for r in library}
     body = Text(f"For {history.label} ", "dim")
     body.append(safe_line(history.title)[:80])
-    body.append("" if first else "\nNo runbook matches it: pick the one to practise.",
-                "yellow")
+    body.append("" if first else "\nNo runbook matches it: pick the one to practise.", "yellow")
 
     def chosen(runbook_id: str | None) -> None:
         if runbook_id:
@@ -526,22 +599,30 @@ def _pick_replay_speed(app: Any, history: Any, runbook: Runbook) -> None:
         if value:
             open_replay(app, history, runbook, float(value))
 
-    app.push_screen(ChoiceDialog(Text("Replay speed", "bold"), Text(
-        "The debrief compares you with then on the incident's clock: at ×10, 30 seconds "
-        "here are 5 minutes then (and a 5-minute wait counts as waited out).", "dim"),
-        choices), chosen)
+    app.push_screen(
+        ChoiceDialog(
+            Text("Replay speed", "bold"),
+            Text(
+                "The debrief compares you with then on the incident's clock: at ×10, 30 seconds "
+                "here are 5 minutes then (and a 5-minute wait counts as waited out).",
+                "dim",
+            ),
+            choices,
+        ),
+        chosen,
+    )
 
 
-def open_replay(app: Any, history: Any, runbook: Runbook,
-                speed: float) -> DrillScreen | None:
+def open_replay(app: Any, history: Any, runbook: Runbook, speed: float) -> DrillScreen | None:
     from cockpit.drills.replay import start_replay
     from cockpit.screens.view_model import me_of
 
     store = app.store
     me = me_of(store, getattr(app.settings, "user", "") or "")
     try:
-        drill = start_replay(store, history, runbook, speed=speed, participant=me.id,
-                             clock=app.clock)
+        drill = start_replay(
+            store, history, runbook, speed=speed, participant=me.id, clock=app.clock
+        )
     except CockpitError as error:
         app.notify(str(error), title="Replay", severity="error")
         return None

@@ -69,12 +69,18 @@ def outbox_text(draft: HandoffDraft) -> Text:
     if not draft.outbox:
         return Text("✓ Outbox empty: the paging service has seen every write.", "green")
     failed = sum(1 for o in draft.outbox if o["state"] == "failed")
-    text = Text(f" NOT SYNCED: {len(draft.outbox)} write(s) still in the outbox"
-                f"{f' ({failed} failed)' if failed else ''}: the paging service has NOT seen "
-                "them ", "bold reverse red")
+    text = Text(
+        f" NOT SYNCED: {len(draft.outbox)} write(s) still in the outbox"
+        f"{f' ({failed} failed)' if failed else ''}: the paging service has NOT seen "
+        "them ",
+        "bold reverse red",
+    )
     for item in draft.outbox:
-        text.append(f"\n  {safe_line(item['state'])}: {safe_line(item['action'])} on "
-                    f"{safe_line(item['ref'])}", "bold red")
+        text.append(
+            f"\n  {safe_line(item['state'])}: {safe_line(item['action'])} on "
+            f"{safe_line(item['ref'])}",
+            "bold red",
+        )
         if item.get("error"):
             text.append(f"  {_cut(str(item['error']), 60)}", "red")
     return text
@@ -182,9 +188,11 @@ def open_text(draft: HandoffDraft, width: int = DETAIL_WIDTH) -> Text:
 
 def side_text(draft: HandoffDraft) -> Text:
     text = Text()
-    watch = ([f"snoozed {s}" for s in draft.snoozed]
-             + [f"flapping: {s}" for s in draft.flapping]
-             + [f"acked but open: {s}" for s in draft.acked_open])
+    watch = (
+        [f"snoozed {s}" for s in draft.snoozed]
+        + [f"flapping: {s}" for s in draft.flapping]
+        + [f"acked but open: {s}" for s in draft.acked_open]
+    )
     for title, entries in (("Follow-ups owed", draft.followups), ("Watch list", watch)):
         text.append(f"{title}\n", "bold")
         if not entries:
@@ -205,8 +213,10 @@ def side_text(draft: HandoffDraft) -> Text:
             text.append(f"  +{len(draft.worked) - MAX_LISTED} more\n", "dim")
     else:
         text.append(f"Worked by {who}: none (no ack, note or runbook run)\n", "dim")
-    text.append(f"{c.get('triggered', 0)} triggered · {c.get('acknowledged', 0)} acked · "
-                f"{c.get('resolved', 0)} resolved · {c.get('escalated', 0)} escalated")
+    text.append(
+        f"{c.get('triggered', 0)} triggered · {c.get('acknowledged', 0)} acked · "
+        f"{c.get('resolved', 0)} resolved · {c.get('escalated', 0)} escalated"
+    )
     for note in draft.notable:
         text.append(f"\n• {safe_line(note)}")
     text.append("\n\nPage load (business / off-hours / sleep)", "bold")
@@ -214,11 +224,15 @@ def side_text(draft: HandoffDraft) -> Text:
         text.append("\nNo pages.", "dim")
     for row in draft.load:
         noun = "page " if row["pages"] == 1 else "pages"
-        text.append(f"\n{_cut(str(row['person']), 18):<18} {row['pages']:>3} {noun}  "
-                    f"{row['business']}/{row['off_hours']}/")
+        text.append(
+            f"\n{_cut(str(row['person']), 18):<18} {row['pages']:>3} {noun}  "
+            f"{row['business']}/{row['off_hours']}/"
+        )
         text.append(str(row["sleep"]), "bold red" if row["sleep"] else "")
-    for title, entries in (("Next on call", draft.next_oncall),
-                           ("Repeat offenders", draft.offenders)):
+    for title, entries in (
+        ("Next on call", draft.next_oncall),
+        ("Repeat offenders", draft.offenders),
+    ):
         text.append(f"\n\n{title}", "bold")
         if not entries:
             text.append("\nNone.", "dim")
@@ -262,19 +276,18 @@ def accept_text(draft: HandoffDraft, name: str, taken: list[Incident]) -> Text:
         if len(taken) > MAX_LISTED:
             text.append(f"\n  … and {len(taken) - MAX_LISTED} more")
     else:
-        text = Text(f"Nothing to take: {giver} holds no baton, so none passes to {name}.",
-                    "bold")
+        text = Text(f"Nothing to take: {giver} holds no baton, so none passes to {name}.", "bold")
         text.append(f"\nAccepting records that {name} has read this handoff.")
     kept = [item for item in draft.open if item.id not in {i.id for i in taken}]
     if kept:
         holders: dict[str, list[str]] = {}
         for item in kept:
-            holders.setdefault(safe_line(item.holder_name or item.holder) or "nobody",
-                               []).append(safe_line(item.ref))
+            holders.setdefault(safe_line(item.holder_name or item.holder) or "nobody", []).append(
+                safe_line(item.ref)
+            )
         other = " other" if taken else ""
         text.append(f"\n\nThe{other} open incidents stay with whoever holds them: ")
-        text.append("; ".join(f"{', '.join(refs)} {who}" for who, refs in holders.items()),
-                    "dim")
+        text.append("; ".join(f"{', '.join(refs)} {who}" for who, refs in holders.items()), "dim")
     return text
 
 
@@ -286,21 +299,59 @@ class HandoffScreen(Screen[None]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "notes_done", "Notes done", tooltip="Leave the notes (they are "
-                "kept); then s signs", id="handoff.notes-done"),
+        Binding(
+            "escape",
+            "notes_done",
+            "Notes done",
+            tooltip="Leave the notes (they are kept); then s signs",
+            id="handoff.notes-done",
+        ),
         Binding("escape", "back", "Back", tooltip="Back to the cockpit", id="handoff.back"),
-        Binding("e", "edit_notes", "Notes", tooltip="Write the notes for the incoming engineer",
-                id="handoff.notes"),
-        Binding("s", "sign", "Sign…", tooltip="Sign as the outgoing engineer: asks who takes "
-                "over, saves the notes; the text is final after this", id="handoff.sign"),
-        Binding("a", "accept", "Accept…", tooltip="Accept as the incoming engineer: names every "
-                "baton taken (or says there is none), then passes them", id="handoff.accept"),
-        Binding("m", "export", "Markdown…", tooltip="Write the handoff as Markdown to a file "
-                "(asks the path)", id="handoff.export"),
-        Binding("P", "post_notes", "Post notes", tooltip="Add a handoff note to each open "
-                "incident (sent when online; asks first)", id="handoff.post-notes"),
-        Binding("r", "redraft", "Redraft", tooltip="Draft again from the store (unsigned "
-                "drafts only)", id="handoff.redraft", show=False),
+        Binding(
+            "e",
+            "edit_notes",
+            "Notes",
+            tooltip="Write the notes for the incoming engineer",
+            id="handoff.notes",
+        ),
+        Binding(
+            "s",
+            "sign",
+            "Sign…",
+            tooltip="Sign as the outgoing engineer: asks who takes "
+            "over, saves the notes; the text is final after this",
+            id="handoff.sign",
+        ),
+        Binding(
+            "a",
+            "accept",
+            "Accept…",
+            tooltip="Accept as the incoming engineer: names every "
+            "baton taken (or says there is none), then passes them",
+            id="handoff.accept",
+        ),
+        Binding(
+            "m",
+            "export",
+            "Markdown…",
+            tooltip="Write the handoff as Markdown to a file (asks the path)",
+            id="handoff.export",
+        ),
+        Binding(
+            "P",
+            "post_notes",
+            "Post notes",
+            tooltip="Add a handoff note to each open incident (sent when online; asks first)",
+            id="handoff.post-notes",
+        ),
+        Binding(
+            "r",
+            "redraft",
+            "Redraft",
+            tooltip="Draft again from the store (unsigned drafts only)",
+            id="handoff.redraft",
+            show=False,
+        ),
     ]
 
     def __init__(self) -> None:
@@ -399,9 +450,16 @@ class HandoffScreen(Screen[None]):
         """(key of the step to do now, keys of the steps done, what to do in words)."""
         assert self.draft is not None
         notes = bool(self.query_one("#handoff-notes", TextArea).text.strip())
-        done = {key for key, flag in (("e", notes or self.signed), ("s", self.signed),
-                                      ("a", self.accepted), ("m", bool(self.exported)))
-                if flag}
+        done = {
+            key
+            for key, flag in (
+                ("e", notes or self.signed),
+                ("s", self.signed),
+                ("a", self.accepted),
+                ("m", bool(self.exported)),
+            )
+            if flag
+        }
         to = safe_line(self.draft.to_name or self.draft.to_person)
         if self._notes_focused():
             return "e", done, "type the notes; escape when done, then s signs"
@@ -430,19 +488,16 @@ class HandoffScreen(Screen[None]):
         title.append(f" {safe_line(draft.from_name or draft.from_person)} → ")
         title.append(safe_line(draft.to_name or draft.to_person) or "(not named yet)")
         title.append(f" · {_stamp(draft.shift_start)}–{_stamp(draft.shift_end)} UTC · ", "dim")
-        title.append(self.status.split(" ")[0].upper(),
-                     "bold reverse" if self.handoff else "bold")
+        title.append(self.status.split(" ")[0].upper(), "bold reverse" if self.handoff else "bold")
         self.query_one("#handoff-title", Static).update(title)
         self.show_next()
         self.query_one("#handoff-outbox", Static).update(outbox_text(draft))
         self.set_class(bool(draft.outbox), "-unsynced")
-        self.query_one("#handoff-open-text", Static).update(
-            open_text(draft, self._open_width()))
+        self.query_one("#handoff-open-text", Static).update(open_text(draft, self._open_width()))
         self.query_one("#handoff-side-text", Static).update(side_text(draft))
         notes = self.query_one("#handoff-notes", TextArea)
         notes.read_only = self.signed
-        notes.border_title = ("Notes from the outgoing engineer" + ("" if self.signed else
-                                                                    " (e)"))
+        notes.border_title = "Notes from the outgoing engineer" + ("" if self.signed else " (e)")
         self.refresh_bindings()
 
     def show_next(self) -> None:
@@ -461,7 +516,8 @@ class HandoffScreen(Screen[None]):
     def _rewrap(self) -> None:
         if self.draft is not None:
             self.query_one("#handoff-open-text", Static).update(
-                open_text(self.draft, self._open_width()))
+                open_text(self.draft, self._open_width())
+            )
 
     def on_descendant_focus(self) -> None:
         if self.draft is not None:
@@ -498,8 +554,12 @@ class HandoffScreen(Screen[None]):
             zone = display_zone(self.app.settings)  # type: ignore[attr-defined]
         except CockpitError:
             zone = None  # a bad `timezone` setting: the system's (the CLI names the error)
-        return render_markdown(self.draft, self.status.split(" ")[0],
-                               self.handoff.id if self.handoff else None, zone=zone)
+        return render_markdown(
+            self.draft,
+            self.status.split(" ")[0],
+            self.handoff.id if self.handoff else None,
+            zone=zone,
+        )
 
     def _saved(self) -> Handoff:
         """The handoff row, saved now with the notes if it was only a draft on screen."""
@@ -527,8 +587,10 @@ class HandoffScreen(Screen[None]):
 
     def action_redraft(self) -> None:
         if self.signed:
-            self.notify("A signed handoff is waiting to be accepted; it is shown as signed.",
-                        severity="warning")
+            self.notify(
+                "A signed handoff is waiting to be accepted; it is shown as signed.",
+                severity="warning",
+            )
             return
         notes = self.query_one("#handoff-notes", TextArea).text
         self.handoff, self.draft = None, self._fresh_draft()
@@ -553,8 +615,9 @@ class HandoffScreen(Screen[None]):
             where = person.on_call
             if person.person_id in order:
                 shift = shifts.get(person.person_id, "")
-                where = "on call next" + (shift[len(person.name):]
-                                          if shift.startswith(person.name) else "")
+                where = "on call next" + (
+                    shift[len(person.name) :] if shift.startswith(person.name) else ""
+                )
             if where:
                 label.append(f"  {safe_line(where)}", "dim")
             choices.append((person.person_id, label))
@@ -565,8 +628,10 @@ class HandoffScreen(Screen[None]):
 
         assert self.draft is not None
         if self.signed:
-            self.notify(f"Handoff #{self.handoff.id} is already signed.",  # type: ignore[union-attr]
-                        severity="warning")
+            self.notify(
+                f"Handoff #{self.handoff.id} is already signed.",  # type: ignore[union-attr]
+                severity="warning",
+            )
             return
         if self.draft.to_person:
             self._sign(self.draft.to_person)
@@ -577,10 +642,15 @@ class HandoffScreen(Screen[None]):
             return
         held = len(self._held())
         body = Text("The handoff is signed for them; only they can accept it. ", "dim")
-        body.append(f"You hold {count(held, 'baton')}: they pass on accepting." if held else
-                    "You hold no baton: accepting only records that they have read it.", "dim")
-        self.app.push_screen(ChoiceDialog(Text("Who takes over from you?", "bold"), body,
-                                          choices), self._sign)
+        body.append(
+            f"You hold {count(held, 'baton')}: they pass on accepting."
+            if held
+            else "You hold no baton: accepting only records that they have read it.",
+            "dim",
+        )
+        self.app.push_screen(
+            ChoiceDialog(Text("Who takes over from you?", "bold"), body, choices), self._sign
+        )
 
     def _sign(self, person_id: str | None) -> None:
         store = self.cockpit.store
@@ -589,8 +659,9 @@ class HandoffScreen(Screen[None]):
         try:
             row = self._saved()
             assert row.id is not None
-            self.handoff = sign_handoff(store, row.id, self.draft.from_person,
-                                        to_person=person_id, clock=self.cockpit.clock)
+            self.handoff = sign_handoff(
+                store, row.id, self.draft.from_person, to_person=person_id, clock=self.cockpit.clock
+            )
         except CockpitError as error:
             self.notify(str(error), title="Not signed", severity="error")
             return
@@ -598,11 +669,15 @@ class HandoffScreen(Screen[None]):
         to = safe_line(self.draft.to_name or person_id)
         held = self._held()
         if held:
-            message = (f"Handoff #{self.handoff.id} signed for {to}. You hold "
-                       f"{count(len(held), 'baton')} until {to} accepts (a).")
+            message = (
+                f"Handoff #{self.handoff.id} signed for {to}. You hold "
+                f"{count(len(held), 'baton')} until {to} accepts (a)."
+            )
         else:
-            message = (f"Handoff #{self.handoff.id} signed for {to}. You hold no baton, so "
-                       f"none passes; {to} accepts (a) to say they have read it.")
+            message = (
+                f"Handoff #{self.handoff.id} signed for {to}. You hold no baton, so "
+                f"none passes; {to} accepts (a) to say they have read it."
+            )
         self.notify(message, timeout=6)
         self.show()
 
@@ -612,12 +687,15 @@ class HandoffScreen(Screen[None]):
         store = self.cockpit.store
         assert store is not None and self.draft is not None
         if self.accepted:
-            self.notify(f"Handoff #{self.handoff.id} is already accepted.",  # type: ignore[union-attr]
-                        severity="warning")
+            self.notify(
+                f"Handoff #{self.handoff.id} is already accepted.",  # type: ignore[union-attr]
+                severity="warning",
+            )
             return
         if self.handoff is None or not self.handoff.signed_at:
-            self.notify("The outgoing engineer signs first (s): it asks who takes over.",
-                        severity="warning")
+            self.notify(
+                "The outgoing engineer signs first (s): it asks who takes over.", severity="warning"
+            )
             return
         if self.handoff.to_person:
             self._confirm_accept(self.handoff.to_person)
@@ -627,10 +705,14 @@ class HandoffScreen(Screen[None]):
         if not choices:
             self.notify("Nobody else is in the roster to accept.", severity="warning")
             return
-        self.app.push_screen(ChoiceDialog(Text("Who accepts the handoff?", "bold"),
-                                          Text("The incoming engineer takes every baton the "
-                                               "outgoing one holds.", "dim"), choices),
-                             self._confirm_accept)
+        self.app.push_screen(
+            ChoiceDialog(
+                Text("Who accepts the handoff?", "bold"),
+                Text("The incoming engineer takes every baton the outgoing one holds.", "dim"),
+                choices,
+            ),
+            self._confirm_accept,
+        )
 
     def _confirm_accept(self, person_id: str | None) -> None:
         from cockpit.screens.confirm import ConfirmDialog
@@ -650,8 +732,9 @@ class HandoffScreen(Screen[None]):
             if not yes:
                 return
             try:
-                self.handoff, moved = accept_handoff(store, handoff_id, person_id,
-                                                     clock=self.cockpit.clock)
+                self.handoff, moved = accept_handoff(
+                    store, handoff_id, person_id, clock=self.cockpit.clock
+                )
             except CockpitError as error:
                 self.notify(str(error), title="Not accepted", severity="error")
                 return
@@ -659,8 +742,9 @@ class HandoffScreen(Screen[None]):
             self.draft.to_name = safe_line(name)
             who = safe_line(name)
             if moved:
-                message = (f"Handoff #{handoff_id} accepted: {count(len(moved), 'baton')} "
-                           f"passed to {who}.")
+                message = (
+                    f"Handoff #{handoff_id} accepted: {count(len(moved), 'baton')} passed to {who}."
+                )
             else:
                 message = f"Handoff #{handoff_id} accepted by {who}: no baton to pass."
             self.notify(message, timeout=6)
@@ -689,10 +773,15 @@ class HandoffScreen(Screen[None]):
             self.notify(f"Handoff written to {safe_line(str(target))}", timeout=6)
             self.show_next()
 
-        self.app.push_screen(InputDialog(
-            "Export Markdown", Text("Write the handoff as Markdown to (enter: this file):"),
-            value=default, check=lambda value: "" if value.strip() else "Give a file path."),
-            chosen)
+        self.app.push_screen(
+            InputDialog(
+                "Export Markdown",
+                Text("Write the handoff as Markdown to (enter: this file):"),
+                value=default,
+                check=lambda value: "" if value.strip() else "Give a file path.",
+            ),
+            chosen,
+        )
 
     def action_post_notes(self) -> None:
         from cockpit.screens.confirm import ConfirmDialog
@@ -703,8 +792,10 @@ class HandoffScreen(Screen[None]):
         if not count_open:
             self.notify("No open incident to post to.", severity="warning")
             return
-        body = Text(f"Add a handoff note to each of the {count_open} open incident(s)? "
-                    "They are sent when online.")
+        body = Text(
+            f"Add a handoff note to each of the {count_open} open incident(s)? "
+            "They are sent when online."
+        )
 
         def done(yes: bool | None) -> None:
             if not yes:
@@ -750,5 +841,12 @@ def open_handoff(app: Any) -> None:
         app.push_screen(HandoffScreen())
 
 
-__all__ = ["HandoffScreen", "accept_text", "open_handoff", "open_text", "outbox_text",
-           "side_text", "steps_text"]
+__all__ = [
+    "HandoffScreen",
+    "accept_text",
+    "open_handoff",
+    "open_text",
+    "outbox_text",
+    "side_text",
+    "steps_text",
+]

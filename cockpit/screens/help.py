@@ -53,8 +53,13 @@ def _page_load_of(screen: Screen[object]) -> str:
 
 class HelpScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,question_mark,q", "close", "Close", tooltip="Back to the cockpit",
-                id="help.close"),
+        Binding(
+            "escape,question_mark,q",
+            "close",
+            "Close",
+            tooltip="Back to the cockpit",
+            id="help.close",
+        ),
     ]
     CLOSE = "escape, q or ? closes this help; ↑↓ and page keys scroll it."
 
@@ -69,10 +74,14 @@ class HelpScreen(ModalScreen[None]):
             title.append(f"\n{self.CLOSE}", "dim")
             yield Static(title)
             yield Static(help_table(self.rows))
-            yield Static(Text(
-                "\nctrl+p opens the command palette: every action, incidents and runbooks by "
-                "name. Rebind any key in the [keymap] table of the settings file, e.g. "
-                "incident.ack = \"A\".", "dim"))
+            yield Static(
+                Text(
+                    "\nctrl+p opens the command palette: every action, incidents and runbooks by "
+                    "name. Rebind any key in the [keymap] table of the settings file, e.g. "
+                    'incident.ack = "A".',
+                    "dim",
+                )
+            )
             if self.page_load:
                 yield Static(Text("\n" + self.page_load), id="help-page-load")
             yield Static(Text(f"\n{self.CLOSE}", "dim"))

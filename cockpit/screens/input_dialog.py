@@ -55,8 +55,9 @@ class InputDialog(ModalScreen[str | None]):
             yield Static(Text(self.title_text, "bold"), classes="dialog-title")
             yield Static(self.body, classes="dialog-body")
             yield Input(value=self.value, placeholder=self.placeholder, id="dialog-input")
-            yield Static(self._meaning_of(self.value), id="dialog-meaning",
-                         classes="dialog-meaning")
+            yield Static(
+                self._meaning_of(self.value), id="dialog-meaning", classes="dialog-meaning"
+            )
             yield Static("", id="dialog-error", classes="dialog-error")
             yield Static(Text("enter: OK   escape: cancel", "dim"))
         yield KeyFooter(compact=True)

@@ -34,10 +34,21 @@ class InsightScreen(ModalScreen[str | None]):
     """Dismisses with the runbook draft's path, ``""`` when saved without one, None if skipped."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+s", "save", "Save", tooltip="Record the insight and the guardrail "
-                "(and draft a runbook when none fit)", id="insight.save", priority=True),
-        Binding("escape", "skip", "Skip", tooltip="Skip: the incident stays resolved, nothing "
-                "is recorded", id="insight.skip"),
+        Binding(
+            "ctrl+s",
+            "save",
+            "Save",
+            tooltip="Record the insight and the guardrail (and draft a runbook when none fit)",
+            id="insight.save",
+            priority=True,
+        ),
+        Binding(
+            "escape",
+            "skip",
+            "Skip",
+            tooltip="Skip: the incident stays resolved, nothing is recorded",
+            id="insight.skip",
+        ),
     ]
 
     def __init__(self, incident_id: str, label: str, title: str, owner: str = "") -> None:
@@ -55,17 +66,22 @@ class InsightScreen(ModalScreen[str | None]):
             title.append(f" “{safe_line(self.title_text)[:80]}”")
             title.append("\nWhat should this incident leave behind?", "dim")
             yield Static(title, classes="dialog-title")
-            yield Input(placeholder="Insight in one sentence, e.g. Cache stampede on product "
-                        "detail under peak traffic", id="insight-text")
+            yield Input(
+                placeholder="Insight in one sentence, e.g. Cache stampede on product "
+                "detail under peak traffic",
+                id="insight-text",
+            )
             yield Static(Text("…or five whys, one per line:", "dim"))
             yield TextArea(id="insight-whys", soft_wrap=True, show_line_numbers=False)
             with Horizontal(id="insight-row"):
-                yield OptionList(*[Option(name, id=name) for name in GUARDRAILS],
-                                 id="insight-guardrail")
+                yield OptionList(
+                    *[Option(name, id=name) for name in GUARDRAILS], id="insight-guardrail"
+                )
                 with Vertical():
                     yield Static(Text("Guardrail owner:", "dim"))
-                    yield Input(value=self.owner, placeholder="who makes it happen",
-                                id="insight-owner")
+                    yield Input(
+                        value=self.owner, placeholder="who makes it happen", id="insight-owner"
+                    )
                     yield Static(id="insight-draft")
             yield Static("", id="dialog-error", classes="dialog-error")
             yield Static(Text("tab: next field   ctrl+s: save   escape: skip", "dim"))
@@ -76,8 +92,9 @@ class InsightScreen(ModalScreen[str | None]):
         self.query_one("#insight-guardrail", OptionList).highlighted = 0
         self.reason = needs_draft(store, self.incident_id) if store is not None else ""
         if self.reason:
-            self.query_one("#insight-draft", Static).update(Text(
-                f"A runbook draft will be written: {safe_line(self.reason)}.", "yellow"))
+            self.query_one("#insight-draft", Static).update(
+                Text(f"A runbook draft will be written: {safe_line(self.reason)}.", "yellow")
+            )
         self.query_one("#insight-text", Input).focus()
 
     def _error(self, message: str) -> None:
@@ -92,8 +109,15 @@ class InsightScreen(ModalScreen[str | None]):
         guardrail = GUARDRAILS[index] if index is not None else ""
         owner = self.query_one("#insight-owner", Input).value
         try:
-            record_insight(app.store, self.incident_id, text=text, whys=whys,
-                           guardrail=guardrail, owner=owner, clock=app.clock)
+            record_insight(
+                app.store,
+                self.incident_id,
+                text=text,
+                whys=whys,
+                guardrail=guardrail,
+                owner=owner,
+                clock=app.clock,
+            )
         except CockpitError as error:
             self._error(str(error))
             return
@@ -101,8 +125,11 @@ class InsightScreen(ModalScreen[str | None]):
         if self.reason:
             drafts = drafts_folder(app.settings)
             try:
-                path = str(draft_runbook(app.store, self.incident_id, drafts,
-                                         reason=self.reason, clock=app.clock))
+                path = str(
+                    draft_runbook(
+                        app.store, self.incident_id, drafts, reason=self.reason, clock=app.clock
+                    )
+                )
             except CockpitError as error:
                 app.notify(str(error), title="No runbook draft", severity="error")
         message = f"Insight and {guardrail} guardrail recorded for {safe_line(self.label)}."
@@ -127,5 +154,8 @@ def ask_insight(app: Any, incident_id: str) -> None:
     if incident is None or incident.is_drill or incident.status != "resolved":
         return
     label = f"#{incident.number}" if incident.number else incident.remote_id
-    app.push_screen(InsightScreen(incident.id, label, incident.title,
-                                  owner=incident.team or incident.service_name))
+    app.push_screen(
+        InsightScreen(
+            incident.id, label, incident.title, owner=incident.team or incident.service_name
+        )
+    )

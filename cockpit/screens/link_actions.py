@@ -87,15 +87,22 @@ class LinkActions:
             if url:
                 self.offer_link(url)
 
-        self.app.push_screen(ChoiceDialog(  # type: ignore[attr-defined]
-            Text("Which link? (copied; opened only if you say so)", "bold"), Text(""), choices),
-            chosen)
+        self.app.push_screen(  # type: ignore[attr-defined]
+            ChoiceDialog(
+                Text("Which link? (copied; opened only if you say so)", "bold"), Text(""), choices
+            ),
+            chosen,
+        )
 
     def _say_refused(self, links: list[tuple[str, str]]) -> None:
         lines = [f"{what}: {refusal(url)}: {safe_line(url)[:80]}" for what, url in links]
-        self.notify("Not copied, not opened (a link must be one http(s) URL with nothing "  # type: ignore[attr-defined]
-                    "hidden in it):\n" + "\n".join(lines[:5]), title="Link refused",
-                    severity="warning", timeout=12)
+        self.notify(  # type: ignore[attr-defined]
+            "Not copied, not opened (a link must be one http(s) URL with nothing "
+            "hidden in it):\n" + "\n".join(lines[:5]),
+            title="Link refused",
+            severity="warning",
+            timeout=12,
+        )
 
     def offer_link(self, url: str) -> None:
         why = refusal(url)
@@ -105,8 +112,11 @@ class LinkActions:
         self.app.copy_to_clipboard(url)  # type: ignore[attr-defined]
         shown = safe_line(url)
         if not can_open_browser():
-            self.notify(f"Copied {shown}. No browser here: paste it where you can "  # type: ignore[attr-defined]
-                        "open it.", title="Link copied", timeout=8)
+            self.notify(  # type: ignore[attr-defined]
+                f"Copied {shown}. No browser here: paste it where you can open it.",
+                title="Link copied",
+                timeout=8,
+            )
             return
         body = Text("Copied to the clipboard:\n")
         body.append(shown, "bold underline")
@@ -126,8 +136,10 @@ class LinkActions:
     def action_incident_link(self) -> None:
         links = incident_links(self.incident_view)
         if not links:
-            self.notify("This incident has no link (no runbook URL, page or alert link).",  # type: ignore[attr-defined]
-                        severity="warning")
+            self.notify(  # type: ignore[attr-defined]
+                "This incident has no link (no runbook URL, page or alert link).",
+                severity="warning",
+            )
             return
         self.pick_link(links)
 
@@ -135,5 +147,8 @@ class LinkActions:
         """Palette entries: each incident link that may be offered, by name."""
         from functools import partial
 
-        return [(f"Copy link: {what}", safe_line(url)[:80], partial(self.offer_link, url))
-                for what, url in incident_links(self.incident_view) if not refusal(url)]
+        return [
+            (f"Copy link: {what}", safe_line(url)[:80], partial(self.offer_link, url))
+            for what, url in incident_links(self.incident_view)
+            if not refusal(url)
+        ]

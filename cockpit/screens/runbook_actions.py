@@ -57,8 +57,10 @@ _WORDS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^label (?P<a>[^=]+)=(?P<b>.*) matches /"), "{a}={b}"),
     (re.compile(r"^label (?P<a>[^=]+)=(?P<b>.*) does not match /"), "but not {a}={b}"),
     (re.compile(r"^(?P<a>urgency|priority) (?P<b>\S+) as the runbook expects$"), "{b} {a}"),
-    (re.compile(r"^(?P<a>urgency|priority) (?P<b>\S+), the runbook is for (?P<c>.+)$"),
-     "but {b} {a} (it is for {c})"),
+    (
+        re.compile(r"^(?P<a>urgency|priority) (?P<b>\S+), the runbook is for (?P<c>.+)$"),
+        "but {b} {a} (it is for {c})",
+    ),
 ]
 
 
@@ -79,8 +81,7 @@ def why_in_words(reasons: tuple[str, ...] | list[str]) -> str:
             positive.append(reason)
     if not positive:
         return ", ".join(negative)
-    said = positive[0] if len(positive) == 1 else \
-        ", ".join(positive[:-1]) + " and " + positive[-1]
+    said = positive[0] if len(positive) == 1 else ", ".join(positive[:-1]) + " and " + positive[-1]
     return "matches " + " ".join([said, *negative])
 
 
@@ -157,9 +158,12 @@ class RunbookActions:
             return
         runbook, why, _ = self.choose_runbook(view)
         if runbook is None:
-            checklist.show_empty(Text(
-                "No runbook matches this incident. Press p to pick one from the library.",
-                "yellow"))
+            checklist.show_empty(
+                Text(
+                    "No runbook matches this incident. Press p to pick one from the library.",
+                    "yellow",
+                )
+            )
             return
         try:
             run = self.runs.load(view.incident.id, runbook)
@@ -170,8 +174,9 @@ class RunbookActions:
 
     def _transition(self, runbook: Runbook, ref: IncidentRef, kind: str, **kwargs: Any) -> bool:
         try:
-            run = self.runs.apply(ref.id, runbook, kind, actor=self.me.id,
-                                  is_drill=ref.is_drill, **kwargs)
+            run = self.runs.apply(
+                ref.id, runbook, kind, actor=self.me.id, is_drill=ref.is_drill, **kwargs
+            )
         except CockpitError as error:
             self.notify(str(error), title="Runbook", severity="error")  # type: ignore[attr-defined]
             return False
@@ -207,8 +212,9 @@ class RunbookActions:
             return
         item_id = event.item_id or run.current
         if event.action == "decide":
-            item_id = next((i for i in run.plan
-                            if run.by_id[i].kind == "decision" and i not in run.status), "")
+            item_id = next(
+                (i for i in run.plan if run.by_id[i].kind == "decision" and i not in run.status), ""
+            )
         item = run.item(item_id)
         if item is None:
             self.notify("Highlight a step first (↑↓).", severity="warning")  # type: ignore[attr-defined]
@@ -229,17 +235,28 @@ class RunbookActions:
             if not step.timer_seconds:
                 self.notify("This step has no timer.", severity="warning")  # type: ignore[attr-defined]
             else:
-                self._transition(runbook, ref, "timer_started", step_id=item_id,
-                                 details={"seconds": step.timer_seconds})
+                self._transition(
+                    runbook,
+                    ref,
+                    "timer_started",
+                    step_id=item_id,
+                    details={"seconds": step.timer_seconds},
+                )
         elif event.action in ("copy", "run"):
             if not step.command:
                 self.notify("This step has no command.", severity="warning")  # type: ignore[attr-defined]
                 return
-            self._with_params(event.checklist, list(step.params), lambda values: self._use_command(  # type: ignore[attr-defined]
-                event.action, runbook, ref, step.id, fill(step.command, values)))
+            self._with_params(
+                event.checklist,
+                list(step.params),
+                lambda values: self._use_command(  # type: ignore[attr-defined]
+                    event.action, runbook, ref, step.id, fill(step.command, values)
+                ),
+            )
 
-    def _tick(self, run: RunView, ref: IncidentRef, step: Step,
-              checklist: RunbookChecklist) -> None:
+    def _tick(
+        self, run: RunView, ref: IncidentRef, step: Step, checklist: RunbookChecklist
+    ) -> None:
         runbook = run.runbook
         status = run.status.get(step.id)
         if status in ("done", "skipped"):
@@ -249,8 +266,13 @@ class RunbookActions:
                 self.notify("Only the last tick can be undone (u).", severity="warning")  # type: ignore[attr-defined]
             return
         if step.timer_seconds and step.id not in run.timers and status != "failed":
-            self._transition(runbook, ref, "timer_started", step_id=step.id,
-                             details={"seconds": step.timer_seconds})
+            self._transition(
+                runbook,
+                ref,
+                "timer_started",
+                step_id=step.id,
+                details={"seconds": step.timer_seconds},
+            )
             return
         left = timer_left(run, step, self.now) if step.id in run.timers else 0  # type: ignore[attr-defined]
         if left <= 0:
@@ -269,11 +291,14 @@ class RunbookActions:
             if yes:
                 self._tick_done(run, ref, step, checklist)
 
-        self.app.push_screen(ConfirmDialog("Timer still running", body, "Tick now"),  # type: ignore[attr-defined]
-                             confirmed)
+        self.app.push_screen(  # type: ignore[attr-defined]
+            ConfirmDialog("Timer still running", body, "Tick now"),
+            confirmed,
+        )
 
-    def _tick_done(self, run: RunView, ref: IncidentRef, step: Step,
-                   checklist: RunbookChecklist) -> None:
+    def _tick_done(
+        self, run: RunView, ref: IncidentRef, step: Step, checklist: RunbookChecklist
+    ) -> None:
         """Tick the step, asking first when it is marked risky."""
         runbook = run.runbook
         if not step.risky:
@@ -332,9 +357,14 @@ class RunbookActions:
                 checklist.params[name] = value.strip()
                 self._with_params(checklist, names, then)
 
-        self.app.push_screen(InputDialog(  # type: ignore[attr-defined]
-            f"Parameter: {name}", Text(f"Value of {name} for this command:"),
-            check=check_not_empty), got)
+        self.app.push_screen(  # type: ignore[attr-defined]
+            InputDialog(
+                f"Parameter: {name}",
+                Text(f"Value of {name} for this command:"),
+                check=check_not_empty,
+            ),
+            got,
+        )
 
     def _decide(self, runbook: Runbook, ref: IncidentRef, decision_id: str, run: RunView) -> None:
         from cockpit.screens.choice_dialog import ChoiceDialog
@@ -343,16 +373,19 @@ class RunbookActions:
         if item is None or item.decision is None:
             return
         if decision_id in run.status:
-            self.notify("Already answered; undo it first (u) to change the answer.",  # type: ignore[attr-defined]
-                        severity="warning")
+            self.notify(  # type: ignore[attr-defined]
+                "Already answered; undo it first (u) to change the answer.",
+                severity="warning",
+            )
             return
         choices = []
         for branch in item.decision.branches:
             label = Text(safe_line(branch.label), "bold")
             target = branch.target_section
             where = runbook.sections[target].title if target is not None else "?"
-            label.append(f"  → {safe_line(where)}",
-                         "red" if "rollback" in where.lower() else "green")
+            label.append(
+                f"  → {safe_line(where)}", "red" if "rollback" in where.lower() else "green"
+            )
             choices.append((branch.label, label))
         title = Text(safe_line(item.decision.question), "bold")
 
@@ -369,8 +402,10 @@ class RunbookActions:
         if view is None:
             return
         if self.runs.open_runbook_id(ref.id):
-            self.notify("A run is open on this incident: finish it before picking another.",  # type: ignore[attr-defined]
-                        severity="warning")
+            self.notify(  # type: ignore[attr-defined]
+                "A run is open on this incident: finish it before picking another.",
+                severity="warning",
+            )
             return
         library = self._library()
         matches = match_runbooks(library, facts_of(view))
@@ -405,8 +440,9 @@ class RunbookActions:
                 return
             if answer != "keep":
                 outcome = "resolved" if answer == "finish" else "abandoned"
-                self._transition(runbook, ref, "finished", branch=outcome,
-                                 reason="incident resolved")
+                self._transition(
+                    runbook, ref, "finished", branch=outcome, reason="incident resolved"
+                )
             self.act(f"Resolved {ref.label}", actions.resolve, ref.id)  # type: ignore[attr-defined]
 
         self.app.push_screen(ChoiceDialog(title, body, choices), chosen)  # type: ignore[attr-defined]

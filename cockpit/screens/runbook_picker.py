@@ -30,7 +30,8 @@ def runbook_picker(
     title = Text("Runbook for ", "bold")
     title.append_text(incident_line(ref))
     body = Text(
-        f"{len(matches)} matching runbook(s) of {len(library)}." if library
+        f"{len(matches)} matching runbook(s) of {len(library)}."
+        if library
         else "No runbooks found: put Markdown runbooks in your runbooks folder (--runbooks DIR).",
         "dim",
     )

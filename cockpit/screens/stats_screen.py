@@ -37,10 +37,28 @@ WINDOWS = (4, 8, 12, 26)
 BAR_WIDTH = 40
 SPARK = "▁▂▃▄▅▆▇█"
 # Theme-independent colour names for the people of the chart (rich styles, not hex).
-COLOURS = ("cyan", "magenta", "yellow", "green", "blue", "red", "bright_cyan",
-           "bright_magenta", "bright_yellow", "bright_green", "orange1", "purple",
-           "turquoise2", "deep_pink2", "chartreuse2", "dodger_blue1", "gold1", "orchid",
-           "salmon1", "spring_green2")
+COLOURS = (
+    "cyan",
+    "magenta",
+    "yellow",
+    "green",
+    "blue",
+    "red",
+    "bright_cyan",
+    "bright_magenta",
+    "bright_yellow",
+    "bright_green",
+    "orange1",
+    "purple",
+    "turquoise2",
+    "deep_pink2",
+    "chartreuse2",
+    "dodger_blue1",
+    "gold1",
+    "orchid",
+    "salmon1",
+    "spring_green2",
+)
 
 
 def person_colours(count: int) -> list[str]:
@@ -88,8 +106,9 @@ def gather(store: Any, now: datetime, weeks: int) -> StatsData:
     return StatsData(
         since=since,
         weeks=sorted({monday for per in weekly.values() for monday in per}),
-        people=[(load.person_id, load.name, load.pages, load.split.get("sleep", 0))
-                for load in loads],
+        people=[
+            (load.person_id, load.name, load.pages, load.split.get("sleep", 0)) for load in loads
+        ],
         weekly={pid: {w: load.pages for w, load in per.items()} for pid, per in weekly.items()},
         concentration=concentration(loads),
         response=response_report(store, since, now),
@@ -102,8 +121,7 @@ def spark(values: list[int]) -> str:
     peak = max(values, default=0)
     if not peak:
         return SPARK[0] * len(values)
-    return "".join(SPARK[min(len(SPARK) - 1, round(v / peak * (len(SPARK) - 1)))]
-                   for v in values)
+    return "".join(SPARK[min(len(SPARK) - 1, round(v / peak * (len(SPARK) - 1)))] for v in values)
 
 
 def pages_chart(data: StatsData) -> Text:
@@ -137,8 +155,10 @@ def pages_chart(data: StatsData) -> Text:
         text.append(f"  {pages:>4} {'page ' if pages == 1 else 'pages'}")
         text.append(f"  {sleep} in sleep hours", "bold red" if sleep else "dim")
     share = data.concentration
-    text.append(f"\n\nConcentration: the busiest person carried {share:.0%} of pages",
-                "bold red" if share > 0.5 and len(data.people) > 1 else "")
+    text.append(
+        f"\n\nConcentration: the busiest person carried {share:.0%} of pages",
+        "bold red" if share > 0.5 and len(data.people) > 1 else "",
+    )
     return text
 
 
@@ -147,14 +167,30 @@ def _cell(summary: Any) -> str:
 
 
 def response_table(data: StatsData) -> Table:
-    table = Table(title="Response per service (median / p95 / mean)", title_justify="left",
-                  title_style="bold", box=None, expand=False, pad_edge=False)
-    for name, justify in (("service", "left"), ("n", "right"), ("MTTA", "left"),
-                          ("MTTR", "left"), ("to rollback", "left")):
+    table = Table(
+        title="Response per service (median / p95 / mean)",
+        title_justify="left",
+        title_style="bold",
+        box=None,
+        expand=False,
+        pad_edge=False,
+    )
+    for name, justify in (
+        ("service", "left"),
+        ("n", "right"),
+        ("MTTA", "left"),
+        ("MTTR", "left"),
+        ("to rollback", "left"),
+    ):
         table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
     for row in data.response:
-        table.add_row(Text(safe_line(row.group)[:24], "bold" if row.group == "(all)" else ""),
-                      str(row.incidents), _cell(row.mtta), _cell(row.mttr), _cell(row.rollback))
+        table.add_row(
+            Text(safe_line(row.group)[:24], "bold" if row.group == "(all)" else ""),
+            str(row.incidents),
+            _cell(row.mtta),
+            _cell(row.mttr),
+            _cell(row.rollback),
+        )
     return table
 
 
@@ -165,43 +201,64 @@ def budget_table(data: StatsData) -> Table | Text:
     title = "Shifts over budget (at most 2 incidents per 12 hours)"
     if not data.over_budget:
         return Text(f"{title}: none", "bold")
-    table = Table(title=title, title_justify="left", title_style="bold", box=None,
-                  pad_edge=False)
+    table = Table(title=title, title_justify="left", title_style="bold", box=None, pad_edge=False)
     for name in ("person", "12-hour block", "incidents", "pages", "sleep", "state"):
-        table.add_column(name, justify="right" if name in ("incidents", "pages", "sleep")
-                         else "left", no_wrap=True)
+        table.add_column(
+            name,
+            justify="right" if name in ("incidents", "pages", "sleep") else "left",
+            no_wrap=True,
+        )
     for block in data.over_budget:
         tz = zone(block.time_zone)
         lo, hi = block.start.astimezone(tz), block.end.astimezone(tz)
-        table.add_row(Text(safe_line(block.load.name)[:20]),
-                      f"{lo:%a %m-%d %H:%M}–{hi:%H:%M} {lo:%Z}", str(block.load.incidents),
-                      str(block.load.pages), str(block.load.split["sleep"]),
-                      Text(block.state, "bold red" if block.state == "red" else "yellow"))
+        table.add_row(
+            Text(safe_line(block.load.name)[:20]),
+            f"{lo:%a %m-%d %H:%M}–{hi:%H:%M} {lo:%Z}",
+            str(block.load.incidents),
+            str(block.load.pages),
+            str(block.load.split["sleep"]),
+            Text(block.state, "bold red" if block.state == "red" else "yellow"),
+        )
     return table
 
 
 def flywheel_table(data: StatsData) -> Table:
-    table = Table(title="Flywheel beside the pages (UTC weeks)", title_justify="left",
-                  title_style="bold", box=None, pad_edge=False)
+    table = Table(
+        title="Flywheel beside the pages (UTC weeks)",
+        title_justify="left",
+        title_style="bold",
+        box=None,
+        pad_edge=False,
+    )
     for name in ("week", "incidents", "with insight", "guardrails", "runbooks", "pages", ""):
-        table.add_column(name, justify="left" if name in ("week", "") else "right",
-                         no_wrap=True)
+        table.add_column(name, justify="left" if name in ("week", "") else "right", no_wrap=True)
     peak = max((w.pages for w in data.flywheel), default=0) or 1
     for week in data.flywheel:
         bar = Text("█" * round(week.pages / peak * 20), "red")
         bar.append("◆" * week.guardrails, "green")
-        table.add_row(f"{week.monday:%m-%d}", str(week.incidents), str(week.with_insight),
-                      str(week.guardrails), str(week.runbooks), str(week.pages), bar)
+        table.add_row(
+            f"{week.monday:%m-%d}",
+            str(week.incidents),
+            str(week.with_insight),
+            str(week.guardrails),
+            str(week.runbooks),
+            str(week.pages),
+            bar,
+        )
     return table
 
 
 class StatsScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "back", "Back", tooltip="Back to the cockpit", id="stats.back"),
-        Binding("plus,equals_sign", "window(1)", "Longer", tooltip="A longer window "
-                "(4, 8, 12, 26 weeks)", id="stats.longer"),
-        Binding("minus", "window(-1)", "Shorter", tooltip="A shorter window",
-                id="stats.shorter"),
+        Binding(
+            "plus,equals_sign",
+            "window(1)",
+            "Longer",
+            tooltip="A longer window (4, 8, 12, 26 weeks)",
+            id="stats.longer",
+        ),
+        Binding("minus", "window(-1)", "Shorter", tooltip="A shorter window", id="stats.shorter"),
     ]
 
     def __init__(self, weeks: int = 8) -> None:
@@ -231,8 +288,13 @@ class StatsScreen(Screen[None]):
         self.query_one("#stats").border_title = f"Stats: last {self.weeks} weeks (+/-)  loading…"
         self._gather(self.weeks)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="stats",
-          description="gather the stats")
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="stats",
+        description="gather the stats",
+    )
     def _gather(self, weeks: int) -> None:
         store = self.cockpit.store
         assert store is not None

@@ -103,7 +103,10 @@ def _ref(row: RefRow) -> tuple[IncidentRef, str]:
 
 
 def load_switcher(
-    store: Store, *, resolved_limit: int = 10, where: IncidentFilter = NO_FILTER,
+    store: Store,
+    *,
+    resolved_limit: int = 10,
+    where: IncidentFilter = NO_FILTER,
     arrived_after: int | None = None,
 ) -> SwitcherView:
     """The switcher's rows: only the columns it shows. Open incidents are served by
@@ -119,8 +122,12 @@ def load_switcher(
         last = int(conn.execute("SELECT coalesce(max(rowid), 0) FROM incidents").fetchone()[0])
         arrived: frozenset[str] = frozenset()
         if arrived_after is not None and last > arrived_after:
-            arrived = frozenset(str(row[0]) for row in conn.execute(
-                "SELECT id FROM incidents WHERE rowid > ?", (arrived_after,)))
+            arrived = frozenset(
+                str(row[0])
+                for row in conn.execute(
+                    "SELECT id FROM incidents WHERE rowid > ?", (arrived_after,)
+                )
+            )
     return SwitcherView(
         [ref for ref, _ in every],
         [ref for ref, _ in resolved],
@@ -190,8 +197,11 @@ def roster(store: Store, now: datetime) -> list[RosterEntry]:
     with store.rows() as conn:
         people = {p.id: p for p in PEOPLE.select(conn, "ORDER BY name")}
         stamp = to_db_text(now)
-        shifts = SHIFTS.select(conn, 'WHERE (start IS NULL OR start <= ?) '
-                                     'AND ("end" IS NULL OR "end" > ?)', (stamp, stamp))
+        shifts = SHIFTS.select(
+            conn,
+            'WHERE (start IS NULL OR start <= ?) AND ("end" IS NULL OR "end" > ?)',
+            (stamp, stamp),
+        )
     entries: list[RosterEntry] = []
     seen: set[str] = set()
     for shift in sorted(shifts, key=lambda s: (s.escalation_level, s.person_id)):

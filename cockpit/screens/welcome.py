@@ -24,7 +24,7 @@ def welcome_text() -> Text:
     text.append("  cockpit auth login pagerduty\n", "bold green")
     text.append("      store your PagerDuty API token in the OS keyring, then run\n")
     text.append("      `cockpit` again.\n\n")
-    text.append("  alertmanager_url = \"http://alertmanager:9093\"\n", "bold green")
+    text.append('  alertmanager_url = "http://alertmanager:9093"\n', "bold green")
     text.append("      in the settings file (`cockpit config` prints where it goes), or\n")
     text.append("      COCKPIT_ALERTMANAGER_URL, or `cockpit --set alertmanager_url=...`.\n\n")
     text.append("Runbooks are read from your runbooks folder (--runbooks DIR).\n")
@@ -34,8 +34,7 @@ def welcome_text() -> Text:
 
 class WelcomeScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("q", "app.quit", "Quit", tooltip="Leave; nothing was changed",
-                id="welcome.quit"),
+        Binding("q", "app.quit", "Quit", tooltip="Leave; nothing was changed", id="welcome.quit"),
     ]
 
     def compose(self) -> ComposeResult:

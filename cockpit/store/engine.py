@@ -47,8 +47,9 @@ def _connect(path: Path, *, create: bool = False) -> sqlite3.Connection:
     """A connection to the store; only opening the store may create the file (a read
     after the file was moved away fails, and leaves no empty store behind)."""
     target = f"file:{quote(str(path))}?mode={'rwc' if create else 'rw'}"
-    conn = sqlite3.connect(target, uri=True, timeout=BUSY_TIMEOUT_MS / 1000,
-                           check_same_thread=False)
+    conn = sqlite3.connect(
+        target, uri=True, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False
+    )
     _configure(conn)
     return conn
 
@@ -148,8 +149,10 @@ class Store:
                 paths.private_dir(path.parent, top=top)
             paths.private_file(path)
         except OSError as error:
-            raise StoreError(f"{path.parent}: cannot create the data folder or the store: "
-                             f"{error.strerror or error}") from None
+            raise StoreError(
+                f"{path.parent}: cannot create the data folder or the store: "
+                f"{error.strerror or error}"
+            ) from None
         store = cls(path)
         try:
             store._prepare(migrate)

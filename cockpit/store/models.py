@@ -47,8 +47,11 @@ class Incident(SQLModel, table=True):
         Index("ix_incidents_remote", "remote_id", "created_at"),
         Index("ix_incidents_number", "number", "created_at"),
         # Partial: open drills only (0005_open_drills.sql; reads.drill_refs).
-        Index("ix_incidents_open_drills", "created_at",
-              sqlite_where=text("is_drill = 1 AND status IN ('triggered', 'acknowledged')")),
+        Index(
+            "ix_incidents_open_drills",
+            "created_at",
+            sqlite_where=text("is_drill = 1 AND status IN ('triggered', 'acknowledged')"),
+        ),
     )
 
     id: str = Field(primary_key=True)

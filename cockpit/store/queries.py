@@ -108,16 +108,18 @@ def find_incident(session: Session, ref: str) -> Incident | None:
         match = col(Incident.remote_id) == ref
         if ref.isdigit():
             match = match | (col(Incident.number) == int(ref))
-    candidates = list(session.exec(
-        select(Incident).where(match).order_by(col(Incident.created_at).desc(), col(Incident.id))
-    ))
+    candidates = list(
+        session.exec(
+            select(Incident)
+            .where(match)
+            .order_by(col(Incident.created_at).desc(), col(Incident.id))
+        )
+    )
     newest: dict[str, Incident] = {}
     for incident in candidates:
         newest.setdefault(incident.source, incident)
     if len(newest) > 1:
-        named = "; ".join(
-            f"{i.id} ({incident_label(i)} {i.title[:40]})" for i in newest.values()
-        )
+        named = "; ".join(f"{i.id} ({incident_label(i)} {i.title[:40]})" for i in newest.values())
         raise AmbiguousIncident(f"{ref!r} could be {named}: give the full id")
     return next(iter(newest.values()), None)
 

@@ -90,8 +90,9 @@ class IncidentFilter:
         named = where.removeprefix(" AND ")
         for n in range(len(params)):
             named = named.replace("?", f":filter_{n}", 1)
-        return query.where(text(named).bindparams(
-            **{f"filter_{n}": value for n, value in enumerate(params)}))
+        return query.where(
+            text(named).bindparams(**{f"filter_{n}": value for n, value in enumerate(params)})
+        )
 
 
 NO_FILTER = IncidentFilter()
@@ -114,8 +115,10 @@ RefRow = tuple[str, str, int | None, str, str, bool, str]
 _REF = "SELECT id, remote_id, number, title, status, is_drill, urgency FROM incidents"
 # Most urgent first: high before low, triggered before acknowledged, newest first; ties by
 # id so the order is stable across refreshes.
-URGENT_FIRST = ("CASE WHEN urgency = 'high' THEN 0 ELSE 1 END, "
-                "CASE WHEN status = 'triggered' THEN 0 ELSE 1 END, created_at DESC, id")
+URGENT_FIRST = (
+    "CASE WHEN urgency = 'high' THEN 0 ELSE 1 END, "
+    "CASE WHEN status = 'triggered' THEN 0 ELSE 1 END, created_at DESC, id"
+)
 
 
 def _refs(conn: sqlite3.Connection, sql: str, params: list[Any]) -> list[RefRow]:
@@ -127,24 +130,36 @@ def open_refs(
 ) -> list[RefRow]:
     """Open incidents that are not drills (served by ix_incidents_status_drill)."""
     extra, params = where.sql()
-    return _refs(conn, f"{_REF} WHERE status IN ('triggered', 'acknowledged') AND is_drill = 0"
-                       f"{extra} ORDER BY {URGENT_FIRST} LIMIT ?", [*params, limit])
+    return _refs(
+        conn,
+        f"{_REF} WHERE status IN ('triggered', 'acknowledged') AND is_drill = 0"
+        f"{extra} ORDER BY {URGENT_FIRST} LIMIT ?",
+        [*params, limit],
+    )
 
 
 def drill_refs(conn: sqlite3.Connection, limit: int = 50) -> list[RefRow]:
     """Open drills, newest first. The WHERE is exactly that of the partial index
     ix_incidents_open_drills (migration 0005), which holds only these rows: keep the two
     alike, or a store with statistics walks every incident (tests/core/test_query_plans.py)."""
-    return _refs(conn, f"{_REF} WHERE is_drill = 1 AND status IN ('triggered', 'acknowledged') "
-                       "ORDER BY created_at DESC, id LIMIT ?", [limit])
+    return _refs(
+        conn,
+        f"{_REF} WHERE is_drill = 1 AND status IN ('triggered', 'acknowledged') "
+        "ORDER BY created_at DESC, id LIMIT ?",
+        [limit],
+    )
 
 
 def resolved_refs(
     conn: sqlite3.Connection, where: IncidentFilter = NO_FILTER, limit: int = 10
 ) -> list[RefRow]:
     extra, params = where.sql()
-    return _refs(conn, f"{_REF} WHERE status = 'resolved' AND is_drill = 0{extra} "
-                       "ORDER BY created_at DESC, id LIMIT ?", [*params, limit])
+    return _refs(
+        conn,
+        f"{_REF} WHERE status = 'resolved' AND is_drill = 0{extra} "
+        "ORDER BY created_at DESC, id LIMIT ?",
+        [*params, limit],
+    )
 
 
 def incident(conn: sqlite3.Connection, incident_id: str) -> IncidentRow | None:
@@ -174,13 +189,17 @@ def names(conn: sqlite3.Connection, ids: list[str]) -> dict[str, str]:
 
 
 def last_accepted(conn: sqlite3.Connection, incident_id: str) -> BatonRow | None:
-    return BATONS.first(conn, "WHERE incident_id = ? AND state = 'accepted' "
-                              "ORDER BY accepted_at DESC, id DESC", (incident_id,))
+    return BATONS.first(
+        conn,
+        "WHERE incident_id = ? AND state = 'accepted' ORDER BY accepted_at DESC, id DESC",
+        (incident_id,),
+    )
 
 
 def pending_offer(conn: sqlite3.Connection, incident_id: str) -> BatonRow | None:
-    return BATONS.first(conn, "WHERE incident_id = ? AND state = 'offered' ORDER BY id DESC",
-                        (incident_id,))
+    return BATONS.first(
+        conn, "WHERE incident_id = ? AND state = 'offered' ORDER BY id DESC", (incident_id,)
+    )
 
 
 def holder(conn: sqlite3.Connection, row: Any) -> tuple[str, datetime | None]:
@@ -198,11 +217,13 @@ def timeline(conn: sqlite3.Connection, incident_id: str, limit: int = 200) -> li
     """Newest first: log entries and local events merged with notes."""
     events = conn.execute(
         "SELECT at, kind, summary, actor, remote_id, details FROM timeline_events "
-        "WHERE incident_id = ? ORDER BY at DESC, id DESC LIMIT ?", (incident_id, limit)
+        "WHERE incident_id = ? ORDER BY at DESC, id DESC LIMIT ?",
+        (incident_id, limit),
     ).fetchall()
     notes = conn.execute(
         "SELECT created_at, content, author, state, remote_id FROM notes "
-        "WHERE incident_id = ? ORDER BY created_at DESC, id DESC LIMIT ?", (incident_id, limit)
+        "WHERE incident_id = ? ORDER BY created_at DESC, id DESC LIMIT ?",
+        (incident_id, limit),
     ).fetchall()
     ours = {content for _, content, _, _, _ in notes}
     # A write of ours the service has confirmed comes back as its own log entry: show that
@@ -223,17 +244,36 @@ def timeline(conn: sqlite3.Connection, incident_id: str, limit: int = 200) -> li
                 continue
             items.append(TimelineItem(when, "note", text, str(details.get("agent_name") or actor)))
             continue
-        if remote_id is None and details.get("state") == "sent" and any(
-                abs((echo - when).total_seconds()) <= _ECHO_WINDOW
-                for echo in echoes.get(kind, ())):
+        if (
+            remote_id is None
+            and details.get("state") == "sent"
+            and any(
+                abs((echo - when).total_seconds()) <= _ECHO_WINDOW for echo in echoes.get(kind, ())
+            )
+        ):
             continue
-        items.append(TimelineItem(when, kind, summary, actor, state=str(details.get("state", "")),
-                                  remote=remote_id is not None))
+        items.append(
+            TimelineItem(
+                when,
+                kind,
+                summary,
+                actor,
+                state=str(details.get("state", "")),
+                remote=remote_id is not None,
+            )
+        )
     for created_at, content, author, state, remote_id in notes:
         when = stamp(created_at)
-        items.append(TimelineItem(when, "note", content, author,
-                                  state="" if state in ("sent", "local") else state,
-                                  remote=remote_id is not None))
+        items.append(
+            TimelineItem(
+                when,
+                "note",
+                content,
+                author,
+                state="" if state in ("sent", "local") else state,
+                remote=remote_id is not None,
+            )
+        )
     items.sort(key=lambda item: item.at, reverse=True)
     return items[:limit]
 
@@ -292,13 +332,19 @@ def sync_cursor(conn: sqlite3.Connection, key: str) -> dict[str, Any]:
 
 def open_run(conn: sqlite3.Connection, incident_id: str) -> RunRow | None:
     """The incident's unfinished runbook run, newest first if (wrongly) several."""
-    return RUNS.first(conn, "WHERE incident_id = ? AND finished_at IS NULL "
-                            "ORDER BY started_at DESC, id DESC", (incident_id,))
+    return RUNS.first(
+        conn,
+        "WHERE incident_id = ? AND finished_at IS NULL ORDER BY started_at DESC, id DESC",
+        (incident_id,),
+    )
 
 
 def latest_run_of(conn: sqlite3.Connection, incident_id: str, runbook_id: str) -> RunRow | None:
-    return RUNS.first(conn, "WHERE incident_id = ? AND runbook_id = ? "
-                            "ORDER BY started_at DESC, id DESC", (incident_id, runbook_id))
+    return RUNS.first(
+        conn,
+        "WHERE incident_id = ? AND runbook_id = ? ORDER BY started_at DESC, id DESC",
+        (incident_id, runbook_id),
+    )
 
 
 def last_seq(conn: sqlite3.Connection, run_id: int) -> int:

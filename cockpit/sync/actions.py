@@ -117,8 +117,12 @@ def acknowledge(store: Store, ref: str, *, user: str = "", note: str = "") -> In
         incident.acknowledged_at = incident.acknowledged_at or now
         incident.updated_at = now
         session.add(incident)
-        item = _enqueue(session, incident, "acknowledge",
-                        {"comment": _comment(note, f"acknowledged by {me.name} in cockpit")})
+        item = _enqueue(
+            session,
+            incident,
+            "acknowledge",
+            {"comment": _comment(note, f"acknowledged by {me.name} in cockpit")},
+        )
         _event(session, incident, "acknowledge", f"Acknowledged by {me.name}", me.id, item, now)
         return incident
 
@@ -148,8 +152,11 @@ def snooze(store: Store, ref: str, seconds: int, *, user: str = "", note: str = 
     with store.write() as session:
         incident = _incident(session, ref)
         # An Alertmanager snooze is a silence, which needs no acknowledge first.
-        allowed = ("acknowledged", "triggered") if incident.source == "alertmanager" else (
-            "acknowledged",)
+        allowed = (
+            ("acknowledged", "triggered")
+            if incident.source == "alertmanager"
+            else ("acknowledged",)
+        )
         if incident.status not in allowed:
             raise ActionError(
                 f"{incident.remote_id} is {incident.status}: only an acknowledged incident "
@@ -161,8 +168,17 @@ def snooze(store: Store, ref: str, seconds: int, *, user: str = "", note: str = 
             _add_note(session, incident, note, me.name, now)
         incident.snoozed_until = now + timedelta(seconds=seconds)
         session.add(incident)
-        item = _enqueue(session, incident, "snooze", {"seconds": seconds, "comment": _comment(
-            note, f"snoozed for {compact(seconds)} by {me.name} in cockpit")})
+        item = _enqueue(
+            session,
+            incident,
+            "snooze",
+            {
+                "seconds": seconds,
+                "comment": _comment(
+                    note, f"snoozed for {compact(seconds)} by {me.name} in cockpit"
+                ),
+            },
+        )
         _event(
             session,
             incident,

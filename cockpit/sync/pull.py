@@ -148,7 +148,8 @@ async def _initial(
             )
             cursor["initial_done_until"] = high.isoformat()
             missing, inserted = await asyncio.to_thread(
-                _write, store, provider.name, incidents, entries)
+                _write, store, provider.name, incidents, entries
+            )
             added, late = await _backfill(store, provider, missing, entries)
             _save_state(store, provider, None, cursor)
             result.incidents += len(incidents) + added
@@ -180,8 +181,12 @@ async def _incremental(
     new_mark = min(page.watermark, utcnow()) if page.complete else watermark
     _save_state(store, provider, max(new_mark - OVERLAP, watermark), None)
     alerts = await _pull_alerts(store, provider, wanted, page.incidents, progress)
-    return PullResult(incidents=len(page.incidents) + added, log_entries=len(page.log_entries),
-                      new_entries=inserted, alerts=alerts)
+    return PullResult(
+        incidents=len(page.incidents) + added,
+        log_entries=len(page.log_entries),
+        new_entries=inserted,
+        alerts=alerts,
+    )
 
 
 async def _fetch(
@@ -235,9 +240,7 @@ async def _backfill(
     fetched: list[IncidentRecord] = []
     for start in range(0, len(missing), BACKFILL_BATCH):
         batch = missing[start : start + BACKFILL_BATCH]
-        found = await asyncio.gather(
-            *(_get_or_none(provider, q.split(":", 1)[1]) for q in batch)
-        )
+        found = await asyncio.gather(*(_get_or_none(provider, q.split(":", 1)[1]) for q in batch))
         fetched += [record for record in found if record is not None]
     with store.write() as session:
         upsert_incidents(session, provider.name, fetched)
@@ -347,8 +350,10 @@ async def _alerts_of(provider: PagingProvider, remote_id: str) -> list[AlertReco
     except ProviderError as error:
         return error
     # Stored under the incident asked about, whatever a merge says: the row needs it.
-    return [a if a.incident_id == remote_id else dataclasses.replace(a, incident_id=remote_id)
-            for a in found]
+    return [
+        a if a.incident_id == remote_id else dataclasses.replace(a, incident_id=remote_id)
+        for a in found
+    ]
 
 
 def _owe_alerts(store: Store, provider: PagingProvider, wanted: list[str]) -> list[str]:

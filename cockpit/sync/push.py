@@ -194,9 +194,12 @@ async def push_outbox(
         if not sources:
             break
     with store.rows() as conn:
-        waiting = {str(row[0]) for row in conn.execute(
-            "SELECT DISTINCT source FROM outbox WHERE state IN ('pending', 'sending')"
-        )}
+        waiting = {
+            str(row[0])
+            for row in conn.execute(
+                "SELECT DISTINCT source FROM outbox WHERE state IN ('pending', 'sending')"
+            )
+        }
     for source in providers:
         # Paused until the service takes the token again, or nothing is held back any more.
         if source in answered or source not in waiting:

@@ -66,32 +66,51 @@ def capture(conn: sqlite3.Connection) -> int:
     )
     for row in fresh.fetchall():
         local_id, incident, from_p, to_p, note, offered_at, accepted_at, state = row
-        offer_id = _queue(conn, "baton_offer", incident, {
-            "from_person": from_p, "to_person": to_p, "note": note,
-            "offered_at": str(offered_at),
-        })
+        offer_id = _queue(
+            conn,
+            "baton_offer",
+            incident,
+            {
+                "from_person": from_p,
+                "to_person": to_p,
+                "note": note,
+                "offered_at": str(offered_at),
+            },
+        )
         queued += 1
         shared = "offered"
         if state == "accepted":
-            _queue(conn, "baton_accept", incident, {
-                "offer": offer_id, "by": to_p, "accepted_at": str(accepted_at)})
+            _queue(
+                conn,
+                "baton_accept",
+                incident,
+                {"offer": offer_id, "by": to_p, "accepted_at": str(accepted_at)},
+            )
             queued += 1
             shared = "accepted"
-        conn.execute("INSERT INTO team_rows VALUES (?, ?, ?, ?)",
-                     (BATONS, local_id, offer_id, shared))
+        conn.execute(
+            "INSERT INTO team_rows VALUES (?, ?, ?, ?)", (BATONS, local_id, offer_id, shared)
+        )
     top = conn.execute(f"SELECT coalesce(max(id), 0) FROM {BATONS}").fetchone()[0]
     local.set_state(conn, "captured_baton_passes", str(top))
     open_offers = conn.execute(
         f"SELECT r.local_id, r.global_id, b.incident_id, b.to_person, b.accepted_at, b.state"
         f" FROM team_rows r JOIN {BATONS} b ON b.id = r.local_id"
-        " WHERE r.tbl = ? AND r.state = 'offered' AND b.state = 'accepted'", (BATONS,)
+        " WHERE r.tbl = ? AND r.state = 'offered' AND b.state = 'accepted'",
+        (BATONS,),
     ).fetchall()
     for local_id, offer_id, incident, to_p, accepted_at, _state in open_offers:
-        _queue(conn, "baton_accept", incident, {
-            "offer": offer_id, "by": to_p, "accepted_at": str(accepted_at)})
+        _queue(
+            conn,
+            "baton_accept",
+            incident,
+            {"offer": offer_id, "by": to_p, "accepted_at": str(accepted_at)},
+        )
         queued += 1
-        conn.execute("UPDATE team_rows SET state = 'accepted' WHERE tbl = ? AND local_id = ?",
-                     (BATONS, local_id))
+        conn.execute(
+            "UPDATE team_rows SET state = 'accepted' WHERE tbl = ? AND local_id = ?",
+            (BATONS, local_id),
+        )
     return queued
 
 
@@ -110,8 +129,15 @@ def apply(conn: sqlite3.Connection, event: Pulled, own_ids: set[str]) -> str:
 def _park(conn: sqlite3.Connection, event: Pulled) -> None:
     conn.execute(
         "INSERT OR IGNORE INTO team_parked VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (event.id, event.tx, event.kind, event.incident_key, json.dumps(event.payload),
-         event.author, event.origin),
+        (
+            event.id,
+            event.tx,
+            event.kind,
+            event.incident_key,
+            json.dumps(event.payload),
+            event.author,
+            event.origin,
+        ),
     )
 
 
@@ -119,8 +145,10 @@ def _apply_offer(conn: sqlite3.Connection, event: Pulled) -> str:
     known = conn.execute("SELECT 1 FROM team_rows WHERE global_id = ?", (event.id,)).fetchone()
     if known:
         return "skipped"
-    if conn.execute("SELECT 1 FROM incidents WHERE id = ?", (event.incident_key,)).fetchone() \
-            is None:
+    if (
+        conn.execute("SELECT 1 FROM incidents WHERE id = ?", (event.incident_key,)).fetchone()
+        is None
+    ):
         # This laptop has not pulled that incident from the paging service yet.
         _park(conn, event)
         return "parked"
@@ -132,11 +160,17 @@ def _apply_offer(conn: sqlite3.Connection, event: Pulled) -> str:
     cursor = conn.execute(
         f"INSERT INTO {BATONS} (incident_id, from_person, to_person, note, offered_at, state)"
         " VALUES (?, ?, ?, ?, ?, 'offered')",
-        (event.incident_key, p.get("from_person", ""), p.get("to_person", ""),
-         p.get("note", ""), p.get("offered_at") or _now()),
+        (
+            event.incident_key,
+            p.get("from_person", ""),
+            p.get("to_person", ""),
+            p.get("note", ""),
+            p.get("offered_at") or _now(),
+        ),
     )
-    conn.execute("INSERT INTO team_rows VALUES (?, ?, ?, 'offered')",
-                 (BATONS, cursor.lastrowid, event.id))
+    conn.execute(
+        "INSERT INTO team_rows VALUES (?, ?, ?, 'offered')", (BATONS, cursor.lastrowid, event.id)
+    )
     conn.execute("DELETE FROM team_parked WHERE id = ?", (event.id,))
     return "applied"
 
@@ -154,7 +188,8 @@ def _apply_accept(conn: sqlite3.Connection, event: Pulled) -> str:
         f"UPDATE {BATONS} SET state = 'accepted', accepted_at = ? WHERE id = ?",
         (event.payload.get("accepted_at") or _now(), local_id),
     )
-    conn.execute("UPDATE team_rows SET state = 'accepted' WHERE tbl = ? AND local_id = ?",
-                 (BATONS, local_id))
+    conn.execute(
+        "UPDATE team_rows SET state = 'accepted' WHERE tbl = ? AND local_id = ?", (BATONS, local_id)
+    )
     conn.execute("DELETE FROM team_parked WHERE id = ?", (event.id,))
     return "applied"

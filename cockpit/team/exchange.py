@@ -116,10 +116,15 @@ def sync(store: Store, url: str, password: str | None = None) -> ExchangeReport:
             raise TeamUnreachable(
                 f"the team store went away mid-exchange: {_first_line(error)}"
             ) from None
-        _write(conn, lambda c: local.set_state(
-            c, "last_exchange", datetime.now(UTC).isoformat(timespec="seconds")))
-        report.pending = int(conn.execute(
-            "SELECT count(*) FROM team_outbox WHERE state = 'pending'").fetchone()[0])
+        _write(
+            conn,
+            lambda c: local.set_state(
+                c, "last_exchange", datetime.now(UTC).isoformat(timespec="seconds")
+            ),
+        )
+        report.pending = int(
+            conn.execute("SELECT count(*) FROM team_outbox WHERE state = 'pending'").fetchone()[0]
+        )
     finally:
         conn.close()
     return report
@@ -153,8 +158,9 @@ def _push(conn: sqlite3.Connection, team: psycopg.Connection, report: ExchangeRe
             report.pushed += 1
             _mark(conn, event_id, "sent")
         elif holder is not None:
-            message = (f"{incident}: the baton offer was accepted first by {holder[0]} "
-                       f"on {holder[1]}")
+            message = (
+                f"{incident}: the baton offer was accepted first by {holder[0]} on {holder[1]}"
+            )
             # PagerDuty is reassigned once, by the winner's cockpit: ours, if not sent yet,
             # never goes.
             withdrawn = conn.execute(
@@ -247,10 +253,15 @@ def status(store: Store) -> dict[str, Any]:
     conn = _local(store)
     try:
         _write(conn, local.ensure)
-        counts = dict(conn.execute(
-            "SELECT state, count(*) FROM team_outbox GROUP BY state").fetchall())
-        lost = [row[0] for row in conn.execute(
-            "SELECT message FROM team_outbox WHERE state = 'lost' ORDER BY seq")]
+        counts = dict(
+            conn.execute("SELECT state, count(*) FROM team_outbox GROUP BY state").fetchall()
+        )
+        lost = [
+            row[0]
+            for row in conn.execute(
+                "SELECT message FROM team_outbox WHERE state = 'lost' ORDER BY seq"
+            )
+        ]
         return {
             "pending": int(counts.get("pending", 0)),
             "sent": int(counts.get("sent", 0)),

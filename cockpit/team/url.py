@@ -45,7 +45,8 @@ def parse(text: str) -> TeamUrl:
         raise TeamUrlError("the team store is a postgresql://USER@HOST/DATABASE URL")
     query = parse_qs(parts.query)
     hosts = [h for h in (parts.hostname or "",) if h] + [
-        h for value in query.get("host", []) for h in value.split(",")]
+        h for value in query.get("host", []) for h in value.split(",")
+    ]
     if not hosts:
         hosts = [""]
     mode = (query.get("sslmode") or [""])[-1]

@@ -50,8 +50,11 @@ class KeyFooter(Footer):
         await super().recompose()
 
     def on_resize(self) -> None:
-        if self.size.width != self._composed_width and self._bindings_ready \
-                and not self._rebuild_queued:
+        if (
+            self.size.width != self._composed_width
+            and self._bindings_ready
+            and not self._rebuild_queued
+        ):
             self._rebuild_queued = True
             self.call_after_refresh(self.recompose)
 
@@ -75,13 +78,15 @@ class KeyFooter(Footer):
 
         def cells(binding: Binding) -> int:
             # compact: "key description" and a margin of one
-            return cell_len(self.app.get_key_display(binding)) + 1 + \
-                cell_len(binding.description) + 1
+            return (
+                cell_len(self.app.get_key_display(binding)) + 1 + cell_len(binding.description) + 1
+            )
 
         keys = list(keys)
         while keys and sum(cells(b) for b, _, _ in keys) > room:
-            drop = next((n for n in range(len(keys) - 1, -1, -1)
-                         if keys[n][0].action != _HELP), None)
+            drop = next(
+                (n for n in range(len(keys) - 1, -1, -1) if keys[n][0].action != _HELP), None
+            )
             if drop is None:
                 break
             del keys[drop]

@@ -119,9 +119,7 @@ def split_labels(alerts: list[AlertRow]) -> tuple[dict[str, str], list[str]]:
     if not alerts:
         return {}, []
     first = alerts[0].labels
-    common = {
-        k: v for k, v in first.items() if all(a.labels.get(k) == v for a in alerts[1:])
-    }
+    common = {k: v for k, v in first.items() if all(a.labels.get(k) == v for a in alerts[1:])}
     names = sorted({k for a in alerts for k in a.labels} - common.keys())
     return common, names
 

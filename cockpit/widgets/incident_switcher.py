@@ -18,7 +18,9 @@ from cockpit.screens.view_model import IncidentRef, SwitcherView
 from cockpit.text import safe_line
 
 _MARK = {
-    "triggered": ("●", "bold red"), "acknowledged": ("◐", "yellow"), "resolved": ("✓", "green")
+    "triggered": ("●", "bold red"),
+    "acknowledged": ("◐", "yellow"),
+    "resolved": ("✓", "green"),
 }
 _Row = tuple[str, str, str, str]
 
@@ -51,9 +53,16 @@ class IncidentSwitcher(OptionList):
         keep = current or self.highlighted_id
         scroll = self.scroll_y
         refs = view.open + view.resolved
-        titles = dict(zip([r.id for r in refs], distinct_titles(
-            [safe_line(r.title) for r in refs], [width - _prefix_cells(r, view) for r in refs]),
-            strict=True))
+        titles = dict(
+            zip(
+                [r.id for r in refs],
+                distinct_titles(
+                    [safe_line(r.title) for r in refs],
+                    [width - _prefix_cells(r, view) for r in refs],
+                ),
+                strict=True,
+            )
+        )
         options: list[Option | None] = [_option(ref, view, titles[ref.id]) for ref in view.open]
         if not view.open:
             options.append(Option(empty, disabled=True))
@@ -151,19 +160,25 @@ def distinct_titles(titles: list[str], rooms: list[int]) -> list[str]:
             continue
         # The others that would look the same when cut at the room: the first difference
         # from any of them is what the row must keep.
-        alike = [shared for n, other in enumerate(titles) if n != index and other != title
-                 and (shared := _common(title, other)) >= room - 2]
+        alike = [
+            shared
+            for n, other in enumerate(titles)
+            if n != index and other != title and (shared := _common(title, other)) >= room - 2
+        ]
         if not alike:  # every difference shows before the list's ellipsis
             result.append(title)
             continue
         shared = min(alike)
         # From the word the difference is in (or the word it starts, after a space).
-        start = shared + 1 if shared < len(title) and title[shared] == " " else \
-            title.rfind(" ", 0, shared) + 1
+        start = (
+            shared + 1
+            if shared < len(title) and title[shared] == " "
+            else title.rfind(" ", 0, shared) + 1
+        )
         part = title[start:]
         limit = room // 2 + 4
         if cell_len(part) > limit and shared - start >= limit - 1:
-            part = title[shared - (limit - 2):]  # the difference itself must stay in
+            part = title[shared - (limit - 2) :]  # the difference itself must stay in
         if cell_len(part) > limit:
             part = part[: limit - 1].rstrip() + "…"
         head = title[: max(1, room - 1 - cell_len(part))].rstrip()

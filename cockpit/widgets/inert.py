@@ -39,8 +39,7 @@ def inert(text: Text | str, *, single_line: bool = False) -> Text:
         text = text[:TEXT_LIMIT]
         text.append(f"… ({len(plain) - TEXT_LIMIT:,} more characters)")
         plain = text.plain
-    marks = [m.start() for m in UNSAFE.finditer(plain)
-             if single_line or m.group() not in _KEEP]
+    marks = [m.start() for m in UNSAFE.finditer(plain) if single_line or m.group() not in _KEEP]
     if not marks:
         return text
     result = text.blank_copy()
@@ -60,9 +59,10 @@ def inert(text: Text | str, *, single_line: bool = False) -> Text:
 def inert_segments(segments: Iterable[Segment]) -> list[Segment]:
     """Rendered segments (a crash report) with the text of each made safe; control
     segments (cursor moves made by Rich itself) are kept."""
-    return [segment if segment.control else
-            Segment(safe(segment.text), segment.style, segment.control)
-            for segment in segments]
+    return [
+        segment if segment.control else Segment(safe(segment.text), segment.style, segment.control)
+        for segment in segments
+    ]
 
 
 def _drop(text: str) -> str:
@@ -78,7 +78,8 @@ class InertFilter(LineFilter):
         if not any(search(segment.text) for segment in segments if not segment.control):
             return segments
         return [
-            segment if segment.control or not search(segment.text)
+            segment
+            if segment.control or not search(segment.text)
             else Segment(_drop(segment.text), segment.style, segment.control)
             for segment in segments
         ]

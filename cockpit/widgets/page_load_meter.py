@@ -31,8 +31,9 @@ def sparkline(values: tuple[int, ...] | list[int]) -> str:
     top = max(values, default=0)
     if top == 0:
         return _BARS[1] * len(values)
-    return "".join(_BARS[max(1, round(v / top * (len(_BARS) - 1)))] if v else _BARS[1]
-                   for v in values)
+    return "".join(
+        _BARS[max(1, round(v / top * (len(_BARS) - 1)))] if v else _BARS[1] for v in values
+    )
 
 
 def block_span(meter: Meter, fmt: str = "%H:%M") -> str:
@@ -49,8 +50,10 @@ def explain(meter: Meter | None) -> str:
         return "Page load: not computed yet."
     if meter.in_blocks:
         of = f" of {meter.blocks}" if meter.blocks else ""
-        window = (f"This 12 h of the shift (block {meter.block + 1}{of}, "
-                  f"{block_span(meter, '%a %H:%M')} your time)")
+        window = (
+            f"This 12 h of the shift (block {meter.block + 1}{of}, "
+            f"{block_span(meter, '%a %H:%M')} your time)"
+        )
     else:
         window = "This shift"
     lines = [
@@ -67,8 +70,10 @@ def explain(meter: Meter | None) -> str:
     if not meter.on_shift:
         lines.append("No on-call shift on record now: the last 12 hours count as the shift.")
     elif meter.in_blocks:
-        lines.append("A shift longer than 12 h is judged in 12-hour blocks from its start, "
-                     "each against 2 incidents; a page in an earlier block does not count here.")
+        lines.append(
+            "A shift longer than 12 h is judged in 12-hour blocks from its start, "
+            "each against 2 incidents; a page in an earlier block does not count here."
+        )
     lines += [f"- {reason}" for reason in meter.reasons]
     lines.append("Drill incidents never count.")
     return "\n".join(lines)

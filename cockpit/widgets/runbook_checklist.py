@@ -43,38 +43,95 @@ from cockpit.widgets.step_prompt import fill, item_prompt, signature
 
 __all__ = ["RunbookChecklist", "fill", "item_prompt"]
 
-_SECTION_TITLE = {"checks": "CHECKS", "actions": "ACTIONS", "decisions": "DECISION",
-                  ROLLBACK: "⟲ ROLLBACK", VALIDATION: "VALIDATION"}
+_SECTION_TITLE = {
+    "checks": "CHECKS",
+    "actions": "ACTIONS",
+    "decisions": "DECISION",
+    ROLLBACK: "⟲ ROLLBACK",
+    VALIDATION: "VALIDATION",
+}
 
 
 class RunbookChecklist(Vertical, can_focus=False):
     BORDER_TITLE = "Runbook"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("space", "tick", "Tick", tooltip="Tick the highlighted step, answer a decision, "
-                "or undo it if it was the last tick", id="runbook.toggle-step"),
-        Binding("s", "skip", "Skip", tooltip="Skip the highlighted step (asks why)",
-                id="runbook.skip-step"),
-        Binding("f", "fail", "Failed", tooltip="Mark the highlighted step as failed (asks why)",
-                id="runbook.fail-step"),
+        Binding(
+            "space",
+            "tick",
+            "Tick",
+            tooltip="Tick the highlighted step, answer a decision, "
+            "or undo it if it was the last tick",
+            id="runbook.toggle-step",
+        ),
+        Binding(
+            "s",
+            "skip",
+            "Skip",
+            tooltip="Skip the highlighted step (asks why)",
+            id="runbook.skip-step",
+        ),
+        Binding(
+            "f",
+            "fail",
+            "Failed",
+            tooltip="Mark the highlighted step as failed (asks why)",
+            id="runbook.fail-step",
+        ),
         Binding("u", "undo", "Undo", tooltip="Take back the last tick", id="runbook.undo"),
-        Binding("c", "copy", "Copy", tooltip="Copy the step's command (OSC 52, works over "
-                "SSH); asks its parameters first", id="runbook.copy"),
-        Binding("x", "run_command", "Run", tooltip="Run the step's command after showing "
-                "it and asking; output goes to the timeline (never in a drill)",
-                id="runbook.run-command"),
-        Binding("w", "timer", "Timer", tooltip="Start the step's timer; notifies when due",
-                id="runbook.timer"),
-        Binding("d", "decide", "Decide", tooltip="Answer the current decision point",
-                id="runbook.decide"),
-        Binding("p", "pick", "Runbook…", tooltip="Pick the runbook for this incident",
-                id="runbook.pick", show=False),
-        Binding("o", "link", "Link", tooltip="Copy the step's link (asks which of several; "
-                "OSC 52, works over SSH) and offer to open it where a browser can",
-                id="runbook.open-link",
-                show=False),
-        Binding("r", "rollback", "Roll back", tooltip="Leave the main path for Rollback "
-                "(asks first, with a reason)", id="runbook.rollback"),
+        Binding(
+            "c",
+            "copy",
+            "Copy",
+            tooltip="Copy the step's command (OSC 52, works over SSH); asks its parameters first",
+            id="runbook.copy",
+        ),
+        Binding(
+            "x",
+            "run_command",
+            "Run",
+            tooltip="Run the step's command after showing "
+            "it and asking; output goes to the timeline (never in a drill)",
+            id="runbook.run-command",
+        ),
+        Binding(
+            "w",
+            "timer",
+            "Timer",
+            tooltip="Start the step's timer; notifies when due",
+            id="runbook.timer",
+        ),
+        Binding(
+            "d",
+            "decide",
+            "Decide",
+            tooltip="Answer the current decision point",
+            id="runbook.decide",
+        ),
+        Binding(
+            "p",
+            "pick",
+            "Runbook…",
+            tooltip="Pick the runbook for this incident",
+            id="runbook.pick",
+            show=False,
+        ),
+        Binding(
+            "o",
+            "link",
+            "Link",
+            tooltip="Copy the step's link (asks which of several; "
+            "OSC 52, works over SSH) and offer to open it where a browser can",
+            id="runbook.open-link",
+            show=False,
+        ),
+        Binding(
+            "r",
+            "rollback",
+            "Roll back",
+            tooltip="Leave the main path for Rollback (asks first, with a reason)",
+            id="runbook.rollback",
+        ),
     ]
 
     class Requested(Message):
@@ -193,8 +250,11 @@ class RunbookChecklist(Vertical, can_focus=False):
         self.call_after_refresh(self._rewrap)
 
     def _rewrap(self) -> None:
-        if self.view is not None and self._now is not None and \
-                self._prompt_width() != self._layout_width():
+        if (
+            self.view is not None
+            and self._now is not None
+            and self._prompt_width() != self._layout_width()
+        ):
             self.show(self.view, self.reasons, self._now)
 
     def _layout_width(self) -> int:
@@ -263,14 +323,14 @@ class RunbookChecklist(Vertical, can_focus=False):
         due: list[str] = []
         for step_id in view.timers:
             item = view.item(step_id)
-            if item is None or item.step is None or view.status.get(step_id) in (
-                    "done", "skipped"):
+            if item is None or item.step is None or view.status.get(step_id) in ("done", "skipped"):
                 continue
             sig = signature(view, item, now, self.params)
             if sig != self._signatures.get(step_id):
                 self._signatures[step_id] = sig
-                self.steps.set_prompt(step_id, item_prompt(view, item, now, self.params,
-                                                           self._prompt_width()))
+                self.steps.set_prompt(
+                    step_id, item_prompt(view, item, now, self.params, self._prompt_width())
+                )
             if sig[4] == 0:
                 due.append(step_id)
         return due
@@ -333,14 +393,16 @@ class RunbookChecklist(Vertical, can_focus=False):
         self._request("link")
 
 
-_CONTEXT_ACTIONS = frozenset({"tick", "skip", "fail", "undo", "copy", "run_command", "timer",
-                              "decide", "rollback", "link"})
+_CONTEXT_ACTIONS = frozenset(
+    {"tick", "skip", "fail", "undo", "copy", "run_command", "timer", "decide", "rollback", "link"}
+)
 
 
 def pending_decision(view: RunView) -> str:
     """The decision on the run's path that waits for an answer ("" when none)."""
-    return next((i for i in view.plan if view.by_id[i].kind == "decision"
-                 and i not in view.status), "")
+    return next(
+        (i for i in view.plan if view.by_id[i].kind == "decision" and i not in view.status), ""
+    )
 
 
 def rollback_cursor(view: RunView) -> RunView:

@@ -93,8 +93,9 @@ class StatusBar(Widget):
             text.append(f", {self.failed} failed", failed_style)
         if self.paused:
             # Before the last-sync age: a narrow terminal must cut the age, not this.
-            text.append(f"  {safe_line(self.paused)}", self.get_component_rich_style(
-                "status-bar--offline"))
+            text.append(
+                f"  {safe_line(self.paused)}", self.get_component_rich_style("status-bar--offline")
+            )
         now = self.now
         if self.state in ("local", "practice"):
             pass  # nothing is synced: no age to show

@@ -37,10 +37,22 @@ class StepList(OptionList):
     """The checklist's steps. Relies on OptionList internals of the pinned Textual (8.2.8)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("left", "scroll_left", "Scroll left", tooltip="Show the left part of a "
-                "command too long for the pane", id="runbook.scroll-left", show=False),
-        Binding("right", "scroll_right", "Scroll right", tooltip="Show the rest of a "
-                "command too long for the pane", id="runbook.scroll-right", show=False),
+        Binding(
+            "left",
+            "scroll_left",
+            "Scroll left",
+            tooltip="Show the left part of a command too long for the pane",
+            id="runbook.scroll-left",
+            show=False,
+        ),
+        Binding(
+            "right",
+            "scroll_right",
+            "Scroll right",
+            tooltip="Show the rest of a command too long for the pane",
+            id="runbook.scroll-right",
+            show=False,
+        ),
     ]
 
     DEFAULT_CSS = """

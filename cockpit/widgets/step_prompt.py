@@ -82,8 +82,9 @@ def wrap(text: Text, width: int, indent: str = "  ") -> Text:
     return Text("\n").join(lines)
 
 
-def item_prompt(view: RunView, item: Item, now: datetime, params: Mapping[str, str],
-                width: int = 0) -> Text:
+def item_prompt(
+    view: RunView, item: Item, now: datetime, params: Mapping[str, str], width: int = 0
+) -> Text:
     """The item's line(s). ``width``: the cells the prose may take (0: no wrapping here)."""
     status = view.status.get(item.id, "")
     current = item.id == view.current
@@ -132,8 +133,7 @@ def item_prompt(view: RunView, item: Item, now: datetime, params: Mapping[str, s
         text.append("›", "dim")
     if step.params and current:
         # The values typed for this incident (never another's); "?" is asked on c / x.
-        known = ", ".join(f"{safe_line(p)}={safe_line(params.get(p) or '?')}"
-                          for p in step.params)
+        known = ", ".join(f"{safe_line(p)}={safe_line(params.get(p) or '?')}" for p in step.params)
         text.append(f"\n    parameters: {known}", "dim")
     return text
 
@@ -164,9 +164,18 @@ def signature(view: RunView, item: Item, now: datetime, params: Mapping[str, str
     whose signature changed are rendered again."""
     step = item.step
     timer: object = None
-    if step is not None and step.id in view.timers and view.status.get(step.id) not in (
-            "done", "skipped"):
+    if (
+        step is not None
+        and step.id in view.timers
+        and view.status.get(step.id) not in ("done", "skipped")
+    ):
         timer = max(0, timer_left(view, step, now))
     wanted = tuple(params.get(p, "") for p in step.params) if step is not None else ()
-    return (view.status.get(item.id, ""), item.id == view.current, item.id in view.on_plan,
-            view.timers.get(item.id), timer, wanted)
+    return (
+        view.status.get(item.id, ""),
+        item.id == view.current,
+        item.id in view.on_plan,
+        view.timers.get(item.id),
+        timer,
+        wanted,
+    )

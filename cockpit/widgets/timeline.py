@@ -111,7 +111,7 @@ class Timeline(ScrollView, can_focus=True):
             return False
         added = keys.index(head)
         overlap = newest[added:]
-        if [_key(i) for i in overlap] != [_key(i) for i in self.items[:len(overlap)]]:
+        if [_key(i) for i in overlap] != [_key(i) for i in self.items[: len(overlap)]]:
             return False
         if added:
             self.items = (newest[:added] + self.items)[:LIMIT]
@@ -124,8 +124,12 @@ class Timeline(ScrollView, can_focus=True):
         if strips is None:
             console = self.app.console
             options = console.options.update_width(max(1, width))
-            strips = [Strip(line) for line in console.render_lines(
-                render_item(item, self.more, width), options, pad=False)]
+            strips = [
+                Strip(line)
+                for line in console.render_lines(
+                    render_item(item, self.more, width), options, pad=False
+                )
+            ]
             self._strips[key] = strips
         return strips
 
@@ -159,8 +163,11 @@ class Timeline(ScrollView, can_focus=True):
         still fits) only needs the scrollbar's thumb updated."""
         old = self.virtual_size
         height = self.scrollable_content_region.height
-        if old.height and old.width == size.width and (old.height > height) == (
-                size.height > height):
+        if (
+            old.height
+            and old.width == size.width
+            and (old.height > height) == (size.height > height)
+        ):
             self.set_reactive(Timeline.virtual_size, size)
             self._scroll_update(size)
         else:
@@ -183,5 +190,4 @@ class Timeline(ScrollView, can_focus=True):
         style = self.rich_style
         if index >= len(self._lines):
             return Strip.blank(width, style)
-        return self._lines[index].crop_extend(scroll_x, scroll_x + width, style).apply_style(
-            style)
+        return self._lines[index].crop_extend(scroll_x, scroll_x + width, style).apply_style(style)

@@ -54,6 +54,12 @@ def notify(
 def shift(store: Store, pid: str, start: datetime, end: datetime | None, level: int = 1) -> None:
     with store.write() as session:
         session.add(
-            OnCallShift(source="pagerduty", person_id=pid, start=start, end=end,
-                        escalation_level=level, escalation_policy_id="EP1")
+            OnCallShift(
+                source="pagerduty",
+                person_id=pid,
+                start=start,
+                end=end,
+                escalation_level=level,
+                escalation_policy_id="EP1",
+            )
         )

@@ -259,8 +259,9 @@ async def test_local_actions_reach_alertmanager_through_the_outbox_once(
     first = await service.sync_once()
     assert first.errors == [] and first.pulled_incidents == 2
 
-    actions.acknowledge(store, f"alertmanager:{LATENCY_ID}", user="alice",
-                        note="warming the cache, back in 20m")
+    actions.acknowledge(
+        store, f"alertmanager:{LATENCY_ID}", user="alice", note="warming the cache, back in 20m"
+    )
     report = await service.sync_once()
     assert (report.sent, report.failed, report.errors) == (1, 0, [])
     (silence,) = our_silences(alertmanager)
@@ -277,7 +278,9 @@ async def test_local_actions_reach_alertmanager_through_the_outbox_once(
     with store.read() as session:
         notes = list(session.exec(select(Note)))
     assert [(n.content, n.state) for n in notes] == [
-        ("warming the cache, back in 20m", "local"), ("cache warmed", "local")]
+        ("warming the cache, back in 20m", "local"),
+        ("cache warmed", "local"),
+    ]
 
     # An acknowledge of a group that cleared meanwhile is moot, not a failure.
     alertmanager.clear_alerts(DISK)

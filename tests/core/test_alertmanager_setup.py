@@ -39,11 +39,13 @@ def test_cluster_url_without_credentials_is_accepted(tmp_path: Path) -> None:
 
 def test_cluster_url_with_a_token_is_refused_naming_the_setting(tmp_path: Path) -> None:
     with pytest.raises(InsecureURL) as caught:
-        make_providers(settings(
-            tmp_path,
-            COCKPIT_ALERTMANAGER_URL="http://alertmanager.monitoring.svc:9093",
-            COCKPIT_ALERTMANAGER_TOKEN="s3cret-bearer",
-        ))
+        make_providers(
+            settings(
+                tmp_path,
+                COCKPIT_ALERTMANAGER_URL="http://alertmanager.monitoring.svc:9093",
+                COCKPIT_ALERTMANAGER_TOKEN="s3cret-bearer",
+            )
+        )
     message = str(caught.value)
     assert isinstance(caught.value, CockpitError)
     assert "alertmanager_url" in message and "COCKPIT_ALERTMANAGER_TOKEN" in message
@@ -53,8 +55,9 @@ def test_cluster_url_with_a_token_is_refused_naming_the_setting(tmp_path: Path) 
 def test_silences_are_made_by_the_os_user_without_a_user_setting(tmp_path: Path) -> None:
     am = alertmanager(tmp_path, COCKPIT_ALERTMANAGER_URL="http://127.0.0.1:9")
     assert am.creator == getpass.getuser() != "cockpit"
-    named = alertmanager(tmp_path, COCKPIT_ALERTMANAGER_URL="http://127.0.0.1:9",
-                         COCKPIT_USER="alice")
+    named = alertmanager(
+        tmp_path, COCKPIT_ALERTMANAGER_URL="http://127.0.0.1:9", COCKPIT_USER="alice"
+    )
     assert named.creator == "alice"
 
 
@@ -74,9 +77,17 @@ def test_silences_are_made_by_the_learned_identity(tmp_path: Path) -> None:
 def _store_with(tmp_path: Path, source: str, status: str) -> Store:
     store = Store.open(tmp_path / "data")
     with store.write() as session:
-        session.add(Incident(id=f"{source}:abc123def456", source=source, remote_id="abc123def456",
-                             title="HighLatency", status=status, created_at=NOW,
-                             updated_at=NOW))
+        session.add(
+            Incident(
+                id=f"{source}:abc123def456",
+                source=source,
+                remote_id="abc123def456",
+                title="HighLatency",
+                status=status,
+                created_at=NOW,
+                updated_at=NOW,
+            )
+        )
     return store
 
 

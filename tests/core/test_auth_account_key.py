@@ -86,8 +86,6 @@ class _Handler(BaseHTTPRequestHandler):
     do_POST = _serve
 
 
-
-
 @pytest.fixture
 def pagerduty() -> Iterator[AccountKeyPagerDuty]:
     server = AccountKeyPagerDuty()
@@ -99,8 +97,6 @@ def pagerduty() -> Iterator[AccountKeyPagerDuty]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
-
-
 
 
 @pytest.fixture

@@ -46,8 +46,7 @@ def test_login_checks_the_password_and_keeps_it_in_the_keyring(
     assert "refused the credentials (401)" in err and "wrong-pw-77" not in err
     assert memory_keyring.items == {}
 
-    assert cockpit(config, monkeypatch, f"{AUTH_PASSWORD}\n", "auth", "login",
-                   "alertmanager") == 0
+    assert cockpit(config, monkeypatch, f"{AUTH_PASSWORD}\n", "auth", "login", "alertmanager") == 0
     out = capsys.readouterr().out
     assert f"at {alertmanager_basic_auth.url} accepted it" in out and AUTH_PASSWORD not in out
     assert memory_keyring.items == {("cockpit", "alertmanager"): AUTH_PASSWORD}

@@ -16,8 +16,15 @@ from cockpit.metrics.pageload import budget_state
 
 @pytest.mark.parametrize(
     ("incidents", "sleep", "state"),
-    [(0, 0, "green"), (1, 0, "green"), (1, 1, "green"), (2, 0, "amber"), (2, 2, "amber"),
-     (3, 0, "red"), (3, 3, "red")],
+    [
+        (0, 0, "green"),
+        (1, 0, "green"),
+        (1, 1, "green"),
+        (2, 0, "amber"),
+        (2, 2, "amber"),
+        (3, 0, "red"),
+        (3, 3, "red"),
+    ],
 )
 def test_amber_is_at_the_budget_of_two(incidents: int, sleep: int, state: str) -> None:
     got, reasons = budget_state(incidents, 2, sleep, 0, 0)
@@ -39,8 +46,10 @@ def test_stats_lists_no_block_with_one_incident_in_the_night(tmp_path) -> None: 
     notify(store, "pd:N2", "pd:A", utc(2026, 3, 31, 3))
     (block,) = pageload.shift_loads(store, utc(2026, 3, 30), utc(2026, 4, 1))
     assert block.state == "amber"
-    assert block.reasons == ("at the shift budget (2 incidents)",
-                             "2 page(s) in sleep hours this shift")
+    assert block.reasons == (
+        "at the shift budget (2 incidents)",
+        "2 page(s) in sleep hours this shift",
+    )
     store.close()
 
 

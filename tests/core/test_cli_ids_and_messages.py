@@ -38,10 +38,17 @@ def _incident(number: int | None, remote: str, **fields: Any) -> Incident:
     source = fields.pop("source", "pagerduty")
     created = utcnow() - timedelta(minutes=1000 - number if number else 5)
     values: dict[str, Any] = {
-        "id": f"{source}:{remote}", "source": source, "remote_id": remote, "number": number,
-        "title": f"Disk usage above 90% on db-{remote}", "status": "triggered",
-        "urgency": "high", "service_name": "payments-db", "team": "Payments",
-        "created_at": created, "updated_at": created,
+        "id": f"{source}:{remote}",
+        "source": source,
+        "remote_id": remote,
+        "number": number,
+        "title": f"Disk usage above 90% on db-{remote}",
+        "status": "triggered",
+        "urgency": "high",
+        "service_name": "payments-db",
+        "team": "Payments",
+        "created_at": created,
+        "updated_at": created,
     }
     values.update(fields)
     return Incident(**values)
@@ -55,8 +62,15 @@ def data(tmp_path: Path) -> list[str]:
         for number, remote in ((201, "PKVKHO5"), (200, "PQ2"), (199, "PQ3"), (198, "PQ4")):
             session.add(_incident(number, remote))
         session.add(_incident(150, "POLD", status="resolved"))
-        session.add(Person(id="pagerduty:PU1", source="pagerduty", name="Maya Brooks",
-                           email="maya@example.com", teams=["Payments", "Storefront"]))
+        session.add(
+            Person(
+                id="pagerduty:PU1",
+                source="pagerduty",
+                name="Maya Brooks",
+                email="maya@example.com",
+                teams=["Payments", "Storefront"],
+            )
+        )
     store.close()
     return ["--data-dir", str(tmp_path)]
 
@@ -173,8 +187,11 @@ def test_the_demo_prints_the_hint_before_the_tui(
     monkeypatch.setattr(demo_cmd, "HINT_AFTER", 60.0)
     code = main(["demo", "--incidents", "5", "--fresh-after", "600"])
     assert code == 0
-    match = re.search(r"^try the CLI on this demo: COCKPIT_DATA_DIR=(\S+) cockpit incidents$",
-                      seen["printed"], re.MULTILINE)
+    match = re.search(
+        r"^try the CLI on this demo: COCKPIT_DATA_DIR=(\S+) cockpit incidents$",
+        seen["printed"],
+        re.MULTILINE,
+    )
     assert match, seen["printed"]
     assert "cockpit-demo-" in match[1]
 
@@ -266,8 +283,11 @@ def test_sync_watch_lines_start_with_the_local_time(
             self.rounds += 1
             if self.rounds == 2:
                 raise RuntimeError("the network went away")
-            return SyncReport(pulled_incidents=2, reconciled=["#201 was resolved there"],
-                              errors=["pagerduty: 503"])
+            return SyncReport(
+                pulled_incidents=2,
+                reconciled=["#201 was resolved there"],
+                errors=["pagerduty: 503"],
+            )
 
         async def aclose(self) -> None:
             pass

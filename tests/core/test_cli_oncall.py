@@ -54,15 +54,23 @@ def home(tmp_path: Path) -> list[str]:
     person(store, "pagerduty:ANN", "Ann")
     person(store, "pagerduty:BOB", "Bob")
     shift(store, "pagerduty:ANN", now - timedelta(hours=6), now + timedelta(hours=6))
-    incident(store, "pagerduty:I1", now - timedelta(hours=2), number=7, title="Disk 95% on db",
-             service_name="db", assignees=["pagerduty:ANN"])
+    incident(
+        store,
+        "pagerduty:I1",
+        now - timedelta(hours=2),
+        number=7,
+        title="Disk 95% on db",
+        service_name="db",
+        assignees=["pagerduty:ANN"],
+    )
     notify(store, "pagerduty:I1", "pagerduty:ANN", now - timedelta(hours=2))
     store.close()
     return ["--data-dir", str(tmp_path / "data"), "--runbooks", str(runbooks)]
 
 
-def test_stats_prints_tables_and_writes_an_svg(home: list[str], tmp_path: Path,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_stats_prints_tables_and_writes_an_svg(
+    home: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     chart = tmp_path / "pages.svg"
     assert main([*home, "stats", "--since", "2w", "--chart", str(chart)]) == 0
     out = capsys.readouterr().out
@@ -74,11 +82,26 @@ def test_stats_prints_tables_and_writes_an_svg(home: list[str], tmp_path: Path,
     assert main([*home, "stats", "--since", "soon"]) == 2
 
 
-def test_handoff_sign_and_accept(home: list[str], tmp_path: Path,
-                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_handoff_sign_and_accept(
+    home: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out_file = tmp_path / "handoff.md"
-    assert main([*home, "handoff", "--from", "Ann", "--to", "Bob", "--sign",
-                 "--markdown", str(out_file)]) == 0
+    assert (
+        main(
+            [
+                *home,
+                "handoff",
+                "--from",
+                "Ann",
+                "--to",
+                "Bob",
+                "--sign",
+                "--markdown",
+                str(out_file),
+            ]
+        )
+        == 0
+    )
     text = out_file.read_text(encoding="utf-8")
     assert text.startswith("# Handoff #1: Ann → Bob")
     assert "- #7 TRIGGERED high: Disk 95% on db · baton Ann" in text

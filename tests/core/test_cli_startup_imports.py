@@ -86,7 +86,9 @@ def test_plain_cockpit_parses_as_the_full_parser_would() -> None:
 
 def test_the_version_is_printed() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "cockpit", "--version"], capture_output=True, text=True,
+        [sys.executable, "-m", "cockpit", "--version"],
+        capture_output=True,
+        text=True,
         timeout=60,
     )
     assert result.returncode == 0 and result.stdout.startswith("cockpit "), result.stderr
@@ -143,18 +145,43 @@ def test_the_tui_draws_its_first_frame_without_the_orm(tmp_path: Path) -> None:
     store = Store.open(tmp_path / "data")
     now = datetime.now(UTC)
     with store.write() as session:
-        upsert_incidents(session, "pagerduty", [IncidentRecord(
-            id="PSTART1", number=1, title=title, status="triggered", created_at=now,
-            updated_at=now, urgency="high", service_name="payments")])
+        upsert_incidents(
+            session,
+            "pagerduty",
+            [
+                IncidentRecord(
+                    id="PSTART1",
+                    number=1,
+                    title=title,
+                    status="triggered",
+                    created_at=now,
+                    updated_at=now,
+                    urgency="high",
+                    service_name="payments",
+                )
+            ],
+        )
     store.close()
     (tmp_path / "runbooks").mkdir()
-    env = dict(os.environ, COCKPIT_DATA_DIR=str(tmp_path / "data"),
-               COCKPIT_RUNBOOKS=str(tmp_path / "runbooks"), COCKPIT_PAGERDUTY_TOKEN="start-up",
-               COCKPIT_PAGERDUTY_URL="http://127.0.0.1:9")  # configured, never reached
+    env = dict(
+        os.environ,
+        COCKPIT_DATA_DIR=str(tmp_path / "data"),
+        COCKPIT_RUNBOOKS=str(tmp_path / "runbooks"),
+        COCKPIT_PAGERDUTY_TOKEN="start-up",
+        COCKPIT_PAGERDUTY_URL="http://127.0.0.1:9",
+    )  # configured, never reached
     result = subprocess.run(
-        [sys.executable, "-c", FIRST_FRAME, title,
-         json.dumps([m for m in HEAVY if m != "textual"] + ["cockpit.cli.sync_cmd"])],
-        capture_output=True, text=True, timeout=120, env=env,
+        [
+            sys.executable,
+            "-c",
+            FIRST_FRAME,
+            title,
+            json.dumps([m for m in HEAVY if m != "textual"] + ["cockpit.cli.sync_cmd"]),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
     )
     assert result.returncode == 0, result.stderr
     seen = json.loads(result.stdout.strip().splitlines()[-1])

@@ -35,8 +35,7 @@ def test_stats_lists_the_red_block_of_a_weekly_shift(
     assert main(["--data-dir", str(tmp_path / "data"), "stats", "--since", "2w"]) == 0
     out = capsys.readouterr().out
     section = out.split("Shifts over budget", 1)[1].split("\n\n", 1)[0]
-    rows = [line.split() for line in section.splitlines()
-            if line.endswith(("red", "amber"))]
+    rows = [line.split() for line in section.splitlines() if line.endswith(("red", "amber"))]
     red = [row for row in rows if row[-1] == "red"]
     assert len(red) == 1
     lo = start + timedelta(hours=24)
@@ -57,4 +56,3 @@ def test_stats_says_none_over_budget(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert main(["--data-dir", str(tmp_path / "data"), "stats"]) == 0
     out = capsys.readouterr().out
     assert "Shifts over budget" in out and "none over budget" in out
-

@@ -15,8 +15,17 @@ def test_set_overrides_file_and_environment_and_says_so(
     config = tmp_path / "config.toml"
     config.write_text("sync_interval = 120\ntimezone = 'Europe/Berlin'\n")
     monkeypatch.setenv("COCKPIT_SYNC_INTERVAL", "90")
-    code = main(["--config", str(config), "--set", "sync_interval=30",
-                 "--set", "alertmanager-url=http://am.internal:9093", "config"])
+    code = main(
+        [
+            "--config",
+            str(config),
+            "--set",
+            "sync_interval=30",
+            "--set",
+            "alertmanager-url=http://am.internal:9093",
+            "config",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0
     rows = {line.split()[0]: line for line in out.splitlines() if line and line[0].isalpha()}
@@ -25,12 +34,15 @@ def test_set_overrides_file_and_environment_and_says_so(
     assert "file" in rows["timezone"]  # untouched keys keep their source
 
 
-@pytest.mark.parametrize(("arg", "says"), [
-    ("nope=1", "expected KEY=VALUE with a known key"),
-    ("sync_interval", "expected KEY=VALUE"),
-    ("sync_interval=soon", "sync_interval must be int"),
-    ("pagerduty_token=u+abcdefghijklmnopqrst", "not taken on the command line"),
-])
+@pytest.mark.parametrize(
+    ("arg", "says"),
+    [
+        ("nope=1", "expected KEY=VALUE with a known key"),
+        ("sync_interval", "expected KEY=VALUE"),
+        ("sync_interval=soon", "sync_interval must be int"),
+        ("pagerduty_token=u+abcdefghijklmnopqrst", "not taken on the command line"),
+    ],
+)
 def test_bad_or_secret_set_is_refused_by_name(
     arg: str, says: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -79,8 +79,7 @@ async def test_the_demo_history_as_synced_shows_the_runbook_of_each_incident(
     ]
     with start_emulator(seed=1, incidents=200, days=30) as emulator:
         store = Store.open(tmp_path)
-        service = SyncService(store, {"pagerduty": PagerDutyProvider(emulator.url,
-                                                                    emulator.token)})
+        service = SyncService(store, {"pagerduty": PagerDutyProvider(emulator.url, emulator.token)})
         try:
             report = await service.sync_once()
             assert not report.errors, report.errors
@@ -103,9 +102,13 @@ async def test_the_demo_history_as_synced_shows_the_runbook_of_each_incident(
 
 
 def test_the_fresh_demo_incident_picks_its_runbook(library: list[Runbook]) -> None:
-    facts = IncidentFacts(title=FRESH_TITLE, service="product-api", urgency="high",
-                          labels={"alertname": "ProductLatencyHigh", "severity": "critical"},
-                          alertname="ProductLatencyHigh")
+    facts = IncidentFacts(
+        title=FRESH_TITLE,
+        service="product-api",
+        urgency="high",
+        labels={"alertname": "ProductLatencyHigh", "severity": "critical"},
+        alertname="ProductLatencyHigh",
+    )
     assert _picked(library, facts) == "cache-stampede.md"
 
 
@@ -115,14 +118,16 @@ def test_every_shipped_drill_matches_the_runbook_it_drills(library: list[Runbook
     assert scenarios
     for path in scenarios:
         scenario = load_scenario(path)
-        facts = IncidentFacts(title=scenario.title, service=scenario.service,
-                              urgency=scenario.urgency or "high")
+        facts = IncidentFacts(
+            title=scenario.title, service=scenario.service, urgency=scenario.urgency or "high"
+        )
         matches = match_runbooks(library, facts)
         assert matches and matches[0].runbook.id == scenario.runbook_id, path.name
         assert scenario.runbook_id in by_id
     for runbook in library:  # a drill built from a runbook's own Trigger
         scenario = scenario_from_runbook(runbook)
-        facts = IncidentFacts(title=scenario.title, service=scenario.service,
-                              urgency=scenario.urgency or "high")
+        facts = IncidentFacts(
+            title=scenario.title, service=scenario.service, urgency=scenario.urgency or "high"
+        )
         matches = match_runbooks(library, facts)
         assert matches and matches[0].runbook.id == runbook.id, runbook.id

@@ -60,8 +60,7 @@ class Synced:
 
     def sync(self) -> SyncReport:
         async def once() -> SyncReport:
-            provider = PagerDutyProvider(self.emulator.url, self.emulator.token,
-                                         max_retries=0)
+            provider = PagerDutyProvider(self.emulator.url, self.emulator.token, max_retries=0)
             service = SyncService(self.store, {"pagerduty": provider}, window_days=6)
             try:
                 return await service.sync_once()
@@ -99,16 +98,23 @@ def _stampede(synced: Synced, *, rolled_back: bool) -> Incident:
 
 def _remote_rows(store: Store, incident_id: str) -> list[TimelineEvent]:
     with store.read() as session:
-        return list(session.exec(
-            select(TimelineEvent).where(TimelineEvent.incident_id == incident_id,
-                                        col(TimelineEvent.remote_id).is_not(None))
-            .order_by(col(TimelineEvent.at), col(TimelineEvent.id))))
+        return list(
+            session.exec(
+                select(TimelineEvent)
+                .where(
+                    TimelineEvent.incident_id == incident_id,
+                    col(TimelineEvent.remote_id).is_not(None),
+                )
+                .order_by(col(TimelineEvent.at), col(TimelineEvent.id))
+            )
+        )
 
 
 def _replayed(store: Store, incident_id: str) -> list[TimelineEvent]:
     with store.read() as session:
-        rows = session.exec(select(TimelineEvent).where(
-            TimelineEvent.incident_id == incident_id)).all()
+        rows = session.exec(
+            select(TimelineEvent).where(TimelineEvent.incident_id == incident_id)
+        ).all()
     mine = [r for r in rows if "replay" in (r.details or {})]
     return sorted(mine, key=lambda r: (as_utc(r.at), r.details["replay"]))
 
@@ -124,8 +130,11 @@ def test_the_history_is_the_stored_incident_in_order(synced: Synced) -> None:
     offsets = [e.offset for e in history.events]
     assert offsets == sorted(offsets) and offsets[0] == 0
     # Every note the responder wrote arrives, in order, at its time after the page.
-    notes = [(round((as_utc(r.at) - created).total_seconds()), r.details["note"])
-             for r in rows if r.kind == "annotate"]
+    notes = [
+        (round((as_utc(r.at) - created).total_seconds()), r.details["note"])
+        for r in rows
+        if r.kind == "annotate"
+    ]
     assert [(round(e.offset), e.summary) for e in history.events if e.kind == "note"] == notes
     assert len(notes) >= 2
     # Status changes: the acknowledgement and the resolve, when they were.
@@ -168,8 +177,9 @@ def test_events_arrive_in_order_at_the_scaled_times(synced: Synced) -> None:
     clock = FakeClock()
     drill = start_replay(store, history, runbook, speed=10, participant="ann", clock=clock)
     at_start = [e for e in history.events if e.offset == 0]
-    assert [r.details["replay"] for r in _replayed(store, drill.incident_id)] == \
-        list(range(len(at_start)))  # the page and its alert are there from the start
+    assert [r.details["replay"] for r in _replayed(store, drill.incident_id)] == list(
+        range(len(at_start))
+    )  # the page and its alert are there from the start
     replay = Replay(store, drill, history)  # picked up where it is
     assert replay.delivered == len(at_start) and replay.speed == 10
     arrivals = []
@@ -182,15 +192,17 @@ def test_events_arrive_in_order_at_the_scaled_times(synced: Synced) -> None:
             assert due <= now < due + timedelta(seconds=step)  # not before, not late
         arrivals += arrived
         assert replay.advance(now) == []  # each event once
-    assert arrivals == list(history.events[len(at_start):])  # in order, all of them
+    assert arrivals == list(history.events[len(at_start) :])  # in order, all of them
     rows = _replayed(store, drill.incident_id)
     assert [r.details["replay"] for r in rows] == list(range(len(history.events)))
     # Stamped with the scaled time itself, not the moment the clock was read.
-    assert [as_utc(r.at) for r in rows] == [T0 + timedelta(seconds=e.offset / 10)
-                                           for e in history.events]
+    assert [as_utc(r.at) for r in rows] == [
+        T0 + timedelta(seconds=e.offset / 10) for e in history.events
+    ]
     note = next(e for e in history.events if e.kind == "note")
-    assert any(r.kind == "note" and note.summary in r.summary and note.actor in r.summary
-               for r in rows)
+    assert any(
+        r.kind == "note" and note.summary in r.summary and note.actor in r.summary for r in rows
+    )
     # The whole incident (trigger to resolve) took a tenth of its time.
     assert as_utc(rows[-1].at) - T0 == timedelta(seconds=history.resolved / 10)  # type: ignore[operator]
     # Nothing replayed touches the drill incident's status: that is the participant's.
@@ -218,14 +230,26 @@ def test_then_and_now_from_the_stored_run(synced: Synced) -> None:
     # Then, the responder ran the runbook in the cockpit: "no" at +14 min, a rollback step
     # done at +16 min, resolved by the rollback.
     with store.write() as session:
-        run = start_run(session, incident.id, runbook.id, runbook_path=runbook.path,
-                        at=created + timedelta(minutes=1))
+        run = start_run(
+            session,
+            incident.id,
+            runbook.id,
+            runbook_path=runbook.path,
+            at=created + timedelta(minutes=1),
+        )
         append_event(session, run, kind="started", at=created + timedelta(minutes=1))
-        append_event(session, run, kind="decided", step_id=decision.id, branch="no",
-                     at=created + timedelta(minutes=14),
-                     details={"target_kind": "rollback", "target_section": "Rollback"})
-        append_event(session, run, kind="done", step_id=rollback_step,
-                     at=created + timedelta(minutes=16))
+        append_event(
+            session,
+            run,
+            kind="decided",
+            step_id=decision.id,
+            branch="no",
+            at=created + timedelta(minutes=14),
+            details={"target_kind": "rollback", "target_section": "Rollback"},
+        )
+        append_event(
+            session, run, kind="done", step_id=rollback_step, at=created + timedelta(minutes=16)
+        )
     history = load_history(store, incident.id)
     assert history.runbook_id == runbook.id
     assert pick_runbook(history, synced.library).id == runbook.id  # the one that ran then
@@ -235,9 +259,15 @@ def test_then_and_now_from_the_stored_run(synced: Synced) -> None:
     with store.write() as session:
         own = session.get(RunbookRun, drill.run_id)
         assert own is not None
-        append_event(session, own, kind="decided", step_id=decision.id, branch="yes",
-                     at=T0 + timedelta(seconds=54),
-                     details={"target_kind": "validation", "target_section": "Validation"})
+        append_event(
+            session,
+            own,
+            kind="decided",
+            step_id=decision.id,
+            branch="yes",
+            at=T0 + timedelta(seconds=54),
+            details={"target_kind": "validation", "target_section": "Validation"},
+        )
     assert drill.id is not None
     done = finish_drill(store, drill.id, runbook, clock=lambda: T0 + timedelta(seconds=70))
     compared = analyse_drill(store, done, runbook).then_now
@@ -253,8 +283,7 @@ def test_then_and_now_from_the_stored_run(synced: Synced) -> None:
     assert compared.resolved[0] == (as_utc(incident.resolved_at) - created).total_seconds()  # type: ignore[arg-type]
     report = done.report_md
     assert "## Then and now" in report
-    assert (f"| Decision: {decision.question} | 14m00s → no | 9m00s (54s at ×10) → yes |"
-            in report)
+    assert f"| Decision: {decision.question} | 14m00s → no | 9m00s (54s at ×10) → yes |" in report
     assert "| Branch | rollback (its runbook run) | validation |" in report
     assert "| Rollback started | 14m00s | never |" in report
     assert "| Time to roll back (decision to last step) | 2m00s | - |" in report
@@ -266,18 +295,27 @@ def test_then_and_now_from_a_note_when_no_runbook_ran(synced: Synced) -> None:
     history = load_history(store, incident.id)
     runbook = pick_runbook(history, synced.library)
     created = as_utc(incident.created_at)
-    note = next(r for r in _remote_rows(store, incident.id)
-                if r.kind == "annotate" and ROLLBACK_WORDS.search(r.details["note"]))
+    note = next(
+        r
+        for r in _remote_rows(store, incident.id)
+        if r.kind == "annotate" and ROLLBACK_WORDS.search(r.details["note"])
+    )
     clock = FakeClock()
     drill = start_replay(store, history, runbook, speed=5, participant="ann", clock=clock)
     rollback_step = runbook.steps_of(ROLLBACK)[0].id
     with store.write() as session:
         own = session.get(RunbookRun, drill.run_id)
         assert own is not None
-        append_event(session, own, kind="rollback_entered", at=T0 + timedelta(seconds=30),
-                     reason="error rate still up")
-        append_event(session, own, kind="done", step_id=rollback_step,
-                     at=T0 + timedelta(seconds=42))
+        append_event(
+            session,
+            own,
+            kind="rollback_entered",
+            at=T0 + timedelta(seconds=30),
+            reason="error rate still up",
+        )
+        append_event(
+            session, own, kind="done", step_id=rollback_step, at=T0 + timedelta(seconds=42)
+        )
     assert drill.id is not None
     done = finish_drill(store, drill.id, runbook, clock=lambda: T0 + timedelta(minutes=1))
     compared = analyse_drill(store, done, runbook).then_now
@@ -330,9 +368,11 @@ def test_a_replay_never_counts_in_page_load_or_mttx(synced: Synced) -> None:
     assert drill.id is not None
     finish_drill(store, drill.id, runbook, clock=clock)
     with store.read() as session:
-        replayed = session.exec(select(TimelineEvent).where(
-            TimelineEvent.incident_id == drill.incident_id,
-            TimelineEvent.kind == "notify")).all()
+        replayed = session.exec(
+            select(TimelineEvent).where(
+                TimelineEvent.incident_id == drill.incident_id, TimelineEvent.kind == "notify"
+            )
+        ).all()
     assert replayed and all(r.is_drill and r.person_id == "" for r in replayed)
     assert pages(store, since, until) == before_pages
     assert response_report(store, since, until) == before
@@ -359,8 +399,7 @@ def test_cockpit_drill_replay_prints_what_arrives_when(
     from cockpit.metrics.stats import format_seconds
 
     now, then = f"+{format_seconds(note.offset / 10)}", f"+{format_seconds(note.offset)}"
-    assert any(f"{now:>8}  then {then:>8}  note" in line and note.summary in line
-               for line in lines)
+    assert any(f"{now:>8}  then {then:>8}  note" in line and note.summary in line for line in lines)
     # Another runbook, picked.
     assert main([*base, "replay", incident.id, "--runbook", "disk-full", "--print"]) == 0
     assert "runbook disk-full" in capsys.readouterr().out

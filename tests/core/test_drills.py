@@ -131,13 +131,29 @@ async def test_practice_provider_reads_are_empty() -> None:
 
 # ---------------------------------------------------------------- may_execute
 
+
 def test_may_execute_never_in_a_drill() -> None:
     live = RunbookRun(incident_id="pd:I1", runbook_id="rb", is_drill=False)
     drill = RunbookRun(incident_id="drill:x", runbook_id="rb", is_drill=True)
-    real = Incident(id="pd:I1", source="pagerduty", remote_id="I1", title="t", status="triggered",
-                    created_at=T0, updated_at=T0)
-    fake = Incident(id="drill:x", source="drill", remote_id="x", title="t", status="triggered",
-                    created_at=T0, updated_at=T0, is_drill=True)
+    real = Incident(
+        id="pd:I1",
+        source="pagerduty",
+        remote_id="I1",
+        title="t",
+        status="triggered",
+        created_at=T0,
+        updated_at=T0,
+    )
+    fake = Incident(
+        id="drill:x",
+        source="drill",
+        remote_id="x",
+        title="t",
+        status="triggered",
+        created_at=T0,
+        updated_at=T0,
+        is_drill=True,
+    )
     assert may_execute(live) is True
     assert may_execute(live, real) is True
     assert may_execute(drill) is False
@@ -147,6 +163,7 @@ def test_may_execute_never_in_a_drill() -> None:
 
 
 # ---------------------------------------------------------------- scenarios
+
 
 def test_scenario_file(tmp_path: Path) -> None:
     path = tmp_path / "s.yaml"
@@ -158,9 +175,13 @@ def test_scenario_file(tmp_path: Path) -> None:
     )
     scenario = load_scenario(path)
     assert scenario == Scenario(
-        title="Stampede at peak", text="Campaign email went out.", difficulty="hard",
-        symptoms=("p95 2.4 s", "hits flat"), expected_branch="rollback",
-        runbook_id="product-cache-stampede", source=str(path),
+        title="Stampede at peak",
+        text="Campaign email went out.",
+        difficulty="hard",
+        symptoms=("p95 2.4 s", "hits flat"),
+        expected_branch="rollback",
+        runbook_id="product-cache-stampede",
+        source=str(path),
     )
     assert Scenario.from_json(scenario.to_json()) == scenario
 
@@ -191,6 +212,7 @@ def test_scenario_from_the_runbook_trigger(runbook: Runbook) -> None:
 
 # ---------------------------------------------------------------- timing and debrief
 
+
 def _script(store: Store, drill: Drill) -> None:
     """A scripted run: a skip, an unclear step that stalls, a slow decision, wrong branch."""
     steps = [
@@ -205,8 +227,16 @@ def _script(store: Store, drill: Drill) -> None:
         run = session.get(RunbookRun, drill.run_id)
         assert run is not None
         for seconds, kind, step_id, branch, reason, details in steps:
-            append_event(session, run, kind=kind, at=T0 + timedelta(seconds=seconds),
-                         step_id=step_id, branch=branch, reason=reason, details=details)
+            append_event(
+                session,
+                run,
+                kind=kind,
+                at=T0 + timedelta(seconds=seconds),
+                step_id=step_id,
+                branch=branch,
+                reason=reason,
+                details=details,
+            )
 
 
 def test_drill_timing_and_debrief(store: Store, runbook: Runbook) -> None:
@@ -233,7 +263,7 @@ def test_drill_timing_and_debrief(store: Store, runbook: Runbook) -> None:
         "| 2 | Cache hit ratio dropped? `redis-cli info stats` "
         f"(`{CHECK2}`) | skipped | 20s | no redis access |"
     ) in report
-    edits = report[report.index("## Suggested edits for the runbook") + 2:]
+    edits = report[report.index("## Suggested edits for the runbook") + 2 :]
     assert edits == [
         "1. The drill expected the 'rollback' branch but took 'validation': state the "
         "threshold in the decision's question so the right answer is obvious.",
@@ -251,12 +281,24 @@ def test_drill_timing_and_debrief(store: Store, runbook: Runbook) -> None:
 
 def test_analysis_right_branch_and_steps_not_reached() -> None:
     def ev(seq: int, seconds: int, kind: str, step_id: str = "", branch: str = "") -> StepEvent:
-        return StepEvent(run_id=1, seq=seq, at=T0 + timedelta(seconds=seconds), kind=kind,
-                         step_id=step_id, branch=branch)
+        return StepEvent(
+            run_id=1,
+            seq=seq,
+            at=T0 + timedelta(seconds=seconds),
+            kind=kind,
+            step_id=step_id,
+            branch=branch,
+        )
 
-    events = [ev(1, 0, "started"), ev(2, 10, "done", CHECK1), ev(3, 20, "undone", CHECK1),
-              ev(4, 25, "done", CHECK1), ev(5, 60, "decided", DECISION, "no"),
-              ev(6, 60, "rollback_entered"), ev(7, 90, "done", "rollback.flag")]
+    events = [
+        ev(1, 0, "started"),
+        ev(2, 10, "done", CHECK1),
+        ev(3, 20, "undone", CHECK1),
+        ev(4, 25, "done", CHECK1),
+        ev(5, 60, "decided", DECISION, "no"),
+        ev(6, 60, "rollback_entered"),
+        ev(7, 90, "done", "rollback.flag"),
+    ]
     result = analyse(events, "no", main_steps=[CHECK1, ACT1])
     assert (result.wrong_branch, result.taken_branch, result.undos) == (False, "no", 1)
     assert result.not_reached == [ACT1]
@@ -271,6 +313,7 @@ def test_analysis_right_branch_and_steps_not_reached() -> None:
 
 # ---------------------------------------------------------------- history
 
+
 def test_last_drilled_and_stale_runbooks(store: Store, runbook: Runbook) -> None:
     other = Runbook(id="disk-full", title="Disk full", path="disk-full.md")
     never = Runbook(id="cert-expiry", title="Cert", path="cert.md")
@@ -284,23 +327,27 @@ def test_last_drilled_and_stale_runbooks(store: Store, runbook: Runbook) -> None
     last = last_drilled(store)
     assert last == {"disk-full": utc(2025, 11, 1, 1), runbook.id: T0 + timedelta(minutes=5)}
     stale = stale_runbooks([runbook, other, never], last, T0 + timedelta(days=1))
-    assert [(s.runbook_id, s.never) for s in stale] == [("cert-expiry", True),
-                                                         ("disk-full", False)]
+    assert [(s.runbook_id, s.never) for s in stale] == [("cert-expiry", True), ("disk-full", False)]
     assert [d.id for d in drill_history(store, "cert-expiry")] == [unfinished.id]
 
 
 # ---------------------------------------------------------------- nothing reaches the emulator
 
-async def test_the_emulator_sees_no_write_during_a_drill(
-    store: Store, runbook: Runbook
-) -> None:
+
+async def test_the_emulator_sees_no_write_during_a_drill(store: Store, runbook: Runbook) -> None:
     from cockpit.integrations.pagerduty import PagerDutyProvider
     from cockpit.integrations.pagerduty_emulator import start_emulator
     from cockpit.sync.service import SyncService
 
     with start_emulator(incidents=10, days=5, seed=11) as emulator:
-        provider = PagerDutyProvider(emulator.url, emulator.token, timeout=5.0, max_retries=1,
-                                     backoff_base=0.01, backoff_cap=0.05)
+        provider = PagerDutyProvider(
+            emulator.url,
+            emulator.token,
+            timeout=5.0,
+            max_retries=1,
+            backoff_base=0.01,
+            backoff_cap=0.05,
+        )
         service = SyncService(store, {"pagerduty": provider})
         await service.sync_once()
         emulator.state.reset_counters()
@@ -317,8 +364,9 @@ async def test_the_emulator_sees_no_write_during_a_drill(
 
             assert session.exec(select(OutboxItem)).all() == []
         # The same path does reach the emulator for a real incident: the check can fail.
-        real = store.execute("SELECT id FROM incidents WHERE source = 'pagerduty' AND "
-                             "status = 'triggered' LIMIT 1")[0][0]
+        real = store.execute(
+            "SELECT id FROM incidents WHERE source = 'pagerduty' AND status = 'triggered' LIMIT 1"
+        )[0][0]
         actions.acknowledge(store, real, user="ann")
         await service.sync_once()
         assert [w["method"] for w in emulator.state.writes] == ["PUT"]

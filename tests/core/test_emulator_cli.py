@@ -38,25 +38,52 @@ def test_the_printed_routing_key_triggers_an_incident_through_the_events_api() -
     import httpx
 
     process = subprocess.Popen(
-        [sys.executable, "-m", "cockpit", "emulator", "--port", "0", "--incidents", "3",
-         "--days", "1"], stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "cockpit",
+            "emulator",
+            "--port",
+            "0",
+            "--incidents",
+            "3",
+            "--days",
+            "1",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert process.stdout is not None
         lines = [process.stdout.readline() for _ in range(3)]
         url = lines[0].removeprefix("PagerDuty emulator on ").strip()
         assert lines[2].startswith("events: POST ")
         name, key = process.stdout.readline().split()
-        event = {"routing_key": key, "event_action": "trigger", "dedup_key": "cli-test",
-                 "payload": {"summary": "Disk almost full on db-9", "source": "db-9",
-                             "severity": "critical"}}
+        event = {
+            "routing_key": key,
+            "event_action": "trigger",
+            "dedup_key": "cli-test",
+            "payload": {
+                "summary": "Disk almost full on db-9",
+                "source": "db-9",
+                "severity": "critical",
+            },
+        }
         answer = httpx.post(f"{url}/v2/enqueue", json=event, timeout=10)
         assert answer.status_code == 202, answer.text
-        found = httpx.get(f"{url}/incidents", headers={
-            "Authorization": "Token token=emulator-token",
-            "Accept": "application/vnd.pagerduty+json;version=2"},
-            params={"statuses[]": "triggered", "limit": 100}, timeout=10).json()
-        assert any(i["title"] == "Disk almost full on db-9" and i["service"]["summary"] == name
-                   for i in found["incidents"])
+        found = httpx.get(
+            f"{url}/incidents",
+            headers={
+                "Authorization": "Token token=emulator-token",
+                "Accept": "application/vnd.pagerduty+json;version=2",
+            },
+            params={"statuses[]": "triggered", "limit": 100},
+            timeout=10,
+        ).json()
+        assert any(
+            i["title"] == "Disk almost full on db-9" and i["service"]["summary"] == name
+            for i in found["incidents"]
+        )
     finally:
         process.kill()
         process.wait()

@@ -29,17 +29,35 @@ T0 = utc(2026, 3, 25, 10)
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
     s = Store.open(tmp_path / "cockpit.db")
-    incident(s, "pagerduty:I1", T0, number=42, title="Checkout 5xx above 1% on pod 7",
-             service_name="checkout", team="payments", status="resolved", resolved_at=T0)
+    incident(
+        s,
+        "pagerduty:I1",
+        T0,
+        number=42,
+        title="Checkout 5xx above 1% on pod 7",
+        service_name="checkout",
+        team="payments",
+        status="resolved",
+        resolved_at=T0,
+    )
     yield s
     s.close()
 
 
 def test_record_insight_validates_the_guardrail_and_text(store: Store) -> None:
-    insight = record_insight(store, "pagerduty:I1", text="Retries without jitter",
-                             guardrail="rate LIMIT", owner="ann", clock=lambda: T0)
+    insight = record_insight(
+        store,
+        "pagerduty:I1",
+        text="Retries without jitter",
+        guardrail="rate LIMIT",
+        owner="ann",
+        clock=lambda: T0,
+    )
     assert (insight.guardrail, insight.guardrail_owner, insight.created_at) == (
-        "rate limit", "ann", T0)
+        "rate limit",
+        "ann",
+        T0,
+    )
     whys = record_insight(store, "pagerduty:I1", whys=["a", " ", "b"], guardrail="canary")
     assert whys.whys == ["a", "b"]
     with pytest.raises(FlywheelError, match="guardrail must be one of: timeout, backpressure"):
@@ -55,20 +73,44 @@ def test_record_insight_validates_the_guardrail_and_text(store: Store) -> None:
 
 def test_draft_from_the_timeline_passes_lint(store: Store, tmp_path: Path) -> None:
     with store.write() as session:
-        session.add(Note(incident_id="pagerduty:I1", content="Error rate 4% on /pay dashboard",
-                         created_at=utc(2026, 3, 25, 10, 5)))
-        session.add(Note(incident_id="pagerduty:I1", content="[cockpit] Baton passed",
-                         created_at=utc(2026, 3, 25, 10, 6)))
+        session.add(
+            Note(
+                incident_id="pagerduty:I1",
+                content="Error rate 4% on /pay dashboard",
+                created_at=utc(2026, 3, 25, 10, 5),
+            )
+        )
+        session.add(
+            Note(
+                incident_id="pagerduty:I1",
+                content="[cockpit] Baton passed",
+                created_at=utc(2026, 3, 25, 10, 6),
+            )
+        )
         run = start_run(session, "pagerduty:I1", "checkout-5xx", at=utc(2026, 3, 25, 10, 7))
-        append_event(session, run, kind="skipped", step_id="checks.grafana",
-                     at=utc(2026, 3, 25, 10, 8), reason="down")
-        append_event(session, run, kind="done", step_id="rollback.disable-flag",
-                     at=utc(2026, 3, 25, 10, 20))
-    event(store, "pagerduty:I1", "command", utc(2026, 3, 25, 10, 10),
-          summary="Restart the payment pods",
-          details={"command": "kubectl rollout restart deploy/pay -n prod"})
-    assert needs_draft(store, "pagerduty:I1") == "the run went off-script (1 step(s) skipped " \
+        append_event(
+            session,
+            run,
+            kind="skipped",
+            step_id="checks.grafana",
+            at=utc(2026, 3, 25, 10, 8),
+            reason="down",
+        )
+        append_event(
+            session, run, kind="done", step_id="rollback.disable-flag", at=utc(2026, 3, 25, 10, 20)
+        )
+    event(
+        store,
+        "pagerduty:I1",
+        "command",
+        utc(2026, 3, 25, 10, 10),
+        summary="Restart the payment pods",
+        details={"command": "kubectl rollout restart deploy/pay -n prod"},
+    )
+    assert (
+        needs_draft(store, "pagerduty:I1") == "the run went off-script (1 step(s) skipped "
         "or failed)"
+    )
     record_insight(store, "pagerduty:I1", text="No jitter", guardrail="timeout")
     drafts = tmp_path / "runbooks" / "drafts"
     path = draft_runbook(store, "pagerduty:I1", drafts, clock=lambda: T0)
@@ -106,8 +148,7 @@ def test_needs_draft_when_no_runbook_ran_and_not_after_a_clean_run(store: Store)
     assert needs_draft(store, "pagerduty:I1") == ""
 
 
-def test_empty_timeline_still_drafts_a_lint_clean_template(store: Store, tmp_path: Path
-                                                           ) -> None:
+def test_empty_timeline_still_drafts_a_lint_clean_template(store: Store, tmp_path: Path) -> None:
     path = draft_runbook(store, "pagerduty:I1", tmp_path / "d")
     assert [f for f in lint_paths([path]) if f.severity == ERROR] == []
     assert "(fill in the command)" in path.read_text(encoding="utf-8")

@@ -70,14 +70,22 @@ logging
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
     s = Store.open(tmp_path / "cockpit.db")
-    incident(s, "pagerduty:I7", T0, number=7, title="Disk 91% on logs-2",
-             service_name="logs", team="logging", status="resolved", resolved_at=T0)
+    incident(
+        s,
+        "pagerduty:I7",
+        T0,
+        number=7,
+        title="Disk 91% on logs-2",
+        service_name="logs",
+        team="logging",
+        status="resolved",
+        resolved_at=T0,
+    )
     yield s
     s.close()
 
 
-def test_draft_has_the_steps_taken_in_order_in_their_sections(store: Store, tmp_path: Path
-                                                              ) -> None:
+def test_draft_has_the_steps_taken_in_order_in_their_sections(store: Store, tmp_path: Path) -> None:
     path = tmp_path / "book" / "disk-fill.md"
     path.parent.mkdir()
     path.write_text(RUNBOOK, encoding="utf-8")
@@ -95,13 +103,23 @@ def test_draft_has_the_steps_taken_in_order_in_their_sections(store: Store, tmp_
     runs.apply("pagerduty:I7", runbook, "skipped", step_id=check_ids[1], reason="no access")
     runs.apply("pagerduty:I7", runbook, "done", step_id=check_ids[0])
     with store.write() as session:
-        session.add(Note(incident_id="pagerduty:I7", content="/var/log/app is 40G",
-                         created_at=clock()))
-        session.add(Note(incident_id="pagerduty:I7", content="[cockpit] Baton passed",
-                         created_at=clock()))
-    runs.apply("pagerduty:I7", runbook, "command_run", step_id="rotate-now", details={
-        "command": "logrotate -f /etc/logrotate.conf", "exit_code": 1,
-        "output": "line 1\nline 2\nline 3\nerror: ```bad``` state file\n"})
+        session.add(
+            Note(incident_id="pagerduty:I7", content="/var/log/app is 40G", created_at=clock())
+        )
+        session.add(
+            Note(incident_id="pagerduty:I7", content="[cockpit] Baton passed", created_at=clock())
+        )
+    runs.apply(
+        "pagerduty:I7",
+        runbook,
+        "command_run",
+        step_id="rotate-now",
+        details={
+            "command": "logrotate -f /etc/logrotate.conf",
+            "exit_code": 1,
+            "output": "line 1\nline 2\nline 3\nerror: ```bad``` state file\n",
+        },
+    )
     runs.apply("pagerduty:I7", runbook, "failed", step_id="rotate-now", reason="state file")
     runs.apply("pagerduty:I7", runbook, "done", step_id=action_ids[1])
     runs.apply("pagerduty:I7", runbook, "done", step_id="rotate-now")
@@ -125,22 +143,33 @@ def test_draft_has_the_steps_taken_in_order_in_their_sections(store: Store, tmp_
     ]
     assert not any("Restore the archives" in s[1] for s in steps)  # undone: not taken
     assert [s.id for s in drafted.steps[:3]] == [
-        "checks.look-at-the-rotation-timer", "which-folder", "rotate-now"]
+        "checks.look-at-the-rotation-timer",
+        "which-folder",
+        "rotate-now",
+    ]
     by_text = {s.text: s for s in drafted.steps}
     assert by_text["Look at the rotation timer"].details == (
-        "In the incident: skipped at 10:03 UTC: no access.",)
+        "In the incident: skipped at 10:03 UTC: no access.",
+    )
     assert by_text["Rotate the logs now"].details == (  # in the order it happened
-        "Ran at 10:07 UTC, exit 1:", "In the incident: failed at 10:08 UTC: state file.",
-        "In the incident: done at 10:10 UTC.")
+        "Ran at 10:07 UTC, exit 1:",
+        "In the incident: failed at 10:08 UTC: state file.",
+        "In the incident: done at 10:10 UTC.",
+    )
     # The output stays out of the step: a short quoted excerpt, its Markdown escaped.
-    assert "     > $ logrotate -f /etc/logrotate.conf\n     > line 2\n     > line 3\n" \
+    assert (
+        "     > $ logrotate -f /etc/logrotate.conf\n     > line 2\n     > line 3\n"
         "     > error: \\`\\`\\`bad\\`\\`\\` state file\n" in text
+    )
     assert "line 1" not in text
     (decision,) = drafted.decisions
     assert decision.id == "disk-ok" and decision.question == "Is the disk below 70%?"
     assert "  - no: go to [Rollback](#rollback) (answered in the incident)" in text
-    assert [drafted.sections[b.target_section].kind for b in decision.branches
-            if b.target_section is not None] == ["validation", "rollback"]
+    assert [
+        drafted.sections[b.target_section].kind
+        for b in decision.branches
+        if b.target_section is not None
+    ] == ["validation", "rollback"]
     # Notes are context, not steps, with the step they followed.
     assert not any("40G" in s.text for s in drafted.steps)
     assert "> 10:05 UTC (after: Which folder grows?): /var/log/app is 40G" in text
@@ -149,7 +178,8 @@ def test_draft_has_the_steps_taken_in_order_in_their_sections(store: Store, tmp_
 
 
 def test_draft_of_a_run_whose_runbook_file_is_gone_keeps_the_step_texts(
-        store: Store, tmp_path: Path) -> None:
+    store: Store, tmp_path: Path
+) -> None:
     path = tmp_path / "gone.md"
     path.write_text(RUNBOOK, encoding="utf-8")
     runbook = load_runbook(path)
@@ -196,8 +226,10 @@ def test_an_undone_answer_leaves_the_question_unanswered(store: Store, tmp_path:
     runs.abandon("pagerduty:I7", runbook)
     draft = draft_runbook(store, "pagerduty:I7", tmp_path / "drafts", clock=lambda: T0)
     text = draft.read_text(encoding="utf-8")
-    assert "- Is the disk below 70%? {#disk-ok}\n  - yes: go to [Validation](#validation)\n" \
+    assert (
+        "- Is the disk below 70%? {#disk-ok}\n  - yes: go to [Validation](#validation)\n"
         "  - no: go to [Rollback](#rollback)\n" in text
+    )
     assert "(answered" not in text
     assert len(load_runbook(draft).steps_of(CHECKS, ACTIONS)) == 4
     assert [f for f in lint_paths([draft]) if f.severity == ERROR] == []

@@ -36,21 +36,69 @@ def store(tmp_path: Path) -> Iterator[Store]:
     shift(s, ANN, START, END)
     shift(s, BOB, END, END + timedelta(hours=12))
     h = lambda hour, minute=0: utc(2026, 3, 25, hour, minute)  # noqa: E731
-    incident(s, "pagerduty:I1", h(9), number=101, title="Checkout 5xx above 1%",
-             service_name="checkout", status="acknowledged", acknowledged_at=h(9, 5),
-             assignees=[ANN])
-    incident(s, "pagerduty:I2", h(12), number=102, title="Disk 91% on db-2",
-             service_name="db", assignees=[ANN])
-    incident(s, "pagerduty:I3", h(13), number=103, title="Queue backlog",
-             service_name="checkout", assignees=[BOB])
-    incident(s, "pagerduty:I4", h(10), number=104, title="Latency high on web 1",
-             service_name="web", status="resolved", resolved_at=h(11), assignees=[ANN])
-    incident(s, "pagerduty:I5", utc(2026, 3, 20), number=95, title="Latency high on web 2",
-             service_name="web", status="resolved", resolved_at=utc(2026, 3, 20, 1))
-    incident(s, "pagerduty:I6", utc(2026, 3, 21), number=96, title="Latency high on web 3",
-             service_name="web", status="resolved", resolved_at=utc(2026, 3, 21, 1))
-    incident(s, "drill:D1", h(14), source="drill", is_drill=True, title="[DRILL] x",
-             assignees=[ANN])
+    incident(
+        s,
+        "pagerduty:I1",
+        h(9),
+        number=101,
+        title="Checkout 5xx above 1%",
+        service_name="checkout",
+        status="acknowledged",
+        acknowledged_at=h(9, 5),
+        assignees=[ANN],
+    )
+    incident(
+        s,
+        "pagerduty:I2",
+        h(12),
+        number=102,
+        title="Disk 91% on db-2",
+        service_name="db",
+        assignees=[ANN],
+    )
+    incident(
+        s,
+        "pagerduty:I3",
+        h(13),
+        number=103,
+        title="Queue backlog",
+        service_name="checkout",
+        assignees=[BOB],
+    )
+    incident(
+        s,
+        "pagerduty:I4",
+        h(10),
+        number=104,
+        title="Latency high on web 1",
+        service_name="web",
+        status="resolved",
+        resolved_at=h(11),
+        assignees=[ANN],
+    )
+    incident(
+        s,
+        "pagerduty:I5",
+        utc(2026, 3, 20),
+        number=95,
+        title="Latency high on web 2",
+        service_name="web",
+        status="resolved",
+        resolved_at=utc(2026, 3, 20, 1),
+    )
+    incident(
+        s,
+        "pagerduty:I6",
+        utc(2026, 3, 21),
+        number=96,
+        title="Latency high on web 3",
+        service_name="web",
+        status="resolved",
+        resolved_at=utc(2026, 3, 21, 1),
+    )
+    incident(
+        s, "drill:D1", h(14), source="drill", is_drill=True, title="[DRILL] x", assignees=[ANN]
+    )
     notify(s, "pagerduty:I1", ANN, h(9))
     notify(s, "pagerduty:I2", ANN, h(12))
     notify(s, "pagerduty:I4", ANN, h(10))
@@ -60,16 +108,29 @@ def store(tmp_path: Path) -> Iterator[Store]:
         event(s, "pagerduty:I2", "trigger", h(12, minute))
     event(s, "pagerduty:I1", "acknowledge", h(9, 5), actor=ANN)
     with s.write() as session:
-        session.add(Note(incident_id="pagerduty:I1", content="Rolled back the | flag",
-                         author="Ann", created_at=h(9, 30)))
-        session.add(OutboxItem(source="pagerduty", incident_id="pagerduty:I1", action="note",
-                               state="failed", last_error="HTTP 500"))
-        session.add(Insight(incident_id="pagerduty:I4", text="cache TTLs aligned",
-                            guardrail="timeout"))
+        session.add(
+            Note(
+                incident_id="pagerduty:I1",
+                content="Rolled back the | flag",
+                author="Ann",
+                created_at=h(9, 30),
+            )
+        )
+        session.add(
+            OutboxItem(
+                source="pagerduty",
+                incident_id="pagerduty:I1",
+                action="note",
+                state="failed",
+                last_error="HTTP 500",
+            )
+        )
+        session.add(
+            Insight(incident_id="pagerduty:I4", text="cache TTLs aligned", guardrail="timeout")
+        )
         run = start_run(session, "pagerduty:I1", "checkout-5xx", at=h(9, 10))
         append_event(session, run, kind="started", at=h(9, 10), actor=ANN)
-        append_event(session, run, kind="done", step_id="checks.dashboard", at=h(9, 12),
-                     actor=ANN)
+        append_event(session, run, kind="done", step_id="checks.dashboard", at=h(9, 12), actor=ANN)
     yield s
     s.close()
 
@@ -158,12 +219,19 @@ def test_shift_times_are_in_the_writers_zone_with_utc_beside(store: Store) -> No
 
 def test_fifty_incidents_fit_one_screen(store: Store) -> None:
     for n in range(50):
-        incident(store, f"pagerduty:X{n}", NOW - timedelta(minutes=n), number=1000 + n,
-                 title="A very long title that goes on " * 5, service_name=f"svc{n % 4}")
+        incident(
+            store,
+            f"pagerduty:X{n}",
+            NOW - timedelta(minutes=n),
+            number=1000 + n,
+            title="A very long title that goes on " * 5,
+            service_name=f"svc{n % 4}",
+        )
     body = render_markdown(_draft(store))
     lines = body.splitlines()
-    section = lines[lines.index("### Open incidents (53)") + 2:
-                    lines.index("### Follow-ups owed") - 1]
+    section = lines[
+        lines.index("### Open incidents (53)") + 2 : lines.index("### Follow-ups owed") - 1
+    ]
     # One line per incident plus one heading per service: 53 + 6 lines, no wrapping; only
     # #101 (a runbook run, a note, a write not synced) has indented lines under its own.
     top = [line for line in section if not line.startswith("  ")]
@@ -198,7 +266,9 @@ def test_sign_then_accept_moves_every_baton_the_outgoing_holds(store: Store) -> 
 
         passes = session.exec(select(BatonPass).where(BatonPass.state == "accepted")).all()
         assert {(p.incident_id, p.from_person, p.to_person, p.handoff_id) for p in passes} == {
-            ("pagerduty:I1", ANN, BOB, handoff.id), ("pagerduty:I2", ANN, BOB, handoff.id)}
+            ("pagerduty:I1", ANN, BOB, handoff.id),
+            ("pagerduty:I2", ANN, BOB, handoff.id),
+        }
     with pytest.raises(HandoffError, match="already accepted"):
         accept_handoff(store, handoff.id, BOB)
 
@@ -216,7 +286,6 @@ def test_notes_are_editable_until_signed_and_can_be_posted(store: Store) -> None
     with store.read() as session:
         from sqlmodel import select
 
-        notes = session.exec(select(Note).where(Note.content.startswith("[cockpit handoff"))
-                             ).all()
+        notes = session.exec(select(Note).where(Note.content.startswith("[cockpit handoff"))).all()
         assert len(notes) == 3
         assert all(n.state == "pending" for n in notes)  # queued for PagerDuty

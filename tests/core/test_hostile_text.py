@@ -58,23 +58,33 @@ def test_each_hidden_character_shows_as_a_visible_symbol(char: str) -> None:
         assert_clean(shown)
         assert shown.startswith("a") and shown.endswith("b") and len(shown) > 2
     code = ord(char)
-    expected = chr(0x2400 + code) if code < 0x20 else "\u2421" if code == 0x7F \
+    expected = (
+        chr(0x2400 + code)
+        if code < 0x20
+        else "\u2421"
+        if code == 0x7F
         else f"\u27e6U+{code:04X}\u27e7"
+    )
     assert safe(f"a{char}b") == f"a{expected}b"
 
 
 def test_the_trojan_source_command_reads_as_what_it_holds() -> None:
     command = "rm -rf /tmp/cache \u2066# only the cache\u2069 \u202e; / fr- mr\u202c"
-    assert safe_line(command) == ("rm -rf /tmp/cache ⟦U+2066⟧# only the cache⟦U+2069⟧ "
-                                  "⟦U+202E⟧; / fr- mr⟦U+202C⟧")
+    assert safe_line(command) == (
+        "rm -rf /tmp/cache ⟦U+2066⟧# only the cache⟦U+2069⟧ ⟦U+202E⟧; / fr- mr⟦U+202C⟧"
+    )
 
 
 def test_every_format_character_of_this_python_is_covered() -> None:
     """The ranges in text.py are written out (no scan at import); a newer Unicode that adds
     a format character fails here until they are updated."""
-    missing = [hex(code) for code in range(0x110000)
-               if unicodedata.category(chr(code)) in ("Cf", "Zl", "Zp", "Cs", "Cc")
-               and chr(code) not in "\n\t" and not UNSAFE.match(chr(code))]
+    missing = [
+        hex(code)
+        for code in range(0x110000)
+        if unicodedata.category(chr(code)) in ("Cf", "Zl", "Zp", "Cs", "Cc")
+        and chr(code) not in "\n\t"
+        and not UNSAFE.match(chr(code))
+    ]
     assert missing == []
 
 
@@ -84,8 +94,10 @@ def test_newline_and_tab_are_kept_by_safe_and_spaces_in_a_line() -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(st.characters(codec="utf-8") | st.sampled_from(list(HIDDEN + "\r\n\t")),
-               max_size=700), st.integers(min_value=60, max_value=500))
+@given(
+    st.text(st.characters(codec="utf-8") | st.sampled_from(list(HIDDEN + "\r\n\t")), max_size=700),
+    st.integers(min_value=60, max_value=500),
+)
 def test_shown_text_is_clean_bounded_and_stable(text: str, limit: int) -> None:
     for shown, again in (
         (safe_line(text, limit=limit), lambda s: safe_line(s, limit=limit)),
@@ -101,8 +113,9 @@ def test_a_megabyte_is_cut_and_says_how_to_read_the_rest() -> None:
     title = "x" * 1_000_000
     line = safe_line(title, more=full_hint("PINC101"))
     assert len(line) <= LINE_LIMIT
-    assert line.endswith(f"… ({1_000_000 - line.index('…'):,} more characters: "
-                         "cockpit show PINC101 --full)")
+    assert line.endswith(
+        f"… ({1_000_000 - line.index('…'):,} more characters: cockpit show PINC101 --full)"
+    )
     assert len(safe(title)) <= TEXT_LIMIT
     assert safe_line(title, limit=None) == title  # --full
     assert safe("line\n" * 100, lines=3) == "line\nline\nline… (486 more characters)"
@@ -124,14 +137,31 @@ def data(tmp_path: Path) -> Path:
         set_me(session, Me("pagerduty:PANN", "Ann Lee", "ann@example.com"))
         session.add(Person(id="pagerduty:PANN", source="pagerduty", name=f"Ann {BIDI}"))
         for n in (1, 2, 3):
-            session.add(Incident(
-                id=f"pagerduty:I{n}", source="pagerduty", remote_id=f"I{n}", title=huge,
-                status="acknowledged", assignees=["pagerduty:PANN"],
-                created_at=now - timedelta(hours=n), updated_at=now))
-        session.add(Incident(
-            id="pagerduty:I9", source="pagerduty", remote_id="I9", title=NASTY,
-            status="triggered", service_name=f"svc{INVISIBLE}", labels={"env": NASTY},
-            created_at=now - timedelta(minutes=5), updated_at=now))
+            session.add(
+                Incident(
+                    id=f"pagerduty:I{n}",
+                    source="pagerduty",
+                    remote_id=f"I{n}",
+                    title=huge,
+                    status="acknowledged",
+                    assignees=["pagerduty:PANN"],
+                    created_at=now - timedelta(hours=n),
+                    updated_at=now,
+                )
+            )
+        session.add(
+            Incident(
+                id="pagerduty:I9",
+                source="pagerduty",
+                remote_id="I9",
+                title=NASTY,
+                status="triggered",
+                service_name=f"svc{INVISIBLE}",
+                labels={"env": NASTY},
+                created_at=now - timedelta(minutes=5),
+                updated_at=now,
+            )
+        )
     store.close()
     assert main(["--data-dir", str(tmp_path), "note", "I9", f"note {NASTY}"]) == 0
     return tmp_path
@@ -162,12 +192,22 @@ def test_cli_and_markdown_show_hidden_characters_as_markers(
 
 
 def test_debrief_and_runbook_draft_show_hidden_characters_as_markers() -> None:
-    drill = Drill(id=1, runbook_id=f"rb{BIDI}", participant=f"ann{INVISIBLE}",
-                  started_at=datetime(2026, 1, 1, tzinfo=UTC),
-                  scenario={"title": NASTY, "difficulty": "hard"})
+    drill = Drill(
+        id=1,
+        runbook_id=f"rb{BIDI}",
+        participant=f"ann{INVISIBLE}",
+        started_at=datetime(2026, 1, 1, tzinfo=UTC),
+        scenario={"title": NASTY, "difficulty": "hard"},
+    )
     debrief = render_debrief(drill, analyse([]), runbook_title=NASTY)
-    incident = Incident(id="pagerduty:I9", source="pagerduty", remote_id="I9", title=NASTY,
-                        service_name=f"svc{BIDI}", status="resolved")
+    incident = Incident(
+        id="pagerduty:I9",
+        source="pagerduty",
+        remote_id="I9",
+        title=NASTY,
+        service_name=f"svc{BIDI}",
+        status="resolved",
+    )
     draft = render_draft(incident, Drafted(), "no runbook ran", datetime(2026, 1, 1).date())
     for export in (debrief, draft):
         assert_clean(export)

@@ -23,26 +23,53 @@ def data(tmp_path: Path) -> Path:
     store = Store.open(tmp_path / "data")
     common = {"alertname": "ReplicationLag", "service": "orders-db"}
     with store.write() as session:
-        session.add(Incident(
-            id="alertmanager:3f2a9c1d0b7e", source="alertmanager", remote_id="3f2a9c1d0b7e",
-            title="Replica lag above 30 s", status="triggered", service_name="orders-db",
-            labels=common, html_url=GENERATOR, runbook_url=RUNBOOK,
-            created_at=NOW - timedelta(minutes=5), updated_at=NOW))
-        session.add(Incident(
-            id="pagerduty:PINC1", source="pagerduty", remote_id="PINC1", number=1,
-            title="Checkout 5xx", status="acknowledged", service_name="checkout",
-            created_at=NOW - timedelta(minutes=9), updated_at=NOW))
+        session.add(
+            Incident(
+                id="alertmanager:3f2a9c1d0b7e",
+                source="alertmanager",
+                remote_id="3f2a9c1d0b7e",
+                title="Replica lag above 30 s",
+                status="triggered",
+                service_name="orders-db",
+                labels=common,
+                html_url=GENERATOR,
+                runbook_url=RUNBOOK,
+                created_at=NOW - timedelta(minutes=5),
+                updated_at=NOW,
+            )
+        )
+        session.add(
+            Incident(
+                id="pagerduty:PINC1",
+                source="pagerduty",
+                remote_id="PINC1",
+                number=1,
+                title="Checkout 5xx",
+                status="acknowledged",
+                service_name="checkout",
+                created_at=NOW - timedelta(minutes=9),
+                updated_at=NOW,
+            )
+        )
         session.flush()  # the alerts' foreign key needs the incidents first
         for n in (1, 2):
-            session.add(Alert(
-                id=f"alertmanager:fp{n}", incident_id="alertmanager:3f2a9c1d0b7e",
-                summary="Replica lag above 30 s", status="triggered",
-                labels={**common, "instance": f"db-{n}"},
-                annotations={"summary": "Replica lag above 30 s",
-                             "description": f"lag on db-{n}\x1b[2J is high\nsecond line",
-                             "runbook_url": RUNBOOK},
-                generator_url=GENERATOR if n == 1 else "", runbook_url=RUNBOOK,
-                created_at=NOW - timedelta(minutes=5)))
+            session.add(
+                Alert(
+                    id=f"alertmanager:fp{n}",
+                    incident_id="alertmanager:3f2a9c1d0b7e",
+                    summary="Replica lag above 30 s",
+                    status="triggered",
+                    labels={**common, "instance": f"db-{n}"},
+                    annotations={
+                        "summary": "Replica lag above 30 s",
+                        "description": f"lag on db-{n}\x1b[2J is high\nsecond line",
+                        "runbook_url": RUNBOOK,
+                    },
+                    generator_url=GENERATOR if n == 1 else "",
+                    runbook_url=RUNBOOK,
+                    created_at=NOW - timedelta(minutes=5),
+                )
+            )
     store.close()
     return tmp_path / "data"
 
@@ -80,4 +107,6 @@ def test_incidents_has_a_source_column(data: Path, capsys: pytest.CaptureFixture
     assert rows["PINC1"][5] == "pagerduty"
     listed = json.loads(run(data, capsys, "incidents", "--json"))
     assert {i["remote_id"]: i["source"] for i in listed} == {
-        "3f2a9c1d0b7e": "alertmanager", "PINC1": "pagerduty"}
+        "3f2a9c1d0b7e": "alertmanager",
+        "PINC1": "pagerduty",
+    }

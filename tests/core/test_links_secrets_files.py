@@ -110,10 +110,6 @@ def test_whatever_is_offered_is_one_visible_http_url(tail: str) -> None:
 # ---------------------------------------------------------------- secrets (item 4)
 
 
-
-
-
-
 def test_a_keyring_held_token_is_masked_from_command_output(
     memory_keyring: MemoryKeyring,
 ) -> None:
@@ -194,8 +190,12 @@ async def test_a_sync_error_is_stored_without_url_credentials(tmp_path: Path) ->
         return None
 
     provider = AlertmanagerProvider(
-        f"http://ops:am-s3cret-pw@127.0.0.1:{_closed_port()}", user="", max_retries=0,
-        sleep=no_wait, timeout=2)
+        f"http://ops:am-s3cret-pw@127.0.0.1:{_closed_port()}",
+        user="",
+        max_retries=0,
+        sleep=no_wait,
+        timeout=2,
+    )
     service = SyncService(store, {"alertmanager": provider})
     try:
         report = await service.sync_once()
@@ -205,8 +205,11 @@ async def test_a_sync_error_is_stored_without_url_credentials(tmp_path: Path) ->
     rows = store.execute("SELECT key, last_error FROM sync_state")
     assert any(MASK in str(error) for _key, error in rows)
     with store.rows() as conn:
-        dump = "\n".join(str(row) for table in ("sync_state", "outbox", "timeline_events")
-                         for row in conn.execute(f"SELECT * FROM {table}"))
+        dump = "\n".join(
+            str(row)
+            for table in ("sync_state", "outbox", "timeline_events")
+            for row in conn.execute(f"SELECT * FROM {table}")
+        )
     assert "am-s3cret-pw" not in dump
     store.close()
 
@@ -305,8 +308,14 @@ async def test_a_full_disk_in_the_first_sync_says_so_and_keeps_what_was_committe
     full = {"on": False}
     _cap_pages_when(store, full)
     with start_emulator(incidents=200, days=30, seed=11) as emulator:
-        provider = PagerDutyProvider(emulator.url, emulator.token, timeout=5, max_retries=2,
-                                     backoff_base=0.01, backoff_cap=0.05)
+        provider = PagerDutyProvider(
+            emulator.url,
+            emulator.token,
+            timeout=5,
+            max_retries=2,
+            backoff_base=0.01,
+            backoff_cap=0.05,
+        )
         service = SyncService(store, {"pagerduty": provider}, window_days=30)
 
         def progress(done: int, _total: int | None, _what: str) -> None:
@@ -321,7 +330,8 @@ async def test_a_full_disk_in_the_first_sync_says_so_and_keeps_what_was_committe
             kept = store.execute("SELECT count(*) FROM incidents")[0][0]
             assert 0 < kept < len(emulator.state.incidents)  # two weeks in, not the third
             (cursor,) = store.execute(
-                "SELECT cursor FROM sync_state WHERE key = 'pagerduty:log_entries'")
+                "SELECT cursor FROM sync_state WHERE key = 'pagerduty:log_entries'"
+            )
             assert "initial_done_until" in cursor[0]
             assert store.integrity_check() == ["ok"]
             full["on"] = False  # space freed: the first sync resumes and completes

@@ -23,6 +23,7 @@ def store(tmp_path):  # type: ignore[no-untyped-def]
 
 # ---------------------------------------------------------------- bands
 
+
 @pytest.mark.parametrize(
     ("at", "tz", "expected"),
     [
@@ -72,6 +73,7 @@ def test_autumn_dst_day_is_25_hours_in_new_york():
 
 
 # ---------------------------------------------------------------- dedup
+
 
 def test_one_page_per_person_within_60_seconds(store: Store) -> None:
     person(store, "pd:A", "Ann")
@@ -125,6 +127,7 @@ def test_drills_never_count(store: Store) -> None:
 
 # ---------------------------------------------------------------- per person and per week
 
+
 def test_load_by_person_split_and_concentration(store: Store) -> None:
     person(store, "pd:A", "Ann", BERLIN, ["web"])
     person(store, "pd:B", "Bob", NEW_YORK, ["db"])
@@ -176,7 +179,8 @@ def test_shift_budget_is_2_per_judged_window():
     assert pageload.shift_budget(utc(2026, 1, 1, 0), utc(2026, 1, 1, 8)) == 2
     assert pageload.shift_budget(utc(2026, 1, 1, 0), utc(2026, 1, 1, 12)) == 2
     assert pageload.shift_blocks(utc(2026, 1, 1, 0), utc(2026, 1, 1, 8)) == [
-        (utc(2026, 1, 1, 0), utc(2026, 1, 1, 8))]
+        (utc(2026, 1, 1, 0), utc(2026, 1, 1, 8))
+    ]
     # A 30 h shift: two 12 h blocks and a 6 h one, each against 2 (not 6 for the whole).
     assert pageload.shift_blocks(utc(2026, 1, 1, 0), utc(2026, 1, 2, 6)) == [
         (utc(2026, 1, 1, 0), utc(2026, 1, 1, 12)),
@@ -190,10 +194,14 @@ def test_shift_budget_is_2_per_judged_window():
     assert {pageload.shift_budget(lo, hi) for lo, hi in week} == {2}
     # An open-ended shift runs in 12 h blocks from its start.
     assert hours.block_at(utc(2026, 1, 5, 9), None, utc(2026, 1, 7, 2)) == (
-        3, utc(2026, 1, 6, 21), utc(2026, 1, 7, 9))
+        3,
+        utc(2026, 1, 6, 21),
+        utc(2026, 1, 7, 9),
+    )
 
 
 # ---------------------------------------------------------------- a week-long shift
+
 
 def _seed_weekly(store: Store) -> None:
     """Ann (Berlin) on call Monday 2026-03-30 09:00 local for 7 days (CEST, UTC+2).
@@ -215,8 +223,11 @@ def test_a_weekly_shift_is_judged_per_12_hour_block(store: Store) -> None:
     _seed_weekly(store)
     blocks = pageload.shift_loads(store, utc(2026, 3, 30), utc(2026, 4, 7))
     assert len(blocks) == 14 and {b.budget for b in blocks} == {2}
-    flagged = [(b.start, b.end, b.load.incidents, b.load.pages, b.load.split["sleep"], b.state)
-               for b in blocks if b.state != "green"]
+    flagged = [
+        (b.start, b.end, b.load.incidents, b.load.pages, b.load.split["sleep"], b.state)
+        for b in blocks
+        if b.state != "green"
+    ]
     assert flagged == [
         (utc(2026, 3, 31, 19), utc(2026, 4, 1, 7), 3, 3, 3, "red"),
     ]
@@ -224,14 +235,21 @@ def test_a_weekly_shift_is_judged_per_12_hour_block(store: Store) -> None:
     assert blocks[2].load.incidents == 1 and blocks[2].state == "green"
     assert blocks[3].reasons[0] == "3 incidents this 12 h, budget 2"
     assert (blocks[3].shift_start, blocks[3].shift_end, blocks[3].block) == (
-        utc(2026, 3, 30, 7), utc(2026, 4, 6, 7), 3)
+        utc(2026, 3, 30, 7),
+        utc(2026, 4, 6, 7),
+        3,
+    )
 
 
 def test_the_meter_on_a_weekly_shift_shows_the_current_block(store: Store) -> None:
     _seed_weekly(store)
     meter = pageload.meter_for(store, "pd:A", utc(2026, 4, 1, 4))  # Wednesday 06:00 local
     assert (meter.block_start, meter.block_end, meter.block, meter.blocks) == (
-        utc(2026, 3, 31, 19), utc(2026, 4, 1, 7), 3, 14)
+        utc(2026, 3, 31, 19),
+        utc(2026, 4, 1, 7),
+        3,
+        14,
+    )
     # Three incidents in this block against 2: red (it was 4 of a budget of 28 before).
     assert (meter.shift_incidents, meter.shift_pages, meter.shift_budget) == (3, 3, 2)
     assert meter.shift_split == {"business": 0, "off_hours": 0, "sleep": 3}
@@ -265,13 +283,20 @@ def test_an_8_hour_shift_keeps_its_own_window_and_budget_2(store: Store) -> None
         notify(store, f"pd:I{n}", "pd:A", utc(2026, 3, 25, 10 + n))
     meter = pageload.meter_for(store, "pd:A", utc(2026, 3, 25, 16))
     assert (meter.block_start, meter.block_end, meter.blocks) == (
-        utc(2026, 3, 25, 9), utc(2026, 3, 25, 17), 1)
+        utc(2026, 3, 25, 9),
+        utc(2026, 3, 25, 17),
+        1,
+    )
     assert (meter.shift_incidents, meter.shift_budget, meter.state) == (3, 2, "red")
     assert not meter.in_blocks
     assert meter.reasons[0] == "3 incidents this shift, budget 2"
     (only,) = pageload.shift_loads(store, utc(2026, 3, 25), utc(2026, 3, 26))
     assert (only.start, only.end, only.budget, only.state) == (
-        utc(2026, 3, 25, 9), utc(2026, 3, 25, 17), 2, "red")
+        utc(2026, 3, 25, 9),
+        utc(2026, 3, 25, 17),
+        2,
+        "red",
+    )
 
 
 def test_overlapping_levels_are_one_stretch_not_counted_twice(store: Store) -> None:
@@ -285,6 +310,7 @@ def test_overlapping_levels_are_one_stretch_not_counted_twice(store: Store) -> N
 
 
 # ---------------------------------------------------------------- the meter
+
 
 def _seed_meter(store: Store, incidents_in_shift: list[int]) -> None:
     person(store, "pd:A", "Ann", BERLIN)

@@ -28,57 +28,120 @@ def test_format_seconds():
     assert [format_seconds(v) for v in (None, 42, 425, 11520)] == ["-", "42s", "7m05s", "3h12m"]
 
 
-def _run(store: Store, iid: str, steps: list[tuple[str, datetime, str, dict]], drill: bool = False
-         ) -> None:  # type: ignore[type-arg]
+def _run(
+    store: Store, iid: str, steps: list[tuple[str, datetime, str, dict]], drill: bool = False
+) -> None:  # type: ignore[type-arg]
     with store.write() as session:
         run = RunbookRun(incident_id=iid, runbook_id="rb", started_at=steps[0][1], is_drill=drill)
         session.add(run)
         session.flush()
         assert run.id is not None
         for seq, (kind, at, step_id, details) in enumerate(steps, 1):
-            session.add(StepEvent(run_id=run.id, seq=seq, at=at, kind=kind, step_id=step_id,
-                                  branch=details.pop("branch", ""), details=details))
+            session.add(
+                StepEvent(
+                    run_id=run.id,
+                    seq=seq,
+                    at=at,
+                    kind=kind,
+                    step_id=step_id,
+                    branch=details.pop("branch", ""),
+                    details=details,
+                )
+            )
 
 
 @pytest.fixture
 def seeded(tmp_path):  # type: ignore[no-untyped-def]
     store = open_store(tmp_path)
     h = lambda hour, minute=0, second=0: utc(2026, 3, 25, hour, minute, second)  # noqa: E731
-    incident(store, "pd:I1", h(10), service_name="web", team="A", status="resolved",
-             acknowledged_at=h(10, 2), resolved_at=h(10, 30))
-    incident(store, "pd:I2", h(11), service_name="web", team="A", status="resolved",
-             acknowledged_at=h(11, 10), resolved_at=h(12))
+    incident(
+        store,
+        "pd:I1",
+        h(10),
+        service_name="web",
+        team="A",
+        status="resolved",
+        acknowledged_at=h(10, 2),
+        resolved_at=h(10, 30),
+    )
+    incident(
+        store,
+        "pd:I2",
+        h(11),
+        service_name="web",
+        team="A",
+        status="resolved",
+        acknowledged_at=h(11, 10),
+        resolved_at=h(12),
+    )
     incident(store, "pd:I3", h(12), service_name="web", team="A", status="triggered")
     event(store, "pd:I3", "acknowledge", h(12, 1))  # only the log knows the ack
     event(store, "pd:I3", "acknowledge", h(12, 7))
-    incident(store, "pd:I4", h(13), service_name="db", team="B", status="resolved",
-             acknowledged_at=h(13, 5), resolved_at=h(14))
-    incident(store, "drill:D1", h(10), service_name="web", team="A", source="drill",
-             is_drill=True, status="resolved", acknowledged_at=h(10, 0, 1),
-             resolved_at=h(10, 0, 2))
-    incident(store, "pd:OLD", utc(2026, 3, 20), service_name="web", status="resolved",
-             acknowledged_at=utc(2026, 3, 20, 5), resolved_at=utc(2026, 3, 21))
-    _run(store, "pd:I1", [
-        ("started", h(10, 5), "", {}),
-        ("done", h(10, 6), "actions.swr", {}),
-        ("decided", h(10, 10), "decisions.error-rate", {"branch": "no"}),
-        ("rollback_entered", h(10, 10, 1), "", {}),
-        ("done", h(10, 12), "rollback.disable", {}),
-        ("done", h(10, 15), "rollback.restart", {}),
-        ("validated", h(10, 18), "", {}),
-        ("done", h(10, 20), "validation.p95", {}),
-        ("finished", h(10, 21), "", {"branch": "rolled_back"}),
-    ])
-    _run(store, "pd:I2", [
-        ("started", h(11, 15), "", {}),
-        ("decided", h(11, 20), "decisions.x", {"branch": "no", "target": "#rollback"}),
-        ("done", h(11, 21), "cleanup", {"section": "rollback"}),
-    ])
-    _run(store, "drill:D1", [
-        ("decided", h(10, 0, 5), "d", {"branch": "no"}),
-        ("rollback_entered", h(10, 0, 5), "", {}),
-        ("done", h(10, 0, 6), "rollback.disable", {}),
-    ], drill=True)
+    incident(
+        store,
+        "pd:I4",
+        h(13),
+        service_name="db",
+        team="B",
+        status="resolved",
+        acknowledged_at=h(13, 5),
+        resolved_at=h(14),
+    )
+    incident(
+        store,
+        "drill:D1",
+        h(10),
+        service_name="web",
+        team="A",
+        source="drill",
+        is_drill=True,
+        status="resolved",
+        acknowledged_at=h(10, 0, 1),
+        resolved_at=h(10, 0, 2),
+    )
+    incident(
+        store,
+        "pd:OLD",
+        utc(2026, 3, 20),
+        service_name="web",
+        status="resolved",
+        acknowledged_at=utc(2026, 3, 20, 5),
+        resolved_at=utc(2026, 3, 21),
+    )
+    _run(
+        store,
+        "pd:I1",
+        [
+            ("started", h(10, 5), "", {}),
+            ("done", h(10, 6), "actions.swr", {}),
+            ("decided", h(10, 10), "decisions.error-rate", {"branch": "no"}),
+            ("rollback_entered", h(10, 10, 1), "", {}),
+            ("done", h(10, 12), "rollback.disable", {}),
+            ("done", h(10, 15), "rollback.restart", {}),
+            ("validated", h(10, 18), "", {}),
+            ("done", h(10, 20), "validation.p95", {}),
+            ("finished", h(10, 21), "", {"branch": "rolled_back"}),
+        ],
+    )
+    _run(
+        store,
+        "pd:I2",
+        [
+            ("started", h(11, 15), "", {}),
+            ("decided", h(11, 20), "decisions.x", {"branch": "no", "target": "#rollback"}),
+            ("done", h(11, 21), "cleanup", {"section": "rollback"}),
+        ],
+    )
+    _run(
+        store,
+        "drill:D1",
+        [
+            ("decided", h(10, 0, 5), "d", {"branch": "no"}),
+            ("rollback_entered", h(10, 0, 5), "", {}),
+            ("done", h(10, 0, 6), "rollback.disable", {}),
+        ],
+        drill=True,
+    )
     with store.write() as session:
         session.add(ChangeEvent(id="c1", source="pd", service_name="web", at=h(9)))
         session.add(ChangeEvent(id="c2", source="pd", service_name="web", at=h(11, 30)))
@@ -122,22 +185,30 @@ def test_rollback_starts_at_the_last_decision_when_unmarked():
     events = [
         StepEvent(run_id=1, seq=1, at=utc(2026, 3, 25, 10), kind="decided", branch="yes"),
         StepEvent(run_id=1, seq=2, at=utc(2026, 3, 25, 10, 5), kind="decided", branch="no"),
-        StepEvent(run_id=1, seq=3, at=utc(2026, 3, 25, 10, 6), kind="done",
-                  step_id="rollback.flag"),
-        StepEvent(run_id=1, seq=4, at=utc(2026, 3, 25, 10, 9), kind="done",
-                  step_id="rollback.restart"),
+        StepEvent(
+            run_id=1, seq=3, at=utc(2026, 3, 25, 10, 6), kind="done", step_id="rollback.flag"
+        ),
+        StepEvent(
+            run_id=1, seq=4, at=utc(2026, 3, 25, 10, 9), kind="done", step_id="rollback.restart"
+        ),
     ]
     assert rollback_seconds(events) == 240
 
 
 def test_an_incident_of_several_teams_counts_for_each_of_them(seeded: Store) -> None:
     # PagerDuty incidents may belong to several teams; the store joins them ("A, B").
-    incident(seeded, "pd:I5", utc(2026, 3, 25, 15), service_name="api", team="A, B",
-             status="resolved", acknowledged_at=utc(2026, 3, 25, 15, 1),
-             resolved_at=utc(2026, 3, 25, 16))
+    incident(
+        seeded,
+        "pd:I5",
+        utc(2026, 3, 25, 15),
+        service_name="api",
+        team="A, B",
+        status="resolved",
+        acknowledged_at=utc(2026, 3, 25, 15, 1),
+        resolved_at=utc(2026, 3, 25, 16),
+    )
     report = response_report(seeded, utc(2026, 3, 25), utc(2026, 3, 26), by="team")
     assert [(r.group, r.incidents) for r in report] == [(ALL, 5), ("A", 4), ("B", 2)]
     only_b = response_report(seeded, utc(2026, 3, 25), utc(2026, 3, 26), team="b")
     assert only_b[0].incidents == 2  # whole name, any case, any of the incident's teams
-    assert response_report(seeded, utc(2026, 3, 25), utc(2026, 3, 26), team="a")[0].incidents \
-        == 4
+    assert response_report(seeded, utc(2026, 3, 25), utc(2026, 3, 26), team="a")[0].incidents == 4

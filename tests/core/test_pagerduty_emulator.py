@@ -212,13 +212,9 @@ async def test_tls_with_the_emulators_certificate() -> None:
             assert (await pd.whoami()).email
 
 
-async def test_the_budget_counts_every_request(
-    emulator: EmulatorHandle, tmp_path: Path
-) -> None:
+async def test_the_budget_counts_every_request(emulator: EmulatorHandle, tmp_path: Path) -> None:
     budget = RequestBudget.in_data_dir(tmp_path, limit=600)
-    async with PagerDutyProvider(
-        emulator.url, emulator.token, budget=budget, sleep=no_wait
-    ) as pd:
+    async with PagerDutyProvider(emulator.url, emulator.token, budget=budget, sleep=no_wait) as pd:
         await pd.whoami()
         await pd.people()
         await pd.oncalls()

@@ -165,7 +165,9 @@ async def test_answers_the_emulator_cannot_give(
     status: int, body: Any, kind: type[ProviderError], text: str
 ) -> None:
     async with PagerDutyProvider(
-        "https://api.pagerduty.com", TOKEN, from_email="me@example.com",
+        "https://api.pagerduty.com",
+        TOKEN,
+        from_email="me@example.com",
         transport=mock(status, body),
     ) as pd:
         with pytest.raises(kind) as info:
@@ -177,7 +179,9 @@ async def test_answers_the_emulator_cannot_give(
 async def test_code_1002_means_acknowledged_and_1001_resolved() -> None:
     for code, state in ((1002, "acknowledged"), (1001, "resolved")):
         async with PagerDutyProvider(
-            "https://api.pagerduty.com", TOKEN, from_email="me@example.com",
+            "https://api.pagerduty.com",
+            TOKEN,
+            from_email="me@example.com",
             transport=mock(400, error_body("Invalid Input Provided", code)),
         ) as pd:
             with pytest.raises(AlreadyInState) as info:
@@ -187,7 +191,9 @@ async def test_code_1002_means_acknowledged_and_1001_resolved() -> None:
 
 async def test_a_code_on_a_non_400_status_is_only_a_hint() -> None:
     async with PagerDutyProvider(
-        "https://api.pagerduty.com", TOKEN, from_email="me@example.com",
+        "https://api.pagerduty.com",
+        TOKEN,
+        from_email="me@example.com",
         transport=mock(404, error_body("Not Found", 1001)),
     ) as pd:
         with pytest.raises(NotFound):

@@ -15,12 +15,27 @@ from cockpit.store import Person, Store
 def store(tmp_path: Path) -> Store:
     store = Store.open(tmp_path)
     with store.write() as session:
-        session.add(Person(id="pagerduty:PM", source="pagerduty", name="Maya Brooks",
-                           email="maya@example.com"))
-        session.add(Person(id="pagerduty:PA1", source="pagerduty", name="Alex Night",
-                           email="anight@example.com"))
-        session.add(Person(id="pagerduty:PA2", source="pagerduty", name="Alex Stone",
-                           email="astone@example.com"))
+        session.add(
+            Person(
+                id="pagerduty:PM", source="pagerduty", name="Maya Brooks", email="maya@example.com"
+            )
+        )
+        session.add(
+            Person(
+                id="pagerduty:PA1",
+                source="pagerduty",
+                name="Alex Night",
+                email="anight@example.com",
+            )
+        )
+        session.add(
+            Person(
+                id="pagerduty:PA2",
+                source="pagerduty",
+                name="Alex Stone",
+                email="astone@example.com",
+            )
+        )
     return store
 
 

@@ -60,8 +60,20 @@ def _build(root: Path, *, drills: int, open_drills: int) -> Path:
             None, None if status != "resolved" else created, None, int(is_drill), created,
         ))  # fmt: skip
         for k, kind in enumerate(("trigger", "notify", "resolve")):
-            events.append((iid, created, kind, kind, "PU1", "pagerduty:PU1" if k == 1 else "",
-                           "api", f"{iid}:L{k}", int(is_drill), "{}"))
+            events.append(
+                (
+                    iid,
+                    created,
+                    kind,
+                    kind,
+                    "PU1",
+                    "pagerduty:PU1" if k == 1 else "",
+                    "api",
+                    f"{iid}:L{k}",
+                    int(is_drill),
+                    "{}",
+                )
+            )
     conn = sqlite3.connect(path)
     with conn:
         conn.executemany(_INCIDENT, incidents)
@@ -138,11 +150,14 @@ def _drill_plan(plans: dict[str, list[str]]) -> list[str]:
     return steps
 
 
-@pytest.mark.parametrize(("drills", "open_drills"), [(0, 0), (400, 2)],
-                         ids=["no drills", "400 drills, 2 open"])
+@pytest.mark.parametrize(
+    ("drills", "open_drills"), [(0, 0), (400, 2)], ids=["no drills", "400 drills, 2 open"]
+)
 @pytest.mark.parametrize("statistics", [_analyze, _optimize], ids=["ANALYZE", "optimize"])
 def test_refresh_queries_search_indexes_on_a_store_with_statistics(
-    tmp_path: Path, drills: int, open_drills: int,
+    tmp_path: Path,
+    drills: int,
+    open_drills: int,
     statistics: Callable[[sqlite3.Connection], None],
 ) -> None:
     path = _build(tmp_path, drills=drills, open_drills=open_drills)
@@ -157,8 +172,10 @@ def test_without_statistics_the_refresh_queries_search_indexes_too(tmp_path: Pat
     path = _build(tmp_path, drills=400, open_drills=2)
     plans = _plans(path, lambda conn: None)
     assert _scans(plans) == []
-    assert any("ix_incidents_open_drills" in step or "ix_incidents_status_drill" in step
-               for step in _drill_plan(plans))
+    assert any(
+        "ix_incidents_open_drills" in step or "ix_incidents_status_drill" in step
+        for step in _drill_plan(plans)
+    )
 
 
 def test_the_open_drill_list_is_what_the_partial_index_holds(tmp_path: Path) -> None:

@@ -17,11 +17,17 @@ CASES = [
     ("mysql --password s3cr3tpass -h db", "s3cr3tpass", "mysql"),
     ("export AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG", "wJalrXUtnFEMI/K7MDENG", "export"),
     ("key id AKIAIOSFODNN7EXAMPLE in use", "AKIAIOSFODNN7EXAMPLE", "key id"),
-    ("ghp_abcdefghijklmnopqrstuvwxyz0123456789 pushed", "ghp_abcdefghijklmnopqrstuvwxyz0123",
-     "pushed"),
+    (
+        "ghp_abcdefghijklmnopqrstuvwxyz0123456789 pushed",
+        "ghp_abcdefghijklmnopqrstuvwxyz0123",
+        "pushed",
+    ),
     ("webhook xoxb-1234567890-abcdefghij", "xoxb-1234567890-abcdefghij", "webhook"),
-    ("-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----\nnext",
-     "MIIEow", "next"),
+    (
+        "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----\nnext",
+        "MIIEow",
+        "next",
+    ),
     ("jwt eyJhbGciOiJIUzI1.eyJzdWIiOiIxMjM0.SflKxwRJSMeKKF2QT4", "SflKxwRJSMeKKF2QT4", "jwt"),
 ]
 
@@ -36,8 +42,9 @@ def test_each_secret_shape_is_masked_and_the_line_still_reads(
 
 
 def test_known_secrets_are_masked_anywhere() -> None:
-    assert redact("got 403 for abc123xyz789 today", ("abc123xyz789",)) == \
-        f"got 403 for {MASK} today"
+    assert (
+        redact("got 403 for abc123xyz789 today", ("abc123xyz789",)) == f"got 403 for {MASK} today"
+    )
 
 
 def test_ordinary_output_is_left_alone() -> None:

@@ -95,8 +95,22 @@ def test_show_missing_file_is_one_line(capsys: pytest.CaptureFixture[str]) -> No
 
 
 def test_match(books: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["runbook", "match", "--title", "Disk almost full", "--service", "platform",
-                 "--label", "severity=critical", str(books)]) == 0
+    assert (
+        main(
+            [
+                "runbook",
+                "match",
+                "--title",
+                "Disk almost full",
+                "--service",
+                "platform",
+                "--label",
+                "severity=critical",
+                str(books),
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "1. disk  score 90" in out and "title matches /(?i)disk/" in out
     assert main(["runbook", "match", "--title", "printer", str(books)]) == 0

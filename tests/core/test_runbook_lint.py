@@ -53,7 +53,8 @@ def test_branch_pointing_nowhere_is_an_error_at_its_line() -> None:
     found = findings(FULL.format(extra="", no="go to [Pray](#pray)"))
     assert found[0] == (
         "r.md:20: error: decision branch 'no' points nowhere: '#pray' is no section or step "
-        "of this runbook")
+        "of this runbook"
+    )
     assert any("'Rollback' is unreachable" in f and "warning" in f for f in found)
 
 
@@ -64,7 +65,7 @@ def test_branch_to_step_id_and_plain_section_name() -> None:
 
 
 def test_front_matter_unknown_key_and_bad_regex() -> None:
-    extra = "colour: blue\nmatch:\n  title: \"(unclosed\"\n  labels:\n    team: \"[\"\n"
+    extra = 'colour: blue\nmatch:\n  title: "(unclosed"\n  labels:\n    team: "["\n'
     found = findings(FULL.format(extra=extra, no="Rollback"))
     assert "r.md:5: warning: unknown front-matter key 'colour'" in found
     assert any(f.startswith("r.md:7: error: match.title is not a valid regex") for f in found)
@@ -85,20 +86,25 @@ def test_missing_sections_error_in_cockpit_layout_warning_in_real_world() -> Non
     cockpit = findings("---\nid: y\n---\n## Checks\n- a\n")
     assert "r.md:1: error: missing required section: Rollback" in cockpit
     real = findings("# Alert\n## Diagnosis\n- a\n")
-    assert real == ["r.md:1: warning: real-world layout, missing template sections: Trigger, "
-                    "Actions, Rollback, Validation, Owner"]
+    assert real == [
+        "r.md:1: warning: real-world layout, missing template sections: Trigger, "
+        "Actions, Rollback, Validation, Owner"
+    ]
 
 
 def test_no_steps_and_decision_without_branches() -> None:
-    assert "r.md:1: warning: no steps at all: no list items or code blocks in a step section" \
+    assert (
+        "r.md:1: warning: no steps at all: no list items or code blocks in a step section"
         in findings("# Just prose\n\nNothing to do.\n")
+    )
     found = findings("## Decision points\n- Should we?\n")
     assert any("has no branches" in f for f in found)
 
 
 def test_unreachable_decision_after_terminal_one() -> None:
     text = FULL.format(extra="", no="go to [Rollback](#rollback)").replace(
-        "## Rollback", "- Second?\n  - yes: Validation\n  - no: Rollback\n\n## Rollback")
+        "## Rollback", "- Second?\n  - yes: Validation\n  - no: Rollback\n\n## Rollback"
+    )
     assert any("'Second?' is unreachable" in f for f in findings(text))
 
 

@@ -99,7 +99,14 @@ def test_template_sections_and_metadata() -> None:
     assert runbook.id == "cache-stampede"
     assert runbook.title == "Cache stampede"
     assert [s.kind for s in runbook.sections] == [
-        "trigger", "checks", "actions", "decisions", "rollback", "validation", "owner"]
+        "trigger",
+        "checks",
+        "actions",
+        "decisions",
+        "rollback",
+        "validation",
+        "owner",
+    ]
     assert runbook.owner == "storefront-oncall"
     assert runbook.services == ("product-api",)
     assert runbook.findings == ()
@@ -139,8 +146,12 @@ def test_decisions_resolve_to_sections_and_steps() -> None:
 def test_derived_ids_stable_and_deduplicated() -> None:
     text = "## Checks\n- [ ] Look\n- [ ] Look\n- [ ] Other {#look}\n- [ ] Look\n"
     runbook = parse_runbook(text, "x.md")
-    assert [s.id for s in runbook.steps] == ["checks.look", "checks.look-2", "look",
-                                              "checks.look-3"]
+    assert [s.id for s in runbook.steps] == [
+        "checks.look",
+        "checks.look-2",
+        "look",
+        "checks.look-3",
+    ]
     reordered = parse_runbook("## Checks\n- [ ] Other {#look}\n- [ ] Look\n", "x.md")
     assert reordered.steps[0].id == "look" and reordered.steps[1].id == "checks.look"
 
@@ -149,19 +160,26 @@ def test_real_world_layout_opens_as_checklist() -> None:
     runbook = parse_runbook(REAL_WORLD, "KubePodCrashLooping.md")
     assert runbook.title == "KubePodCrashLooping"
     kinds = {s.title: s.kind for s in runbook.sections}
-    assert kinds == {"Meaning": "trigger", "Impact": "context", "Diagnosis": "checks",
-                     "Review events": "checks", "Mitigation": "actions"}
+    assert kinds == {
+        "Meaning": "trigger",
+        "Impact": "context",
+        "Diagnosis": "checks",
+        "Review events": "checks",
+        "Mitigation": "actions",
+    }
     checks = runbook.steps_of("checks")
     assert checks[0].text == "Check the pod logs:"
     assert checks[0].command == (
         "kubectl -n $NAMESPACE logs $POD --previous\n"
-        "kubectl -n $NAMESPACE describe pod $POD \\\n    --show-events")
+        "kubectl -n $NAMESPACE describe pod $POD \\\n    --show-events"
+    )
     assert [s.text for s in checks[1:]] == ["Look at the events", "Check the node"]
     assert checks[1].details == ("nested note",)
     actions = runbook.steps_of("actions")
     assert [s.text for s in actions] == [
         "Fix the configuration and redeploy.",
-        "Roll back the deployment if it was a bad release."]
+        "Roll back the deployment if it was a bad release.",
+    ]
 
 
 def test_markup_and_control_characters_raw_in_model_safe_in_show() -> None:
@@ -194,9 +212,28 @@ def test_load_runbook_handles_bad_utf8(tmp_path) -> None:  # type: ignore[no-unt
     assert runbook.steps[0].text.startswith("caf")
 
 
-_PIECES = ["- [ ] ", "1. ", "```sh\n", "```\n", "---\n", "{#a}", "## Checks\n",
-           "## Decision points\n", "  - yes: [x](#nowhere)\n", "> ", "\n", "$ ", "<id>",
-           "{{p}}", "(wait 5m)", "\u26a0", "\x1b", "\x00", "[bold]", "|a|b|\n|-|-|\n"]
+_PIECES = [
+    "- [ ] ",
+    "1. ",
+    "```sh\n",
+    "```\n",
+    "---\n",
+    "{#a}",
+    "## Checks\n",
+    "## Decision points\n",
+    "  - yes: [x](#nowhere)\n",
+    "> ",
+    "\n",
+    "$ ",
+    "<id>",
+    "{{p}}",
+    "(wait 5m)",
+    "\u26a0",
+    "\x1b",
+    "\x00",
+    "[bold]",
+    "|a|b|\n|-|-|\n",
+]
 markdownish = st.lists(
     st.one_of(st.sampled_from(_PIECES), st.text(alphabet=string.printable, max_size=20)),
     max_size=40,

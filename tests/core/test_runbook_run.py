@@ -69,8 +69,11 @@ def test_start_and_main_path() -> None:
     run = started()
     state = run.state
     assert state.started and state.current_step == "look"
-    assert state.path == ("look", "checks.check-the-cache-hit-ratio",
-                          "actions.turn-on-stale-while-revalidate")
+    assert state.path == (
+        "look",
+        "checks.check-the-cache-hit-ratio",
+        "actions.turn-on-stale-while-revalidate",
+    )
     assert state.current_decision == "decision.fixed"
     event = run.events[0]
     assert event.kind == "started" and event.seq == 1 and event.at.tzinfo is not None
@@ -178,8 +181,10 @@ def test_events_round_trip_as_rows() -> None:
     run = started()
     run.do(m.tick, "look")
     rows = [e.to_row() for e in run.events]
-    assert RunState.replay(run.runbook, [RunEvent.from_row(r) for r in rows]).step_status(
-        "look") == "done"
+    assert (
+        RunState.replay(run.runbook, [RunEvent.from_row(r) for r in rows]).step_status("look")
+        == "done"
+    )
 
 
 def test_runbook_edited_mid_run_keeps_progress() -> None:
@@ -196,8 +201,9 @@ def test_runbook_edited_mid_run_keeps_progress() -> None:
     assert state.step_status("checks.check-the-cache-hit-ratoi") == "done"
     change = state.pending_change
     assert change is not None
-    assert change.renamed == (("checks.check-the-cache-hit-ratio",
-                               "checks.check-the-cache-hit-ratoi"),)
+    assert change.renamed == (
+        ("checks.check-the-cache-hit-ratio", "checks.check-the-cache-hit-ratoi"),
+    )
     assert change.removed == ("rollback.tell-the-team",)
     state = run.do(m.note_runbook_change)
     assert run.events[-1].kind == "runbook_changed"

@@ -32,21 +32,58 @@ def _seeded(tmp_path: Path) -> Store:
     store = Store.open(tmp_path)
     at = datetime(2026, 11, 20, 3, 4, 5, 600_000, tzinfo=UTC)
     with store.write() as session:
-        session.add(Incident(
-            id="pagerduty:P1", source="pagerduty", remote_id="P1", number=7, title="db down",
-            status="acknowledged", assignees=["pagerduty:UA", "pagerduty:UB"],
-            labels={"alertname": "DBDown"}, created_at=at, updated_at=at, acknowledged_at=at))
+        session.add(
+            Incident(
+                id="pagerduty:P1",
+                source="pagerduty",
+                remote_id="P1",
+                number=7,
+                title="db down",
+                status="acknowledged",
+                assignees=["pagerduty:UA", "pagerduty:UB"],
+                labels={"alertname": "DBDown"},
+                created_at=at,
+                updated_at=at,
+                acknowledged_at=at,
+            )
+        )
     with store.write() as session:  # (the ORM does not order inserts across tables)
-        session.add(Alert(id="pagerduty:A1", incident_id="pagerduty:P1", summary="disk",
-                          status="triggered", labels={"severity": "page"}, created_at=at))
-        session.add(BatonPass(incident_id="pagerduty:P1", to_person="pagerduty:UC", note="yours",
-                              offered_at=at))
-        session.add(TimelineEvent(incident_id="pagerduty:P1", at=at, kind="notify",
-                                  person_id="pagerduty:UA", remote_id="pagerduty:L1"))
-        session.add(TimelineEvent(incident_id="pagerduty:P1", at=at, kind="annotate",
-                                  remote_id="pagerduty:L2", details={"note": "from PD"}))
-        session.add(Note(incident_id="pagerduty:P1", content="ours", created_at=at,
-                         state="pending"))
+        session.add(
+            Alert(
+                id="pagerduty:A1",
+                incident_id="pagerduty:P1",
+                summary="disk",
+                status="triggered",
+                labels={"severity": "page"},
+                created_at=at,
+            )
+        )
+        session.add(
+            BatonPass(
+                incident_id="pagerduty:P1", to_person="pagerduty:UC", note="yours", offered_at=at
+            )
+        )
+        session.add(
+            TimelineEvent(
+                incident_id="pagerduty:P1",
+                at=at,
+                kind="notify",
+                person_id="pagerduty:UA",
+                remote_id="pagerduty:L1",
+            )
+        )
+        session.add(
+            TimelineEvent(
+                incident_id="pagerduty:P1",
+                at=at,
+                kind="annotate",
+                remote_id="pagerduty:L2",
+                details={"note": "from PD"},
+            )
+        )
+        session.add(
+            Note(incident_id="pagerduty:P1", content="ours", created_at=at, state="pending")
+        )
     return store
 
 
@@ -72,7 +109,10 @@ def test_an_incident_reads_the_same_through_sqlite3_and_the_orm(tmp_path: Path) 
     assert holder == ("pagerduty:UA", row.acknowledged_at)
     assert paged == ["pagerduty:UA"]
     assert {(i.kind, i.summary, i.state) for i in items} >= {
-        ("note", "from PD", ""), ("note", "ours", "pending"), ("notify", "", "")}
+        ("note", "from PD", ""),
+        ("note", "ours", "pending"),
+        ("notify", "", ""),
+    }
     store.close()
 
 
@@ -109,13 +149,33 @@ def test_a_sent_write_is_shown_once_when_the_service_logs_it_back(tmp_path: Path
     store = _seeded(tmp_path)
     at = datetime(2026, 11, 20, 3, 30, tzinfo=UTC)
     with store.write() as session:
-        session.add(TimelineEvent(incident_id="pagerduty:P1", at=at, kind="acknowledge",
-                                  summary="Acknowledged by Ada", details={"state": "sent"}))
-        session.add(TimelineEvent(incident_id="pagerduty:P1", at=at + timedelta(seconds=40),
-                                  kind="acknowledge", summary="Acknowledged by Ada Okafor.",
-                                  remote_id="pagerduty:L9"))
-        session.add(TimelineEvent(incident_id="pagerduty:P1", at=at, kind="snooze",
-                                  summary="Snoozed 1h by Ada", details={"state": "pending"}))
+        session.add(
+            TimelineEvent(
+                incident_id="pagerduty:P1",
+                at=at,
+                kind="acknowledge",
+                summary="Acknowledged by Ada",
+                details={"state": "sent"},
+            )
+        )
+        session.add(
+            TimelineEvent(
+                incident_id="pagerduty:P1",
+                at=at + timedelta(seconds=40),
+                kind="acknowledge",
+                summary="Acknowledged by Ada Okafor.",
+                remote_id="pagerduty:L9",
+            )
+        )
+        session.add(
+            TimelineEvent(
+                incident_id="pagerduty:P1",
+                at=at,
+                kind="snooze",
+                summary="Snoozed 1h by Ada",
+                details={"state": "pending"},
+            )
+        )
     with store.rows() as conn:
         items = reads.timeline(conn, "pagerduty:P1")
     acks = [i.summary for i in items if i.kind == "acknowledge"]

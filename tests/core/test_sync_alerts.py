@@ -94,18 +94,35 @@ def _facts(store: Store, remote_id: str) -> IncidentFacts:
 async def test_first_sync_reads_the_alerts_of_open_incidents_only(
     store: Store, emulator: EmulatorHandle
 ) -> None:
-    disk = _enqueue(emulator, "payments-db", {
-        "payload": {"summary": "Disk usage above 90% on payments-db-7", "source": "db-7",
-                    "severity": "critical",
-                    "custom_details": {"mountpoint": "/var/lib/postgresql", "used": "93%"}},
-        "links": [{"href": DISK_RUNBOOK, "text": "Runbook"},
-                  {"href": "https://grafana.example.com/d/db", "text": "DB dashboard"}],
-        "images": [{"src": "https://grafana.example.com/render/db.png", "alt": "disk used"}],
-    })
-    plain = _enqueue(emulator, "ledger", {
-        "payload": {"summary": "Ledger job stuck", "source": "cron-1", "severity": "error",
-                    "custom_details": "job 4711 has run for 3h; last line: waiting for lock"},
-    })
+    disk = _enqueue(
+        emulator,
+        "payments-db",
+        {
+            "payload": {
+                "summary": "Disk usage above 90% on payments-db-7",
+                "source": "db-7",
+                "severity": "critical",
+                "custom_details": {"mountpoint": "/var/lib/postgresql", "used": "93%"},
+            },
+            "links": [
+                {"href": DISK_RUNBOOK, "text": "Runbook"},
+                {"href": "https://grafana.example.com/d/db", "text": "DB dashboard"},
+            ],
+            "images": [{"src": "https://grafana.example.com/render/db.png", "alt": "disk used"}],
+        },
+    )
+    plain = _enqueue(
+        emulator,
+        "ledger",
+        {
+            "payload": {
+                "summary": "Ledger job stuck",
+                "source": "cron-1",
+                "severity": "error",
+                "custom_details": "job 4711 has run for 3h; last line: waiting for lock",
+            },
+        },
+    )
     await asyncio.sleep(1.1)  # a first sync reads up to the last whole second
     service = _service(store, emulator)
     report = await service.sync_once()
@@ -170,8 +187,9 @@ async def test_incremental_syncs_read_alerts_only_of_what_changed(
 
     someone = next(iter(emulator.state.users))
     with emulator.state.lock:
-        remote.resolve(emulator.state, emulator.state.incident(fresh.id), someone,
-                       emulator.state.now())
+        remote.resolve(
+            emulator.state, emulator.state.incident(fresh.id), someone, emulator.state.now()
+        )
     await service.sync_once()
     assert _alert_requests(emulator) == first + 1  # resolved: its alerts resolve locally
     with store.read() as session:
@@ -189,9 +207,7 @@ async def test_alerts_that_could_not_be_read_are_read_by_the_next_sync(
     fresh = emulator.state.trigger(
         "Queue backlog on queue-workers", service_id=_service_id(emulator, "queue-workers")
     )
-    emulator.state.inject(
-        {"kind": "500", "count": 10, "path": f"/incidents/{fresh.id}/alerts"}
-    )
+    emulator.state.inject({"kind": "500", "count": 10, "path": f"/incidents/{fresh.id}/alerts"})
     report = await service.sync_once()
     assert report.errors  # said, not hidden
     assert _row(store, fresh.id).title == "Queue backlog on queue-workers"  # the rest is in
@@ -218,8 +234,10 @@ async def test_every_team_of_an_incident_is_shown_and_filters_by_any(
 
     def found(team: str) -> set[str]:
         with store.read() as session:
-            orm = {i.remote_id for i in queries.open_incidents(
-                session, where=IncidentFilter(team=team))}
+            orm = {
+                i.remote_id
+                for i in queries.open_incidents(session, where=IncidentFilter(team=team))
+            }
         with store.rows() as conn:
             plain = {ref[1] for ref in open_refs(conn, IncidentFilter(team=team))}
         assert orm == plain
@@ -230,17 +248,24 @@ async def test_every_team_of_an_incident_is_shown_and_filters_by_any(
     assert both.id not in found("payments, storefront, x")
     # A single-team incident still filters as before.
     storefront_only = {
-        i.id for i in emulator.state.incidents.values()
-        if i.status != "resolved" and not i.team_ids
+        i.id
+        for i in emulator.state.incidents.values()
+        if i.status != "resolved"
+        and not i.team_ids
         and emulator.state.services[i.service_id].name in ("product-api", "checkout", "search")
     }
     assert storefront_only and storefront_only <= found("storefront")
     # The team condition leaves the open-incident index in use.
     with store.rows() as conn:
         where, params = IncidentFilter(team="payments").sql()
-        plan = " ".join(str(row[-1]) for row in conn.execute(
-            "EXPLAIN QUERY PLAN SELECT id FROM incidents WHERE status IN "
-            f"('triggered', 'acknowledged') AND is_drill = 0{where}", params))
+        plan = " ".join(
+            str(row[-1])
+            for row in conn.execute(
+                "EXPLAIN QUERY PLAN SELECT id FROM incidents WHERE status IN "
+                f"('triggered', 'acknowledged') AND is_drill = 0{where}",
+                params,
+            )
+        )
     assert "ix_incidents_status" in plan
     await service.aclose()
 
@@ -252,14 +277,17 @@ async def test_a_snooze_made_in_pagerduty_shows_its_real_end(
     await service.sync_once()
     state = emulator.state
     target, other = (
-        state.trigger(f"Replication lag on payments-db-{n}",
-                      service_id=_service_id(emulator, "payments-db"))
+        state.trigger(
+            f"Replication lag on payments-db-{n}", service_id=_service_id(emulator, "payments-db")
+        )
         for n in (2, 3)
     )
     someone = next(iter(state.users))
     with state.lock:
-        for incident, seconds in ((state.incident(target.id), 7200),
-                                  (state.incident(other.id), 900)):
+        for incident, seconds in (
+            (state.incident(target.id), 7200),
+            (state.incident(other.id), 900),
+        ):
             remote.acknowledge(state, incident, someone, state.now())
             remote.snooze(state, incident, seconds, someone, state.now())
         until = state.incident(target.id).snoozed_until

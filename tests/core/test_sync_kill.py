@@ -61,10 +61,12 @@ def test_a_sync_killed_between_sending_a_note_and_recording_it_never_posts_it_tw
     from cockpit.sync import actions
 
     with start_emulator(incidents=5, days=2, seed=5) as emulator:
-        env = dict(os.environ, COCKPIT_PAGERDUTY_URL=emulator.url,
-                   COCKPIT_PAGERDUTY_TOKEN=emulator.token)
-        first = subprocess.run(_sync_cmd(tmp_path), env=env, capture_output=True, text=True,
-                               timeout=120)
+        env = dict(
+            os.environ, COCKPIT_PAGERDUTY_URL=emulator.url, COCKPIT_PAGERDUTY_TOKEN=emulator.token
+        )
+        first = subprocess.run(
+            _sync_cmd(tmp_path), env=env, capture_output=True, text=True, timeout=120
+        )
         assert first.returncode == 0, first.stderr
         store = Store.open(tmp_path)
         with store.read() as session:
@@ -73,10 +75,10 @@ def test_a_sync_killed_between_sending_a_note_and_recording_it_never_posts_it_tw
         store.close()
         # The server takes the note, then holds its answer: the process is killed after the
         # note reached PagerDuty and before it could record that it had.
-        emulator.state.inject({"kind": "late_success", "delay": 30, "count": 1,
-                               "method": "POST"})
-        proc = subprocess.Popen(_sync_cmd(tmp_path), env=env, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE)
+        emulator.state.inject({"kind": "late_success", "delay": 30, "count": 1, "method": "POST"})
+        proc = subprocess.Popen(
+            _sync_cmd(tmp_path), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
         remote = emulator.state.incident(target.remote_id)
         deadline = time.monotonic() + 60
         while not any(n.content == "drained the queue by hand" for n in remote.notes):
@@ -88,13 +90,17 @@ def test_a_sync_killed_between_sending_a_note_and_recording_it_never_posts_it_tw
         emulator.state.faults.clear()
         store = Store.open(tmp_path)
         with store.read() as session:
-            assert queries.outbox_counts(session).get("sending", 0) + queries.outbox_counts(
-                session).get("pending", 0) == 1  # not recorded as sent: the kill came first
+            assert (
+                queries.outbox_counts(session).get("sending", 0)
+                + queries.outbox_counts(session).get("pending", 0)
+                == 1
+            )  # not recorded as sent: the kill came first
         store.close()
         # The next sync sees that the process holding the item is gone and takes it back at
         # once (no lease to wait out); it finds the note already there and does not post it.
-        again = subprocess.run(_sync_cmd(tmp_path), env=env, capture_output=True, text=True,
-                               timeout=120)
+        again = subprocess.run(
+            _sync_cmd(tmp_path), env=env, capture_output=True, text=True, timeout=120
+        )
         assert again.returncode == 0, again.stderr
         assert "reached the service already" in again.stdout + again.stderr
         notes = [n.content for n in remote.notes]

@@ -49,8 +49,9 @@ def test_random_kills_lose_nothing_and_send_nothing_twice(tmp_path: Path) -> Non
             COCKPIT_PAGERDUTY_TOKEN=emulator.token,
             COCKPIT_REQUEST_DEADLINE=str(DEADLINE),
         )
-        first = subprocess.run(_sync(tmp_path), env=env, capture_output=True, text=True,
-                               timeout=120)
+        first = subprocess.run(
+            _sync(tmp_path), env=env, capture_output=True, text=True, timeout=120
+        )
         assert first.returncode == 0, first.stderr
 
         store = Store.open(tmp_path)
@@ -83,12 +84,16 @@ def test_random_kills_lose_nothing_and_send_nothing_twice(tmp_path: Path) -> Non
             emulator.state.inject({"kind": "slow", "delay": 0.3, "count": 400, "method": "PUT"})
             emulator.state.inject({"kind": "slow", "delay": 0.3, "count": 400, "method": "POST"})
             before = len(emulator.state.writes)
-            proc = subprocess.Popen(_sync(tmp_path), env=env, stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.DEVNULL)
+            proc = subprocess.Popen(
+                _sync(tmp_path), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
             # Kill once a write has reached the server: mid-request, or just after its answer.
             until = time.monotonic() + 8
-            while (len(emulator.state.writes) == before and proc.poll() is None
-                   and time.monotonic() < until):
+            while (
+                len(emulator.state.writes) == before
+                and proc.poll() is None
+                and time.monotonic() < until
+            ):
                 time.sleep(0.01)
             time.sleep(rng.uniform(0.0, 0.35))
             in_flight_kills += any(w.get("status") is None for w in emulator.state.writes)
@@ -103,8 +108,7 @@ def test_random_kills_lose_nothing_and_send_nothing_twice(tmp_path: Path) -> Non
         assert left > 0, "the kills came too late to test recovery"
 
         started = time.monotonic()
-        last = subprocess.run(_sync(tmp_path), env=env, capture_output=True, text=True,
-                              timeout=120)
+        last = subprocess.run(_sync(tmp_path), env=env, capture_output=True, text=True, timeout=120)
         took = time.monotonic() - started
         assert last.returncode == 0, last.stdout + last.stderr
         assert "0 pending" in last.stdout, last.stdout
@@ -115,10 +119,12 @@ def test_random_kills_lose_nothing_and_send_nothing_twice(tmp_path: Path) -> Non
         state = emulator.state
         # The figures the closing note quotes (pytest -s shows them).
         sent = Counter(a for w in writes for a in (w.get("actions") or []))  # type: ignore[union-attr]
-        print(f"\nkill loop: {KILLS} kills ({in_flight_kills} with a write in the server's "
-              f"hands), {left} items left for the last sync; requests per kind at the "
-              f"server {dict(sent)}; "
-              f"last sync {took:.1f} s: {last.stdout.strip()}")
+        print(
+            f"\nkill loop: {KILLS} kills ({in_flight_kills} with a write in the server's "
+            f"hands), {left} items left for the last sync; requests per kind at the "
+            f"server {dict(sent)}; "
+            f"last sync {took:.1f} s: {last.stdout.strip()}"
+        )
 
         for remote_id, texts in notes.items():
             held = [n.content for n in state.incident(remote_id).notes]

@@ -201,7 +201,14 @@ def test_text_with_a_nul_character_is_kept_whole(tmp_path: Path) -> None:
     store = Store.open(tmp_path)
     with store.write() as session:
         upsert_incidents(session, "pagerduty", [_incident(title="disk\x00full")])
-        insert_log_entries(session, "pagerduty", [LogEntryRecord(
-            id="L1", incident_id="P1", type="annotate", created_at=_at(1), summary="a\x00b")])
+        insert_log_entries(
+            session,
+            "pagerduty",
+            [
+                LogEntryRecord(
+                    id="L1", incident_id="P1", type="annotate", created_at=_at(1), summary="a\x00b"
+                )
+            ],
+        )
     assert store.execute("SELECT title FROM incidents") == [("disk\x00full",)]
     assert store.execute("SELECT summary FROM timeline_events") == [("a\x00b",)]

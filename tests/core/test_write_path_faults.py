@@ -41,12 +41,21 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 
 def _service(
-    store: Store, handle: EmulatorHandle, *, token: str = "", timeout: float = 5.0,
+    store: Store,
+    handle: EmulatorHandle,
+    *,
+    token: str = "",
+    timeout: float = 5.0,
     deadline: float = 5.0,
 ) -> SyncService:
     provider = PagerDutyProvider(
-        handle.url, token or handle.token, timeout=timeout, max_retries=1, backoff_base=0.01,
-        backoff_cap=0.02, deadline=deadline,
+        handle.url,
+        token or handle.token,
+        timeout=timeout,
+        max_retries=1,
+        backoff_base=0.01,
+        backoff_cap=0.02,
+        deadline=deadline,
     )
     return SyncService(store, {"pagerduty": provider})
 
@@ -98,9 +107,10 @@ async def test_a_refused_token_pauses_writes_and_a_working_one_sends_them_once(
 
     # Every command says so while it lasts.
     listed = subprocess.run(
-        [sys.executable, "-m", "cockpit", "--data-dir", str(Path(store.path).parent),
-         "incidents"],
-        capture_output=True, text=True, timeout=60,
+        [sys.executable, "-m", "cockpit", "--data-dir", str(Path(store.path).parent), "incidents"],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert "writes paused: the token was refused" in listed.stderr
 
@@ -115,7 +125,8 @@ async def test_a_refused_token_pauses_writes_and_a_working_one_sends_them_once(
     # The wrong token never got as far as a write (From needs /users/me first): one note.
     assert len(emulator.state.writes.matching(action="note", incident_id=target.remote_id)) == 1
     delivered = [
-        w for w in emulator.state.writes.matching(incident_id=target.remote_id)
+        w
+        for w in emulator.state.writes.matching(incident_id=target.remote_id)
         if w["status"] and w["status"] < 300
     ]
     assert [w["actions"] for w in delivered] == [["note"], ["acknowledge"]]
@@ -140,7 +151,8 @@ async def test_writes_to_one_incident_arrive_in_the_order_they_were_made(
     remote = emulator.state.incident(target.remote_id)
     assert [n.content for n in remote.notes][-2:] == ["note 1", "note 2"]
     kinds = [
-        w["actions"][0] for w in emulator.state.writes.matching(incident_id=target.remote_id)
+        w["actions"][0]
+        for w in emulator.state.writes.matching(incident_id=target.remote_id)
         if w["status"] and w["status"] < 300
     ]
     assert kinds == ["acknowledge", "note", "note"]
@@ -182,12 +194,16 @@ async def test_a_dead_senders_item_is_taken_back_at_once_and_checked_first(
     # A process that sent the note and died before recording it.
     dead = subprocess.run(
         [sys.executable, "-c", "from cockpit.sync import holder; print(holder.me())"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.strip()
     with emulator.state.lock:
         emulator_actions.add_note(
-            emulator.state, emulator.state.incident(target.remote_id),
-            next(iter(emulator.state.users)), "sent by a process that then died",
+            emulator.state,
+            emulator.state.incident(target.remote_id),
+            next(iter(emulator.state.users)),
+            "sent by a process that then died",
             emulator.state.now(),
         )
     item = _outbox(store)[0]
@@ -231,8 +247,19 @@ async def test_one_bad_item_fails_alone_and_the_sync_goes_on(
     # Every way of looking at the incident says the service does not have it.
     data_dir = str(Path(store.path).parent)
     shown = subprocess.run(
-        [sys.executable, "-m", "cockpit", "--data-dir", data_dir, "show", acked.remote_id,
-         "--json"], capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "cockpit",
+            "--data-dir",
+            data_dir,
+            "show",
+            acked.remote_id,
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     data = json.loads(shown.stdout)
     assert data["not_at_service"] and data["not_at_service"][0].startswith(
@@ -240,7 +267,9 @@ async def test_one_bad_item_fails_alone_and_the_sync_goes_on(
     )
     listed = subprocess.run(
         [sys.executable, "-m", "cockpit", "--data-dir", data_dir, "incidents"],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert "! NOT snoozed at PagerDuty" in listed.stdout
 
@@ -271,8 +300,11 @@ async def test_an_unknown_status_is_kept_and_reported_once(
     emulator.state.set_status(target.remote_id, "investigating")
     with emulator.state.lock:  # a change the next incremental pull reads
         emulator_actions.add_note(
-            emulator.state, emulator.state.incident(target.remote_id),
-            next(iter(emulator.state.users)), "looking", emulator.state.now(),
+            emulator.state,
+            emulator.state.incident(target.remote_id),
+            next(iter(emulator.state.users)),
+            "looking",
+            emulator.state.now(),
         )
     service = _service(store, emulator)
     report = await service.sync_once()
@@ -342,7 +374,9 @@ async def test_an_acknowledgement_that_reopened_a_resolved_incident_is_reported(
         with emulator.state.lock:
             someone = next(iter(emulator.state.users))
             emulator_actions.resolve(
-                emulator.state, emulator.state.incident(target.remote_id), someone,
+                emulator.state,
+                emulator.state.incident(target.remote_id),
+                someone,
                 emulator.state.now(),
             )
 
@@ -390,7 +424,9 @@ async def test_taking_the_baton_of_an_acknowledged_incident_keeps_it_acknowledge
     notified = store.execute(
         "SELECT count(*) FROM timeline_events WHERE kind = 'notify' AND incident_id = :i "
         "AND person_id = :p AND at >= :since",
-        i=acked.id, p=me.id, since=to_db_text(since),
+        i=acked.id,
+        p=me.id,
+        since=to_db_text(since),
     )[0][0]
     assert notified >= 1
     found = pageload.pages(store, since, utcnow() + timedelta(minutes=1), me.id)

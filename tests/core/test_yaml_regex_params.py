@@ -52,8 +52,19 @@ def alias_bomb(levels: int = 9, indent: str = "") -> list[str]:
 
 
 def bomb_runbook() -> str:
-    lines = ["---", "id: bomb", "owner: sre", *alias_bomb(), "match:", "  title: *i", "---",
-             "# Bomb", "## Checks", "- [ ] Look at it `echo hi there`", ""]
+    lines = [
+        "---",
+        "id: bomb",
+        "owner: sre",
+        *alias_bomb(),
+        "match:",
+        "  title: *i",
+        "---",
+        "# Bomb",
+        "## Checks",
+        "- [ ] Look at it `echo hi there`",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -63,11 +74,22 @@ def bounded(args: list[str], tmp_path: Path, timeout: float = 30) -> tuple[int, 
     def limit() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
 
-    env = {**os.environ, "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "config"),
-           "XDG_DATA_HOME": str(tmp_path / "data"), "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    env = {
+        **os.environ,
+        "HOME": str(tmp_path),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),
+    }
     started = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "cockpit", *args], capture_output=True,
-                            text=True, timeout=timeout, preexec_fn=limit, env=env)
+    result = subprocess.run(
+        [sys.executable, "-m", "cockpit", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        preexec_fn=limit,
+        env=env,
+    )
     return result.returncode, result.stdout + result.stderr, time.perf_counter() - started
 
 
@@ -86,16 +108,19 @@ def test_an_anchor_alone_and_ordinary_yaml_load() -> None:
     assert load_yaml("") is None
 
 
-@pytest.mark.parametrize(("text", "line", "problem"), [
-    ("x: " + "[" * (MAX_DEPTH + 5) + "]" * (MAX_DEPTH + 5), 1, "nested deeper than"),
-    ("a: 1\nb: !!python/object:os.system x\n", 2, "could not determine a constructor"),
-    ("a: 1\nwhen: 2026-13-01\n", 2, "not a valid YAML timestamp"),
-    ("n: " + "1" * 5000, 1, "not a valid YAML int"),
-    ("a: 1\nb: \x1b[2J\n", 2, "unacceptable character #x001b"),
-    ("a: 1\n b: 2\n", 2, "mapping values are not allowed here"),
-    ("? [a]\n: 1\n", 1, "found unhashable key"),
-    ("a: 1\n---\nb: 2\n", 2, "another document"),
-])
+@pytest.mark.parametrize(
+    ("text", "line", "problem"),
+    [
+        ("x: " + "[" * (MAX_DEPTH + 5) + "]" * (MAX_DEPTH + 5), 1, "nested deeper than"),
+        ("a: 1\nb: !!python/object:os.system x\n", 2, "could not determine a constructor"),
+        ("a: 1\nwhen: 2026-13-01\n", 2, "not a valid YAML timestamp"),
+        ("n: " + "1" * 5000, 1, "not a valid YAML int"),
+        ("a: 1\nb: \x1b[2J\n", 2, "unacceptable character #x001b"),
+        ("a: 1\n b: 2\n", 2, "mapping values are not allowed here"),
+        ("? [a]\n: 1\n", 1, "found unhashable key"),
+        ("a: 1\n---\nb: 2\n", 2, "another document"),
+    ],
+)
 def test_every_failure_is_a_yaml_error_with_a_line(text: str, line: int, problem: str) -> None:
     with pytest.raises(YamlError) as caught:
         load_yaml(text, "f.yaml", first_line=1)
@@ -113,8 +138,9 @@ def test_a_file_that_is_not_utf8_names_the_line(tmp_path: Path) -> None:
     path.write_bytes(b"title: ok\nscenario: caf\xe9\n")
     with pytest.raises(YamlError) as caught:
         load_yaml_file(path)
-    assert str(caught.value) == (f"{path}:2: not UTF-8: byte 0xe9 cannot be decoded "
-                                 "(save the file as UTF-8)")
+    assert str(caught.value) == (
+        f"{path}:2: not UTF-8: byte 0xe9 cannot be decoded (save the file as UTF-8)"
+    )
 
 
 def test_the_cockpit_reads_yaml_only_through_the_safe_loader() -> None:
@@ -125,8 +151,11 @@ def test_the_cockpit_reads_yaml_only_through_the_safe_loader() -> None:
         if path.name == "yaml_safe.py":
             continue
         text = path.read_text(encoding="utf-8")
-        if re.search(r"yaml\.(safe_load|load|full_load|unsafe_load|compose|parse|scan)\b|"
-                     r"yaml\.(Safe|Full|Unsafe|C\w*)?Loader\b", text):
+        if re.search(
+            r"yaml\.(safe_load|load|full_load|unsafe_load|compose|parse|scan)\b|"
+            r"yaml\.(Safe|Full|Unsafe|C\w*)?Loader\b",
+            text,
+        ):
             offenders.append(str(path.relative_to(root)))
     assert offenders == []
 
@@ -141,8 +170,10 @@ def test_a_runbook_with_an_alias_bomb_still_opens_as_a_checklist() -> None:
     assert time.perf_counter() - started < 2
     assert [step.text for step in runbook.steps] == ["Look at it `echo hi there`"]
     assert runbook.meta == {}
-    assert "bomb.md:5: error: front matter refused: YAML alias *a is not allowed (an alias " \
+    assert (
+        "bomb.md:5: error: front matter refused: YAML alias *a is not allowed (an alias "
         "can expand without bound): write the value out" in found
+    )
     assert match_runbooks([runbook], IncidentFacts(title="lol")) == []
 
 
@@ -172,8 +203,10 @@ def test_a_scenario_alias_bomb_is_a_one_line_error(tmp_path: Path) -> None:
     path.write_text(scenario_bomb(), encoding="utf-8")
     with pytest.raises(ScenarioError) as caught:
         load_scenario(path)
-    assert str(caught.value) == (f"{path}:3: YAML alias *a is not allowed (an alias can "
-                                 "expand without bound): write the value out")
+    assert str(caught.value) == (
+        f"{path}:3: YAML alias *a is not allowed (an alias can "
+        "expand without bound): write the value out"
+    )
     code, out, took = bounded(["drill", "--scenario", str(path), "--print"], tmp_path)
     assert code == 2 and took < 20
     assert out.strip() == f"cockpit: {caught.value}"
@@ -189,13 +222,16 @@ def test_a_scenario_that_is_not_utf8_is_a_one_line_error(tmp_path: Path) -> None
     assert f"{path}:1: not UTF-8" in out
 
 
-@pytest.mark.parametrize(("body", "message"), [
-    ("title: x\nsymptoms: {a: 1}\n", r"s\.yaml:2: field 'symptoms' must be a list"),
-    ("title: x\ndifficulty: brutal\n", r"s\.yaml:2: field 'difficulty' must be one of"),
-    ("title: x\n\nbogus: 1\n", r"s\.yaml:3: unknown field\(s\) bogus"),
-    ("title: x\nscenario: [a]\n", r"s\.yaml:2: field 'scenario' must be text"),
-    ("title: x\nwhen: 2026-13-01\n", r"s\.yaml:2: not valid YAML: not a valid YAML timestamp"),
-])
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("title: x\nsymptoms: {a: 1}\n", r"s\.yaml:2: field 'symptoms' must be a list"),
+        ("title: x\ndifficulty: brutal\n", r"s\.yaml:2: field 'difficulty' must be one of"),
+        ("title: x\n\nbogus: 1\n", r"s\.yaml:3: unknown field\(s\) bogus"),
+        ("title: x\nscenario: [a]\n", r"s\.yaml:2: field 'scenario' must be text"),
+        ("title: x\nwhen: 2026-13-01\n", r"s\.yaml:2: not valid YAML: not a valid YAML timestamp"),
+    ],
+)
 def test_scenario_field_errors_name_the_line(tmp_path: Path, body: str, message: str) -> None:
     path = tmp_path / "s.yaml"
     path.write_text(body, encoding="utf-8")
@@ -218,8 +254,9 @@ match:
 """
 
 
-@pytest.mark.parametrize("title", ["a" * 30 + "!", "a" * 10_000 + "!"],
-                         ids=["30-chars", "10k-chars"])
+@pytest.mark.parametrize(
+    "title", ["a" * 30 + "!", "a" * 10_000 + "!"], ids=["30-chars", "10k-chars"]
+)
 def test_a_catastrophic_regex_matches_within_a_bound(title: str) -> None:
     runbook = parse_runbook(REGEX_RUNBOOK.format(title=CATASTROPHIC), "words.md")
     started = time.perf_counter()
@@ -241,8 +278,7 @@ def test_a_megabyte_title_is_searched_in_its_first_64_kib_within_a_bound() -> No
 def test_cli_match_of_a_catastrophic_regex_is_fast(tmp_path: Path) -> None:
     path = tmp_path / "words.md"
     path.write_text(REGEX_RUNBOOK.format(title=CATASTROPHIC), encoding="utf-8")
-    code, out, took = bounded(["runbook", "match", "--title", "a" * 40 + "!", str(path)],
-                              tmp_path)
+    code, out, took = bounded(["runbook", "match", "--title", "a" * 40 + "!", str(path)], tmp_path)
     assert code == 0 and "no runbook matches" in out and took < 10
 
 
@@ -254,25 +290,60 @@ def test_lint_warns_on_nested_quantifiers_and_refuses_what_re2_lacks() -> None:
     assert lint(CATASTROPHIC) == [
         "w.md:4: warning: match.title has a quantifier inside a quantified group ((x+)* "
         "style): it backtracks catastrophically in Python, PCRE and JavaScript (the cockpit "
-        r"matches in linear time); flatten it, e.g. ^[\w\s]*$ for ^(\w+\s?)*$"]
+        r"matches in linear time); flatten it, e.g. ^[\w\s]*$ for ^(\w+\s?)*$"
+    ]
     assert lint(r"(?i)latency.*product") == []
     (lookbehind,) = lint(r"(?<=api)down")
-    assert lookbehind.startswith("w.md:4: error: match.title uses what the cockpit's "
-                                 "linear-time matcher (RE2) does not support")
+    assert lookbehind.startswith(
+        "w.md:4: error: match.title uses what the cockpit's "
+        "linear-time matcher (RE2) does not support"
+    )
     (broken,) = lint("(unclosed")
     assert broken.startswith("w.md:4: error: match.title is not a valid regex: missing )")
     assert not search(r"(?<=api)down", "apidown")  # refused: it matches nothing
 
 
-@pytest.mark.parametrize("pattern", [
-    r"(?i)(latency|5xx).*product", r"^storefront$", r"\w+$", r"[\w-]+", r"\d{2,}", r"\s\S",
-    r"\W", r"\D+", r"\bdisk\b", r"full\Z", r"a{,2}b", r"\u00e9", r"\N{EM DASH}", r"[]a]",
-    r"[^]a]+", r"(?P<x>a)b", r"\\w", r"^\w+ \w+$",
-])
-@pytest.mark.parametrize("text", [
-    "High latency on product-api", "storefront", "Ошибка диска", "émoji—x", "aab", "]]",
-    "x\\w", "١٢٣ 12", "a\u00a0b", "disk full", "w", "", "ünïcödé wörds",
-])
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        r"(?i)(latency|5xx).*product",
+        r"^storefront$",
+        r"\w+$",
+        r"[\w-]+",
+        r"\d{2,}",
+        r"\s\S",
+        r"\W",
+        r"\D+",
+        r"\bdisk\b",
+        r"full\Z",
+        r"a{,2}b",
+        r"\u00e9",
+        r"\N{EM DASH}",
+        r"[]a]",
+        r"[^]a]+",
+        r"(?P<x>a)b",
+        r"\\w",
+        r"^\w+ \w+$",
+    ],
+)
+@pytest.mark.parametrize(
+    "text",
+    [
+        "High latency on product-api",
+        "storefront",
+        "Ошибка диска",
+        "émoji—x",
+        "aab",
+        "]]",
+        "x\\w",
+        "١٢٣ 12",
+        "a\u00a0b",
+        "disk full",
+        "w",
+        "",
+        "ünïcödé wörds",
+    ],
+)
 def test_re2_matches_what_python_would(pattern: str, text: str) -> None:
     assert search(pattern, text) == (re.search(pattern, text) is not None), to_re2(pattern)
 
@@ -290,21 +361,24 @@ def test_pattern_checks() -> None:
 HOSTILE = "x; echo PWNED `id` $(id) $HOME 'q' \"d\" \\ end <in >out | tee * ~"
 
 
-@pytest.mark.parametrize("template", [
-    "printf '%s\\n' {{v}}",
-    "printf '%s\\n' '{{v}}'",
-    "printf '%s\\n' \"{{v}}\"",
-    "printf '%s\\n' \"`printf '%s' {{v}}`\"",
-    "printf '%s\\n' \"$(printf '%s' \"{{v}}\")\"",
-    "printf '%s\\n' \"`printf '%s' \\\"{{v}}\\\"`\"",
-    "printf '%s\\n' \"`printf '%s' \\\"\\`printf '%s' {{v}}\\`\\\"`\"",
-    "cat <<EOF\n$(printf '%s' {{v}})\nEOF",
-    "cat <<EOF\n`printf '%s' {{v}}`\nEOF",
-    "cat <<EOF\n{{v}}\nEOF",
-    "cat <<'EOF'\n{{v}}\nEOF",
-    "cat <<-EOF\n\t{{v}}\n\tEOF",
-    "printf '%s\\n' <v> # a comment with {{v}}",
-])
+@pytest.mark.parametrize(
+    "template",
+    [
+        "printf '%s\\n' {{v}}",
+        "printf '%s\\n' '{{v}}'",
+        "printf '%s\\n' \"{{v}}\"",
+        "printf '%s\\n' \"`printf '%s' {{v}}`\"",
+        "printf '%s\\n' \"$(printf '%s' \"{{v}}\")\"",
+        "printf '%s\\n' \"`printf '%s' \\\"{{v}}\\\"`\"",
+        "printf '%s\\n' \"`printf '%s' \\\"\\`printf '%s' {{v}}\\`\\\"`\"",
+        "cat <<EOF\n$(printf '%s' {{v}})\nEOF",
+        "cat <<EOF\n`printf '%s' {{v}}`\nEOF",
+        "cat <<EOF\n{{v}}\nEOF",
+        "cat <<'EOF'\n{{v}}\nEOF",
+        "cat <<-EOF\n\t{{v}}\n\tEOF",
+        "printf '%s\\n' <v> # a comment with {{v}}",
+    ],
+)
 def test_a_value_reaches_the_shell_as_one_literal_word(template: str) -> None:
     command = fill_params(template, {"v": HOSTILE})
     result = subprocess.run(["sh", "-c", command], capture_output=True, text=True, timeout=10)
@@ -313,11 +387,17 @@ def test_a_value_reaches_the_shell_as_one_literal_word(template: str) -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\n\r"),
-               min_size=1, max_size=40))
+@given(
+    st.text(
+        st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\n\r"),
+        min_size=1,
+        max_size=40,
+    )
+)
 def test_any_value_reaches_the_shell_unchanged(value: str) -> None:
-    template = ("printf '%s|' {{v}} '{{v}}' \"{{v}}\" \"`printf '%s' {{v}}`\" "
-                "\"$(printf '%s' {{v}})\"")
+    template = (
+        "printf '%s|' {{v}} '{{v}}' \"{{v}}\" \"`printf '%s' {{v}}`\" \"$(printf '%s' {{v}})\""
+    )
     command = fill_params(template, {"v": value})
     result = subprocess.run(["sh", "-c", command], capture_output=True, timeout=10)
     assert result.stdout == (value + "|").encode("utf-8", "surrogateescape") * 5, command
@@ -332,8 +412,9 @@ def test_a_line_break_in_a_value_cannot_end_a_here_document() -> None:
 def test_a_placeholder_with_spaces_is_filled_quoted() -> None:
     command = "kubectl -n <value of namespace label from alert> get pods -l app={{app}}"
     assert params_of([command]) == ("value of namespace label from alert", "app")
-    filled = fill_params(command, {"value of namespace label from alert": "prod eu/1",
-                                   "app": "api"})
+    filled = fill_params(
+        command, {"value of namespace label from alert": "prod eu/1", "app": "api"}
+    )
     assert filled == "kubectl -n 'prod eu/1' get pods -l app=api"
     assert fill_params(command, {}) == command  # no value: left as written
     assert params_of(["sort <in.txt >out.txt"]) == ()  # redirections, not a placeholder

@@ -30,8 +30,9 @@ def build(tmp_path: Path) -> Iterator[Callable[..., CockpitApp]]:
         settings, store = seed(tmp_path)
         stores.append(store)
         settings = settings.replace(theme=theme)  # type: ignore[attr-defined]
-        return make_app(settings, store, clock=frozen,
-                        library=load_library([tmp_path / "runbooks"]))
+        return make_app(
+            settings, store, clock=frozen, library=load_library([tmp_path / "runbooks"])
+        )
 
     yield make
     for store in stores:

@@ -43,8 +43,9 @@ def test_help_light(snap_compare: Any, build: Build) -> None:
 
 
 def test_palette_light(snap_compare: Any, build: Build) -> None:
-    assert snap_compare(build("textual-light"), press=["ctrl+p", *"resolve"],
-                        terminal_size=(120, 40))
+    assert snap_compare(
+        build("textual-light"), press=["ctrl+p", *"resolve"], terminal_size=(120, 40)
+    )
 
 
 def test_baton_dialog(snap_compare: Any, build: Build) -> None:

@@ -24,8 +24,9 @@ from team_pg import MEMBERS, PgServer, _free_port, _pg_bin
 def pg_server() -> Iterator[PgServer]:
     folder = _pg_bin()
     if folder is None:
-        pytest.skip("PostgreSQL is not installed (Debian: apt-get install postgresql; "
-                    ".ci/run installs it)")
+        pytest.skip(
+            "PostgreSQL is not installed (Debian: apt-get install postgresql; .ci/run installs it)"
+        )
     run_as: str | None = None
     if os.geteuid() == 0:
         try:
@@ -41,8 +42,17 @@ def pg_server() -> Iterator[PgServer]:
         entry = pwd.getpwnam(run_as)
         os.chown(root, entry.pw_uid, entry.pw_gid)
     server = PgServer(folder, data, root, _free_port(), run_as)
-    done = server._run(str(folder / "initdb"), "-D", str(data), "-U", "owner",
-                       "--auth=trust", "-E", "UTF8", "--no-sync")
+    done = server._run(
+        str(folder / "initdb"),
+        "-D",
+        str(data),
+        "-U",
+        "owner",
+        "--auth=trust",
+        "-E",
+        "UTF8",
+        "--no-sync",
+    )
     if done.returncode != 0:
         shutil.rmtree(root, ignore_errors=True)
         raise RuntimeError(f"initdb failed: {done.stderr}")

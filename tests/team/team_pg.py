@@ -40,9 +40,16 @@ class PgServer:
 
     def start(self) -> None:
         done = self._run(
-            str(self.bin / "pg_ctl"), "-D", str(self.data), "-w", "-t", "30",
-            "-l", str(self.data.parent / "server.log"),
-            "-o", f"-k {self.socket_dir} -p {self.port} -c listen_addresses=''",
+            str(self.bin / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-w",
+            "-t",
+            "30",
+            "-l",
+            str(self.data.parent / "server.log"),
+            "-o",
+            f"-k {self.socket_dir} -p {self.port} -c listen_addresses=''",
             "start",
         )
         if done.returncode != 0:

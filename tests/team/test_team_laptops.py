@@ -31,12 +31,25 @@ class Laptop:
     member: str
 
     def run(self, *argv: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        env = dict(os.environ, COCKPIT_TEAM_ORIGIN=self.name,
-                   COCKPIT_PAGERDUTY_URL="http://127.0.0.1:9")  # never reached
+        env = dict(
+            os.environ, COCKPIT_TEAM_ORIGIN=self.name, COCKPIT_PAGERDUTY_URL="http://127.0.0.1:9"
+        )  # never reached
         result = subprocess.run(
-            [sys.executable, "-m", "cockpit", "--config", str(self.folder / "config.toml"),
-             "--data-dir", str(self.folder / "data"), *argv],
-            capture_output=True, text=True, timeout=120, env=env, stdin=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-m",
+                "cockpit",
+                "--config",
+                str(self.folder / "config.toml"),
+                "--data-dir",
+                str(self.folder / "data"),
+                *argv,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+            stdin=subprocess.DEVNULL,
         )
         if check:
             assert result.returncode == 0, f"{self.name} {argv}: {result.stderr}{result.stdout}"
@@ -47,8 +60,11 @@ class Laptop:
             return conn.execute(sql, params).fetchall()
 
     def batons(self, incident: str = "pagerduty:P1") -> list[tuple[object, ...]]:
-        return self.rows("SELECT from_person, to_person, note, state FROM baton_passes"
-                         " WHERE incident_id = ? ORDER BY id", incident)
+        return self.rows(
+            "SELECT from_person, to_person, note, state FROM baton_passes"
+            " WHERE incident_id = ? ORDER BY id",
+            incident,
+        )
 
 
 def _laptop(root: Path, name: str, member: str) -> Laptop:
@@ -56,17 +72,34 @@ def _laptop(root: Path, name: str, member: str) -> Laptop:
     store = Store.open(folder / "data")
     now = datetime.now(UTC)
     with store.write() as session:
-        upsert_incidents(session, "pagerduty", [IncidentRecord(
-            id=f"P{n}", number=n, title=f"incident {n}", status="triggered", created_at=now,
-            updated_at=now, urgency="high", service_name="payments") for n in (1, 2)])
+        upsert_incidents(
+            session,
+            "pagerduty",
+            [
+                IncidentRecord(
+                    id=f"P{n}",
+                    number=n,
+                    title=f"incident {n}",
+                    status="triggered",
+                    created_at=now,
+                    updated_at=now,
+                    urgency="high",
+                    service_name="payments",
+                )
+                for n in (1, 2)
+            ],
+        )
     store.close()
     return Laptop(name, folder, member)
 
 
 @pytest.fixture
 def laptops(tmp_path: Path, pg_server: PgServer, team_db: str) -> list[Laptop]:
-    found = [_laptop(tmp_path, "laptop-a", "alice"), _laptop(tmp_path, "laptop-b", "bob"),
-             _laptop(tmp_path, "laptop-c", "carol")]
+    found = [
+        _laptop(tmp_path, "laptop-a", "alice"),
+        _laptop(tmp_path, "laptop-b", "bob"),
+        _laptop(tmp_path, "laptop-c", "carol"),
+    ]
     for laptop in found:
         laptop.run("team", "join", pg_server.url(laptop.member, team_db))
     return found
@@ -74,8 +107,10 @@ def laptops(tmp_path: Path, pg_server: PgServer, team_db: str) -> list[Laptop]:
 
 def _team_events(pg_server: PgServer, team_db: str) -> list[tuple[str, str, str]]:
     with psycopg.connect(pg_server.url("owner", team_db)) as conn:
-        return [(str(r[0]), str(r[1]), str(r[2])) for r in conn.execute(
-            "SELECT kind, author, origin FROM events ORDER BY tx, id")]
+        return [
+            (str(r[0]), str(r[1]), str(r[2]))
+            for r in conn.execute("SELECT kind, author, origin FROM events ORDER BY tx, id")
+        ]
 
 
 def test_init_records_the_url_and_refuses_plain_text_to_a_remote_host(
@@ -87,16 +122,18 @@ def test_init_records_the_url_and_refuses_plain_text_to_a_remote_host(
     assert "team_url" in (laptop.folder / "config.toml").read_text()
     again = laptop.run("team", "init", pg_server.url("owner", "team"))
     assert "up to date" in again.stdout
-    refused = laptop.run("team", "join", "postgresql://alice:hunter2@db.example.com/team",
-                         check=False)
+    refused = laptop.run(
+        "team", "join", "postgresql://alice:hunter2@db.example.com/team", check=False
+    )
     assert refused.returncode == 2
     assert "must be reached over TLS" in refused.stderr
     assert "hunter2" not in refused.stderr + refused.stdout
     assert "db.example.com" not in (laptop.folder / "config.toml").read_text()
 
 
-def test_join_refuses_a_role_that_is_not_a_member(tmp_path: Path, pg_server: PgServer,
-                                                  team_db: str) -> None:
+def test_join_refuses_a_role_that_is_not_a_member(
+    tmp_path: Path, pg_server: PgServer, team_db: str
+) -> None:
     with psycopg.connect(pg_server.url("owner", team_db), autocommit=True) as owner:
         owner.execute("CREATE ROLE dave LOGIN")
     laptop = _laptop(tmp_path, "laptop-d", "dave")
@@ -121,7 +158,9 @@ def test_a_baton_offered_on_a_is_seen_and_accepted_on_b(
     assert [row[3] for row in b.batons()] == ["accepted"]
     # Each laptop's events went up once, written by its member, from its laptop.
     assert _team_events(pg_server, team_db) == [
-        ("baton_offer", "alice", "laptop-a"), ("baton_accept", "bob", "laptop-b")]
+        ("baton_offer", "alice", "laptop-a"),
+        ("baton_accept", "bob", "laptop-b"),
+    ]
     # Nothing pulled goes back up, and a second round moves nothing.
     assert "0 up, 0 down" in a.run("team", "sync").stdout
     assert "0 up, 0 down" in b.run("team", "sync").stdout
@@ -152,7 +191,9 @@ def test_offline_then_back_nothing_lost_nothing_twice(
     kinds = [kind for kind, _author, _origin in _team_events(pg_server, team_db)]
     assert kinds.count("baton_offer") == 3 and kinds.count("baton_accept") == 1
     assert [(row[1], row[3]) for row in b.batons()] == [
-        ("local:bob", "withdrawn"), ("local:carol", "offered")]
+        ("local:bob", "withdrawn"),
+        ("local:carol", "offered"),
+    ]
     assert [row[3] for row in b.batons("pagerduty:P2")] == ["accepted"]
     assert "0 up" in a.run("team", "sync").stdout
 
@@ -171,10 +212,13 @@ def test_the_server_restarted_mid_exchange(
         )
     with psycopg.connect(pg_server.url("owner", team_db), autocommit=True) as owner:
         # A slow team store (5 ms an insert), so that the restart lands mid-push.
-        owner.execute("CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS"
-                      " $$ BEGIN PERFORM pg_sleep(0.005); RETURN NEW; END $$")
-        owner.execute("CREATE TRIGGER slow BEFORE INSERT ON events FOR EACH ROW"
-                      " EXECUTE FUNCTION slow()")
+        owner.execute(
+            "CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS"
+            " $$ BEGIN PERFORM pg_sleep(0.005); RETURN NEW; END $$"
+        )
+        owner.execute(
+            "CREATE TRIGGER slow BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION slow()"
+        )
     restarted = threading.Event()
     seen: list[object] = []
 
@@ -202,8 +246,9 @@ def test_the_server_restarted_mid_exchange(
     assert "went away" in first.stderr or "cannot be reached" in first.stderr
     a.run("team", "sync")
     with psycopg.connect(pg_server.url("owner", team_db)) as conn:
-        row = conn.execute("SELECT count(*), count(DISTINCT payload ->> 'note') FROM events")\
-            .fetchone()
+        row = conn.execute(
+            "SELECT count(*), count(DISTINCT payload ->> 'note') FROM events"
+        ).fetchone()
     assert row == (count, count)
     b.run("team", "sync")
     assert len(b.batons()) == count
@@ -229,8 +274,10 @@ def test_two_laptops_accept_one_offer_the_first_wins(
         )
     b.run("team", "sync")
     late = c.run("team", "sync")
-    assert "lost the race: pagerduty:P1: the baton offer was accepted first by bob on " \
+    assert (
+        "lost the race: pagerduty:P1: the baton offer was accepted first by bob on "
         "laptop-b" in late.stdout
+    )
     # PagerDuty is reassigned once, by the winner: the loser's reassignment never goes.
     assert "your reassignment at PagerDuty was withdrawn" in late.stdout
     assert c.rows("SELECT state FROM outbox WHERE action = 'reassign'") == [("superseded",)]
@@ -249,12 +296,16 @@ def test_sync_without_team_mode_says_how_to_join(tmp_path: Path) -> None:
 
 
 def test_help_does_not_import_psycopg() -> None:
-    script = ("import sys\nfrom cockpit.cli.main import main\ntry:\n    main(['--help'])\n"
-              "except SystemExit:\n    pass\nprint('psycopg' in sys.modules)")
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                            timeout=60)
+    script = (
+        "import sys\nfrom cockpit.cli.main import main\ntry:\n    main(['--help'])\n"
+        "except SystemExit:\n    pass\nprint('psycopg' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
     assert result.stdout.strip().splitlines()[-1] == "False"
     script = script.replace("['--help']", "['team', '--help']")
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
     assert result.stdout.strip().splitlines()[-1] == "False"

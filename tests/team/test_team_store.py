@@ -94,16 +94,18 @@ def test_row_level_security_refuses_another_author_even_with_the_column_granted(
             bob.execute(
                 "INSERT INTO events (id, kind, author) VALUES (%s, 'note', 'alice')", (uuid7(),)
             )
-        bob.execute("INSERT INTO events (id, kind, author) VALUES (%s, 'note', 'bob')",
-                    (uuid7(),))
+        bob.execute("INSERT INTO events (id, kind, author) VALUES (%s, 'note', 'bob')", (uuid7(),))
 
 
 def test_a_late_commit_is_never_skipped(pg_server: PgServer, team_db: str) -> None:
     """The textbook case: the first transaction commits after the second. A watermark taken
     from the second must not pass over the first."""
     url = pg_server.url("alice", team_db)
-    with psycopg.connect(url) as early, psycopg.connect(url, autocommit=True) as late, \
-            psycopg.connect(pg_server.url("bob", team_db), autocommit=True) as reader:
+    with (
+        psycopg.connect(url) as early,
+        psycopg.connect(url, autocommit=True) as late,
+        psycopg.connect(pg_server.url("bob", team_db), autocommit=True) as reader,
+    ):
         first = _insert(early)  # transaction open: it has the lower position
         second = _insert(late)  # committed at once
         assert exchange.fetch_after(reader, exchange.START) == []  # held back, not skipped
@@ -146,11 +148,14 @@ def test_concurrent_writers_and_a_reader_that_never_skips(
                 if careful:
                     events = [(e.tx, e.id) for e in exchange.fetch_after(conn, mark, limit=50)]
                 else:  # what a watermark on positions alone would read
-                    events = [(str(r[0]), str(r[1])) for r in conn.execute(
-                        "SELECT tx::text, id::text FROM events"
-                        " WHERE (tx, id) > (%s::xid8, %s::uuid) ORDER BY tx, id LIMIT 50",
-                        mark,
-                    )]
+                    events = [
+                        (str(r[0]), str(r[1]))
+                        for r in conn.execute(
+                            "SELECT tx::text, id::text FROM events"
+                            " WHERE (tx, id) > (%s::xid8, %s::uuid) ORDER BY tx, id LIMIT 50",
+                            mark,
+                        )
+                    ]
                 if events:
                     out.extend(event_id for _tx, event_id in events)
                     mark = events[-1]
@@ -158,8 +163,10 @@ def test_concurrent_writers_and_a_reader_that_never_skips(
                     return
                 time.sleep(0.001)
 
-    readers = [threading.Thread(target=read, args=(seen, True)),
-               threading.Thread(target=read, args=(naive, False))]
+    readers = [
+        threading.Thread(target=read, args=(seen, True)),
+        threading.Thread(target=read, args=(naive, False)),
+    ]
     threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
     for thread in readers + threads:
         thread.start()

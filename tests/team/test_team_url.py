@@ -13,27 +13,33 @@ import pytest
 from cockpit.team.url import TeamUrlError, find_password, parse, store_password
 
 
-@pytest.mark.parametrize("url", [
-    "postgresql://alice@db.example.com/team",
-    "postgresql://alice@db.example.com/team?sslmode=prefer",
-    "postgresql://alice@db.example.com/team?sslmode=disable",
-    "postgresql://alice@/team?host=db.example.com",
-    "postgresql://alice@localhost/team?host=10.0.0.5",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://alice@db.example.com/team",
+        "postgresql://alice@db.example.com/team?sslmode=prefer",
+        "postgresql://alice@db.example.com/team?sslmode=disable",
+        "postgresql://alice@/team?host=db.example.com",
+        "postgresql://alice@localhost/team?host=10.0.0.5",
+    ],
+)
 def test_a_remote_host_needs_tls(url: str) -> None:
     with pytest.raises(TeamUrlError, match="must be reached over TLS"):
         parse(url)
 
 
-@pytest.mark.parametrize("url", [
-    "postgresql://alice@db.example.com/team?sslmode=require",
-    "postgresql://alice@db.example.com/team?sslmode=verify-full",
-    "postgresql://alice@localhost/team",
-    "postgresql://alice@127.0.0.1:5433/team",
-    "postgresql://alice@[::1]/team",
-    "postgresql://alice@/team?host=/run/postgresql",
-    "postgres://alice@/team",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://alice@db.example.com/team?sslmode=require",
+        "postgresql://alice@db.example.com/team?sslmode=verify-full",
+        "postgresql://alice@localhost/team",
+        "postgresql://alice@127.0.0.1:5433/team",
+        "postgresql://alice@[::1]/team",
+        "postgresql://alice@/team?host=/run/postgresql",
+        "postgres://alice@/team",
+    ],
+)
 def test_tls_or_this_machine_is_accepted(url: str) -> None:
     assert parse(url).url.startswith("postgresql://alice@")
 
@@ -64,9 +70,21 @@ def test_a_password_in_team_url_setting_is_refused(tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
     config.write_text('team_url = "postgresql://alice:hunter2@localhost/team"\n')
     result = subprocess.run(
-        [sys.executable, "-m", "cockpit", "--config", str(config), "--data-dir",
-         str(tmp_path / "data"), "team", "sync"],
-        capture_output=True, text=True, timeout=60, env=dict(os.environ),
+        [
+            sys.executable,
+            "-m",
+            "cockpit",
+            "--config",
+            str(config),
+            "--data-dir",
+            str(tmp_path / "data"),
+            "team",
+            "sync",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=dict(os.environ),
         stdin=subprocess.DEVNULL,
     )
     assert result.returncode == 2

@@ -39,8 +39,12 @@ def incident(
 ) -> IncidentRecord:
     created = NOW - timedelta(minutes=minutes_ago)
     return IncidentRecord(
-        id=f"PINC{number:03d}", number=number, title=title, status=status,  # type: ignore[arg-type]
-        created_at=created, updated_at=created,
+        id=f"PINC{number:03d}",
+        number=number,
+        title=title,
+        status=status,  # type: ignore[arg-type]
+        created_at=created,
+        updated_at=created,
         acknowledged_at=created + timedelta(minutes=2) if status != "triggered" else None,
         resolved_at=created + timedelta(minutes=30) if status == "resolved" else None,
         **fields,  # type: ignore[arg-type]
@@ -55,8 +59,9 @@ def seed(
     runbooks.mkdir(parents=True, exist_ok=True)
     shutil.copy(HERE / "cache_stampede.md", runbooks / "cache_stampede.md")
     (root / "config.toml").write_text("")
-    settings = load_settings(root / "config.toml", environ={}, flags={
-        "data_dir": root / "data", "runbooks": runbooks})
+    settings = load_settings(
+        root / "config.toml", environ={}, flags={"data_dir": root / "data", "runbooks": runbooks}
+    )
     store = Store.open(root / "data")
     people = [
         PersonRecord("PME", "Alex Night", "alex@example.com", "Europe/Berlin"),
@@ -64,37 +69,105 @@ def seed(
         PersonRecord("PCAR", "Carol Next", "carol@example.com", "UTC"),
     ]
     records = [
-        incident(101, title, "triggered", 14, urgency="high", service_name="product-api",
-                 assignees=("PME",), team="storefront"),
-        incident(102, "Checkout 5xx above 1%", "acknowledged", 50, urgency="high",
-                 service_name="checkout", assignees=("PBOB",)),
-        incident(103, "Disk 80% on logs-2", "triggered", 120, urgency="low",
-                 service_name="logging"),
+        incident(
+            101,
+            title,
+            "triggered",
+            14,
+            urgency="high",
+            service_name="product-api",
+            assignees=("PME",),
+            team="storefront",
+        ),
+        incident(
+            102,
+            "Checkout 5xx above 1%",
+            "acknowledged",
+            50,
+            urgency="high",
+            service_name="checkout",
+            assignees=("PBOB",),
+        ),
+        incident(
+            103, "Disk 80% on logs-2", "triggered", 120, urgency="low", service_name="logging"
+        ),
         incident(99, "Search index lag", "resolved", 600, service_name="search"),
     ]
     entries = [
-        LogEntryRecord("L1", "PINC101", "trigger", NOW - timedelta(minutes=14),
-                       summary="Triggered through the API"),
-        LogEntryRecord("L2", "PINC101", "notify", NOW - timedelta(minutes=14),
-                       summary="Notified Alex Night by push", person_id="PME", channel="push"),
-        LogEntryRecord("L3", "PINC102", "notify", NOW - timedelta(minutes=50),
-                       summary="Notified Alex Night by phone", person_id="PME", channel="phone"),
-        LogEntryRecord("L4", "PINC099", "notify", NOW - timedelta(days=3),
-                       summary="Notified Alex Night", person_id="PME"),
+        LogEntryRecord(
+            "L1",
+            "PINC101",
+            "trigger",
+            NOW - timedelta(minutes=14),
+            summary="Triggered through the API",
+        ),
+        LogEntryRecord(
+            "L2",
+            "PINC101",
+            "notify",
+            NOW - timedelta(minutes=14),
+            summary="Notified Alex Night by push",
+            person_id="PME",
+            channel="push",
+        ),
+        LogEntryRecord(
+            "L3",
+            "PINC102",
+            "notify",
+            NOW - timedelta(minutes=50),
+            summary="Notified Alex Night by phone",
+            person_id="PME",
+            channel="phone",
+        ),
+        LogEntryRecord(
+            "L4",
+            "PINC099",
+            "notify",
+            NOW - timedelta(days=3),
+            summary="Notified Alex Night",
+            person_id="PME",
+        ),
     ]
     with store.write() as session:
         upsert_people(session, "pagerduty", people)
         upsert_incidents(session, "pagerduty", records)
         insert_log_entries(session, "pagerduty", entries)
-        upsert_alerts(session, "pagerduty", [AlertRecord(
-            "A1", "PINC101", "p95 latency 1.2 s on /product", "triggered",
-            NOW - timedelta(minutes=14), severity="critical")])
-        replace_oncalls(session, "pagerduty", [
-            OnCallRecord("PME", "EP1", 1, NOW - timedelta(hours=4), NOW + timedelta(hours=8),
-                         schedule_name="Primary"),
-            OnCallRecord("PCAR", "EP1", 2, NOW - timedelta(hours=4), NOW + timedelta(hours=8),
-                         schedule_name="Secondary"),
-        ])
+        upsert_alerts(
+            session,
+            "pagerduty",
+            [
+                AlertRecord(
+                    "A1",
+                    "PINC101",
+                    "p95 latency 1.2 s on /product",
+                    "triggered",
+                    NOW - timedelta(minutes=14),
+                    severity="critical",
+                )
+            ],
+        )
+        replace_oncalls(
+            session,
+            "pagerduty",
+            [
+                OnCallRecord(
+                    "PME",
+                    "EP1",
+                    1,
+                    NOW - timedelta(hours=4),
+                    NOW + timedelta(hours=8),
+                    schedule_name="Primary",
+                ),
+                OnCallRecord(
+                    "PCAR",
+                    "EP1",
+                    2,
+                    NOW - timedelta(hours=4),
+                    NOW + timedelta(hours=8),
+                    schedule_name="Secondary",
+                ),
+            ],
+        )
         set_me(session, Me("pagerduty:PME", "Alex Night", "alex@example.com"))
     return settings, store
 

@@ -25,22 +25,43 @@ def seed_alertmanager_group(store: object) -> None:
     created = NOW - timedelta(minutes=3)
     common = {"alertname": "ReplicationLag", "service": "orders-db", "severity": "critical"}
     with store.write() as session:  # type: ignore[attr-defined]
-        session.add(Incident(
-            id=GROUP_ID, source="alertmanager", remote_id="3f2a9c1d0b7e",
-            title="Replica lag above 30 s (alertname=ReplicationLag, service=orders-db)",
-            status="triggered", urgency="high", service_name="orders-db",
-            labels={"alertname": "ReplicationLag", "service": "orders-db"},
-            annotations={"generatorURL": GENERATOR}, html_url=GENERATOR, runbook_url=RUNBOOK,
-            created_at=created, updated_at=created))
+        session.add(
+            Incident(
+                id=GROUP_ID,
+                source="alertmanager",
+                remote_id="3f2a9c1d0b7e",
+                title="Replica lag above 30 s (alertname=ReplicationLag, service=orders-db)",
+                status="triggered",
+                urgency="high",
+                service_name="orders-db",
+                labels={"alertname": "ReplicationLag", "service": "orders-db"},
+                annotations={"generatorURL": GENERATOR},
+                html_url=GENERATOR,
+                runbook_url=RUNBOOK,
+                created_at=created,
+                updated_at=created,
+            )
+        )
         session.flush()  # the alerts' foreign key needs the incident first
         for n in (1, 2, 3):
-            session.add(Alert(
-                id=f"alertmanager:fp{n}", incident_id=GROUP_ID,
-                summary="Replica lag above 30 s", status="triggered", severity="critical",
-                fingerprint=f"{n:016x}", labels={**common, "instance": f"db-{n}:9187"},
-                annotations={"summary": "Replica lag above 30 s [bold]x[/]",
-                             "description": f"lag on db-{n} is {30 + n} s"},
-                generator_url=GENERATOR, runbook_url=RUNBOOK, created_at=created))
+            session.add(
+                Alert(
+                    id=f"alertmanager:fp{n}",
+                    incident_id=GROUP_ID,
+                    summary="Replica lag above 30 s",
+                    status="triggered",
+                    severity="critical",
+                    fingerprint=f"{n:016x}",
+                    labels={**common, "instance": f"db-{n}:9187"},
+                    annotations={
+                        "summary": "Replica lag above 30 s [bold]x[/]",
+                        "description": f"lag on db-{n} is {30 + n} s",
+                    },
+                    generator_url=GENERATOR,
+                    runbook_url=RUNBOOK,
+                    created_at=created,
+                )
+            )
 
 
 @pytest.fixture

@@ -42,10 +42,19 @@ class FakeSync:
         if self.armed:
             self.armed = False
             with self.store.write() as session:
-                session.add(Incident(
-                    id="pagerduty:PNEW", source="pagerduty", remote_id="PNEW", number=200,
-                    title="Checkout [red]down[/] in eu-west", status="triggered",
-                    urgency="high", created_at=NOW, updated_at=NOW))
+                session.add(
+                    Incident(
+                        id="pagerduty:PNEW",
+                        source="pagerduty",
+                        remote_id="PNEW",
+                        number=200,
+                        title="Checkout [red]down[/] in eu-west",
+                        status="triggered",
+                        urgency="high",
+                        created_at=NOW,
+                        updated_at=NOW,
+                    )
+                )
         return SyncReport(online=True)
 
 
@@ -60,8 +69,9 @@ async def test_new_incident_during_sync_notifies_without_moving(
 ) -> None:
     settings, store = seeded
     sync = FakeSync(store)
-    app = make_app(settings, store, sync, clock=Clock(),
-                   library=load_library([tmp_path / "runbooks"]))
+    app = make_app(
+        settings, store, sync, clock=Clock(), library=load_library([tmp_path / "runbooks"])
+    )
     bells: list[int] = []
     app.bell = lambda: bells.append(1)  # type: ignore[method-assign]
     async with app.run_test(size=(160, 48)) as pilot:
@@ -83,9 +93,7 @@ async def test_new_incident_during_sync_notifies_without_moving(
         assert len([n for n in notices(app) if n[0].startswith("New ")]) == 1
 
 
-async def test_timer_due_notifies_and_bells(
-    seeded: tuple[object, Store], tmp_path: Path
-) -> None:
+async def test_timer_due_notifies_and_bells(seeded: tuple[object, Store], tmp_path: Path) -> None:
     settings, store = seeded
     clock = Clock()
     app = make_app(settings, store, clock=clock, library=load_library([tmp_path / "runbooks"]))
@@ -102,8 +110,11 @@ async def test_timer_due_notifies_and_bells(
         screen._tick_clock()
         await pilot.pause()  # notifications arrive as messages
         assert not [n for n in notices(app) if n[0] == "Timer due"] and not bells
-        assert "1:00 left" in str(screen.query_one(RunbookChecklist).steps.get_option(
-            "actions.watch-the-error-rate").prompt)
+        assert "1:00 left" in str(
+            screen.query_one(RunbookChecklist)
+            .steps.get_option("actions.watch-the-error-rate")
+            .prompt
+        )
         clock.now += timedelta(minutes=1, seconds=1)
         screen._tick_clock()
         screen._tick_clock()  # once per timer, not once per second
@@ -129,10 +140,11 @@ async def test_snooze_and_escalate_name_the_incident(app: CockpitApp) -> None:
         await pilot.press("backspace", "3", "enter")
         await pilot.pause()
     with app.store.read() as session:  # type: ignore[union-attr]
-        items = {(i.action, i.incident_id): i.payload
-                 for i in session.exec(select(OutboxItem))}
-        lines = [t.kind for t in session.exec(
-            select(TimelineEvent).where(TimelineEvent.incident_id == SECOND))]
+        items = {(i.action, i.incident_id): i.payload for i in session.exec(select(OutboxItem))}
+        lines = [
+            t.kind
+            for t in session.exec(select(TimelineEvent).where(TimelineEvent.incident_id == SECOND))
+        ]
     assert items[("snooze", SECOND)]["seconds"] == 1800
     assert items[("escalate", SECOND)] == {"level": 3}
     assert {"snooze", "escalate"} <= set(lines)
@@ -143,8 +155,10 @@ async def test_snooze_refused_on_a_triggered_incident(app: CockpitApp) -> None:
         await pilot.pause()
         await pilot.press("z", "enter")  # #101 is triggered
         await pilot.pause()
-        assert any(title == "Not done" and "acknowledge it first" in message
-                   for title, message, _ in notices(app))
+        assert any(
+            title == "Not done" and "acknowledge it first" in message
+            for title, message, _ in notices(app)
+        )
 
 
 async def test_page_load_meter_reads_the_metrics_and_ignores_drills(app: CockpitApp) -> None:
@@ -152,12 +166,24 @@ async def test_page_load_meter_reads_the_metrics_and_ignores_drills(app: Cockpit
     from cockpit.store.upsert import insert_log_entries
 
     with app.store.write() as session:  # type: ignore[union-attr]
-        session.add(Incident(id="drill:d1", source="drill", remote_id="d1", title="Drill",
-                             status="triggered", created_at=NOW, updated_at=NOW,
-                             is_drill=True))
+        session.add(
+            Incident(
+                id="drill:d1",
+                source="drill",
+                remote_id="d1",
+                title="Drill",
+                status="triggered",
+                created_at=NOW,
+                updated_at=NOW,
+                is_drill=True,
+            )
+        )
         session.flush()
-        insert_log_entries(session, "drill", [LogEntryRecord(
-            "LD", "d1", "notify", NOW - timedelta(minutes=5), person_id="PME")])
+        insert_log_entries(
+            session,
+            "drill",
+            [LogEntryRecord("LD", "d1", "notify", NOW - timedelta(minutes=5), person_id="PME")],
+        )
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.pause()
         meter = app.screen.query_one(PageLoadMeter)
@@ -202,8 +228,9 @@ async def test_welcome_when_no_account_is_configured(tmp_path: Path) -> None:
     from cockpit.integrations.registry import configured
 
     (tmp_path / "config.toml").write_text("")
-    settings = load_settings(tmp_path / "config.toml", environ={}, flags={
-        "data_dir": tmp_path / "data"})
+    settings = load_settings(
+        tmp_path / "config.toml", environ={}, flags={"data_dir": tmp_path / "data"}
+    )
     assert not configured(settings)  # what `cockpit` (cli/tui_cmd.py) checks first
     app = make_app(settings, None, welcome=True)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -218,8 +245,11 @@ async def test_welcome_when_no_account_is_configured(tmp_path: Path) -> None:
     from cockpit.cli.main import build_parser
     from cockpit.screens.welcome import welcome_text
 
-    typed = [line.strip().strip("`") for line in welcome_text().plain.splitlines()
-             if line.strip().startswith("cockpit ")]
+    typed = [
+        line.strip().strip("`")
+        for line in welcome_text().plain.splitlines()
+        if line.strip().startswith("cockpit ")
+    ]
     assert typed == ["cockpit demo", "cockpit auth login pagerduty"]
     for command in typed:
         build_parser().parse_args(command.split()[1:])  # exits 2 on an unknown command
@@ -233,8 +263,9 @@ async def test_first_sync_of_a_never_synced_store_is_history_not_news(
     settings, store = seeded
     sync = FakeSync(store)
     sync.armed = True  # the very first sync brings an incident: the store was empty before
-    app = make_app(settings, store, sync, clock=Clock(),
-                   library=load_library([tmp_path / "runbooks"]))
+    app = make_app(
+        settings, store, sync, clock=Clock(), library=load_library([tmp_path / "runbooks"])
+    )
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(app, pilot)
         assert "pagerduty:PNEW" in app.screen.query_one(IncidentSwitcher).ids()

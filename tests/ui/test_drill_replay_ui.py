@@ -34,24 +34,51 @@ from cockpit.sync.service import SyncService
 
 PAST = "pagerduty:PINC099"  # the seed's resolved incident, created 600 min before NOW
 CREATED = NOW - timedelta(minutes=600)
-LONG = ("p95 latency on /product above 800 ms for 5 minutes, or 5xx above 1%, usually right "
-        "after a cache flush or a deploy that changed the cache key format.")
+LONG = (
+    "p95 latency on /product above 800 ms for 5 minutes, or 5xx above 1%, usually right "
+    "after a cache flush or a deploy that changed the cache key format."
+)
 
 
 @pytest.fixture
 def clocked(tmp_path: Path) -> Iterator[tuple[CockpitApp, Clock, Store]]:
     settings, store = seed(tmp_path)
     with store.write() as session:  # what happened to #99 then
-        insert_log_entries(session, "pagerduty", [
-            LogEntryRecord("H1", "PINC099", "trigger", CREATED, "Triggered through the API"),
-            LogEntryRecord("H2", "PINC099", "acknowledge", CREATED + timedelta(minutes=2),
-                           "Acknowledged by Bob Day.", agent_id="PBOB", agent_name="Bob Day"),
-            LogEntryRecord("H3", "PINC099", "annotate", CREATED + timedelta(minutes=5),
-                           "Note added", agent_id="PBOB", agent_name="Bob Day",
-                           details={"note": "Rolled back the indexer deploy."}),
-            LogEntryRecord("H4", "PINC099", "resolve", CREATED + timedelta(minutes=30),
-                           "Resolved by Bob Day.", agent_id="PBOB", agent_name="Bob Day"),
-        ])
+        insert_log_entries(
+            session,
+            "pagerduty",
+            [
+                LogEntryRecord("H1", "PINC099", "trigger", CREATED, "Triggered through the API"),
+                LogEntryRecord(
+                    "H2",
+                    "PINC099",
+                    "acknowledge",
+                    CREATED + timedelta(minutes=2),
+                    "Acknowledged by Bob Day.",
+                    agent_id="PBOB",
+                    agent_name="Bob Day",
+                ),
+                LogEntryRecord(
+                    "H3",
+                    "PINC099",
+                    "annotate",
+                    CREATED + timedelta(minutes=5),
+                    "Note added",
+                    agent_id="PBOB",
+                    agent_name="Bob Day",
+                    details={"note": "Rolled back the indexer deploy."},
+                ),
+                LogEntryRecord(
+                    "H4",
+                    "PINC099",
+                    "resolve",
+                    CREATED + timedelta(minutes=30),
+                    "Resolved by Bob Day.",
+                    agent_id="PBOB",
+                    agent_name="Bob Day",
+                ),
+            ],
+        )
     clock = Clock()
     app = make_app(settings, store, clock=clock, library=load_library([tmp_path / "runbooks"]))
     yield app, clock, store
@@ -60,13 +87,15 @@ def clocked(tmp_path: Path) -> Iterator[tuple[CockpitApp, Clock, Store]]:
 
 def _timeline(store: Store, incident_id: str) -> list[str]:
     with store.read() as session:
-        return [e.summary for e in session.exec(select(TimelineEvent).where(
-            TimelineEvent.incident_id == incident_id))]
+        return [
+            e.summary
+            for e in session.exec(
+                select(TimelineEvent).where(TimelineEvent.incident_id == incident_id)
+            )
+        ]
 
 
-async def test_replay_a_past_incident_from_d(
-    clocked: tuple[CockpitApp, Clock, Store]
-) -> None:
+async def test_replay_a_past_incident_from_d(clocked: tuple[CockpitApp, Clock, Store]) -> None:
     app, clock, store = clocked
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
@@ -109,8 +138,9 @@ async def test_replay_a_past_incident_from_d(
         await pilot.pause()
         lines = _timeline(store, drill.incident_id)
         assert "[then +5m00s] Bob Day: Rolled back the indexer deploy." in lines
-        assert any(title.startswith("Note from Bob Day (then +5m00s)")
-                   for title, _, _ in notices(app))
+        assert any(
+            title.startswith("Note from Bob Day (then +5m00s)") for title, _, _ in notices(app)
+        )
         banner = str(screen.query_one("#practice-banner", Static).content)
         assert "arrived, next in 2m30s" in banner  # the resolve: +30 min then, 3 min here
         await pilot.press("space")  # tick a step, then end the drill
@@ -142,12 +172,16 @@ async def test_a_replay_from_the_tui_writes_nothing_to_the_emulator(tmp_path: Pa
         (tmp_path / "runbooks" / "rb.md").write_text((HERE / "cache_stampede.md").read_text())
         provider = PagerDutyProvider(emulator.url, emulator.token, max_retries=0)
         service = SyncService(store, {"pagerduty": provider}, window_days=5)
-        settings = load_settings(None, environ={}, flags={
-            "data_dir": tmp_path / "data", "runbooks": tmp_path / "runbooks"})
+        settings = load_settings(
+            None,
+            environ={},
+            flags={"data_dir": tmp_path / "data", "runbooks": tmp_path / "runbooks"},
+        )
         assert (await service.sync_once()).pulled_incidents > 0
         clock = Clock(NOW)
-        app = make_app(settings, store, service, clock=clock,
-                       library=load_library([tmp_path / "runbooks"]))
+        app = make_app(
+            settings, store, service, clock=clock, library=load_library([tmp_path / "runbooks"])
+        )
         try:
             async with app.run_test(size=(120, 40)) as pilot:
                 for _ in range(3):
@@ -194,9 +228,7 @@ async def test_the_drill_incidents_age_moves(clocked: tuple[CockpitApp, Clock, S
         assert "age 30s" in screen_text(app)
 
 
-async def test_the_debrief_names_the_participant(
-    clocked: tuple[CockpitApp, Clock, Store]
-) -> None:
+async def test_the_debrief_names_the_participant(clocked: tuple[CockpitApp, Clock, Store]) -> None:
     app, _, _ = clocked
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
@@ -246,15 +278,14 @@ def test_fit_cuts_after_a_sentence_or_a_clause_never_in_a_word() -> None:
         return -(-len(text) // width)
 
     assert fit("One. Two, three.", 40, 1, measure) == "One. Two, three."
-    assert fit("One sentence here. Two, three and four.", 20, 1, measure) == \
-        "One sentence here.…"
+    assert fit("One sentence here. Two, three and four.", 20, 1, measure) == "One sentence here.…"
     assert fit("Alpha beta, gamma delta epsilon", 14, 1, measure) == "Alpha beta…"
     assert fit("Alphabetagamma deltaepsilon", 16, 1, measure) == "Alphabetagamma…"
     assert fit("anything", 10, 0, measure) == ""
 
 
 async def test_x_is_refused_before_any_parameter_is_asked(
-    clocked: tuple[CockpitApp, Clock, Store]
+    clocked: tuple[CockpitApp, Clock, Store],
 ) -> None:
     app, _, store = clocked
     async with app.run_test(size=(120, 40)) as pilot:
@@ -273,12 +304,13 @@ async def test_x_is_refused_before_any_parameter_is_asked(
         assert isinstance(app.screen, InputDialog)
         await pilot.press("escape")
     with store.read() as session:
-        assert session.exec(select(TimelineEvent).where(TimelineEvent.kind == "command")
-                            ).all() == []
+        assert (
+            session.exec(select(TimelineEvent).where(TimelineEvent.kind == "command")).all() == []
+        )
 
 
 async def test_end_drill_says_unticked_steps_suggest_no_edit(
-    clocked: tuple[CockpitApp, Clock, Store]
+    clocked: tuple[CockpitApp, Clock, Store],
 ) -> None:
     app, _, _ = clocked
     async with app.run_test(size=(120, 40)) as pilot:
@@ -299,8 +331,9 @@ async def test_end_drill_says_unticked_steps_suggest_no_edit(
         assert "Ended early" in summary
 
 
-async def test_the_debrief_drafts_its_edits(clocked: tuple[CockpitApp, Clock, Store],
-                                            tmp_path: Path) -> None:
+async def test_the_debrief_drafts_its_edits(
+    clocked: tuple[CockpitApp, Clock, Store], tmp_path: Path
+) -> None:
     app, clock, _ = clocked
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()

@@ -57,8 +57,12 @@ async def test_scripted_drill_gives_the_expected_debrief(
     clocked: tuple[CockpitApp, Clock], tmp_path: Path
 ) -> None:
     app, clock = clocked
-    scenario = Scenario(title="[DRILL] product p95 2.4 s", expected_branch="validation",
-                        symptoms=("p95 2.4 s on /product",), runbook_id="product-cache-stampede")
+    scenario = Scenario(
+        title="[DRILL] product p95 2.4 s",
+        expected_branch="validation",
+        symptoms=("p95 2.4 s on /product",),
+        runbook_id="product-cache-stampede",
+    )
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.pause()
         screen = open_drill(app, app.library[0], scenario)
@@ -148,8 +152,9 @@ async def test_start_a_drill_from_the_key_and_end_it(clocked: tuple[CockpitApp, 
         assert isinstance(debrief, DebriefScreen)
         assert debrief.analysis.steps == [] and "No step was ticked" in debrief.drill.report_md
     with app.store.read() as session:  # type: ignore[union-attr]
-        assert session.exec(select(StepEvent.kind).where(StepEvent.kind == "command_run")
-                            ).all() == []
+        assert (
+            session.exec(select(StepEvent.kind).where(StepEvent.kind == "command_run")).all() == []
+        )
 
 
 @pytest.fixture
@@ -179,8 +184,9 @@ async def test_a_drill_never_writes_to_the_emulator(
     (tmp_path / "runbooks" / "rb.md").write_text((HERE / "cache_stampede.md").read_text())
     provider = PagerDutyProvider(emulator.url, emulator.token, max_retries=0)
     service = SyncService(store, {"pagerduty": provider}, window_days=2)
-    settings = load_settings(None, environ={}, flags={
-        "data_dir": tmp_path / "data", "runbooks": tmp_path / "runbooks"})
+    settings = load_settings(
+        None, environ={}, flags={"data_dir": tmp_path / "data", "runbooks": tmp_path / "runbooks"}
+    )
     assert (await service.sync_once()).pulled_incidents > 0
     app = make_app(settings, store, service, library=load_library([tmp_path / "runbooks"]))
     try:

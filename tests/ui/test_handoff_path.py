@@ -28,8 +28,11 @@ def next_line(screen: HandoffScreen) -> str:
 
 def footer_keys(screen: HandoffScreen) -> dict[str, str]:
     """Key -> label of the keys the footer shows now."""
-    return {key: active.binding.description for key, active in screen.active_bindings.items()
-            if active.binding.show and active.enabled}
+    return {
+        key: active.binding.description
+        for key, active in screen.active_bindings.items()
+        if active.binding.show and active.enabled
+    }
 
 
 def work_the_incident(app: CockpitApp) -> None:
@@ -52,8 +55,7 @@ def work_the_incident(app: CockpitApp) -> None:
         if step.timer_seconds:
             runs.apply(INCIDENT, runbook, TIMER_STARTED, step_id=step.id, actor=me)
         runs.apply(INCIDENT, runbook, DONE, step_id=step.id, actor=me)
-    runs.apply(INCIDENT, runbook, DECIDED, step_id=runbook.decisions[0].id, branch="no",
-               actor=me)
+    runs.apply(INCIDENT, runbook, DECIDED, step_id=runbook.decisions[0].id, branch="no", actor=me)
 
 
 async def test_from_h_to_an_accepted_handoff_and_its_markdown(
@@ -74,8 +76,9 @@ async def test_from_h_to_an_accepted_handoff_and_its_markdown(
         screen = app.screen
         assert isinstance(screen, HandoffScreen)
         # Step 1: the notes are next, and the screen says so with the key.
-        assert "1 Notes e" in next_line(screen) and "e: write what the next engineer" in \
-            next_line(screen)
+        assert "1 Notes e" in next_line(screen) and "e: write what the next engineer" in next_line(
+            screen
+        )
         assert {"e", "s", "a", "m", "escape"} <= set(footer_keys(screen))
         assert footer_keys(screen)["escape"] == "Back"
         await press("e")
@@ -84,8 +87,9 @@ async def test_from_h_to_an_accepted_handoff_and_its_markdown(
         assert footer_keys(screen)["escape"] == "Notes done"
         await pilot.press(*"watch db-1", "enter", *"rollback half done")  # the notes: not keys
         await press("escape")
-        assert "✓ Notes" in next_line(screen) and "s: sign; it asks who takes over" in \
-            next_line(screen)
+        assert "✓ Notes" in next_line(screen) and "s: sign; it asks who takes over" in next_line(
+            screen
+        )
         # Step 2: sign, which asks who takes over first.
         await press("s")
         chooser = app.screen
@@ -95,8 +99,10 @@ async def test_from_h_to_an_accepted_handoff_and_its_markdown(
         assert chooser.choices[0][0] == "pagerduty:PCAR"
         await press("enter")
         assert isinstance(app.screen, HandoffScreen)
-        assert any("signed for Carol Next. You hold 1 baton until Carol Next accepts (a)." in m
-                   for _, m, _ in notices(app))
+        assert any(
+            "signed for Carol Next. You hold 1 baton until Carol Next accepts (a)." in m
+            for _, m, _ in notices(app)
+        )
         # Step 3: the incoming engineer accepts; notes and sign are no longer offered.
         assert "Carol Next presses a to accept (takes 1 baton)" in next_line(screen)
         assert not {"e", "s"} & set(footer_keys(screen)) and "a" in footer_keys(screen)
@@ -104,8 +110,10 @@ async def test_from_h_to_an_accepted_handoff_and_its_markdown(
         confirm = app.screen
         assert isinstance(confirm, ConfirmDialog)
         body = confirm.body.plain
-        assert body.startswith("Carol Next takes 1 baton from Alex Night:\n  #101 “High "
-                               "latency on product-api /product” acknowledged")
+        assert body.startswith(
+            "Carol Next takes 1 baton from Alex Night:\n  #101 “High "
+            "latency on product-api /product” acknowledged"
+        )
         assert "▶ product-cache-stampede: mid-rollback, 0 of 1 rollback steps done" in body
         assert "The other open incidents stay with whoever holds them: #102 Bob Day" in body
         assert confirm.confirm == "Take 1 baton"
@@ -116,7 +124,8 @@ async def test_from_h_to_an_accepted_handoff_and_its_markdown(
             passes = session.exec(select(BatonPass)).all()
         assert row.accepted_at is not None and row.to_person == "pagerduty:PCAR"
         assert [(p.incident_id, p.to_person, p.state) for p in passes] == [
-            (INCIDENT, "pagerduty:PCAR", "accepted")]
+            (INCIDENT, "pagerduty:PCAR", "accepted")
+        ]
         # Step 4: export.
         assert "accepted by Carol Next; m exports the Markdown" in next_line(screen)
         await press("m")
@@ -132,27 +141,44 @@ async def test_from_h_to_an_accepted_handoff_and_its_markdown(
     lines = text.splitlines()
     assert lines[0] == "# Handoff #1: Alex Night → Carol Next"
     assert lines[2].endswith("· accepted")
-    order = ["## Notes from the outgoing engineer", "watch db-1", "rollback half done",
-             "## Needs action", "### Open incidents (3)", "### Follow-ups owed",
-             "### Watch list", "## The record", "### This shift", "### Page load this shift",
-             "### Next on call", "### Repeat offenders"]
+    order = [
+        "## Notes from the outgoing engineer",
+        "watch db-1",
+        "rollback half done",
+        "## Needs action",
+        "### Open incidents (3)",
+        "### Follow-ups owed",
+        "### Watch list",
+        "## The record",
+        "### This shift",
+        "### Page load this shift",
+        "### Next on call",
+        "### Repeat offenders",
+    ]
     assert [line for line in lines if line in order] == order
-    assert lines[4:8] == ["## Notes from the outgoing engineer", "", "watch db-1",
-                          "rollback half done"]
-    needs = lines[lines.index("## Needs action"):lines.index("## The record")]
+    assert lines[4:8] == [
+        "## Notes from the outgoing engineer",
+        "",
+        "watch db-1",
+        "rollback half done",
+    ]
+    needs = lines[lines.index("## Needs action") : lines.index("## The record")]
     one = needs.index("- #101 ACK high: High latency on product-api /product · baton Alex Night")
     assert needs[one + 1] == (
         "  - runbook Cache stampede on product detail: **mid-rollback**, 0 of 1 rollback steps "
         "done; took “no” at “Is the 5xx rate below 1%?” → Rollback; next: "
-        "`flagctl disable product.swr --env prod`")
+        "`flagctl disable product.swr --env prod`"
+    )
     assert needs[one + 2].startswith("  - last note, Alex Night at ")
     assert needs[one + 2].endswith(": SWR on, origin still 4x")
     assert "- #102 ACK high: Checkout 5xx above 1% · baton Bob Day" in needs
     assert "- #103 TRIGGERED low: Disk 80% on logs-2 · baton nobody" in needs
-    record = lines[lines.index("## The record"):]
+    record = lines[lines.index("## The record") :]
     assert "- Worked by Alex Night (1):" in record
-    assert ("  - #101 High latency on product-api /product (open): acked, noted, ran "
-            "product-cache-stampede") in record
+    assert (
+        "  - #101 High latency on product-api /product (open): acked, noted, ran "
+        "product-cache-stampede"
+    ) in record
 
 
 async def test_accepting_when_nothing_is_held_says_so(app: CockpitApp) -> None:
@@ -180,7 +206,8 @@ async def test_accepting_when_nothing_is_held_says_so(app: CockpitApp) -> None:
         assert isinstance(confirm, ConfirmDialog)
         assert confirm.body.plain.startswith(
             "Nothing to take: Alex Night holds no baton, so none passes to Carol Next.\n"
-            "Accepting records that Carol Next has read this handoff.")
+            "Accepting records that Carol Next has read this handoff."
+        )
         assert "0 incident" not in confirm.body.plain
         assert confirm.confirm == "Accept, nothing to take"
         await pilot.press("y")

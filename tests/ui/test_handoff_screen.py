@@ -66,7 +66,8 @@ async def test_draft_sign_accept_export(app: CockpitApp, tmp_path: Path) -> None
             row = session.exec(select(Handoff)).one()
         # The offer is accepted in place: one pass, from the outgoing to the incoming.
         assert [(p.incident_id, p.to_person, p.state, p.handoff_id) for p in passes] == [
-            ("pagerduty:PINC101", "pagerduty:PCAR", "accepted", row.id)]
+            ("pagerduty:PINC101", "pagerduty:PCAR", "accepted", row.id)
+        ]
         assert row.accepted_at is not None and row.to_person == "pagerduty:PCAR"
         await pilot.press("m")
         dialog = app.screen
@@ -95,11 +96,21 @@ async def test_fifty_open_incidents_one_line_each(seeded: tuple[object, Store]) 
     _, store = seeded
     services = ("api", "db", "cache", "queue", "web")
     with store.write() as session:
-        upsert_incidents(session, "pagerduty", [
-            incident(200 + n, f"Alert {n} [bold]x[/]", "triggered", 5 + n,
-                     service_name=services[n % 5], assignees=("PME",))
-            for n in range(47)
-        ])
+        upsert_incidents(
+            session,
+            "pagerduty",
+            [
+                incident(
+                    200 + n,
+                    f"Alert {n} [bold]x[/]",
+                    "triggered",
+                    5 + n,
+                    service_name=services[n % 5],
+                    assignees=("PME",),
+                )
+                for n in range(47)
+            ],
+        )
     draft = draft_handoff(store, "pagerduty:PME", NOW - timedelta(hours=12), NOW, NOW)
     assert len(draft.open) == 50
     text = open_text(draft)

@@ -43,14 +43,29 @@ from cockpit.widgets.incident_switcher import IncidentSwitcher
 from cockpit.widgets.status_bar import StatusBar
 
 CLIPBOARD = "\x1b]52;c;ZWNobyBwd25lZA==\x07"  # OSC 52: the clipboard becomes "echo pwned"
-HOSTILE = (f"Invalid Input {CLIPBOARD} \x1b]0;PWNED-TITLE\x07 \x1b[2J \x9b2J "
-           "\x9d0;C1-TITLE\x9c \u202eevil\u202c")
+HOSTILE = (
+    f"Invalid Input {CLIPBOARD} \x1b]0;PWNED-TITLE\x07 \x1b[2J \x9b2J "
+    "\x9d0;C1-TITLE\x9c \u202eevil\u202c"
+)
 # None of these may reach the terminal: each would act on it.
-FORBIDDEN = ("\x1b]52;c;ZWNobyBwd25lZA==", "\x1b]0;", "\x1b[2J", "\x9b", "\x9d", "\x9c",
-             "\u202e", "\u202c")
+FORBIDDEN = (
+    "\x1b]52;c;ZWNobyBwd25lZA==",
+    "\x1b]0;",
+    "\x1b[2J",
+    "\x9b",
+    "\x9d",
+    "\x9c",
+    "\u202e",
+    "\u202c",
+)
 # What the reader sees instead.
-SHOWN = ("\u241b]52;c;ZWNobyBwd25lZA==", "\u241b]0;PWNED-TITLE", "\u241b[2J",
-         "\u27e6U+009B\u27e72J", "\u27e6U+202E\u27e7evil")
+SHOWN = (
+    "\u241b]52;c;ZWNobyBwd25lZA==",
+    "\u241b]0;PWNED-TITLE",
+    "\u241b[2J",
+    "\u27e6U+009B\u27e72J",
+    "\u27e6U+202E\u27e7evil",
+)
 
 
 class TerminalCapture(HeadlessDriver):
@@ -110,8 +125,9 @@ def answering(status: int) -> httpx.MockTransport:
     """PagerDuty answering every request with ``status`` and HOSTILE as its error text."""
 
     def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(status, json={"error": {"message": HOSTILE, "code": 2001,
-                                                      "errors": [HOSTILE]}})
+        return httpx.Response(
+            status, json={"error": {"message": HOSTILE, "code": 2001, "errors": [HOSTILE]}}
+        )
 
     return httpx.MockTransport(handler)
 
@@ -125,8 +141,9 @@ def seeded(tmp_path: Path) -> Iterator[tuple[Any, Store]]:
 
 def app_with(seeded: tuple[Any, Store], tmp_path: Path, sync: Any = None) -> CockpitApp:
     settings, store = seeded
-    return captured(make_app(settings, store, sync, clock=frozen,
-                             library=load_library([tmp_path / "runbooks"])))
+    return captured(
+        make_app(settings, store, sync, clock=frozen, library=load_library([tmp_path / "runbooks"]))
+    )
 
 
 # ---------------------------------------------------------------------------- toasts
@@ -139,9 +156,13 @@ async def test_a_server_error_in_a_sync_reaches_toast_and_panel_inert(
     message is hostile. The "Sync problems" toast and the panel's failed-write line show it."""
     settings, store = seeded
     actions.acknowledge(store, "pagerduty:PINC101", user="")
-    provider = PagerDutyProvider("https://api.pagerduty.com", "token",
-                                 from_email="me@example.com", transport=answering(400),
-                                 max_retries=0)
+    provider = PagerDutyProvider(
+        "https://api.pagerduty.com",
+        "token",
+        from_email="me@example.com",
+        transport=answering(400),
+        max_retries=0,
+    )
     app = app_with(seeded, tmp_path, SyncService(store, {"pagerduty": provider}))
     async with app.run_test(size=(200, 50), headless=False, notifications=True) as pilot:
         await settle(app, pilot)
@@ -169,15 +190,23 @@ async def test_every_toast_of_a_sync_report_is_inert(
 ) -> None:
     """Offline, a write that did more than asked, reconciled, writes paused: each toast quotes
     what the provider said (an adapter that quotes the server: a proxy can write anything)."""
-    report = SyncReport(online=False, errors=[HOSTILE], alerts=[f"alert {HOSTILE}"],
-                        reconciled=[f"reconciled {HOSTILE}"], paused=[f"paused {HOSTILE}"])
+    report = SyncReport(
+        online=False,
+        errors=[HOSTILE],
+        alerts=[f"alert {HOSTILE}"],
+        reconciled=[f"reconciled {HOSTILE}"],
+        paused=[f"paused {HOSTILE}"],
+    )
     app = app_with(seeded, tmp_path, Reporting(report))
     async with app.run_test(size=(200, 50), headless=False, notifications=True) as pilot:
         await settle(app, pilot)
         shown = notices(app)
     assert sorted(title for title, _, _ in shown) == [
-        "Check this incident", "Paging service unreachable",
-        "Reconciled with the paging service", "Writes paused"]
+        "Check this incident",
+        "Paging service unreachable",
+        "Reconciled with the paging service",
+        "Writes paused",
+    ]
     assert_inert(written(app), bell=True)  # "Check this incident" rings the bell
 
 
@@ -242,8 +271,9 @@ async def test_dialogs_show_their_text_inert(seeded: tuple[Any, Store], tmp_path
 
 async def test_a_hostile_incident_title_in_the_resolve_dialog(tmp_path: Path) -> None:
     settings, store = seed(tmp_path, title=f"Disk full {HOSTILE}")
-    app = captured(make_app(settings, store, clock=frozen,
-                            library=load_library([tmp_path / "runbooks"])))
+    app = captured(
+        make_app(settings, store, clock=frozen, library=load_library([tmp_path / "runbooks"]))
+    )
     try:
         async with app.run_test(size=(200, 50), headless=False, notifications=True) as pilot:
             await pilot.pause()
@@ -302,8 +332,14 @@ async def test_the_crash_report_is_inert(seeded: tuple[Any, Store], tmp_path: Pa
     out shows it as symbols."""
     app = app_with(seeded, tmp_path)
     report = io.StringIO()
-    app.error_console = Console(file=report, force_terminal=True, width=200,
-                                color_system="truecolor", markup=False, highlight=False)
+    app.error_console = Console(
+        file=report,
+        force_terminal=True,
+        width=200,
+        color_system="truecolor",
+        markup=False,
+        highlight=False,
+    )
 
     def boom() -> None:
         raise ProviderError(HOSTILE)
@@ -328,8 +364,9 @@ async def test_a_one_megabyte_title_is_shown_cut(tmp_path: Path) -> None:
     characters of it and say how to read the rest."""
     title = ("word " * 200_000)[:1_000_000]
     settings, store = seed(tmp_path, title=title)
-    app = captured(make_app(settings, store, clock=frozen,
-                            library=load_library([tmp_path / "runbooks"])))
+    app = captured(
+        make_app(settings, store, clock=frozen, library=load_library([tmp_path / "runbooks"]))
+    )
     try:
         async with app.run_test(size=(200, 50), headless=False, notifications=True) as pilot:
             await pilot.pause()

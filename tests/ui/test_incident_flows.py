@@ -33,9 +33,18 @@ async def test_switch_incidents_and_refresh_keeps_selection(app: CockpitApp) -> 
         assert app.screen.current_id == SECOND  # type: ignore[attr-defined]
         # A newer, more urgent incident arrives: the list reorders, the user stays put.
         with app.store.write() as session:  # type: ignore[union-attr]
-            session.add(Incident(id="pagerduty:PNEW", source="pagerduty", remote_id="PNEW",
-                                 number=200, title="Brand new page", status="triggered",
-                                 created_at=NOW, updated_at=NOW))
+            session.add(
+                Incident(
+                    id="pagerduty:PNEW",
+                    source="pagerduty",
+                    remote_id="PNEW",
+                    number=200,
+                    title="Brand new page",
+                    status="triggered",
+                    created_at=NOW,
+                    updated_at=NOW,
+                )
+            )
         app.screen.reload()  # type: ignore[attr-defined]
         await pilot.pause()
         assert app.screen.current_id == SECOND  # type: ignore[attr-defined]
@@ -90,7 +99,10 @@ async def test_pass_the_baton_with_a_note(app: CockpitApp) -> None:
     with app.store.read() as session:  # type: ignore[union-attr]
         baton = session.exec(select(BatonPass)).one()
     assert (baton.to_person, baton.note, baton.state) == (
-        "pagerduty:PCAR", "db failover at step 3", "offered")
+        "pagerduty:PCAR",
+        "db failover at step 3",
+        "offered",
+    )
 
 
 async def test_take_baton_and_note_queue_in_outbox(app: CockpitApp) -> None:

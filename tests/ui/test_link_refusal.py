@@ -80,8 +80,10 @@ async def test_the_good_link_is_still_offered_beside_a_refused_one(
         await pilot.press("O")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmDialog)  # the one good link, offered at once
-        assert any(t == "Link refused" and "direction-changing" in m and "U+202E" in m
-                   for t, m, _ in notices(app))
+        assert any(
+            t == "Link refused" and "direction-changing" in m and "U+202E" in m
+            for t, m, _ in notices(app)
+        )
         await pilot.press("y")
         await settle(app, pilot)
     assert watched == {"copied": [PAGE], "opened": [PAGE]}
@@ -120,10 +122,6 @@ async def test_a_hostile_step_link_is_refused(
 # ---------------------------------------------------------------- a keyring-held token
 
 
-
-
-
-
 TOKEN = "u+kr-t0ken-only-in-keyring"
 LEAKY_BOOK = """\
 ---
@@ -138,7 +136,9 @@ match:
 
 
 async def test_a_keyring_token_in_command_output_reaches_neither_timeline_nor_show(
-    seeded: tuple[object, Store], tmp_path: Path, memory_keyring: MemoryKeyring,
+    seeded: tuple[object, Store],
+    tmp_path: Path,
+    memory_keyring: MemoryKeyring,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     memory_keyring.set_password("cockpit", "pagerduty", TOKEN)  # not in the settings
@@ -158,13 +158,24 @@ async def test_a_keyring_token_in_command_output_reaches_neither_timeline_nor_sh
         await settle(app, pilot)
         assert any("Command finished (exit 0)" in m for _, m, _ in notices(app))
     with store.rows() as conn:
-        dump = "\n".join(str(row) for table in ("step_events", "timeline_events")
-                         for row in conn.execute(f"SELECT * FROM {table}"))
+        dump = "\n".join(
+            str(row)
+            for table in ("step_events", "timeline_events")
+            for row in conn.execute(f"SELECT * FROM {table}")
+        )
     assert "calling with «redacted» now" in dump
     assert "kr-t0ken" not in dump
     out = io.StringIO()
     monkeypatch.setattr(sys, "stdout", out)
-    code = main(["--config", str(tmp_path / "config.toml"), "--data-dir", str(tmp_path / "data"),
-                 "show", "101"])
+    code = main(
+        [
+            "--config",
+            str(tmp_path / "config.toml"),
+            "--data-dir",
+            str(tmp_path / "data"),
+            "show",
+            "101",
+        ]
+    )
     assert code == 0 and "calling with" in out.getvalue()
     assert "kr-t0ken" not in out.getvalue()

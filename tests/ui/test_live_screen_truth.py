@@ -38,10 +38,14 @@ from cockpit.widgets.runbook_checklist import RunbookChecklist
 from cockpit.widgets.status_bar import StatusBar
 
 # The test runbook with a Rollback of two steps (the shipped one has one).
-TWO_STEP_ROLLBACK = (HERE / "cache_stampede.md").read_text().replace(
-    "## Rollback\n1. [ ] `flagctl disable product.swr --env prod`\n",
-    "## Rollback\n1. [ ] `flagctl disable product.swr --env prod`\n"
-    "2. [ ] Tell the storefront lead it is rolled back\n",
+TWO_STEP_ROLLBACK = (
+    (HERE / "cache_stampede.md")
+    .read_text()
+    .replace(
+        "## Rollback\n1. [ ] `flagctl disable product.swr --env prod`\n",
+        "## Rollback\n1. [ ] `flagctl disable product.swr --env prod`\n"
+        "2. [ ] Tell the storefront lead it is rolled back\n",
+    )
 )
 ROLLBACK_1 = "rollback.flagctl-disable-product-swr-env-prod"
 ROLLBACK_2 = "rollback.tell-the-storefront-lead-it-is-rolled-back"
@@ -86,7 +90,8 @@ class FakeSync:
                 session.add(incident)
             self.arrive = []
             row = session.get(SyncState, "pagerduty:log_entries") or SyncState(
-                key="pagerduty:log_entries")
+                key="pagerduty:log_entries"
+            )
             row.updated_at = row.last_ok_at = self.clock()
             session.add(row)
         return SyncReport(online=True)
@@ -96,8 +101,7 @@ class FakeSync:
 def rollback_app(tmp_path: Path) -> Iterator[CockpitApp]:
     settings, store = seed(tmp_path)
     (tmp_path / "runbooks" / "cache_stampede.md").write_text(TWO_STEP_ROLLBACK)
-    yield make_app(settings, store, clock=Clock(),
-                   library=load_library([tmp_path / "runbooks"]))
+    yield make_app(settings, store, clock=Clock(), library=load_library([tmp_path / "runbooks"]))
     store.close()
 
 
@@ -128,19 +132,42 @@ async def test_rollback_moves_the_cursor_into_rollback_and_keeps_it_there(
         assert "r" not in footer(app)  # already rolling back
     from cockpit.cli.main import main
 
-    code = main(["--data-dir", str(tmp_path / "data"), "--runbooks", str(tmp_path / "runbooks"),
-                 "show", "PINC101"])
+    code = main(
+        [
+            "--data-dir",
+            str(tmp_path / "data"),
+            "--runbooks",
+            str(tmp_path / "runbooks"),
+            "show",
+            "PINC101",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0
     line = next(line for line in out.splitlines() if line.startswith("  run "))
     assert "ROLLING BACK since" in line and "(p95 still rising)" in line
     assert "1/2 rollback steps done" in line
     assert "next: Tell the storefront lead it is rolled back" in line
-    assert main(["--data-dir", str(tmp_path / "data"), "--runbooks", str(tmp_path / "runbooks"),
-                 "show", "PINC101", "--json"]) == 0
+    assert (
+        main(
+            [
+                "--data-dir",
+                str(tmp_path / "data"),
+                "--runbooks",
+                str(tmp_path / "runbooks"),
+                "show",
+                "PINC101",
+                "--json",
+            ]
+        )
+        == 0
+    )
     run = json.loads(capsys.readouterr().out)["run"]
     assert (run["runbook"], run["phase"], run["rolling_back"]) == (
-        "product-cache-stampede", "rollback", True)
+        "product-cache-stampede",
+        "rollback",
+        True,
+    )
     assert (run["done"], run["total"], run["reason"]) == (1, 2, "p95 still rising")
 
 
@@ -228,8 +255,11 @@ async def test_the_footer_fits_and_keeps_help_at_80_columns(rollback_app: Cockpi
 async def test_a_filter_with_no_match_says_what_it_hides(tmp_path: Path) -> None:
     settings, store = seed(tmp_path)
     (tmp_path / "config.toml").write_text('[filters.search]\nservice = "search"\n')
-    settings = load_settings(tmp_path / "config.toml", environ={}, flags={
-        "data_dir": tmp_path / "data", "runbooks": tmp_path / "runbooks"})
+    settings = load_settings(
+        tmp_path / "config.toml",
+        environ={},
+        flags={"data_dir": tmp_path / "data", "runbooks": tmp_path / "runbooks"},
+    )
     app = make_app(settings, store, clock=Clock(), library=load_library([tmp_path / "runbooks"]))
     try:
         async with app.run_test(size=(120, 40)) as pilot:
@@ -252,8 +282,9 @@ async def test_a_filter_with_no_match_says_what_it_hides(tmp_path: Path) -> None
 
 async def test_syncing_until_the_first_sync_ends(tmp_path: Path) -> None:
     store = Store.open(tmp_path / "data")
-    settings = load_settings(None, environ={}, flags={
-        "data_dir": tmp_path / "data", "runbooks": tmp_path / "runbooks"})
+    settings = load_settings(
+        None, environ={}, flags={"data_dir": tmp_path / "data", "runbooks": tmp_path / "runbooks"}
+    )
     clock = Clock()
     sync = FakeSync(store, clock)
     sync.gate = asyncio.Event()
@@ -281,8 +312,9 @@ async def test_only_an_incident_new_to_the_store_is_announced(
     settings, store = seeded
     clock = Clock()
     sync = FakeSync(store, clock)
-    app = make_app(settings, store, sync, clock=clock,
-                   library=load_library([tmp_path / "runbooks"]))
+    app = make_app(
+        settings, store, sync, clock=clock, library=load_library([tmp_path / "runbooks"])
+    )
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
 
@@ -298,10 +330,19 @@ async def test_only_an_incident_new_to_the_store_is_announced(
             assert old is not None
             old.status, old.urgency = "triggered", "high"
             session.add(old)
-        sync.arrive = [Incident(
-            id="pagerduty:PNEW", source="pagerduty", remote_id="PNEW", number=200,
-            title="Checkout down in eu-west", status="triggered", urgency="high",
-            created_at=NOW, updated_at=NOW)]
+        sync.arrive = [
+            Incident(
+                id="pagerduty:PNEW",
+                source="pagerduty",
+                remote_id="PNEW",
+                number=200,
+                title="Checkout down in eu-west",
+                status="triggered",
+                urgency="high",
+                created_at=NOW,
+                updated_at=NOW,
+            )
+        ]
         await pilot.press("ctrl+r")
         await settle(app, pilot)
         assert len(announced()) == 1 and "#200" in announced()[0]
@@ -322,8 +363,9 @@ async def test_the_status_bar_shows_the_real_age_of_the_last_good_sync(
     settings, store = seeded
     clock = Clock()
     sync = FakeSync(store, clock)
-    app = make_app(settings, store, sync, clock=clock,
-                   library=load_library([tmp_path / "runbooks"]))
+    app = make_app(
+        settings, store, sync, clock=clock, library=load_library([tmp_path / "runbooks"])
+    )
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
         bar = app.screen.query_one(StatusBar)
@@ -338,8 +380,9 @@ async def test_the_status_bar_shows_the_real_age_of_the_last_good_sync(
             shown = bar.render().plain
             assert shown.startswith("○ offline")
             assert f"last good sync {minute}m ago" in shown
-            assert "connection refused" not in shown or shown.index("connection refused") > \
-                shown.index("last good sync")
+            assert "connection refused" not in shown or shown.index(
+                "connection refused"
+            ) > shown.index("last good sync")
         sync.online = True
         clock.now += timedelta(minutes=1)
         app.start_sync()
@@ -355,8 +398,9 @@ async def test_a_drill_without_a_paging_service_is_not_online(
 
     settings, store = seeded
     service = SyncService(store, {"practice": PracticeProvider("alex")})
-    app = make_app(settings, store, service, clock=Clock(),
-                   library=load_library([tmp_path / "runbooks"]))
+    app = make_app(
+        settings, store, service, clock=Clock(), library=load_library([tmp_path / "runbooks"])
+    )
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
         shown = app.screen.query_one(StatusBar).render().plain
@@ -391,12 +435,19 @@ async def test_the_runbook_gets_the_room_and_commands_stay_whole(
 async def test_a_command_longer_than_the_pane_scrolls_instead_of_breaking(
     tmp_path: Path,
 ) -> None:
-    long = "kubectl -n storefront rollout restart deployment/product-api-canary-eu-west-1 " \
-           "--context prod-eu-west-1-cluster --wait=true"
+    long = (
+        "kubectl -n storefront rollout restart deployment/product-api-canary-eu-west-1 "
+        "--context prod-eu-west-1-cluster --wait=true"
+    )
     settings, store = seed(tmp_path)
-    text = (HERE / "cache_stampede.md").read_text().replace(
-        "- [ ] Open the latency dashboard\n",
-        f"- [ ] Restart the canary\n  ```sh\n  {long}\n  ```\n")
+    text = (
+        (HERE / "cache_stampede.md")
+        .read_text()
+        .replace(
+            "- [ ] Open the latency dashboard\n",
+            f"- [ ] Restart the canary\n  ```sh\n  {long}\n  ```\n",
+        )
+    )
     (tmp_path / "runbooks" / "cache_stampede.md").write_text(text)
     app = make_app(settings, store, clock=Clock(), library=load_library([tmp_path / "runbooks"]))
     try:
@@ -423,10 +474,19 @@ async def test_similar_titles_stay_apart_and_hidden_incidents_are_counted(
     settings, store = seed(tmp_path)
     with store.write() as session:
         for number, host in ((198, "payments-db-2"), (199, "payments-db-4")):
-            session.add(Incident(
-                id=f"pagerduty:P{number}", source="pagerduty", remote_id=f"P{number}",
-                number=number, title=f"Disk usage above 90% on {host}", status="triggered",
-                urgency="high", created_at=NOW, updated_at=NOW))
+            session.add(
+                Incident(
+                    id=f"pagerduty:P{number}",
+                    source="pagerduty",
+                    remote_id=f"P{number}",
+                    number=number,
+                    title=f"Disk usage above 90% on {host}",
+                    status="triggered",
+                    urgency="high",
+                    created_at=NOW,
+                    updated_at=NOW,
+                )
+            )
     app = make_app(settings, store, clock=Clock(), library=load_library([tmp_path / "runbooks"]))
     try:
         async with app.run_test(size=size) as pilot:
@@ -448,15 +508,22 @@ async def test_similar_titles_stay_apart_and_hidden_incidents_are_counted(
 def test_distinct_titles_keep_the_part_that_differs() -> None:
     from cockpit.widgets.incident_switcher import distinct_titles
 
-    long = ("Disk usage above 90% on payments-db-2 (/var/lib/postgresql, 93.4%, growing "
-            "1.2 GB/h since the 02:00 vacuum)")
-    titles = ["Disk usage above 90% on payments-db-2", "Disk usage above 90% on payments-db-4",
-              "High latency on product-api", "High latency on product-api /product (p95 1.4 s)",
-              long, long.replace("db-2", "db-4"), "Checkout 5xx above 1%"]
+    long = (
+        "Disk usage above 90% on payments-db-2 (/var/lib/postgresql, 93.4%, growing "
+        "1.2 GB/h since the 02:00 vacuum)"
+    )
+    titles = [
+        "Disk usage above 90% on payments-db-2",
+        "Disk usage above 90% on payments-db-4",
+        "High latency on product-api",
+        "High latency on product-api /product (p95 1.4 s)",
+        long,
+        long.replace("db-2", "db-4"),
+        "Checkout 5xx above 1%",
+    ]
     shown = distinct_titles(titles, [21, 17, 21, 21, 17, 17, 21])
     assert shown[0] == "Disk us…payments-db-2" and shown[1].endswith("db-4")
     assert shown[2] == "High late…product-api" and "(p95" in shown[3]
     assert "db-2" in shown[4] and "db-4" in shown[5]  # the difference is mid-title
     assert shown[6] == "Checkout 5xx above 1%"  # fits: as it is
-    assert all(len(s) <= room for s, room in zip(shown, [21, 17, 21, 21, 17, 17, 21],
-                                                 strict=True))
+    assert all(len(s) <= room for s, room in zip(shown, [21, 17, 21, 21, 17, 17, 21], strict=True))

@@ -42,8 +42,9 @@ async def test_note_written_offline_syncs_when_back(
     store = Store.open(tmp_path / "data")
     provider = PagerDutyProvider(emulator.url, emulator.token, max_retries=0)
     service = SyncService(store, {"pagerduty": provider}, window_days=2)
-    settings = load_settings(None, environ={}, flags={
-        "data_dir": tmp_path / "data", "runbooks": tmp_path / "runbooks"})
+    settings = load_settings(
+        None, environ={}, flags={"data_dir": tmp_path / "data", "runbooks": tmp_path / "runbooks"}
+    )
     first = await service.sync_once()
     assert first.online and first.pulled_incidents > 0
     emulator.state.inject({"kind": "drop", "count": 10_000})

@@ -44,13 +44,15 @@ async def test_runbook_edited_mid_run_keeps_progress_and_says_what_changed(
         await pilot.press("space", "space")
         await pilot.pause()
         text = path.read_text()
-        path.write_text(text.replace(
-            "- [ ] Open the latency dashboard\n",
-            "- [ ] Open the latency dashboards\n",
-        ).replace(
-            "info stats`\n",
-            "info stats`\n- [ ] Check the CDN error rate\n",
-        ))
+        path.write_text(
+            text.replace(
+                "- [ ] Open the latency dashboard\n",
+                "- [ ] Open the latency dashboards\n",
+            ).replace(
+                "info stats`\n",
+                "info stats`\n- [ ] Check the CDN error rate\n",
+            )
+        )
         later = path.stat().st_mtime + 10
         os.utime(path, (later, later))
         app.screen.reload()  # type: ignore[attr-defined]  # what a sync does
@@ -65,13 +67,14 @@ async def test_runbook_edited_mid_run_keeps_progress_and_says_what_changed(
         app.screen.reload()  # type: ignore[attr-defined]  # recorded once, not per refresh
         await pilot.pause()
     with app.store.read() as session:  # type: ignore[union-attr]
-        changed = session.exec(
-            select(StepEvent).where(StepEvent.kind == "runbook_changed")).one()
-        line = session.exec(select(TimelineEvent).where(
-            TimelineEvent.summary.startswith("runbook changed"))).one()  # type: ignore[attr-defined]
+        changed = session.exec(select(StepEvent).where(StepEvent.kind == "runbook_changed")).one()
+        line = session.exec(
+            select(TimelineEvent).where(TimelineEvent.summary.startswith("runbook changed"))
+        ).one()  # type: ignore[attr-defined]
     assert changed.details["added"] == ["checks.check-the-cdn-error-rate"]
-    assert changed.details["renamed"] == [["checks.open-the-latency-dashboard",
-                                           "checks.open-the-latency-dashboards"]]
+    assert changed.details["renamed"] == [
+        ["checks.open-the-latency-dashboard", "checks.open-the-latency-dashboards"]
+    ]
     assert "1 step added, 1 renamed" in line.summary
 
 
@@ -145,8 +148,11 @@ async def test_a_secret_in_command_output_never_reaches_the_store(
         assert "DB_PASSWORD=«redacted»" in screen_text(app)
     assert app.store is not None
     with app.store.rows() as conn:
-        dump = "\n".join(str(row) for table in ("step_events", "timeline_events")
-                         for row in conn.execute(f"SELECT * FROM {table}"))
+        dump = "\n".join(
+            str(row)
+            for table in ("step_events", "timeline_events")
+            for row in conn.execute(f"SELECT * FROM {table}")
+        )
     assert "DB_PASSWORD=" in dump and "«redacted»" in dump
     assert "hunter2hunter2" not in dump
 
@@ -154,9 +160,19 @@ async def test_a_secret_in_command_output_never_reaches_the_store(
 async def test_command_is_never_run_in_a_drill(echo_app: CockpitApp) -> None:
     app = echo_app
     with app.store.write() as session:  # type: ignore[union-attr]
-        session.add(Incident(id="drill:d1", source="drill", remote_id="d1",
-                             title="Latency drill", status="triggered", urgency="high",
-                             created_at=NOW, updated_at=NOW, is_drill=True))
+        session.add(
+            Incident(
+                id="drill:d1",
+                source="drill",
+                remote_id="d1",
+                title="Latency drill",
+                status="triggered",
+                urgency="high",
+                created_at=NOW,
+                updated_at=NOW,
+                is_drill=True,
+            )
+        )
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.pause()
         app.screen.go_to_incident("drill:d1")  # type: ignore[attr-defined]
@@ -189,7 +205,9 @@ async def test_step_link_is_copied_and_shown_with_its_url(
         await pilot.pause()
         assert isinstance(app.screen, ChoiceDialog)  # two links in the step: which one?
         assert [key for key, _ in app.screen.choices] == [
-            "https://wiki.example.com/echo", "https://status.example.com/"]
+            "https://wiki.example.com/echo",
+            "https://status.example.com/",
+        ]
         await pilot.press("down", "enter")
         await pilot.pause()
         assert not isinstance(app.screen, ConfirmDialog)  # no browser here: copy only

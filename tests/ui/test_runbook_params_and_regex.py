@@ -53,8 +53,9 @@ match:
 BOMB_TITLE = "a" * 30 + "!"
 
 
-def library_app(tmp_path: Path, store_and_settings: tuple[object, Store],
-                *texts: tuple[str, str]) -> CockpitApp:
+def library_app(
+    tmp_path: Path, store_and_settings: tuple[object, Store], *texts: tuple[str, str]
+) -> CockpitApp:
     settings, store = store_and_settings
     folder = tmp_path / "library"
     folder.mkdir()
@@ -81,7 +82,8 @@ def bomb_seeded(tmp_path: Path) -> tuple[object, Store]:
 
 
 async def test_an_incident_with_a_catastrophic_title_opens_and_switches_within_a_bound(
-    bomb_seeded: tuple[object, Store], tmp_path: Path,
+    bomb_seeded: tuple[object, Store],
+    tmp_path: Path,
 ) -> None:
     app = library_app(tmp_path, bomb_seeded, ("words.md", WORDS))
     started = time.perf_counter()
@@ -103,7 +105,8 @@ async def test_an_incident_with_a_catastrophic_title_opens_and_switches_within_a
 
 
 async def test_values_typed_on_one_incident_are_not_used_on_another(
-    seeded: tuple[object, Store], tmp_path: Path,
+    seeded: tuple[object, Store],
+    tmp_path: Path,
 ) -> None:
     app = library_app(tmp_path, seeded, ("params.md", PARAMS))
     copied: list[str] = []
@@ -141,7 +144,8 @@ async def test_values_typed_on_one_incident_are_not_used_on_another(
 
 
 async def test_a_parameter_with_spaces_is_asked_filled_quoted_run_and_kept(
-    seeded: tuple[object, Store], tmp_path: Path,
+    seeded: tuple[object, Store],
+    tmp_path: Path,
 ) -> None:
     app = library_app(tmp_path, seeded, ("params.md", PARAMS))
     copied: list[str] = []
@@ -176,7 +180,8 @@ async def test_a_parameter_with_spaces_is_asked_filled_quoted_run_and_kept(
 
 
 async def test_a_checklist_without_values_shows_the_placeholders(
-    seeded: tuple[object, Store], tmp_path: Path,
+    seeded: tuple[object, Store],
+    tmp_path: Path,
 ) -> None:
     app = library_app(tmp_path, seeded, ("params.md", PARAMS))
     async with app.run_test(size=(160, 48)) as pilot:

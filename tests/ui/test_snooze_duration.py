@@ -21,8 +21,11 @@ def test_the_dialog_and_the_cli_share_one_parser() -> None:
     from cockpit.cli import incident_cmd
 
     for text in ("30", "2w", "90s", "1d", "1.5h"):
-        assert input_dialog.parse_duration(text) == durations.parse_duration(text) \
+        assert (
+            input_dialog.parse_duration(text)
+            == durations.parse_duration(text)
             == incident_cmd.parse_duration(text)
+        )
     assert input_dialog.duration_meaning("30") == "= 30m: 30 minutes"
     assert input_dialog.check_duration("2w").startswith("2 weeks is too long")
     assert "a number alone is minutes" in input_dialog.check_duration("soon")
@@ -54,6 +57,5 @@ async def test_a_bare_number_is_minutes_and_said_back(app: CockpitApp) -> None:
         done = [n for n in notices(app) if "Snoozed" in n[1]]
         assert done and "for 45m (45 minutes)" in done[-1][1]
     with app.store.read() as session:  # type: ignore[union-attr]
-        items = {(i.action, i.incident_id): i.payload
-                 for i in session.exec(select(OutboxItem))}
+        items = {(i.action, i.incident_id): i.payload for i in session.exec(select(OutboxItem))}
     assert items[("snooze", SECOND)]["seconds"] == 45 * 60

@@ -20,9 +20,14 @@ def test_spark_scales_to_the_peak() -> None:
 
 
 async def test_stats_screen_shows_load_response_and_flywheel(app: CockpitApp) -> None:
-    record_insight(app.store, "pagerduty:PINC099", text="Index lag after deploy",  # type: ignore[arg-type]
-                   guardrail="canary", owner="search",
-                   clock=lambda: NOW - timedelta(hours=1))
+    record_insight(
+        app.store,
+        "pagerduty:PINC099",
+        text="Index lag after deploy",  # type: ignore[arg-type]
+        guardrail="canary",
+        owner="search",
+        clock=lambda: NOW - timedelta(hours=1),
+    )
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         await pilot.press("S")
@@ -61,7 +66,6 @@ def test_chart_bars_are_stacked_per_person(app: CockpitApp) -> None:
     assert [line.count("█") for line in week_lines] == [20, 40]
 
 
-
 def test_the_stats_screen_table_lists_the_red_block(tmp_path: Path) -> None:
     from rich.console import Console
 
@@ -73,17 +77,38 @@ def test_the_stats_screen_table_lists_the_red_block(tmp_path: Path) -> None:
     now = utcnow().replace(microsecond=0)
     with store.write() as session:
         session.add(Person(id="pagerduty:ANN", source="pagerduty", name="Ann"))
-        session.add(OnCallShift(source="pagerduty", person_id="pagerduty:ANN",
-                                start=now - timedelta(hours=10), end=now + timedelta(days=6)))
+        session.add(
+            OnCallShift(
+                source="pagerduty",
+                person_id="pagerduty:ANN",
+                start=now - timedelta(hours=10),
+                end=now + timedelta(days=6),
+            )
+        )
         for n in range(3):  # three incidents in the current 12-hour block: red against 2
             at = now - timedelta(hours=5 - n)
-            session.add(Incident(id=f"pagerduty:S{n}", source="pagerduty", remote_id=f"S{n}",
-                                 title="disk", status="resolved", created_at=at, updated_at=at))
+            session.add(
+                Incident(
+                    id=f"pagerduty:S{n}",
+                    source="pagerduty",
+                    remote_id=f"S{n}",
+                    title="disk",
+                    status="resolved",
+                    created_at=at,
+                    updated_at=at,
+                )
+            )
     with store.write() as session:
         for n in range(3):
-            session.add(TimelineEvent(incident_id=f"pagerduty:S{n}", kind="notify",
-                                      at=now - timedelta(hours=5 - n), person_id="pagerduty:ANN",
-                                      remote_id=f"pagerduty:L{n}"))
+            session.add(
+                TimelineEvent(
+                    incident_id=f"pagerduty:S{n}",
+                    kind="notify",
+                    at=now - timedelta(hours=5 - n),
+                    person_id="pagerduty:ANN",
+                    remote_id=f"pagerduty:L{n}",
+                )
+            )
     data = gather(store, now, 2)
     store.close()
     console = Console(width=120, record=True)
@@ -106,10 +131,17 @@ def test_every_person_in_the_chart_has_a_colour_of_their_own() -> None:
         assert len(set(numbers)) == count
     week = date(2026, 3, 2)
     people = [(f"p{n}", f"Person {n:02d}", 1, 0) for n in range(12)]
-    data = StatsData(since=datetime(2026, 3, 1, tzinfo=UTC), weeks=[week], people=people,
-                     weekly={pid: {week: 1} for pid, *_ in people}, concentration=0.1,
-                     response=[], flywheel=[])
+    data = StatsData(
+        since=datetime(2026, 3, 1, tzinfo=UTC),
+        weeks=[week],
+        people=people,
+        weekly={pid: {week: 1} for pid, *_ in people},
+        concentration=0.1,
+        response=[],
+        flywheel=[],
+    )
     chart = pages_chart(data)
-    squares = {str(span.style) for span in chart.spans
-               if chart.plain[span.start:span.end].strip() == "■"}
+    squares = {
+        str(span.style) for span in chart.spans if chart.plain[span.start : span.end].strip() == "■"
+    }
     assert len(squares) == 12

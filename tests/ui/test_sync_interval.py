@@ -66,16 +66,18 @@ async def test_the_interval_never_cancels_a_running_sync(
     store = Store.open(tmp_path / "data")
     provider = PagerDutyProvider(emulator.url, emulator.token, max_retries=0)
     sync = RecordingSync(SyncService(store, {"pagerduty": provider}, window_days=3))
-    settings = load_settings(None, environ={}, flags={
-        "data_dir": tmp_path / "data", "runbooks": tmp_path / "runbooks"})
+    settings = load_settings(
+        None, environ={}, flags={"data_dir": tmp_path / "data", "runbooks": tmp_path / "runbooks"}
+    )
     # Every page of log entries takes 0.25 s: the first sync lasts many ticks.
     emulator.state.inject({"kind": "slow", "delay": 0.25, "count": 6, "path": "/log_entries"})
     app = make_app(settings, store, sync, library=[])
     ticks_during_first_sync: list[int] = []
     real_set_interval = app.set_interval
 
-    def short_interval(interval: float, callback: Callable[[], Any] | None = None,
-                       **kwargs: Any) -> Any:
+    def short_interval(
+        interval: float, callback: Callable[[], Any] | None = None, **kwargs: Any
+    ) -> Any:
         if getattr(callback, "__name__", "") != "start_sync" or callback is None:
             return real_set_interval(interval, callback, **kwargs)
         start_sync = callback

@@ -24,8 +24,11 @@ def emulator() -> Iterator[EmulatorHandle]:
 
 
 def _settings(tmp_path: Path, **environ: str) -> object:
-    return load_settings(None, environ=environ, flags={
-        "data_dir": tmp_path / "data", "runbooks": tmp_path / "runbooks"})
+    return load_settings(
+        None,
+        environ=environ,
+        flags={"data_dir": tmp_path / "data", "runbooks": tmp_path / "runbooks"},
+    )
 
 
 def test_nothing_configured_and_no_store_opens_the_welcome(tmp_path: Path) -> None:
@@ -39,9 +42,11 @@ def test_a_store_synced_before_opens_without_asking_the_keyring(tmp_path: Path) 
 
     seeded = Store.open(tmp_path / "data")
     with seeded.rows() as conn:
-        conn.execute("INSERT INTO sync_state (key, updated_at, last_ok_at, last_error, cursor) "
-                     "VALUES ('pagerduty:log_entries', ?, ?, '', '{}')",
-                     (to_db_text(utcnow()), to_db_text(utcnow())))
+        conn.execute(
+            "INSERT INTO sync_state (key, updated_at, last_ok_at, last_error, cursor) "
+            "VALUES ('pagerduty:log_entries', ?, ?, '', '{}')",
+            (to_db_text(utcnow()), to_db_text(utcnow())),
+        )
         conn.execute("COMMIT")
     seeded.close()
     app, store = build_app(_settings(tmp_path))  # no token anywhere: the fail keyring
@@ -55,8 +60,9 @@ def test_a_store_synced_before_opens_without_asking_the_keyring(tmp_path: Path) 
 async def test_the_sync_service_is_built_in_a_thread_after_the_first_frame(
     emulator: EmulatorHandle, tmp_path: Path
 ) -> None:
-    settings = _settings(tmp_path, COCKPIT_PAGERDUTY_URL=emulator.url,
-                         COCKPIT_PAGERDUTY_TOKEN=emulator.token)
+    settings = _settings(
+        tmp_path, COCKPIT_PAGERDUTY_URL=emulator.url, COCKPIT_PAGERDUTY_TOKEN=emulator.token
+    )
     app, store = build_app(settings)
     assert store is not None and isinstance(app.sync_service, LazySync)
     built_on: list[str] = []

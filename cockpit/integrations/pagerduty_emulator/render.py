@@ -288,9 +288,7 @@ def log_entry_json(
         "incident": incident_json(incident, state, fmt)
         if "incidents" in include
         else ref("incident", incident.id, incident_summary(incident)),
-        "teams": [
-            team_json(t) if "teams" in include else ref("team", t.id, t.name) for t in teams
-        ],
+        "teams": [team_json(t) if "teams" in include else ref("team", t.id, t.name) for t in teams],
         "contexts": [],
     }
     if entry.type == "trigger_log_entry":

@@ -105,8 +105,10 @@ def list_incidents(state: EmulatorState, query: Query) -> Result:
             if (not statuses or i.status in statuses)
             and (not urgencies or i.urgency in urgencies)
             and (not service_ids or i.service_id in service_ids)
-            and (not team_ids or not team_ids.isdisjoint(
-                i.team_ids or [state.services[i.service_id].team_id]))
+            and (
+                not team_ids
+                or not team_ids.isdisjoint(i.team_ids or [state.services[i.service_id].team_id])
+            )
             and (not user_ids or any(uid in user_ids for uid, _ in i.assignments))
             and (not key or i.incident_key == key)
         ]

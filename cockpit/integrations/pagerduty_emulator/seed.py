@@ -306,12 +306,14 @@ def _contexts(service_name: str, number: int) -> list[dict[str, str]]:
     dashboard = f"{DASHBOARD_BASE}{service_name}"
     found = [{"type": "link", "href": dashboard, "text": f"{service_name} dashboard"}]
     if number % 3 == 0:
-        found.append({
-            "type": "image",
-            "src": f"https://grafana.example.com/render/d/{service_name}.png",
-            "href": dashboard,
-            "text": f"{service_name} error rate, last hour",
-        })
+        found.append(
+            {
+                "type": "image",
+                "src": f"https://grafana.example.com/render/d/{service_name}.png",
+                "href": dashboard,
+                "text": f"{service_name} error rate, last hour",
+            }
+        )
     return found
 
 
