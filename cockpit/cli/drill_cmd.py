@@ -191,7 +191,7 @@ def _draft(args: argparse.Namespace, rest: list[str]) -> int:
     from cockpit.cli.main import CliError
     from cockpit.drills.draft import draft_from_debrief
     from cockpit.drills.service import analyse_drill, get_drill, participant_name
-    from cockpit.flywheel_draft import drafts_folder
+    from cockpit.flywheel.draft import drafts_folder
 
     if len(rest) != 1 or not rest[0].isdigit():
         raise CliError("usage: cockpit drill draft ID")

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from cockpit.drills.analysis import DrillAnalysis, Edit, edit_list
 from cockpit.errors import CockpitError
-from cockpit.flywheel_draft import draft_diff, slug, write_draft
+from cockpit.flywheel.draft import draft_diff, slug, write_draft
 from cockpit.metrics.stats import format_seconds
 from cockpit.runbooks.lint import lint_runbook
 from cockpit.runbooks.model import Finding, Runbook
@@ -175,7 +175,7 @@ def draft_from_debrief(
     clock: Callable[[], datetime] = utcnow,
 ) -> DebriefDraft:
     """Write the draft of ``runbook`` with the debrief's edits to ``drafts_dir`` (pick it
-    with :func:`cockpit.flywheel_draft.drafts_folder`: never the shipped samples).
+    with :func:`cockpit.flywheel.draft.drafts_folder`: never the shipped samples).
 
     Raises:
         DraftError: no suggested edit, the runbook file cannot be read, or the draft

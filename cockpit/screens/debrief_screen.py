@@ -265,7 +265,7 @@ class DebriefScreen(Screen[None]):
 
     def action_draft(self) -> None:
         from cockpit.drills.draft import draft_from_debrief
-        from cockpit.flywheel_draft import drafts_folder
+        from cockpit.flywheel.draft import drafts_folder
 
         app: Any = self.app
         if self.runbook is None:

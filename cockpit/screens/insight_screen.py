@@ -4,7 +4,7 @@ The flywheel's first turn ("every escalation should leave one insight"). It neve
 resolve: the incident is already resolved when this opens, and escape skips it. When no
 runbook ran or the run went off-script (``cockpit.flywheel.needs_draft``), saving also
 drafts a runbook from what was done into the user's runbooks ``drafts/`` (never the shipped
-samples: ``cockpit.flywheel_draft.drafts_folder``) and says where.
+samples: ``cockpit.flywheel.draft.drafts_folder``) and says where.
 
 | Key | Action |
 | :- | :- |
@@ -26,7 +26,7 @@ from textual.widgets.option_list import Option
 
 from cockpit.errors import CockpitError
 from cockpit.flywheel import GUARDRAILS, draft_runbook, needs_draft, record_insight
-from cockpit.flywheel_draft import drafts_folder
+from cockpit.flywheel.draft import drafts_folder
 from cockpit.text import safe_line
 
 

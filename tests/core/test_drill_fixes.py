@@ -395,8 +395,8 @@ def test_cockpit_drill_draft_prints_the_diff(
 
 
 def test_the_flywheel_drafts_reason_is_one_safe_line() -> None:
-    from cockpit.flywheel_draft import Drafted
-    from cockpit.flywheel_draft import render_draft as render_flywheel
+    from cockpit.flywheel.draft import Drafted
+    from cockpit.flywheel.draft import render_draft as render_flywheel
     from cockpit.store import Incident
 
     incident = Incident(

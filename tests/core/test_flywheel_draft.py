@@ -14,7 +14,7 @@ from pageseed import incident, utc
 from cockpit import paths
 from cockpit.config import load_settings
 from cockpit.flywheel import draft_runbook
-from cockpit.flywheel_draft import drafts_folder
+from cockpit.flywheel.draft import drafts_folder
 from cockpit.runbooks.library import samples_dir
 from cockpit.runbooks.lint import lint_paths
 from cockpit.runbooks.model import ACTIONS, CHECKS, ERROR, ROLLBACK

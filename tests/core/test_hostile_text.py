@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from cockpit.cli.main import main
 from cockpit.drills.analysis import analyse
 from cockpit.drills.debrief import render_debrief
-from cockpit.flywheel_draft import Drafted, render_draft
+from cockpit.flywheel.draft import Drafted, render_draft
 from cockpit.runbooks.lint import lint_paths
 from cockpit.runbooks.model import ERROR, WARNING
 from cockpit.store import Drill, Incident, Person, Store, utcnow

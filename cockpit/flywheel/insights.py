@@ -1,7 +1,7 @@
 """The flywheel: every resolved incident leaves an insight, a guardrail with an owner, and
 (when no runbook fit or the run went off-script) a runbook draft in the template.
 
-The draft is built from what was actually done (``cockpit.flywheel_draft``): the steps the
+The draft is built from what was actually done (``cockpit.flywheel.draft``): the steps the
 runs ticked, skipped or failed with their commands, the decisions answered, the commands run
 with their exit code, and the notes as context. It is written to the folder
 :func:`drafts_folder` picks (the user's runbooks ``drafts/``, never the shipped samples) and
@@ -19,7 +19,7 @@ from pathlib import Path
 from sqlmodel import col, select
 
 from cockpit.errors import CockpitError
-from cockpit.flywheel_draft import events_of, gather, render_draft, runs_of, slug
+from cockpit.flywheel.draft import events_of, gather, render_draft, runs_of, slug
 from cockpit.metrics.pageload import pages
 from cockpit.store.engine import Store
 from cockpit.store.models import Incident, Insight
