@@ -20,7 +20,7 @@ from pathlib import Path
 
 from cockpit.metrics.pageload import meter_for
 from cockpit.store import Store
-from cockpit.store.types import to_db_text
+from cockpit.store.timefmt import to_db_text
 
 NOW = datetime(2026, 3, 25, 14, 0, tzinfo=UTC)  # a Wednesday
 PEOPLE = [f"pagerduty:P{n:04d}" for n in range(40)]

@@ -62,7 +62,7 @@ async def bench_cockpit(presses: int, root: Path) -> list[float]:
     from cockpit.runbooks.library import load_library
     from cockpit.store.engine import Store
     from cockpit.store.models import StepEvent
-    from cockpit.store.types import utcnow
+    from cockpit.store.timefmt import utcnow
     from cockpit.store.upsert import upsert_incidents
 
     (root / "runbooks").mkdir()

@@ -37,7 +37,7 @@ from cockpit.metrics.pageload import meter_for
 from cockpit.screens import view_model
 from cockpit.store import Store, queries
 from cockpit.store import engine as engine_module
-from cockpit.store.types import to_db_text
+from cockpit.store.timefmt import to_db_text
 
 connect = engine_module._connect
 

@@ -66,7 +66,7 @@ def shift_window(store: Store, person_id: str, now: datetime) -> tuple[datetime,
     from sqlmodel import col, select
 
     from cockpit.store.models import OnCallShift
-    from cockpit.store.types import as_utc
+    from cockpit.store.timefmt import as_utc
 
     with store.read() as session:
         shift = session.exec(
@@ -96,7 +96,7 @@ def run_draft(args: argparse.Namespace) -> int:
     from cockpit.cli.people import resolve_person
     from cockpit.handoff import draft_handoff, post_notes, save_handoff, sign_handoff
     from cockpit.handoff.markdown import render_markdown
-    from cockpit.store.types import utcnow
+    from cockpit.store.timefmt import utcnow
 
     settings, store = settings_and_store(args)
     try:

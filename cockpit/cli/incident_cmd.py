@@ -185,7 +185,7 @@ def _filter(args: argparse.Namespace, settings: Any, store: Any) -> queries.Inci
 
 def run_list(args: argparse.Namespace) -> int:
     from cockpit.store import queries
-    from cockpit.store.types import utcnow
+    from cockpit.store.timefmt import utcnow
     from cockpit.sync import unsent
 
     settings, store = settings_and_store(args)
@@ -275,7 +275,7 @@ def _say_none(
 def run_show(args: argparse.Namespace) -> int:
     from cockpit.store import queries, reads
     from cockpit.store.engine import driver_connection
-    from cockpit.store.types import utcnow
+    from cockpit.store.timefmt import utcnow
     from cockpit.sync import actions, unsent
 
     settings, store = settings_and_store(args)

@@ -21,7 +21,7 @@ def run_list(args: argparse.Namespace) -> int:
     from cockpit.cli.common import settings_and_store
     from cockpit.drills.service import STALE_AFTER, last_drilled, stale_runbooks
     from cockpit.runbooks.library import default_runbook_dirs, load_library
-    from cockpit.store.types import utcnow
+    from cockpit.store.timefmt import utcnow
 
     settings, store = settings_and_store(args)
     try:

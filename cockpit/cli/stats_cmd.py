@@ -175,7 +175,7 @@ def run(args: argparse.Namespace) -> int:
     )
     from cockpit.metrics.response import response_report
     from cockpit.metrics.stats import format_seconds
-    from cockpit.store.types import utcnow
+    from cockpit.store.timefmt import utcnow
 
     window = parse_since(args.since)
     _, store = settings_and_store(args)

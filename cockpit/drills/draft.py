@@ -32,7 +32,7 @@ from cockpit.runbooks.lint import lint_runbook
 from cockpit.runbooks.model import Finding, Runbook
 from cockpit.runbooks.parse import parse_runbook
 from cockpit.store.models import Drill
-from cockpit.store.types import as_utc, utcnow
+from cockpit.store.timefmt import as_utc, utcnow
 from cockpit.text import safe_line
 
 _ITEM = re.compile(r"^( *)([-*+]|\d{1,9}[.)])( +|$)")

@@ -42,7 +42,7 @@ from cockpit.store.models import (
     TimelineEvent,
 )
 from cockpit.store.queries import find_incident, person_name
-from cockpit.store.types import as_utc, utcnow
+from cockpit.store.timefmt import as_utc, utcnow
 
 Clock = Callable[[], datetime]
 SPEEDS = (10.0, 1.0, 5.0, 30.0, 60.0)  # the TUI's choices, the usual first

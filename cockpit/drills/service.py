@@ -28,7 +28,7 @@ from cockpit.store.models import Drill, Incident, RunbookRun, TimelineEvent
 from cockpit.store.queries import person_name
 from cockpit.store.records import RunRow
 from cockpit.store.runs import append_event, events_of, start_run
-from cockpit.store.types import as_utc, utcnow
+from cockpit.store.timefmt import as_utc, utcnow
 
 Clock = Callable[[], datetime]
 STALE_AFTER = timedelta(days=90)

@@ -38,7 +38,7 @@ from cockpit.runbooks.model import (
 from cockpit.runbooks.run import RunState
 from cockpit.runbooks.run_events import COMMAND_RUN, DECIDED, DONE, FAILED, SKIPPED, RunEvent
 from cockpit.store.models import Incident, Note, RunbookRun, StepEvent, TimelineEvent
-from cockpit.store.types import as_utc
+from cockpit.store.timefmt import as_utc
 from cockpit.text import safe_line
 
 SECTIONS = (

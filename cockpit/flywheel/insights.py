@@ -23,7 +23,7 @@ from cockpit.flywheel.draft import events_of, gather, render_draft, runs_of, slu
 from cockpit.metrics.pageload import pages
 from cockpit.store.engine import Store
 from cockpit.store.models import Incident, Insight
-from cockpit.store.types import as_utc, utcnow
+from cockpit.store.timefmt import as_utc, utcnow
 
 GUARDRAILS = (
     "timeout",

@@ -43,7 +43,7 @@ from cockpit.store.models import (
     TimelineEvent,
 )
 from cockpit.store.queries import OPEN_STATUSES, person_name
-from cockpit.store.types import as_utc
+from cockpit.store.timefmt import as_utc
 from cockpit.sync.actions import baton_holder, pending_offer
 
 FLAP_COUNT = 3

@@ -15,7 +15,7 @@ from cockpit.handoff.markdown import render_markdown
 from cockpit.store.engine import Store
 from cockpit.store.models import BatonPass, Handoff, Incident
 from cockpit.store.queries import OPEN_STATUSES, person_name
-from cockpit.store.types import as_utc, utcnow
+from cockpit.store.timefmt import as_utc, utcnow
 from cockpit.sync import actions
 
 Clock = Callable[[], datetime]

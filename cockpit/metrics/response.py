@@ -29,7 +29,7 @@ from sqlmodel import Session, col, select
 from cockpit.metrics.stats import Summary, summarise
 from cockpit.store.engine import Store
 from cockpit.store.models import ChangeEvent, Incident, RunbookRun, StepEvent, TimelineEvent
-from cockpit.store.types import as_utc
+from cockpit.store.timefmt import as_utc
 
 GroupBy = Literal["service", "team"]
 _CHUNK = 500

@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy import Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
-from cockpit.store.types import JSONText, UTCDateTime, utcnow
+from cockpit.store.timefmt import utcnow
+from cockpit.store.types import JSONText, UTCDateTime
 
 
 def _dt(**kwargs: Any) -> Any:

@@ -11,7 +11,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from cockpit.store.models import RunbookRun, StepEvent, TimelineEvent
-from cockpit.store.types import as_utc, utcnow
+from cockpit.store.timefmt import as_utc, utcnow
 
 
 def start_run(

@@ -10,9 +10,9 @@ from sqlalchemy import DateTime, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-from cockpit.store.timefmt import as_utc, to_db_text, utcnow
+from cockpit.store.timefmt import as_utc, to_db_text
 
-__all__ = ["JSONText", "UTCDateTime", "as_utc", "to_db_text", "utcnow"]
+__all__ = ["JSONText", "UTCDateTime"]
 
 
 class UTCDateTime(TypeDecorator[datetime]):

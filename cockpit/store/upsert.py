@@ -33,7 +33,8 @@ from cockpit.store.models import (
     Person,
     TimelineEvent,
 )
-from cockpit.store.types import UTCDateTime, as_utc, utcnow
+from cockpit.store.timefmt import as_utc, utcnow
+from cockpit.store.types import UTCDateTime
 
 _BATCH = 500
 

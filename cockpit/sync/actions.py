@@ -26,7 +26,7 @@ from cockpit.store.models import (
     TimelineEvent,
 )
 from cockpit.store.queries import find_incident, person_name
-from cockpit.store.types import utcnow
+from cockpit.store.timefmt import utcnow
 from cockpit.sync.identity import get_me
 
 MAX_SNOOZE = 604_800

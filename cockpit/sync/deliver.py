@@ -26,7 +26,7 @@ from cockpit.integrations.base import (
 )
 from cockpit.store.engine import Store
 from cockpit.store.models import Incident, OutboxItem
-from cockpit.store.types import as_utc, utcnow
+from cockpit.store.timefmt import as_utc, utcnow
 from cockpit.sync.identity import me_in
 
 _STATUS_ORDER = {"triggered": 0, "acknowledged": 1, "resolved": 2}

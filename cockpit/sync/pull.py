@@ -32,7 +32,7 @@ from cockpit.integrations.base import (
 )
 from cockpit.store.engine import Store
 from cockpit.store.models import Incident, SyncState
-from cockpit.store.types import as_utc, utcnow
+from cockpit.store.timefmt import as_utc, utcnow
 from cockpit.store.upsert import (
     apply_remote_snoozes,
     insert_log_entries,

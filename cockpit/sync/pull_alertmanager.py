@@ -36,7 +36,7 @@ from cockpit.integrations.base import (
 )
 from cockpit.store.engine import Store
 from cockpit.store.models import Alert, Incident, OutboxItem, SyncState
-from cockpit.store.types import as_utc, utcnow
+from cockpit.store.timefmt import as_utc, utcnow
 from cockpit.store.upsert import insert_log_entries, qualify, upsert_alerts, upsert_incidents
 from cockpit.sync.pull import PullResult
 

@@ -61,7 +61,7 @@ from cockpit.redact import redact
 from cockpit.store import reads
 from cockpit.store.engine import Store
 from cockpit.store.models import Incident, Note, OutboxItem, SyncState, TimelineEvent
-from cockpit.store.types import as_utc, utcnow
+from cockpit.store.timefmt import as_utc, utcnow
 from cockpit.sync import holder
 from cockpit.sync.deliver import Claim, Wait, deliver
 

@@ -13,7 +13,7 @@ from cockpit.integrations.pagerduty_parse import UNKNOWN_STATUSES
 from cockpit.redact import redact
 from cockpit.store.engine import Store
 from cockpit.store.models import SyncState
-from cockpit.store.types import utcnow
+from cockpit.store.timefmt import utcnow
 from cockpit.sync.identity import Me, get_me, set_me
 from cockpit.sync.pull import PullResult, pull_provider
 from cockpit.sync.push import push_outbox

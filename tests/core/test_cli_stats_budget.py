@@ -10,7 +10,7 @@ from pageseed import incident, notify, person, shift
 
 from cockpit.cli.main import main
 from cockpit.store import Store
-from cockpit.store.types import utcnow
+from cockpit.store.timefmt import utcnow
 
 
 def test_stats_lists_the_red_block_of_a_weekly_shift(

@@ -32,7 +32,7 @@ from cockpit.runbooks.library import load_library, samples_dir
 from cockpit.runbooks.model import ROLLBACK, Runbook
 from cockpit.store import Incident, OutboxItem, RunbookRun, Store, TimelineEvent
 from cockpit.store.runs import append_event, start_run
-from cockpit.store.types import as_utc
+from cockpit.store.timefmt import as_utc
 from cockpit.sync import actions
 from cockpit.sync.service import SyncReport, SyncService
 

@@ -71,7 +71,7 @@ def test_the_stats_screen_table_lists_the_red_block(tmp_path: Path) -> None:
 
     from cockpit.screens.stats_screen import budget_table
     from cockpit.store import Incident, OnCallShift, Person, Store, TimelineEvent
-    from cockpit.store.types import utcnow
+    from cockpit.store.timefmt import utcnow
 
     store = Store.open(tmp_path / "data")
     now = utcnow().replace(microsecond=0)
