@@ -246,6 +246,15 @@ class RunbookActions:
             if not step.command:
                 self.notify("This step has no command.", severity="warning")  # type: ignore[attr-defined]
                 return
+            if event.action == "run" and not self.allowed_to_run(run, ref):  # type: ignore[attr-defined]
+                # Refused before any parameter is asked: nothing the user types could make a
+                # drill run a command.
+                self.notify(  # type: ignore[attr-defined]
+                    "Commands never run in a drill: copy it (c) and read it instead.",
+                    title="Practice mode",
+                    severity="warning",
+                )
+                return
             self._with_params(
                 event.checklist,
                 list(step.params),

@@ -23,6 +23,7 @@ from cockpit.integrations.pagerduty import PagerDutyProvider
 from cockpit.integrations.pagerduty_emulator import start_emulator
 from cockpit.runbooks.library import load_library
 from cockpit.screens.choice_dialog import ChoiceDialog
+from cockpit.screens.cockpit_screen import CockpitScreen
 from cockpit.screens.confirm import ConfirmDialog
 from cockpit.screens.debrief_screen import DebriefScreen
 from cockpit.screens.drill_screen import BANNER, REFUSED, DrillScreen, fit, open_drill
@@ -360,3 +361,32 @@ async def test_the_debrief_drafts_its_edits(
         shown = str(debrief.query_one("#debrief-draft", Static).content)
         assert "lint: clean" in shown and f"+++ {path}" in shown
         assert "marked unclear (unclear: which host?): reword it." in path.read_text()
+
+
+async def test_x_on_a_drill_incident_in_the_plain_cockpit_is_refused_before_parameters(
+    clocked: tuple[CockpitApp, Clock, Store],
+) -> None:
+    # A drill left open and looked at from the cockpit itself, not the drill screen.
+    app, _, store = clocked
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        drill_screen = open_drill(app, app.library[0])
+        await pilot.pause()
+        drill_incident = drill_screen.current_id
+        app.pop_screen()
+        await pilot.pause()
+        cockpit = app.screen
+        assert isinstance(cockpit, CockpitScreen) and not isinstance(cockpit, DrillScreen)
+        cockpit.current_id = drill_incident
+        cockpit._show_incident(follow=True)
+        await pilot.pause()
+        await pilot.press("space")  # check 1 done: the current step is the one with {{host}}
+        await pilot.pause()
+        await pilot.press("x")
+        await pilot.pause()
+        assert not isinstance(app.screen, InputDialog)  # no "Parameter: host" first
+        assert any(title == "Practice mode" for title, _, _ in notices(app))
+    with store.read() as session:
+        assert (
+            session.exec(select(TimelineEvent).where(TimelineEvent.kind == "command")).all() == []
+        )
