@@ -380,8 +380,8 @@ def _open_run(store: Any, settings: Any, incident_id: str) -> dict[str, Any] | N
     from cockpit.runbooks.links import plain
     from cockpit.runbooks.model import ROLLBACK
     from cockpit.runbooks.run import RunState
-    from cockpit.runbooks.run_events import ROLLBACK_ENTERED, STARTED, RunEvent
-    from cockpit.runbooks.runs_store import items_of, view_of
+    from cockpit.runbooks.run_events import ROLLBACK_ENTERED
+    from cockpit.runbooks.runs_store import items_of, to_engine, view_of
     from cockpit.store import reads
 
     with store.rows() as conn:
@@ -407,23 +407,7 @@ def _open_run(store: Any, settings: Any, incident_id: str) -> dict[str, Any] | N
     runbook = next((r for r in library if r.id == run.runbook_id), None)
     if runbook is None:
         return found
-    events = [
-        RunEvent.from_row(
-            {
-                "seq": r.seq,
-                "at": r.at,
-                "kind": r.kind,
-                "step_id": r.step_id,
-                "branch": r.branch,
-                "reason": r.reason,
-                "actor": r.actor,
-                "details": r.details,
-            }
-        )
-        for r in rows
-    ]
-    if not events or events[0].kind != STARTED:
-        events.insert(0, RunEvent.from_row({"seq": 0, "at": run.started_at, "kind": STARTED}))
+    events = to_engine(rows, run)
     state = RunState.replay(runbook, events)
     view = view_of(runbook, run, state, items_of(runbook))
     done, total = view.progress

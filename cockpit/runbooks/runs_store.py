@@ -199,7 +199,8 @@ def runbook_hash(runbook: Runbook) -> str:
         return ""
 
 
-def _to_engine(rows: list[StepRow] | list[StepEvent], run: Run) -> list[RunEvent]:
+def to_engine(rows: list[StepRow] | list[StepEvent], run: Run) -> list[RunEvent]:
+    """A run's stored step rows as the engine's events, its start included."""
     events = [
         RunEvent.from_row(
             {
@@ -248,7 +249,7 @@ class RunService:
         cached = self._states.get(run.id)
         if cached is not None and cached[0] == seq and cached[1].runbook is runbook:
             return cached[1]
-        state = RunState.replay(runbook, _to_engine(reads.step_events(conn, run.id), run))
+        state = RunState.replay(runbook, to_engine(reads.step_events(conn, run.id), run))
         self._states[run.id] = (seq, state)
         return state
 
