@@ -169,6 +169,11 @@ class AuthError(ProviderError):
     """The token is missing, wrong or lacks the permission (401/403)."""
 
 
+class MissingSetting(AuthError):
+    """The credentials work, but a setting the write needs is missing (an account-level key
+    has no ``From`` email); the message names the setting and how to set it."""
+
+
 class NotFound(ProviderError):
     """The incident (or other object) does not exist remotely (404)."""
 

@@ -26,6 +26,7 @@ from cockpit.integrations.base import (
     IncidentRecord,
     InvalidRequest,
     LogEntryRecord,
+    MissingSetting,
     NoteRecord,
     NotFound,
     OnCallRecord,
@@ -350,7 +351,7 @@ class PagerDutyProvider:
                         await self._http.request("GET", "/users", params={"limit": 1})
                     except ProviderError:
                         raise error from None
-                    raise AuthError(
+                    raise MissingSetting(
                         f"{error}; writes need a From email, and an account-level API key "
                         f"cannot ask /users/me for it: {set_it}",
                         status=error.status,

@@ -52,6 +52,7 @@ from sqlmodel import col, select
 from cockpit.integrations.base import (
     AlreadyInState,
     AuthError,
+    MissingSetting,
     PagingProvider,
     ProgressCallback,
     ProviderError,
@@ -62,6 +63,7 @@ from cockpit.store import reads
 from cockpit.store.engine import Store
 from cockpit.store.models import Incident, Note, OutboxItem, SyncState, TimelineEvent
 from cockpit.store.timefmt import as_utc, utcnow
+from cockpit.store.upsert import apply_remote_snoozes, upsert_incidents
 from cockpit.sync import holder
 from cockpit.sync.deliver import Claim, Wait, deliver
 
@@ -231,8 +233,8 @@ async def _attempt(store: Store, provider: PagingProvider, claim: Claim, result:
         return "superseded"
     except AuthError as error:
         message = PAUSED_TEXT.format(source=item.source)
-        if "pagerduty_from" in str(error):
-            # An account-level key: the token works, the From email is what is missing.
+        if isinstance(error, MissingSetting):
+            # The token works (an account-level key); the From email is what is missing.
             message = f"writes paused: {error}"
         # Refused at the door: nothing arrived, so the next attempt is not in doubt.
         _release(store, item, "pending", f"{message} ({error.status or 'refused'})", sure=True)
@@ -316,13 +318,9 @@ async def _fail(store: Store, provider: PagingProvider, item: OutboxItem, error:
     except Exception:  # noqa: BLE001 - the item is marked failed; the next pull corrects
         return
     with store.write() as session:
-        row = session.get(Incident, item.incident_id)
-        if row is not None:
-            row.status = remote.status
-            row.assignees = [f"{item.source}:{a}" for a in remote.assignees]
-            if item.action == "snooze":
-                row.snoozed_until = None
-            session.add(row)
+        # The service's record, written as a pull writes it (status, assignees, its snooze).
+        upsert_incidents(session, item.source, [remote])
+        apply_remote_snoozes(session, item.source, [remote])
 
 
 def _finish(

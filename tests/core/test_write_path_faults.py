@@ -244,6 +244,11 @@ async def test_one_bad_item_fails_alone_and_the_sync_goes_on(
     with store.rows() as conn:
         marks = reads.unsent_writes(conn, acked.id)
     assert [(m.action, m.state) for m in marks] == [("snooze", "failed")]
+    # The store holds what the service has again: no snooze there, so none here.
+    with store.read() as session:
+        stored = session.get(Incident, acked.id)
+        assert stored is not None and stored.snoozed_until is None
+        assert stored.status == emulator.state.incident(acked.remote_id).status
     # Every way of looking at the incident says the service does not have it.
     data_dir = str(Path(store.path).parent)
     shown = subprocess.run(
