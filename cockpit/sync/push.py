@@ -59,7 +59,6 @@ from cockpit.integrations.base import (
     RateLimited,
 )
 from cockpit.redact import redact
-from cockpit.store import reads
 from cockpit.store.engine import Store
 from cockpit.store.models import Incident, Note, OutboxItem, SyncState, TimelineEvent
 from cockpit.store.timefmt import as_utc, utcnow
@@ -384,12 +383,6 @@ def _set_paused(store: Store, source: str, message: str) -> None:
         row.last_error = message
         row.updated_at = utcnow()
         session.add(row)
-
-
-def paused_writes(store: Store) -> list[str]:
-    """One line per service whose writes are paused because its token was refused."""
-    with store.rows() as conn:
-        return reads.writes_paused(conn)
 
 
 def _short(incident_id: str) -> str:

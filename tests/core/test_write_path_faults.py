@@ -23,7 +23,6 @@ from cockpit.store import Incident, OutboxItem, Store, queries, reads
 from cockpit.store.timefmt import to_db_text, utcnow
 from cockpit.sync import actions, holder
 from cockpit.sync.identity import get_me
-from cockpit.sync.push import paused_writes
 from cockpit.sync.service import SyncService
 
 
@@ -82,6 +81,12 @@ def _sql(store: Store, sql: str, params: tuple[object, ...] = ()) -> None:
         conn.execute(sql, params)
 
 
+def _paused(store: Store) -> list[str]:
+    """What every screen and command reads to say that writes are paused."""
+    with store.rows() as conn:
+        return reads.writes_paused(conn)
+
+
 def _outbox(store: Store) -> list[OutboxItem]:
     with store.read() as session:
         return list(session.exec(select(OutboxItem).order_by(col(OutboxItem.id))))
@@ -100,7 +105,7 @@ async def test_a_refused_token_pauses_writes_and_a_working_one_sends_them_once(
     assert report.paused and "token was refused" in report.paused[0]
     assert "cockpit auth login pagerduty" in report.paused[0]
     assert [item.state for item in _outbox(store)] == ["pending", "pending"]
-    assert paused_writes(store) == [report.paused[0]]
+    assert _paused(store) == [report.paused[0]]
     with store.rows() as conn:
         assert [w.state for w in reads.unsent_writes(conn, target.id)] == ["pending", "pending"]
     assert emulator.state.incident(target.remote_id).status == "triggered"
@@ -118,7 +123,7 @@ async def test_a_refused_token_pauses_writes_and_a_working_one_sends_them_once(
     report = await right.sync_once()
     await right.aclose()
     assert report.sent == 2 and not report.paused, report
-    assert paused_writes(store) == []
+    assert _paused(store) == []
     remote = emulator.state.incident(target.remote_id)
     assert remote.status == "acknowledged"
     assert [n.content for n in remote.notes].count("on it") == 1
