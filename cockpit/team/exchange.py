@@ -237,10 +237,12 @@ def _retry_parked(conn: sqlite3.Connection, own: set[str]) -> int:
     """Events parked for want of their incident or offer, tried again in team order."""
     parked = conn.execute(
         "SELECT id, tx, kind, incident_key, payload, author, origin FROM team_parked"
-        " WHERE kind IN ('baton_offer', 'baton_accept') ORDER BY length(tx), tx, id"
+        " ORDER BY length(tx), tx, id"
     ).fetchall()
     applied = 0
     for r in parked:
+        if r[2] not in applying.APPLIERS:
+            continue  # a kind this cockpit does not know: kept for a later version
         event = applying.Pulled(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5], r[6])
         if applying.apply(conn, event, own) == "applied":
             conn.execute("DELETE FROM team_parked WHERE id = ?", (event.id,))
