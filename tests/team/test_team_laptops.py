@@ -3,120 +3,30 @@ each time) sharing batons through a real PostgreSQL team store."""
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
 import pytest
+from laptops import Laptop, make_laptop, make_laptops, team_events
 from team_pg import PgServer
-
-from cockpit.integrations.base import IncidentRecord
-from cockpit.store.engine import Store
-from cockpit.store.upsert import upsert_incidents
 
 pytestmark = pytest.mark.postgres
 
 
-@dataclass
-class Laptop:
-    name: str
-    folder: Path
-    member: str
-
-    def run(self, *argv: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        env = dict(
-            os.environ, COCKPIT_TEAM_ORIGIN=self.name, COCKPIT_PAGERDUTY_URL="http://127.0.0.1:9"
-        )  # never reached
-        result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "cockpit",
-                "--config",
-                str(self.folder / "config.toml"),
-                "--data-dir",
-                str(self.folder / "data"),
-                *argv,
-            ],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            env=env,
-            stdin=subprocess.DEVNULL,
-        )
-        if check:
-            assert result.returncode == 0, f"{self.name} {argv}: {result.stderr}{result.stdout}"
-        return result
-
-    def rows(self, sql: str, *params: object) -> list[tuple[object, ...]]:
-        with sqlite3.connect(self.folder / "data" / "cockpit.db") as conn:
-            return conn.execute(sql, params).fetchall()
-
-    def batons(self, incident: str = "pagerduty:P1") -> list[tuple[object, ...]]:
-        return self.rows(
-            "SELECT from_person, to_person, note, state FROM baton_passes"
-            " WHERE incident_id = ? ORDER BY id",
-            incident,
-        )
-
-
-def _laptop(root: Path, name: str, member: str) -> Laptop:
-    folder = root / name
-    store = Store.open(folder / "data")
-    now = datetime.now(UTC)
-    with store.write() as session:
-        upsert_incidents(
-            session,
-            "pagerduty",
-            [
-                IncidentRecord(
-                    id=f"P{n}",
-                    number=n,
-                    title=f"incident {n}",
-                    status="triggered",
-                    created_at=now,
-                    updated_at=now,
-                    urgency="high",
-                    service_name="payments",
-                )
-                for n in (1, 2)
-            ],
-        )
-    store.close()
-    return Laptop(name, folder, member)
-
-
 @pytest.fixture
 def laptops(tmp_path: Path, pg_server: PgServer, team_db: str) -> list[Laptop]:
-    found = [
-        _laptop(tmp_path, "laptop-a", "alice"),
-        _laptop(tmp_path, "laptop-b", "bob"),
-        _laptop(tmp_path, "laptop-c", "carol"),
-    ]
-    for laptop in found:
-        laptop.run("team", "join", pg_server.url(laptop.member, team_db))
-    return found
-
-
-def _team_events(pg_server: PgServer, team_db: str) -> list[tuple[str, str, str]]:
-    with psycopg.connect(pg_server.url("owner", team_db)) as conn:
-        return [
-            (str(r[0]), str(r[1]), str(r[2]))
-            for r in conn.execute("SELECT kind, author, origin FROM events ORDER BY tx, id")
-        ]
+    return make_laptops(tmp_path, pg_server, team_db)
 
 
 def test_init_records_the_url_and_refuses_plain_text_to_a_remote_host(
     tmp_path: Path, pg_server: PgServer
 ) -> None:
-    laptop = _laptop(tmp_path, "laptop-a", "alice")
+    laptop = make_laptop(tmp_path, "laptop-a", "alice")
     result = laptop.run("team", "init", pg_server.url("owner", "team"))
     assert "created the team schema (version 1)" in result.stdout
     assert "team_url" in (laptop.folder / "config.toml").read_text()
@@ -136,7 +46,7 @@ def test_join_refuses_a_role_that_is_not_a_member(
 ) -> None:
     with psycopg.connect(pg_server.url("owner", team_db), autocommit=True) as owner:
         owner.execute("CREATE ROLE dave LOGIN")
-    laptop = _laptop(tmp_path, "laptop-d", "dave")
+    laptop = make_laptop(tmp_path, "laptop-d", "dave")
     result = laptop.run("team", "join", pg_server.url("dave", team_db), check=False)
     assert result.returncode == 2
     assert "GRANT cockpit_team TO dave" in result.stderr
@@ -157,7 +67,7 @@ def test_a_baton_offered_on_a_is_seen_and_accepted_on_b(
     assert [row[3] for row in a.batons()] == ["accepted"]
     assert [row[3] for row in b.batons()] == ["accepted"]
     # Each laptop's events went up once, written by its member, from its laptop.
-    assert _team_events(pg_server, team_db) == [
+    assert team_events(pg_server, team_db) == [
         ("baton_offer", "alice", "laptop-a"),
         ("baton_accept", "bob", "laptop-b"),
     ]
@@ -188,7 +98,7 @@ def test_offline_then_back_nothing_lost_nothing_twice(
         pg_server.start()
     assert "4 up" in a.run("team", "sync").stdout
     b.run("team", "sync")
-    kinds = [kind for kind, _author, _origin in _team_events(pg_server, team_db)]
+    kinds = [kind for kind, _author, _origin in team_events(pg_server, team_db)]
     assert kinds.count("baton_offer") == 3 and kinds.count("baton_accept") == 1
     assert [(row[1], row[3]) for row in b.batons()] == [
         ("local:bob", "withdrawn"),
@@ -282,13 +192,13 @@ def test_two_laptops_accept_one_offer_the_first_wins(
     assert "your reassignment at PagerDuty was withdrawn" in late.stdout
     assert c.rows("SELECT state FROM outbox WHERE action = 'reassign'") == [("superseded",)]
     assert "accepted first by bob on laptop-b" in c.run("team", "status").stdout
-    kinds = [(kind, author) for kind, author, _ in _team_events(pg_server, team_db)]
+    kinds = [(kind, author) for kind, author, _ in team_events(pg_server, team_db)]
     assert kinds == [("baton_offer", "alice"), ("baton_accept", "bob")]
     assert "0 up" in c.run("team", "sync").stdout  # the lost one is not retried
 
 
 def test_sync_without_team_mode_says_how_to_join(tmp_path: Path) -> None:
-    laptop = _laptop(tmp_path, "laptop-x", "alice")
+    laptop = make_laptop(tmp_path, "laptop-x", "alice")
     (laptop.folder / "config.toml").write_text("")
     result = laptop.run("team", "sync", check=False)
     assert result.returncode == 2
