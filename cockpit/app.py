@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -120,6 +119,7 @@ class CockpitApp(App[None]):
         self.store = store
         self.sync_service = sync
         self.clock: Clock = clock or utcnow
+        self.keymap_overrides: dict[str, str] = {}  # [keymap], set at mount
         self.welcome = welcome or store is None
         self._library = library
         # local: no paging service; practice: only a drill's, which sends nothing.
@@ -161,7 +161,8 @@ class CockpitApp(App[None]):
         theme = getattr(self.settings, "theme", "") or "textual-dark"
         if theme in self.available_themes:
             self.theme = theme
-        keymap = load_keymap(getattr(self.settings, "config_file", None))
+        keymap = dict(getattr(self.settings, "tables", {}).get("keymap", {}))
+        self.keymap_overrides = keymap  # the help screen and the palette show these keys
         if keymap:
             self.set_keymap(keymap)
         if self.welcome:
@@ -419,18 +420,6 @@ def _practice_only(sync: Any) -> bool:
     receives nothing): a drill, not a connection to a paging service."""
     providers: dict[str, Any] = getattr(sync, "providers", None) or {}
     return bool(providers) and all(getattr(p, "name", "") == "practice" for p in providers.values())
-
-
-def load_keymap(config_file: Any) -> dict[str, str]:
-    """The ``[keymap]`` table of the settings file: binding id -> keys (``incident.ack = "A"``)."""
-    if not config_file:
-        return {}
-    try:
-        with open(config_file, "rb") as handle:
-            table = tomllib.load(handle).get("keymap", {})
-    except (OSError, tomllib.TOMLDecodeError):
-        return {}
-    return {str(k): str(v) for k, v in table.items() if isinstance(v, str)}
 
 
 def make_app(

@@ -16,6 +16,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.widgets import OptionList
 
@@ -32,6 +33,7 @@ from cockpit.screens.input_dialog import (
     duration_meaning,
     parse_duration,
 )
+from cockpit.screens.keys import find_binding
 from cockpit.screens.link_actions import LinkActions
 from cockpit.screens.messages import (
     IncidentActed,
@@ -657,17 +659,16 @@ class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
 
     # ------------------------------------------------------------------ palette
 
-    def palette_action(self, name: str) -> None:
-        if name == "pick_runbook":
-            self.query_one(RunbookChecklist).action_pick()
-        elif name == "undo_tick":
-            self.query_one(RunbookChecklist).action_undo()
-        elif name == "rollback":
-            self.query_one(RunbookChecklist).action_rollback()
-        elif name == "step_link":
-            self.query_one(RunbookChecklist).action_link()
-        else:
-            getattr(self, f"action_{name}")()
+    def binding_named(self, binding_id: str) -> tuple[DOMNode, Binding] | None:
+        """The screen's or the runbook checklist's binding with this id, and its node."""
+        return find_binding([self, *self.query(RunbookChecklist)], binding_id)
+
+    def run_binding(self, binding_id: str) -> None:
+        """Do what the binding's key does (the palette's path), on the node that owns it."""
+        found = self.binding_named(binding_id)
+        if found is not None:
+            node, binding = found
+            self.call_next(self.app.run_action, binding.action, node)
 
     def go_to_incident(self, incident_id: str) -> None:
         self.current_id = incident_id
