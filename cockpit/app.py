@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -40,6 +42,16 @@ Clock = Callable[[], datetime]
 NOTIFY_LIMIT = 600  # characters of a notification's message: about ten lines of a toast
 NOTIFY_LINES = 10
 TITLE_LIMIT = 120
+NOTICES_KEPT = 50
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One notification as it was shown (after the sanitiser)."""
+
+    title: str
+    message: str
+    severity: str
 
 
 class CockpitApp(App[None]):
@@ -120,6 +132,8 @@ class CockpitApp(App[None]):
         self.sync_service = sync
         self.clock: Clock = clock or utcnow
         self.keymap_overrides: dict[str, str] = {}  # [keymap], set at mount
+        # What the toasts said, newest last (what the user saw, sanitised): tests read it.
+        self.notices: deque[Notice] = deque(maxlen=NOTICES_KEPT)
         self.welcome = welcome or store is None
         self._library = library
         # local: no paging service; practice: only a drill's, which sends nothing.
@@ -340,13 +354,10 @@ class CockpitApp(App[None]):
         and title pass the sanitiser here, once for every caller (``Screen.notify`` and
         ``Widget.notify`` come here too): control, bidi and invisible characters show as
         symbols, and a long message is cut (the toast is a few lines, not a document)."""
-        super().notify(
-            safe(str(message), limit=NOTIFY_LIMIT, lines=NOTIFY_LINES),
-            title=safe_line(str(title), limit=TITLE_LIMIT),
-            severity=severity,
-            timeout=timeout,
-            markup=False,
-        )
+        shown = safe(str(message), limit=NOTIFY_LIMIT, lines=NOTIFY_LINES)
+        heading = safe_line(str(title), limit=TITLE_LIMIT)
+        self.notices.append(Notice(heading, shown, severity))
+        super().notify(shown, title=heading, severity=severity, timeout=timeout, markup=False)
 
     def validate_title(self, title: Any) -> str:
         return safe_line(str(title), limit=TITLE_LIMIT)

@@ -235,7 +235,7 @@ class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
         checklist = self.query_one(RunbookChecklist)
         checklist.focus_steps()
         self.call_after_refresh(checklist.scroll_visible, animate=False)
-        self.set_interval(1, self._tick_clock)
+        self.set_interval(1, self.tick_clock)
         # Everything built so far (widgets, imported modules, the ORM's metadata) lives as
         # long as the app: taking it out of the collector's scans keeps the full collections
         # that many small per-tick objects trigger from stalling a key press (p95 halves).
@@ -396,7 +396,7 @@ class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
         bar.detail = status.last_error if bar.state == "offline" else ""
         bar.refresh()
 
-    def _tick_clock(self) -> None:
+    def tick_clock(self) -> None:
         """Once a second: running timers and the status bar's age, each redrawn only when
         what it shows changed (an idle cockpit draws nothing)."""
         now = self.now
