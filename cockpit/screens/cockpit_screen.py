@@ -367,7 +367,8 @@ class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
         return action not in _INCIDENT_KEYS or action in self._applies
 
     def refresh_timeline(self) -> None:
-        from cockpit.store.queries import timeline
+        from cockpit.store.engine import driver_connection
+        from cockpit.store.reads import timeline
 
         store = self.cockpit.store
         if store is None or self.current_id is None:
@@ -375,11 +376,11 @@ class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
         view = self.query_one(Timeline)
         # A transition adds a line or three: read the newest few and put them on top.
         with store.read() as session:
-            newest = timeline(session, self.current_id, limit=12)
+            newest = timeline(driver_connection(session), self.current_id, limit=12)
         if view.prepend(newest):
             return
         with store.read() as session:
-            view.show(timeline(session, self.current_id, limit=200))
+            view.show(timeline(driver_connection(session), self.current_id, limit=200))
 
     def _show_status(self) -> None:
         store = self.cockpit.store
