@@ -518,7 +518,13 @@ class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
     def act(self, done: str, call: Any, *args: Any, **kwargs: Any) -> bool:
         """Run a store action; its errors become a notification that says what to do."""
         try:
-            call(self.cockpit.store, *args, user=self.cockpit.settings.user or "", **kwargs)
+            call(
+                self.cockpit.store,
+                *args,
+                user=self.cockpit.settings.user or "",
+                clock=self.cockpit.clock,
+                **kwargs,
+            )
         except CockpitError as error:
             self.notify(str(error), title="Not done", severity="error", timeout=8)
             return False
