@@ -417,13 +417,14 @@ class HandoffScreen(Screen[None]):
         self.show()
 
     def _fresh_draft(self) -> HandoffDraft:
-        from cockpit.cli.handoff_cmd import shift_window
+        from cockpit.store.queries import shift_window
 
         store = self.cockpit.store
         assert store is not None
         now = self.cockpit.clock()
         me = self.me
-        start, end = shift_window(store, me, now)
+        with store.read() as session:
+            start, end = shift_window(session, me, now)
         return draft_handoff(store, me, start, end, now, runbooks=self._runbooks())
 
     @property
@@ -548,7 +549,7 @@ class HandoffScreen(Screen[None]):
         assert self.draft is not None
         if self.handoff is None or not self.handoff.signed_at:
             self.draft.notes = self.query_one("#handoff-notes", TextArea).text
-        from cockpit.cli.common import display_zone
+        from cockpit.config import display_zone
 
         try:
             zone = display_zone(self.app.settings)  # type: ignore[attr-defined]
