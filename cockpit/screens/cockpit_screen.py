@@ -41,7 +41,9 @@ from cockpit.screens.messages import (
     SyncStarted,
 )
 from cockpit.screens.runbook_actions import RunbookActions
-from cockpit.screens.view_model import (
+from cockpit.store.reads import IncidentFilter
+from cockpit.text import full_hint, safe_line
+from cockpit.view_model import (
     IncidentRef,
     IncidentView,
     SwitcherView,
@@ -50,8 +52,6 @@ from cockpit.screens.view_model import (
     load_switcher,
     me_of,
 )
-from cockpit.store.reads import IncidentFilter
-from cockpit.text import full_hint, safe_line
 from cockpit.widgets.baton import Baton
 from cockpit.widgets.footer import KeyFooter
 from cockpit.widgets.incident_panel import IncidentPanel
@@ -626,8 +626,8 @@ class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
 
     def action_pass_baton(self) -> None:
         from cockpit.screens.baton_dialog import BatonDialog
-        from cockpit.screens.view_model import roster
         from cockpit.sync import actions  # the ORM: not for the first frame
+        from cockpit.view_model import roster
 
         ref = self.captured()
         if ref is None or self.incident_view is None:

@@ -31,7 +31,7 @@ from cockpit.text import safe, safe_line
 if TYPE_CHECKING:
     from cockpit.runbooks.model import Runbook
     from cockpit.runbooks.runs_store import RunService, RunView
-    from cockpit.screens.view_model import IncidentRef
+    from cockpit.view_model import IncidentRef
 
 COMMAND_TIMEOUT = 120
 EXCERPT_LINES = 20

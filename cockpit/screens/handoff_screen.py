@@ -366,7 +366,7 @@ class HandoffScreen(Screen[None]):
 
     @property
     def me(self) -> str:
-        from cockpit.screens.view_model import me_of
+        from cockpit.view_model import me_of
 
         store = self.cockpit.store
         assert store is not None
@@ -601,7 +601,7 @@ class HandoffScreen(Screen[None]):
     def _people(self, first: list[str]) -> list[tuple[str, Text]]:
         """Everyone but the outgoing engineer, as choices: ``first`` (on call next) first,
         then who is on call now, then the rest."""
-        from cockpit.screens.view_model import roster
+        from cockpit.view_model import roster
 
         store = self.cockpit.store
         assert store is not None and self.draft is not None

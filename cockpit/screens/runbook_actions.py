@@ -19,8 +19,8 @@ from cockpit.runbooks.model import Runbook, Step
 from cockpit.runbooks.runs_store import RunService, RunView
 from cockpit.screens.confirm import ConfirmDialog, incident_line
 from cockpit.screens.input_dialog import InputDialog, check_not_empty
-from cockpit.screens.view_model import IncidentRef, IncidentView
 from cockpit.text import safe, safe_line
+from cockpit.view_model import IncidentRef, IncidentView
 from cockpit.widgets.runbook_checklist import RunbookChecklist, fill
 from cockpit.widgets.step_prompt import timer_left
 
