@@ -22,7 +22,8 @@ from cockpit.text import safe_line
 if TYPE_CHECKING:
     from cockpit.config import Settings
     from cockpit.integrations import credentials
-    from cockpit.integrations.base import PersonRecord, ProviderError
+    from cockpit.integrations.base import ProviderError
+    from cockpit.records import PersonRecord
 
 # The settings, the keyring (credentials) and the providers are imported by the handlers:
 # building the parser (every `cockpit` command does) must not load them.
