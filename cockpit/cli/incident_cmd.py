@@ -382,8 +382,9 @@ def _open_run(store: Any, settings: Any, incident_id: str) -> dict[str, Any] | N
     from cockpit.runbooks.model import ROLLBACK
     from cockpit.runbooks.run import RunState
     from cockpit.runbooks.run_events import ROLLBACK_ENTERED
-    from cockpit.runbooks.runs_store import items_of, to_engine, view_of
+    from cockpit.runbooks.run_view import items_of, view_of
     from cockpit.store import reads
+    from cockpit.store.run_service import to_engine
 
     with store.rows() as conn:
         run = reads.open_run(conn, incident_id)

@@ -22,11 +22,10 @@ from cockpit.drills.scenario import Scenario
 from cockpit.errors import CockpitError
 from cockpit.runbooks.model import ACTIONS, CHECKS, Runbook
 from cockpit.runbooks.remap import step_texts
-from cockpit.runbooks.runs_store import runbook_hash
+from cockpit.runbooks.run_view import StoredRun, runbook_hash
 from cockpit.store.engine import Store
 from cockpit.store.models import Drill, Incident, RunbookRun, TimelineEvent
 from cockpit.store.queries import person_name
-from cockpit.store.records import RunRow
 from cockpit.store.runs import append_event, events_of, start_run
 from cockpit.store.timefmt import as_utc, utcnow
 
@@ -38,7 +37,7 @@ class DrillError(CockpitError):
     """The drill asked for does not exist or cannot be started."""
 
 
-def may_execute(run: RunbookRun | RunRow | None, incident: Incident | None = None) -> bool:
+def may_execute(run: StoredRun | None, incident: Incident | None = None) -> bool:
     """Whether a command of this run may be executed at all (after the user confirms).
 
     Never in a drill: neither for a drill run nor on a drill incident, whatever the UI says.

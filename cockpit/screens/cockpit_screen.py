@@ -22,7 +22,6 @@ from textual.widgets import OptionList
 from cockpit.durations import compact, describe
 from cockpit.errors import CockpitError
 from cockpit.runbooks.links import plain
-from cockpit.runbooks.runs_store import RunService
 from cockpit.screens.command_runner import CommandRunner
 from cockpit.screens.confirm import ConfirmDialog, incident_line
 from cockpit.screens.input_dialog import (
@@ -42,6 +41,7 @@ from cockpit.screens.messages import (
 )
 from cockpit.screens.runbook_actions import RunbookActions
 from cockpit.store.reads import IncidentFilter
+from cockpit.store.run_service import RunService
 from cockpit.text import full_hint, safe_line
 from cockpit.view_model import (
     IncidentRef,

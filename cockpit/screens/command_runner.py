@@ -30,7 +30,8 @@ from cockpit.text import safe, safe_line
 
 if TYPE_CHECKING:
     from cockpit.runbooks.model import Runbook
-    from cockpit.runbooks.runs_store import RunService, RunView
+    from cockpit.runbooks.run_view import RunView
+    from cockpit.store.run_service import RunService
     from cockpit.view_model import IncidentRef
 
 COMMAND_TIMEOUT = 120

@@ -16,9 +16,10 @@ from cockpit.durations import compact
 from cockpit.errors import CockpitError
 from cockpit.runbooks.match import IncidentFacts, RunbookMatch, match_runbooks
 from cockpit.runbooks.model import Runbook, Step
-from cockpit.runbooks.runs_store import RunService, RunView
+from cockpit.runbooks.run_view import RunView
 from cockpit.screens.confirm import ConfirmDialog, incident_line
 from cockpit.screens.input_dialog import InputDialog, check_not_empty
+from cockpit.store.run_service import RunService
 from cockpit.text import safe, safe_line
 from cockpit.view_model import IncidentRef, IncidentView
 from cockpit.widgets.runbook_checklist import RunbookChecklist, fill
