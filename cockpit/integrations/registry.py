@@ -27,7 +27,7 @@ def make_providers(
     ``learned_name``: the name of "me" learned from a provider, "" if none (asked only when
     an Alertmanager silence needs a creator and the settings name no user)."""
     providers: dict[str, PagingProvider] = {}
-    from cockpit.integrations.credentials import load_token
+    from cockpit.credentials import load_token
 
     token = load_token("pagerduty", settings)
     if token:
@@ -68,7 +68,7 @@ def configured(settings: Any) -> bool:
     takes a fifth of a second to load, so it is asked only when they do not say."""
     if getattr(settings, "pagerduty_token", "") or getattr(settings, "alertmanager_url", ""):
         return True
-    from cockpit.integrations.credentials import load_token
+    from cockpit.credentials import load_token
 
     return bool(load_token("pagerduty", settings))
 

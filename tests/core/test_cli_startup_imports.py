@@ -30,7 +30,7 @@ HEAVY = (
     "markdown_it",
     "cockpit.store.models",
     "cockpit.sync.service",
-    "cockpit.integrations.credentials",
+    "cockpit.credentials",
 )
 
 PARSE_ONLY = """
