@@ -62,7 +62,7 @@ from cockpit.widgets.status_bar import StatusBar
 from cockpit.widgets.timeline import Timeline
 
 if TYPE_CHECKING:
-    from cockpit.app import CockpitApp
+    from cockpit.screens.host import CockpitHost
 
 _INCIDENT_KEYS = frozenset(
     {
@@ -200,7 +200,7 @@ class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
         self.filter_index = 0  # into _filters(): 0 is "all"
 
     @property
-    def cockpit(self) -> CockpitApp:
+    def cockpit(self) -> CockpitHost:
         return self.app  # type: ignore[return-value]
 
     @property

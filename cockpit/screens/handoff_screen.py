@@ -52,7 +52,7 @@ from cockpit.text import count, safe_line
 from cockpit.widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
-    from cockpit.app import CockpitApp
+    from cockpit.screens.host import CockpitHost
 
 TITLE_WIDTH = 56
 DETAIL_WIDTH = 72  # the open list's lines when its width is not known yet
@@ -361,7 +361,7 @@ class HandoffScreen(Screen[None]):
         self.exported: str = ""  # where the Markdown was last written
 
     @property
-    def cockpit(self) -> CockpitApp:
+    def cockpit(self) -> CockpitHost:
         return self.app  # type: ignore[return-value]
 
     @property

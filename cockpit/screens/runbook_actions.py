@@ -26,7 +26,7 @@ from cockpit.widgets.runbook_checklist import RunbookChecklist, fill
 from cockpit.widgets.step_prompt import timer_left
 
 if TYPE_CHECKING:
-    from cockpit.app import CockpitApp
+    from cockpit.screens.host import CockpitHost as CockpitApp
 
 
 def check_reason(value: str) -> str:
