@@ -93,7 +93,7 @@ class CommandRunner:
         return view.ref.id if view is not None else None
 
     def allowed_to_run(self, run: RunView | None, ref: IncidentRef) -> bool:
-        from cockpit.drills.service import may_execute
+        from cockpit.drills.start import may_execute
         from cockpit.store.models import Incident, RunbookRun
 
         store = self.cockpit.store  # type: ignore[attr-defined]

@@ -384,7 +384,7 @@ def test_a_fresh_drill_run_does_not_read_as_a_changed_runbook(tmp_path: Path) ->
     from sqlmodel import select
 
     from cockpit.drills.scenario import scenario_from_runbook
-    from cockpit.drills.service import start_drill
+    from cockpit.drills.start import start_drill
     from cockpit.runbooks import load_runbook
     from cockpit.runbooks.library import samples_dir
     from cockpit.store import StepEvent, Store
