@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cockpit import paths
 from cockpit.errors import ConfigError
@@ -42,13 +43,21 @@ class Key:
 
 def zone_problem(value: str) -> str | None:
     """Why ``value`` is not an IANA time zone this machine knows, or None."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
         return "is not a time zone this machine knows (an IANA name such as Europe/Berlin)"
     return None
+
+
+def display_zone(settings: Settings) -> ZoneInfo | None:
+    """The zone times are shown in: the ``timezone`` setting, or None for the system's."""
+    if not settings.timezone:
+        return None
+    try:
+        return ZoneInfo(settings.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"timezone: unknown time zone {settings.timezone!r}") from None
 
 
 def email_problem(value: str) -> str | None:

@@ -9,7 +9,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from cockpit import durations
-from cockpit.cli.common import age, display_zone, local_time, settings_and_store
+from cockpit.cli.common import age, local_time, settings_and_store
 from cockpit.cli.main import CliError
 from cockpit.text import full_hint, safe, safe_line
 
@@ -273,6 +273,7 @@ def _say_none(
 
 
 def run_show(args: argparse.Namespace) -> int:
+    from cockpit.config import display_zone
     from cockpit.store import queries, reads
     from cockpit.store.engine import driver_connection
     from cockpit.store.timefmt import utcnow
@@ -378,8 +379,9 @@ def _open_run(store: Any, settings: Any, incident_id: str) -> dict[str, Any] | N
     from cockpit.runbooks.model import ROLLBACK
     from cockpit.runbooks.run import RunState
     from cockpit.runbooks.run_events import ROLLBACK_ENTERED
-    from cockpit.runbooks.runs_store import items_of, to_engine, view_of
+    from cockpit.runbooks.run_view import items_of, view_of
     from cockpit.store import reads
+    from cockpit.store.run_service import to_engine
 
     with store.rows() as conn:
         run = reads.open_run(conn, incident_id)
@@ -546,6 +548,7 @@ def parse_duration(text: str) -> int:
 
 
 def run_snooze(args: argparse.Namespace) -> int:
+    from cockpit.config import display_zone
     from cockpit.sync import actions
 
     settings, store = settings_and_store(args)

@@ -53,7 +53,7 @@ def build_app(settings: Any) -> tuple[Any, Any]:
     from cockpit.sync.lazy import LazySync
 
     def build_sync() -> Any:
-        from cockpit.integrations.registry import make_providers
+        from cockpit.sync.providers import make_providers
         from cockpit.sync.service import SyncService
 
         return SyncService(store, make_providers(settings), window_days=settings.sync_window_days)

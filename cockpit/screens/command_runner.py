@@ -30,8 +30,9 @@ from cockpit.text import safe, safe_line
 
 if TYPE_CHECKING:
     from cockpit.runbooks.model import Runbook
-    from cockpit.runbooks.runs_store import RunService, RunView
-    from cockpit.screens.view_model import IncidentRef
+    from cockpit.runbooks.run_view import RunView
+    from cockpit.store.run_service import RunService
+    from cockpit.view_model import IncidentRef
 
 COMMAND_TIMEOUT = 120
 EXCERPT_LINES = 20
@@ -92,7 +93,7 @@ class CommandRunner:
         return view.ref.id if view is not None else None
 
     def allowed_to_run(self, run: RunView | None, ref: IncidentRef) -> bool:
-        from cockpit.drills.service import may_execute
+        from cockpit.drills.start import may_execute
         from cockpit.store.models import Incident, RunbookRun
 
         store = self.cockpit.store  # type: ignore[attr-defined]

@@ -31,7 +31,7 @@ from cockpit.text import safe_line
 from cockpit.widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
-    from cockpit.app import CockpitApp
+    from cockpit.screens.host import CockpitHost as CockpitApp
 
 WINDOWS = (4, 8, 12, 26)
 BAR_WIDTH = 40

@@ -36,7 +36,7 @@ from textual.widgets import Static
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from cockpit.runbooks.model import ROLLBACK, VALIDATION, Runbook
-from cockpit.runbooks.runs_store import RunView
+from cockpit.runbooks.run_view import RunView
 from cockpit.text import safe_line
 from cockpit.widgets.step_list import StepList
 from cockpit.widgets.step_prompt import fill, item_prompt, signature

@@ -23,7 +23,7 @@ from cockpit.runbooks.links import CODE, LINK, pieces
 from cockpit.runbooks.model import Step
 from cockpit.runbooks.params import fill_params
 from cockpit.runbooks.render import format_seconds
-from cockpit.runbooks.runs_store import Item, RunView
+from cockpit.runbooks.run_view import Item, RunView
 from cockpit.text import safe, safe_line
 
 _MARK = {"done": ("✓", "green"), "skipped": ("↷", "dim"), "failed": ("✗", "bold red")}

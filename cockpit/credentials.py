@@ -16,7 +16,7 @@ import keyring.errors
 from keyring.backend import KeyringBackend
 
 from cockpit.errors import CockpitError
-from cockpit.redact import remember, url_secrets
+from cockpit.seen_secrets import remember, url_secrets
 
 KEYRING_SERVICE = "cockpit"
 # service name -> (settings key, environment variable)
