@@ -14,6 +14,7 @@ from cockpit.cli.main import CliError
 from cockpit.text import full_hint, safe, safe_line
 
 if TYPE_CHECKING:
+    from cockpit.config import Settings
     from cockpit.store import queries, reads
     from cockpit.store.models import Alert, Incident
 
@@ -154,7 +155,7 @@ def _label(incident: Incident) -> str:
 _FILTER_KEYS = ("urgency", "mine", "team", "service")
 
 
-def _filter(args: argparse.Namespace, settings: Any, store: Any) -> queries.IncidentFilter:
+def _filter(args: argparse.Namespace, settings: Settings, store: Any) -> queries.IncidentFilter:
     """Flags, over a saved filter (``[filters.NAME]`` with urgency, mine, team, service)."""
     from cockpit.store import queries
     from cockpit.sync.identity import get_me
@@ -369,7 +370,7 @@ def run_show(args: argparse.Namespace) -> int:
         store.close()
 
 
-def _open_run(store: Any, settings: Any, incident_id: str) -> dict[str, Any] | None:
+def _open_run(store: Any, settings: Settings, incident_id: str) -> dict[str, Any] | None:
     """The incident's open runbook run, read only (replayed, never written): its runbook,
     phase (main, validation, rollback), progress, the next step, and, mid-rollback, since
     when and why."""

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import getpass
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from cockpit.config import Settings
     from cockpit.integrations.base import PagingProvider
 
 
@@ -20,7 +21,7 @@ def _nobody() -> str:
 
 
 def make_providers(
-    settings: Any, learned_name: Callable[[], str] = _nobody
+    settings: Settings, learned_name: Callable[[], str] = _nobody
 ) -> dict[str, PagingProvider]:
     """One provider per configured service. Raises ProviderError for a bad URL.
 
@@ -63,7 +64,7 @@ def make_providers(
     return providers
 
 
-def configured(settings: Any) -> bool:
+def configured(settings: Settings) -> bool:
     """Whether any paging service is set up. The settings are asked first: the OS keyring
     takes a fifth of a second to load, so it is asked only when they do not say."""
     if getattr(settings, "pagerduty_token", "") or getattr(settings, "alertmanager_url", ""):

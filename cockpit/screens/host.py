@@ -10,12 +10,13 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from cockpit.view_model import Clock
 
 if TYPE_CHECKING:
+    from cockpit.config import Settings
     from cockpit.store.engine import Store
 
 
 @runtime_checkable
 class CockpitHost(Protocol):
-    settings: Any
+    settings: Settings
     store: Store | None
     sync_service: Any  # a SyncService or LazySync, None without a paging service
     clock: Clock
