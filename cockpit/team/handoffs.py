@@ -236,9 +236,15 @@ def _link_batons(conn: sqlite3.Connection, handoff_id: int, offers: list[str]) -
     return complete
 
 
-def _withdraw_reassigns(conn: sqlite3.Connection, handoff_id: int, why: str) -> tuple[int, int]:
-    """This laptop's reassignments for the batons its lost acceptance took: those still
-    waiting never go (the winner's cockpit reassigns); returns (withdrawn, already sent)."""
+def _withdraw_writes(conn: sqlite3.Connection, handoff_id: int, why: str) -> tuple[int, int]:
+    """This laptop's PagerDuty writes for the batons its lost acceptance took (the
+    reassignments and their "[cockpit] Baton passed" notes): those still waiting never go,
+    as the winner's cockpit sends its own. Returns (reassignments withdrawn, already sent)."""
+    since = conn.execute(
+        "SELECT min(offered_at) FROM baton_passes WHERE handoff_id = ?", (handoff_id,)
+    ).fetchone()[0]
+    if since is None:
+        return 0, 0
     incidents = [
         r[0]
         for r in conn.execute(
@@ -248,17 +254,36 @@ def _withdraw_reassigns(conn: sqlite3.Connection, handoff_id: int, why: str) -> 
         )
     ]
     withdrawn = sent = 0
+    ours = f": handoff #{handoff_id}"
     for incident in incidents:
         withdrawn += conn.execute(
             "UPDATE outbox SET state = 'superseded', last_error = ? WHERE incident_id = ?"
-            " AND action = 'reassign' AND state = 'pending'",
-            (why, incident),
+            " AND action = 'reassign' AND state = 'pending' AND created_at >= ?",
+            (why, incident, since),
         ).rowcount
         sent += conn.execute(
             "SELECT count(*) FROM outbox WHERE incident_id = ? AND action = 'reassign'"
-            " AND state IN ('sending', 'sent')",
-            (incident,),
+            " AND state IN ('sending', 'sent') AND created_at >= ?",
+            (incident, since),
         ).fetchone()[0]
+        notes = conn.execute(
+            "SELECT id, json_extract(payload, '$.note_id'), json_extract(payload, '$.content')"
+            " FROM outbox WHERE incident_id = ? AND action = 'note' AND state = 'pending'"
+            " AND created_at >= ?",
+            (incident, since),
+        ).fetchall()
+        for item, note_id, content in notes:
+            text = str(content or "")
+            if not (text.startswith("[cockpit] Baton passed") and text.endswith(ours)):
+                continue
+            conn.execute(
+                "UPDATE outbox SET state = 'superseded', last_error = ? WHERE id = ?", (why, item)
+            )
+            # Kept here, never sent (as a discarded note), and not shared with the team.
+            conn.execute("UPDATE notes SET state = 'local' WHERE id = ?", (note_id,))
+            conn.execute(
+                "INSERT OR IGNORE INTO team_rows VALUES ('notes', ?, '', 'withdrawn')", (note_id,)
+            )
     return withdrawn, sent
 
 
@@ -266,9 +291,7 @@ def _lose(conn: sqlite3.Connection, handoff_id: int, own: str | None, winner: Pu
     """This laptop's acceptance lost: it never goes up (or is marked lost if it did), and
     the user is told who accepted, as a lost baton race is told."""
     who = f"{winner.author} on {winner.origin}"
-    withdrawn, sent = _withdraw_reassigns(
-        conn, handoff_id, f"the handoff was accepted first by {who}"
-    )
+    withdrawn, sent = _withdraw_writes(conn, handoff_id, f"the handoff was accepted first by {who}")
     message = f"handoff #{handoff_id}: accepted first by {who}"
     if withdrawn:
         message += "; your reassignment at PagerDuty was withdrawn"

@@ -7,7 +7,11 @@ processes sharing a real PostgreSQL team store."""
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import subprocess
+import sys
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,6 +21,7 @@ from team_pg import PgServer
 
 from cockpit.handoff import accept_handoff, draft_handoff, save_handoff, sign_handoff
 from cockpit.integrations.base import IncidentRecord
+from cockpit.integrations.pagerduty_emulator import EmulatorHandle, start_emulator
 from cockpit.store.engine import Store
 from cockpit.store.upsert import upsert_incidents
 from cockpit.team import apply, local
@@ -173,6 +178,13 @@ def test_two_laptops_accept_one_handoff_the_first_wins(tmp_path: Path) -> None:
     ]
     # PagerDuty is reassigned once, by the winner's cockpit.
     assert c.reassigns() == [("pagerduty:P1", "superseded"), ("pagerduty:P2", "superseded")]
+    # ...and so is the "Baton passed" note each would have posted; the notes stay local.
+    assert (
+        c.rows("SELECT action, state FROM outbox WHERE action = 'note'")
+        == [("note", "superseded")] * 2
+    )
+    assert c.rows("SELECT state FROM notes") == [("local",)] * 2
+    assert [e.kind for e in c.send("carol", [100])] == []  # and are not shared
     assert b.take(second) == ["applied"] * 4 + ["skipped"]
     assert b.reassigns() == [("pagerduty:P1", "pending"), ("pagerduty:P2", "pending")]
     assert b.rows("SELECT count(*) FROM team_outbox WHERE state = 'lost'") == [(0,)]
@@ -345,3 +357,79 @@ def test_two_laptops_accept_one_handoff_across_laptops(
         assert laptop.rows("SELECT to_person, accepted_at IS NOT NULL FROM handoffs") == [(BOB, 1)]
     for laptop in (a, b, c):
         assert "0 up, 0 down" in laptop.run("team", "sync").stdout
+
+
+def _pagerduty_sync(laptop: Laptop, emulator: EmulatorHandle) -> None:
+    """`cockpit sync` on a laptop against the PagerDuty emulator (pull, then deliver)."""
+    env = dict(
+        os.environ,
+        COCKPIT_TEAM_ORIGIN=laptop.name,
+        COCKPIT_PAGERDUTY_URL=emulator.url,
+        COCKPIT_PAGERDUTY_TOKEN=emulator.token,
+    )
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cockpit",
+            "--config",
+            str(laptop.folder / "config.toml"),
+            "--data-dir",
+            str(laptop.folder / "data"),
+            "sync",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.postgres
+def test_pagerduty_is_reassigned_once_by_the_accepting_laptop(
+    tmp_path: Path, pg_server: PgServer, team_db: str
+) -> None:
+    with start_emulator(incidents=40, days=1, seed=11) as emulator:
+        a, b, c = make_laptops(tmp_path, pg_server, team_db)
+        for laptop in (a, b, c):
+            _pagerduty_sync(laptop, emulator)
+        open_rows = a.rows(
+            "SELECT id, assignees FROM incidents WHERE source = 'pagerduty' AND assignees != '[]'"
+            " AND status IN ('triggered', 'acknowledged') ORDER BY id"
+        )
+        holders = Counter(json.loads(str(row[1]))[0] for row in open_rows)
+        assert holders, "the seed has no open assigned incident"
+        outgoing = holders.most_common(1)[0][0]
+        incoming = next(
+            str(row[0])
+            for row in a.rows("SELECT id FROM people WHERE id != ? ORDER BY id", outgoing)
+        )
+        held = sorted(
+            str(row[0]).split(":", 1)[1]
+            for row in open_rows
+            if json.loads(str(row[1]))[0] == outgoing
+        )
+        a.run("handoff", "--from", outgoing, "--to", incoming, "--sign")
+        for laptop in (a, b, c):
+            laptop.run("team", "sync")
+        b.run("handoff", "accept", "--as", incoming)
+        c.run("handoff", "accept", "--as", incoming)
+        for laptop in (b, c, a, b):
+            laptop.run("team", "sync")
+        before = len(emulator.state.writes)
+        for laptop in (c, a, b, c, a):
+            _pagerduty_sync(laptop, emulator)
+        writes = emulator.state.writes[before:]
+        reassigned = Counter(
+            i for w in writes if "reassign" in w["actions"] for i in w["incident_ids"]
+        )
+        assert reassigned == Counter({remote_id: 1 for remote_id in held})
+        notes = [
+            str(w["body"]) for w in writes if "note" in w["actions"] and "Baton passed" in str(w)
+        ]
+        assert len(notes) == len(held)  # one "Baton passed" note per incident, from B
+        for remote_id in held:
+            assignees = [user for user, _at in emulator.state.incident(remote_id).assignments]
+            assert assignees == [incoming.split(":", 1)[1]]
