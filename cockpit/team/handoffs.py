@@ -26,7 +26,7 @@ import sqlite3
 from typing import Any
 
 from cockpit.team import local
-from cockpit.team.events import Pulled, now_text, park, queue, unpark
+from cockpit.team.events import Pulled, guarded, now_text, park, queue, unpark
 
 HANDOFFS = "handoffs"
 # Which acceptance this laptop holds for a handoff (local_id: the handoff's local id,
@@ -169,6 +169,10 @@ def _readable(payload: dict[str, Any]) -> bool:
     return bool(payload.get("from_person")) and bool(payload.get("created_at"))
 
 
+def _text(value: Any) -> str | None:
+    return None if value is None or value == "" else str(value)
+
+
 def _dump(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False)
 
@@ -186,12 +190,12 @@ def apply_handoff(conn: sqlite3.Connection, event: Pulled) -> str:
         park(conn, event)
         return "parked"
     values = (
-        p["from_person"],
-        p.get("to_person") or "",
-        p["created_at"],
-        p.get("signed_at") if step == "signed" else None,
-        p.get("shift_start"),
-        p.get("shift_end"),
+        str(p["from_person"]),
+        str(p.get("to_person") or ""),
+        str(p["created_at"]),
+        _text(p.get("signed_at")) if step == "signed" else None,
+        _text(p.get("shift_start")),
+        _text(p.get("shift_end")),
         _dump(p["draft"]),
     )
     if known is None:
@@ -312,7 +316,10 @@ def apply_accepted(conn: sqlite3.Connection, event: Pulled) -> str:
         park(conn, event)  # its handoff has not come down here yet
         return "parked"
     handoff_id = known[0]
-    offers = [str(o) for o in p.get("batons") or []]
+    batons = p.get("batons") or []
+    if not isinstance(batons, list):
+        raise TypeError(f"batons must be a list, got {type(batons).__name__}")  # parked
+    offers = [str(o) for o in batons]
     held = conn.execute(
         "SELECT global_id, state FROM team_rows WHERE tbl = ? AND local_id = ?",
         (ACCEPTS, handoff_id),
@@ -353,7 +360,7 @@ def apply_accepted(conn: sqlite3.Connection, event: Pulled) -> str:
     conn.execute(
         "UPDATE handoffs SET accepted_at = ?, to_person = coalesce(nullif(?, ''), to_person),"
         " draft = ? WHERE id = ?",
-        (p.get("accepted_at") or now_text(), by, _dump(draft), handoff_id),
+        (_text(p.get("accepted_at")) or now_text(), by, _dump(draft), handoff_id),
     )
     _render(conn, handoff_id)
     if not _link_batons(conn, handoff_id, offers):
@@ -364,7 +371,7 @@ def apply_accepted(conn: sqlite3.Connection, event: Pulled) -> str:
 
 
 APPLY = {
-    "handoff_draft": apply_handoff,
-    "handoff_signed": apply_handoff,
-    "handoff_accepted": apply_accepted,
+    "handoff_draft": guarded(apply_handoff),
+    "handoff_signed": guarded(apply_handoff),
+    "handoff_accepted": guarded(apply_accepted),
 }

@@ -21,11 +21,12 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import PurePath
 from typing import Any
 
 from cockpit.team import local
-from cockpit.team.events import Pulled, has_incident, park, queue, unpark
+from cockpit.team.events import Pulled, guarded, has_incident, park, queue, unpark
 from cockpit.text import safe
 
 DRILLS, INSIGHTS, NOTES = "drills", "insights", "notes"
@@ -35,6 +36,18 @@ _LINK = "drill_run:"  # team_state key prefix: a pulled drill whose run has not 
 
 def _dump(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None or value == "" else str(value)
+
+
+def _when(value: Any) -> str:
+    """A pulled timestamp, checked to be one (else the event is parked, see ``guarded``)."""
+    if not isinstance(value, str):
+        raise TypeError(f"a timestamp must be text, got {type(value).__name__}")
+    datetime.fromisoformat(value)
+    return value
 
 
 def _load(text: str | None, default: Any) -> Any:
@@ -64,6 +77,14 @@ def _shared(conn: sqlite3.Connection, table: str, local_id: int, gid: str, state
     conn.execute(
         "INSERT OR REPLACE INTO team_rows VALUES (?, ?, ?, ?)", (table, local_id, gid, state)
     )
+
+
+def _listed(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise TypeError(f"expected a list, got {type(value).__name__}")
+    return value
 
 
 def _lookup(conn: sqlite3.Connection, table: str, gid: str) -> tuple[int, str] | None:
@@ -195,6 +216,8 @@ def _insert_incident(conn: sqlite3.Connection, fields: dict[str, Any]) -> bool:
         "labels": "{}",
         "annotations": "{}",
     }
+    # JSON columns travel as their stored text; anything else structured is kept as JSON.
+    values = {k: _dump(v) if isinstance(v, dict | list) else v for k, v in values.items()}
     values = {**{k: v for k, v in defaults.items() if k in known}, **values}
     names = ", ".join(values)
     marks = ", ".join("?" for _ in values)
@@ -229,7 +252,7 @@ def apply_drill(conn: sqlite3.Connection, event: Pulled) -> str:
             str(p["runbook_id"]),
             _dump(p.get("scenario") or {}),
             str(p.get("expected_branch") or ""),
-            str(started),
+            _when(started),
             str(p.get("participant") or ""),
         ),
     )
@@ -261,7 +284,7 @@ def _apply_debrief(conn: sqlite3.Connection, event: Pulled) -> str:
     conn.execute(
         "UPDATE incidents SET status = 'resolved', resolved_at = coalesce(resolved_at, ?, ?),"
         " updated_at = coalesce(?, updated_at) WHERE id = ? AND is_drill = 1",
-        (p.get("resolved_at"), finished, finished, event.incident_key),
+        (_text(p.get("resolved_at")), finished, finished, event.incident_key),
     )
     _shared(conn, DRILLS, drill_id, str(p.get("drill")), "debriefed")
     unpark(conn, event)
@@ -348,11 +371,11 @@ def apply_insight(conn: sqlite3.Connection, event: Pulled) -> str:
         (
             event.incident_key,
             str(p.get("text") or ""),
-            _dump([str(w) for w in p.get("whys") or []]),
+            _dump([str(w) for w in _listed(p.get("whys"))]),
             str(p.get("guardrail") or ""),
             str(p.get("guardrail_owner") or ""),
             draft,
-            str(p["created_at"]),
+            _when(p["created_at"]),
         ),
     )
     _shared(conn, INSIGHTS, int(cursor.lastrowid or 0), event.id, "drafted" if draft else "shared")
@@ -398,7 +421,7 @@ def apply_note(conn: sqlite3.Connection, event: Pulled) -> str:
     cursor = conn.execute(
         "INSERT INTO notes (incident_id, content, author, created_at, remote_id, state,"
         " outbox_id) VALUES (?, ?, ?, ?, NULL, 'local', NULL)",
-        (event.incident_key, str(p.get("content") or ""), event.author, str(p["created_at"])),
+        (event.incident_key, str(p.get("content") or ""), event.author, _when(p["created_at"])),
     )
     _shared(conn, NOTES, int(cursor.lastrowid or 0), event.id, "shared")
     unpark(conn, event)
@@ -412,7 +435,7 @@ def capture(conn: sqlite3.Connection) -> int:
 
 
 APPLY: dict[str, Callable[[sqlite3.Connection, Pulled], str]] = {
-    "drill": apply_drill,
-    "insight": apply_insight,
-    "note": apply_note,
+    "drill": guarded(apply_drill),
+    "insight": guarded(apply_insight),
+    "note": guarded(apply_note),
 }

@@ -283,3 +283,59 @@ def test_drill_debrief_insight_and_notes_across_laptops(
         assert "0 up, 0 down" in laptop.run("team", "sync").stdout
     assert len(b.rows("SELECT id FROM drills")) == 1
     assert len(b.rows("SELECT id FROM insights")) == 1
+
+
+def test_an_event_that_cannot_be_read_is_parked_and_the_pull_goes_on(tmp_path: Path) -> None:
+    b = Side(tmp_path, "b")
+
+    def note(created: object, content: str) -> Pulled:
+        payload = {"content": content, "created_at": created}
+        return Pulled(local.uuid7(), "1", "note", "alertmanager:A1", payload, "carol", "c")
+
+    bad_insight = Pulled(
+        local.uuid7(),
+        "2",
+        "insight",
+        "alertmanager:A1",
+        {"type": "insight", "text": "t", "whys": 5, "created_at": "2026-12-01 10:00:00.000000"},
+        "carol",
+        "c",
+    )
+    good = note("2026-12-01 10:00:00.000000", "fine")
+    assert b.take(
+        [note("yesterday", "bad time"), note({"at": 1}, "bad type"), bad_insight, good]
+    ) == [
+        "parked",
+        "parked",
+        "parked",
+        "applied",
+    ]
+    assert b.rows("SELECT content FROM notes") == [("fine",)]
+    assert b.rows("SELECT count(*) FROM insights") == [(0,)]
+    assert b.rows("SELECT count(*) FROM team_parked") == [(3,)]
+    assert b.send("bob", [0]) == []
+
+
+def test_what_a_parked_event_wrote_before_failing_is_undone(tmp_path: Path) -> None:
+    b = Side(tmp_path, "b")
+    at = "2026-12-01 10:00:00.000000"
+    incident = {
+        "id": "drill:abc",
+        "source": "drill",
+        "title": "t",
+        "status": "triggered",
+        "created_at": at,
+        "updated_at": at,
+    }
+    drill = Pulled(
+        local.uuid7(),
+        "1",
+        "drill",
+        "drill:abc",
+        {"type": "start", "runbook_id": "disk-full", "incident": incident, "started_at": 5},
+        "carol",
+        "c",
+    )
+    assert b.take([drill]) == ["parked"]
+    assert b.rows("SELECT count(*) FROM incidents WHERE id = 'drill:abc'") == [(0,)]
+    assert b.rows("SELECT count(*) FROM drills") == [(0,)]
