@@ -391,9 +391,12 @@ def capture_notes(conn: sqlite3.Connection) -> int:
     local from then on: it is found through its discarded outbox item, below the watermark."""
     columns = "id, incident_id, content, author, created_at"
     rows = _fresh(conn, NOTES, columns, "t.state = 'local'")
+    # From the few discarded items (the state index) to their notes (by key): never a scan
+    # of every note.
     rows += conn.execute(
-        f"SELECT {', '.join('n.' + c.strip() for c in columns.split(','))} FROM notes n"
-        " JOIN outbox o ON o.id = n.outbox_id WHERE n.state = 'local' AND o.state = 'discarded'"
+        f"SELECT {', '.join('n.' + c.strip() for c in columns.split(','))} FROM outbox o"
+        " JOIN notes n ON n.id = json_extract(o.payload, '$.note_id') AND n.outbox_id = o.id"
+        " WHERE o.state = 'discarded' AND o.action = 'note' AND n.state = 'local'"
         " AND n.id <= ? AND NOT EXISTS"
         " (SELECT 1 FROM team_rows r WHERE r.tbl = ? AND r.local_id = n.id) ORDER BY n.id",
         (int(local.get_state(conn, "captured_notes", "0")), NOTES),
