@@ -433,3 +433,42 @@ def test_pagerduty_is_reassigned_once_by_the_accepting_laptop(
         for remote_id in held:
             assignees = [user for user, _at in emulator.state.incident(remote_id).assignments]
             assert assignees == [incoming.split(":", 1)[1]]
+
+
+async def test_b_accepts_a_pulled_handoff_with_h_then_a(tmp_path: Path) -> None:
+    from cockpit.app import make_app
+    from cockpit.config import load_settings
+    from cockpit.screens.confirm import ConfirmDialog
+    from cockpit.screens.handoff_screen import HandoffScreen
+
+    a, b = Side(tmp_path, "a"), Side(tmp_path, "b")
+    tx = [0]
+    _signed(a)
+    b.take(a.send("alice", tx))
+    now = datetime.now(UTC)
+    save_handoff(b.store, draft_handoff(b.store, BOB, now, now, now))  # B's own, later draft
+    (tmp_path / "runbooks").mkdir()
+    (tmp_path / "config.toml").write_text(f'user = "{BOB}"\n')
+    settings = load_settings(
+        tmp_path / "config.toml",
+        environ={},
+        flags={"data_dir": tmp_path / "b", "runbooks": tmp_path / "runbooks"},
+    )
+    app = make_app(settings, b.store, library=[])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("H")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, HandoffScreen)
+        assert screen.handoff is not None and screen.handoff.id == 1  # the pulled, signed one
+        await pilot.press("a")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press("y")
+        await pilot.pause()
+    assert b.rows("SELECT id FROM handoffs WHERE accepted_at IS NOT NULL") == [(1,)]
+    assert b.rows("SELECT incident_id, to_person, state, handoff_id FROM baton_passes") == [
+        ("pagerduty:P1", BOB, "accepted", 1),
+        ("pagerduty:P2", BOB, "accepted", 1),
+    ]
+    assert [e.kind for e in b.send("bob", tx)][-2:] == ["handoff_draft", "handoff_accepted"]
