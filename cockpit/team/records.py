@@ -257,7 +257,9 @@ def apply_drill(conn: sqlite3.Connection, event: Pulled) -> str:
         ),
     )
     drill_id = int(cursor.lastrowid or 0)
-    _shared(conn, DRILLS, drill_id, event.id, "started")
+    # 'pulled', not 'started': only the laptop that holds the run debriefs a drill for the
+    # team (`cockpit drill report` here on a drill still open there stays here).
+    _shared(conn, DRILLS, drill_id, event.id, "pulled")
     if p.get("run") and run is None:
         local.set_state(conn, f"{_LINK}{drill_id}", str(p["run"]))
     unpark(conn, event)
@@ -271,8 +273,8 @@ def _apply_debrief(conn: sqlite3.Connection, event: Pulled) -> str:
         park(conn, event)  # its drill has not come down here yet
         return "parked"
     drill_id, state = known
-    if state == "debriefed":
-        unpark(conn, event)
+    if state != "pulled":
+        unpark(conn, event)  # debriefed already, or this laptop's own drill: it debriefs it
         return "skipped"
     finished = str(p.get("finished_at") or "") or None
     # Shown by `cockpit drill report` as it is: another laptop's text, made inert here.

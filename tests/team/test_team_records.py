@@ -126,6 +126,28 @@ def test_a_drill_and_its_debrief_are_seen_on_b(tmp_path: Path) -> None:
     assert b.send("bob", tx) == [] and a.send("alice", tx) == []
 
 
+def test_only_the_laptop_that_ran_a_drill_debriefs_it_for_the_team(tmp_path: Path) -> None:
+    a, b = Side(tmp_path, "a"), Side(tmp_path, "b")
+    tx = [0]
+    runbook = load_runbook(RUNBOOK)
+    drill = start_drill(a.store, runbook, scenario_from_runbook(runbook), participant="local:ann")
+    b.take(a.send("alice", tx))
+    pulled_id = int(str(b.rows("SELECT id FROM drills")[0][0]))
+    finish_drill(b.store, pulled_id, runbook)  # `cockpit drill report` on B, drill open on A
+    assert b.send("bob", tx) == []
+    forged = Pulled(
+        local.uuid7(),
+        "99",
+        "drill",
+        drill.incident_id,
+        {"type": "debrief", "drill": a.rows("SELECT global_id FROM team_rows")[0][0]},
+        "bob",
+        "b",
+    )
+    assert a.take([forged]) == ["skipped"]
+    assert a.rows("SELECT finished_at, report_md FROM drills") == [(None, "")]
+
+
 def test_a_pulled_event_never_makes_a_paging_incident(tmp_path: Path) -> None:
     b = Side(tmp_path, "b")
     forged = Pulled(
