@@ -67,6 +67,10 @@ def finish_drill(
     locally, and store the debrief. Finishing twice re-renders the report, nothing more."""
     now = as_utc(clock())
     drill = get_drill(store, drill_id)
+    if drill.run_id is None and drill.finished_at is not None and drill.report_md:
+        # A drill debriefed on another laptop (team mode) whose run is not here: its
+        # debrief came with it, and re-rendering it without the run would empty it.
+        return drill
     with store.write() as session:
         run = session.get(RunbookRun, drill.run_id) if drill.run_id else None
         if run is not None and run.finished_at is None:
