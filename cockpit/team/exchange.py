@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from cockpit.errors import CockpitError
 from cockpit.team import apply as applying
-from cockpit.team import local, schema
+from cockpit.team import handoffs, local, schema
 
 if TYPE_CHECKING:
     import psycopg
@@ -34,6 +34,9 @@ if TYPE_CHECKING:
 
 PAGE = 1000
 PUSH_BATCH = 500
+# Kinds the team store takes once per value of a payload field (its unique indexes): the
+# first to reach it wins, a later one is "lost" and told who holds it.
+ONE_PER = {"baton_accept": "offer", "handoff_accepted": "handoff"}
 START = ("0", "00000000-0000-0000-0000-000000000000")
 
 
@@ -174,12 +177,11 @@ def _push(conn: sqlite3.Connection, team: psycopg.Connection, report: ExchangeRe
                 else set()
             )
             for event_id, kind, _incident, payload in batch:
-                if event_id in missing and event_id not in there and kind == "baton_accept":
-                    offer = json.loads(payload).get("offer", "")
+                if event_id in missing and event_id not in there and kind in ONE_PER:
+                    field = ONE_PER[kind]
                     holder = team.execute(
-                        "SELECT author, origin FROM events"
-                        " WHERE kind = 'baton_accept' AND payload ->> 'offer' = %s",
-                        (offer,),
+                        "SELECT author, origin FROM events WHERE kind = %s AND payload ->> %s = %s",
+                        (kind, field, str(json.loads(payload).get(field, ""))),
                     ).fetchone()
                     if holder is not None:
                         holders[event_id] = (str(holder[0]), str(holder[1]))
@@ -190,10 +192,14 @@ def _push(conn: sqlite3.Connection, team: psycopg.Connection, report: ExchangeRe
             inserted: set[str] = inserted,
             holders: dict[str, tuple[str, str]] = holders,
         ) -> None:
-            for event_id, _kind, incident, _payload in batch:
+            for event_id, kind, incident, payload in batch:
                 if event_id in inserted:
                     report.pushed += 1
                     _mark(c, event_id, "sent")
+                elif event_id in holders and kind == "handoff_accepted":
+                    author, where = holders[event_id]
+                    lost = handoffs.lost_at_push(c, event_id, json.loads(payload), author, where)
+                    report.lost.append(lost)
                 elif event_id in holders:
                     _lost(c, report, event_id, incident, *holders[event_id])
                 else:

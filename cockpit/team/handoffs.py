@@ -12,11 +12,11 @@ acceptances go up through :mod:`cockpit.team.batons` (captured before this modul
 acceptance names their offers, so every laptop links them to its copy of the handoff. Only the
 accepting laptop queues the PagerDuty reassignment; applying never queues a write.
 
-Two laptops accepting one handoff: the acceptance that reached the team store goes up, and
-among acceptances that both reached it the first captured (the smaller UUIDv7 id) wins, on
-every laptop alike. The loser's acceptance is marked ``lost`` in ``team_outbox`` with who
-accepted (``cockpit team status`` lists it) and its reassignments still waiting for PagerDuty
-are withdrawn.
+Two laptops accepting one handoff: the first acceptance to reach the team store wins (a
+unique index there, as for baton offers): the other laptop's push inserts nothing
+(:func:`lost_at_push`), or, accepted here after this sync's capture, it learns from the pull.
+The loser's acceptance is marked ``lost`` in ``team_outbox`` with who accepted (``cockpit team
+sync`` and ``status`` say it) and its PagerDuty writes still waiting are withdrawn.
 """
 
 from __future__ import annotations
@@ -308,6 +308,25 @@ def _lose(conn: sqlite3.Connection, handoff_id: int, own: str | None, winner: Pu
     conn.execute("UPDATE team_outbox SET state = 'lost', message = ? WHERE id = ?", (message, own))
 
 
+def lost_at_push(
+    conn: sqlite3.Connection, event_id: str, payload: dict[str, Any], author: str, origin: str
+) -> str:
+    """Our acceptance was refused by the team store: ``author`` on ``origin`` accepted first.
+    Withdraws what is withdrawable, marks ours lost, and returns the message for the user."""
+    gid = str(payload.get("handoff", ""))
+    known = _lookup(conn, HANDOFFS, gid)
+    winner = Pulled(event_id, "", "handoff_accepted", "", payload, author, origin)
+    if known is None:
+        message = f"a handoff: accepted first by {author} on {origin}"
+        conn.execute(
+            "UPDATE team_outbox SET state = 'lost', message = ? WHERE id = ?", (message, event_id)
+        )
+        return message
+    _lose(conn, known[0], event_id, winner)
+    row = conn.execute("SELECT message FROM team_outbox WHERE id = ?", (event_id,)).fetchone()
+    return str(row[0]) if row else ""
+
+
 def apply_accepted(conn: sqlite3.Connection, event: Pulled) -> str:
     p = event.payload
     gid = str(p.get("handoff", ""))
@@ -338,11 +357,14 @@ def apply_accepted(conn: sqlite3.Connection, event: Pulled) -> str:
         # Accepted on this laptop after this sync's capture: the other one is in the team
         # store already, so it was first.
         _lose(conn, handoff_id, None, event)
-    elif held is not None:
-        if held[0] < event.id:
-            unpark(conn, event)  # an earlier acceptance holds it: this one changes nothing
+    elif held is not None and held[1] == "own":
+        state = conn.execute("SELECT state FROM team_outbox WHERE id = ?", (held[0],)).fetchone()
+        if state is not None and state[0] == "sent":
+            # Ours is in the team store, which holds one acceptance per handoff: this one
+            # cannot be for the same handoff; nothing to change.
+            unpark(conn, event)
             return "skipped"
-        if held[1] == "own":
+        if state is None or state[0] != "lost":  # lost at push: told and withdrawn then
             _lose(conn, handoff_id, str(held[0]), event)
     conn.execute(
         "INSERT OR REPLACE INTO team_rows VALUES (?, ?, ?, 'pulled')",

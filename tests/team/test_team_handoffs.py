@@ -24,7 +24,7 @@ from cockpit.integrations.base import IncidentRecord
 from cockpit.integrations.pagerduty_emulator import EmulatorHandle, start_emulator
 from cockpit.store.engine import Store
 from cockpit.store.upsert import upsert_incidents
-from cockpit.team import apply, local
+from cockpit.team import apply, handoffs, local
 from cockpit.team.events import Pulled
 
 ALICE, BOB = "pagerduty:PALICE", "pagerduty:PBOB"
@@ -162,6 +162,14 @@ def _two_acceptances(tmp_path: Path) -> tuple[Side, Side, Side, list[Pulled], li
     accept_handoff(c.store, None, BOB)
     first = b.send("bob", tx)  # B's acceptance was captured (and reached the store) first
     second = c.send("carol", tx)
+    # The team store holds one acceptance per handoff (a unique index): C's push of its own
+    # inserts nothing and is told who accepted (exchange._push -> handoffs.lost_at_push).
+    c.conn.execute("BEGIN IMMEDIATE")
+    for event in second:
+        if event.kind == "handoff_accepted":
+            handoffs.lost_at_push(c.conn, event.id, event.payload, "bob", "b")
+    c.conn.execute("COMMIT")
+    second = [event for event in second if event.kind != "handoff_accepted"]
     return a, b, c, first, second
 
 
@@ -185,7 +193,7 @@ def test_two_laptops_accept_one_handoff_the_first_wins(tmp_path: Path) -> None:
     )
     assert c.rows("SELECT state FROM notes") == [("local",)] * 2
     assert [e.kind for e in c.send("carol", [100])] == []  # and are not shared
-    assert b.take(second) == ["applied"] * 4 + ["skipped"]
+    assert b.take(second) == ["applied"] * 4
     assert b.reassigns() == [("pagerduty:P1", "pending"), ("pagerduty:P2", "pending")]
     assert b.rows("SELECT count(*) FROM team_outbox WHERE state = 'lost'") == [(0,)]
     # An observer agrees whatever order they come in.
@@ -340,7 +348,8 @@ def test_two_laptops_accept_one_handoff_across_laptops(
     b.run("handoff", "accept", "--as", "Bob Brown")
     c.run("handoff", "accept", "--as", "Bob Brown")  # Bob, on his second laptop
     b.run("team", "sync")
-    c.run("team", "sync")
+    late = c.run("team", "sync").stdout  # the team store refuses a second acceptance
+    assert "lost the race: handoff #1: accepted first by bob on laptop-b" in late
     status = c.run("team", "status").stdout
     assert (
         "lost the race: handoff #1: accepted first by bob on laptop-b; your reassignment at"

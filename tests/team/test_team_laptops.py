@@ -15,7 +15,7 @@ import pytest
 from laptops import Laptop, make_laptop, make_laptops, team_events
 from team_pg import PgServer
 
-from cockpit.team import exchange
+from cockpit.team import exchange, schema
 
 pytestmark = pytest.mark.postgres
 
@@ -30,7 +30,7 @@ def test_init_records_the_url_and_refuses_plain_text_to_a_remote_host(
 ) -> None:
     laptop = make_laptop(tmp_path, "laptop-a", "alice")
     result = laptop.run("team", "init", pg_server.url("owner", "team"))
-    assert "created the team schema (version 1)" in result.stdout
+    assert f"created the team schema (version {schema.known_version()})" in result.stdout
     assert "team_url" in (laptop.folder / "config.toml").read_text()
     again = laptop.run("team", "init", pg_server.url("owner", "team"))
     assert "up to date" in again.stdout
