@@ -99,7 +99,7 @@ def capture(conn: sqlite3.Connection) -> int:
                 "branch": branch,
                 "reason": reason,
                 "actor": actor,
-                "details": json.loads(details) if details else {},
+                "details": _shared_details(kind, json.loads(details) if details else {}),
             },
         )
         conn.execute(
@@ -114,6 +114,14 @@ def capture(conn: sqlite3.Connection) -> int:
         if _shared_with_others(conn, run_id):
             resequence(conn, run_id)
     return queued
+
+
+def _shared_details(kind: str, details: dict[str, Any]) -> dict[str, Any]:
+    """A command's output stays on the laptop that ran it (it may hold what the team store
+    should not); the command and its exit code are shared."""
+    if kind == "command_run":
+        return {k: v for k, v in details.items() if k != "output"}
+    return details
 
 
 def _before(conn: sqlite3.Connection, run_id: int, incident: str, runbook_id: str) -> int:
@@ -324,14 +332,10 @@ def _apply_step(conn: sqlite3.Connection, event: Pulled) -> str:
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (run_id, top + 1, at, kind, step_id, branch, reason, event.author, json.dumps(details)),
     )
+    key = _order_key(str(p.get("at") or at), int(p.get("seq") or 0), event.id)
     conn.execute(
         "INSERT INTO team_rows VALUES (?, ?, ?, ?)",
-        (
-            STEPS,
-            cursor.lastrowid,
-            event.id,
-            "pulled|" + _order_key(str(p.get("at") or at), int(p.get("seq") or 0), event.id),
-        ),
+        (STEPS, cursor.lastrowid, event.id, "pulled|" + key),
     )
     incident, is_drill = conn.execute(
         f"SELECT incident_id, is_drill FROM {RUNS} WHERE id = ?", (run_id,)
@@ -349,10 +353,27 @@ def _apply_step(conn: sqlite3.Connection, event: Pulled) -> str:
             json.dumps({"run_id": run_id, "step_event": kind, "step_id": step_id}),
         ),
     )
-    resequence(conn, run_id)
-    _settle_run(conn, run_id)
+    # Most pulled events come after everything the run holds: only one that does not
+    # renumbers the run.
+    if _last_key(conn, run_id, top) > key:
+        resequence(conn, run_id)
+        _settle_run(conn, run_id)
+    elif kind in ("started", "finished"):
+        _settle_run(conn, run_id)
     unpark(conn, event)
     return "applied"
+
+
+def _last_key(conn: sqlite3.Connection, run_id: int, seq: int) -> str:
+    """The merge order key of the run's event at ``seq`` ("" when there is none)."""
+    row = conn.execute(
+        f"SELECT e.at, t.state FROM {STEPS} e LEFT JOIN team_rows t"
+        " ON t.tbl = ? AND t.local_id = e.id WHERE e.run_id = ? AND e.seq = ?",
+        (STEPS, run_id, seq),
+    ).fetchone()
+    if row is None:
+        return ""
+    return _key_of(str(row[1])) if row[1] else _order_key(str(row[0]), seq, "~")
 
 
 def _db_time(value: Any) -> str:

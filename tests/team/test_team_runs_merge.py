@@ -259,6 +259,12 @@ def test_a_decision_answered_differently_is_a_conflict_until_answered_again(
         assert view.current == "fixed"  # the run waits at the decision again
         assert not view.finished
     assert _state(a.view()) == _state(b.view())
+    # The runbook panel shows it on the decision's line.
+    from cockpit.widgets.step_prompt import item_prompt
+
+    view = a.view()
+    now = datetime(2026, 12, 1, 4, 0, tzinfo=UTC)
+    assert f"⚠ {words}" in item_prompt(view, view.by_id["fixed"], now, {}).plain
     # Answering it again (on B) settles it, and that answer is shared too.
     b.do("decided", step_id="fixed", branch="yes")
     assert b.view().conflicts == {}
@@ -414,3 +420,24 @@ def test_the_checklist_says_who_did_a_step_and_shows_a_conflict(
     view = b.view()
     ratio = item_prompt(view, view.by_id["ratio"], now, {})
     assert "\x1b" not in ratio.plain and "[red]mallory" in ratio.plain
+
+
+def test_a_command_output_stays_on_the_laptop_that_ran_it(
+    team_of_two: tuple[Laptop, Laptop, Team],
+) -> None:
+    a, b, team = team_of_two
+    a.do("done", step_id="look")
+    a.runs.apply(
+        P1,
+        a.runbook,
+        "command_run",
+        step_id="restart",
+        actor="local:alice",
+        details={"command": "kubectl rollout restart", "exit_code": 0, "output": "token=s3cret"},
+    )
+    a.sync(team)
+    b.sync(team)
+    sent = [e.payload for e in team.events if e.payload.get("kind") == "command_run"]
+    assert sent and sent[0]["details"] == {"command": "kubectl rollout restart", "exit_code": 0}
+    assert "s3cret" not in json.dumps([e.payload for e in team.events])
+    assert b.rows("SELECT count(*) FROM step_events WHERE kind = 'command_run'") == [(1,)]
