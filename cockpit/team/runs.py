@@ -53,7 +53,7 @@ def capture(conn: sqlite3.Connection) -> int:
     ).fetchall()
     for run_id, incident, runbook_id, digest, started_at, started_by, is_drill in runs:
         before = _before(conn, run_id, incident, runbook_id)
-        team_id = queue(
+        event_id = queue(
             conn,
             KIND,
             incident,
@@ -64,11 +64,11 @@ def capture(conn: sqlite3.Connection) -> int:
                 "started_at": str(started_at),
                 "started_by": started_by,
                 "is_drill": bool(is_drill),
-                "after": _team_id(conn, before) if before else "",
+                "after": team_id(conn, before) if before else "",
             },
         )
         conn.execute(
-            "INSERT INTO team_rows VALUES (?, ?, ?, ?)", (RUNS, run_id, team_id, f"after:{before}")
+            "INSERT INTO team_rows VALUES (?, ?, ?, ?)", (RUNS, run_id, event_id, f"after:{before}")
         )
         queued += 1
     top = conn.execute(f"SELECT coalesce(max(id), 0) FROM {RUNS}").fetchone()[0]
@@ -85,13 +85,13 @@ def capture(conn: sqlite3.Connection) -> int:
     touched: set[int] = set()
     for row in steps:
         step_id, run_id, seq, at, kind, step, branch, reason, actor, details, incident = row
-        team_id = queue(
+        event_id = queue(
             conn,
             KIND,
             incident,
             {
                 "type": "step",
-                "run": _team_id(conn, run_id),
+                "run": team_id(conn, run_id),
                 "seq": seq,
                 "at": str(at),
                 "kind": kind,
@@ -104,7 +104,7 @@ def capture(conn: sqlite3.Connection) -> int:
         )
         conn.execute(
             "INSERT INTO team_rows VALUES (?, ?, ?, ?)",
-            (STEPS, step_id, team_id, _order_key(str(at), seq, team_id)),
+            (STEPS, step_id, event_id, _order_key(str(at), seq, event_id)),
         )
         touched.add(run_id)
         queued += 1
@@ -134,20 +134,23 @@ def _before(conn: sqlite3.Connection, run_id: int, incident: str, runbook_id: st
     return int(row[0] or 0)
 
 
-def _team_id(conn: sqlite3.Connection, run_id: int) -> str:
+def team_id(conn: sqlite3.Connection, run_id: int) -> str:
+    """The team id of a local run ("" before it is captured); a drill or handoff that
+    points at a run shares this id."""
     row = conn.execute(
         "SELECT global_id FROM team_rows WHERE tbl = ? AND local_id = ?", (RUNS, run_id)
     ).fetchone()
     return str(row[0]) if row else ""
 
 
-def _local_run(conn: sqlite3.Connection, team_id: str) -> int | None:
+def local_run(conn: sqlite3.Connection, shared_id: str) -> int | None:
+    """The local run of a team run id (any of a merged run's ids); None before it arrives."""
     row = conn.execute(
-        "SELECT local_id FROM team_rows WHERE tbl = ? AND global_id = ?", (RUNS, team_id)
+        "SELECT local_id FROM team_rows WHERE tbl = ? AND global_id = ?", (RUNS, shared_id)
     ).fetchone()
     if row is not None:
         return int(row[0])
-    alias = local.get_state(conn, _ALIAS + team_id)
+    alias = local.get_state(conn, _ALIAS + shared_id)
     return int(alias) if alias else None
 
 
@@ -175,12 +178,12 @@ def _shared_with_others(conn: sqlite3.Connection, run_id: int) -> bool:
 # ---------------------------------------------------------------------------- order
 
 
-def _order_key(at: str, seq: int, team_id: str) -> str:
+def _order_key(at: str, seq: int, event_id: str) -> str:
     """The merge order of one event, as text that sorts right: event time (UTC, fixed
     width), then its seq on the laptop that made it (a laptop's own order for one instant),
     then the team event id. The same text on every laptop."""
     when = to_db_text(as_utc(datetime.fromisoformat(at)))
-    return f"{when}|{int(seq):012d}|{team_id}"
+    return f"{when}|{int(seq):012d}|{event_id}"
 
 
 def _key_of(state: str) -> str:
@@ -239,16 +242,26 @@ def _settle_run(conn: sqlite3.Connection, run_id: int) -> None:
 
 def apply_event(conn: sqlite3.Connection, event: Pulled) -> str:
     kind = event.payload.get("type")
-    if kind == "start":
-        return _apply_start(conn, event)
-    if kind == "step":
-        return _apply_step(conn, event)
-    park(conn, event)  # a type a later cockpit writes: kept for it
-    return "parked"
+    appliers = {"start": _apply_start, "step": _apply_step}
+    if kind not in appliers:
+        park(conn, event)  # a type a later cockpit writes: kept for it
+        return "parked"
+    # A payload this cockpit cannot read (a field of the wrong type or form) is kept, not
+    # applied half-way, and never stops the exchange: the rest of the page goes on.
+    conn.execute("SAVEPOINT run_event")
+    try:
+        outcome = appliers[kind](conn, event)
+    except (ValueError, TypeError, KeyError, AttributeError):
+        conn.execute("ROLLBACK TO run_event")
+        conn.execute("RELEASE run_event")
+        park(conn, event)
+        return "parked"
+    conn.execute("RELEASE run_event")
+    return outcome
 
 
 def _apply_start(conn: sqlite3.Connection, event: Pulled) -> str:
-    if _local_run(conn, event.id) is not None:
+    if local_run(conn, event.id) is not None:
         return "skipped"
     if not has_incident(conn, event.incident_key):
         park(conn, event)  # this laptop has not pulled that incident from the service yet
@@ -256,7 +269,7 @@ def _apply_start(conn: sqlite3.Connection, event: Pulled) -> str:
     p = event.payload
     runbook_id = str(p.get("runbook_id", ""))
     after = str(p.get("after", ""))
-    before = _local_run(conn, after) if after else 0
+    before = local_run(conn, after) if after else 0
     if before is None:
         park(conn, event)  # the run it followed has not been applied here yet
         return "parked"
@@ -310,7 +323,7 @@ def _apply_step(conn: sqlite3.Connection, event: Pulled) -> str:
     if known:
         return "skipped"
     p = event.payload
-    run_id = _local_run(conn, str(p.get("run", "")))
+    run_id = local_run(conn, str(p.get("run", "")))
     if run_id is None:
         park(conn, event)  # its run (or the run's incident) has not arrived here yet
         return "parked"

@@ -441,3 +441,27 @@ def test_a_command_output_stays_on_the_laptop_that_ran_it(
     assert sent and sent[0]["details"] == {"command": "kubectl rollout restart", "exit_code": 0}
     assert "s3cret" not in json.dumps([e.payload for e in team.events])
     assert b.rows("SELECT count(*) FROM step_events WHERE kind = 'command_run'") == [(1,)]
+
+
+def test_an_event_this_cockpit_cannot_read_is_kept_and_stops_nothing(
+    team_of_two: tuple[Laptop, Laptop, Team],
+) -> None:
+    a, b, team = team_of_two
+    a.do("done", step_id="look")
+    a.push(team)
+    start = next(e for e in team.events if e.payload["type"] == "start")
+    bad = apply.Pulled(
+        local.uuid7(),
+        "0",
+        "run_event",
+        P1,
+        {"type": "step", "run": start.id, "at": "yesterday", "kind": "done", "step_id": "ratio"},
+        "mallory",
+        "laptop-m",
+    )
+    team.events.insert(1, bad)
+    outcomes = b.pull(team)
+    assert outcomes.count("parked") == 1 and outcomes.count("applied") == 3
+    assert b.view().status == {"look": "done"}
+    assert b.rows("SELECT count(*) FROM step_events WHERE actor = 'mallory'") == [(0,)]
+    assert b.rows("SELECT id FROM team_parked") == [(bad.id,)]
