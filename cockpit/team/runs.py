@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from cockpit.runbooks.run_events import TEAM_AUTHOR
@@ -85,6 +85,7 @@ def capture(conn: sqlite3.Connection) -> int:
     touched: set[int] = set()
     for row in steps:
         step_id, run_id, seq, at, kind, step, branch, reason, actor, details, incident = row
+        order_at = _order_time(conn, run_id, seq, str(at))
         event_id = queue(
             conn,
             KIND,
@@ -94,6 +95,7 @@ def capture(conn: sqlite3.Connection) -> int:
                 "run": team_id(conn, run_id),
                 "seq": seq,
                 "at": str(at),
+                "order_at": order_at,
                 "kind": kind,
                 "step_id": step,
                 "branch": branch,
@@ -104,7 +106,7 @@ def capture(conn: sqlite3.Connection) -> int:
         )
         conn.execute(
             "INSERT INTO team_rows VALUES (?, ?, ?, ?)",
-            (STEPS, step_id, event_id, _order_key(str(at), seq, event_id)),
+            (STEPS, step_id, event_id, _order_key(order_at, seq, event_id)),
         )
         touched.add(run_id)
         queued += 1
@@ -179,11 +181,29 @@ def _shared_with_others(conn: sqlite3.Connection, run_id: int) -> bool:
 
 
 def _order_key(at: str, seq: int, event_id: str) -> str:
-    """The merge order of one event, as text that sorts right: event time (UTC, fixed
+    """The merge order of one event, as text that sorts right: its order time (UTC, fixed
     width), then its seq on the laptop that made it (a laptop's own order for one instant),
     then the team event id. The same text on every laptop."""
-    when = to_db_text(as_utc(datetime.fromisoformat(at)))
-    return f"{when}|{int(seq):012d}|{event_id}"
+    return f"{_db_time(at)}|{int(seq):012d}|{event_id}"
+
+
+def _order_time(conn: sqlite3.Connection, run_id: int, seq: int, at: str) -> str:
+    """An event's order time: its own time, but never before the event this laptop had
+    just before it (a clock behind another laptop's must not put an undo before the tick
+    it takes back), so what one laptop saw in order stays in that order everywhere."""
+    mine = _db_time(at)
+    row = conn.execute(
+        f"SELECT e.at, t.state FROM {STEPS} e LEFT JOIN team_rows t"
+        " ON t.tbl = ? AND t.local_id = e.id WHERE e.run_id = ? AND e.seq < ?"
+        " ORDER BY e.seq DESC LIMIT 1",
+        (STEPS, run_id, seq),
+    ).fetchone()
+    if row is None:
+        return mine
+    before = _key_of(str(row[1])).split("|", 1)[0] if row[1] else _db_time(row[0])
+    if mine > before:
+        return mine
+    return to_db_text(as_utc(datetime.fromisoformat(before)) + timedelta(microseconds=1))
 
 
 def _key_of(state: str) -> str:
@@ -345,7 +365,7 @@ def _apply_step(conn: sqlite3.Connection, event: Pulled) -> str:
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (run_id, top + 1, at, kind, step_id, branch, reason, event.author, json.dumps(details)),
     )
-    key = _order_key(str(p.get("at") or at), int(p.get("seq") or 0), event.id)
+    key = _order_key(str(p.get("order_at") or p.get("at") or at), int(p.get("seq") or 0), event.id)
     conn.execute(
         "INSERT INTO team_rows VALUES (?, ?, ?, ?)",
         (STEPS, cursor.lastrowid, event.id, "pulled|" + key),

@@ -465,3 +465,25 @@ def test_an_event_this_cockpit_cannot_read_is_kept_and_stops_nothing(
     assert b.view().status == {"look": "done"}
     assert b.rows("SELECT count(*) FROM step_events WHERE actor = 'mallory'") == [(0,)]
     assert b.rows("SELECT id FROM team_parked") == [(bad.id,)]
+
+
+def test_a_laptop_whose_clock_is_behind_keeps_the_order_it_saw(tmp_path: Path) -> None:
+    ahead, behind = Clock(), Clock()
+    behind.now -= timedelta(hours=1)
+    a = Laptop(tmp_path, "alice", ahead)
+    b = Laptop(tmp_path, "bob", behind)
+    team = Team()
+    a.do("done", step_id="look")
+    a.do("done", step_id="ratio")
+    a.sync(team)
+    b.sync(team)
+    # B, an hour behind by its clock, takes back the tick it sees last (A's `ratio`), then
+    # ticks another step: after A's ticks in every laptop's replay, as B saw them.
+    b.do("undone")
+    b.do("done", step_id="restart")
+    b.sync(team)
+    a.sync(team)
+    for laptop in (a, b):
+        assert laptop.view().status == {"look": "done", "restart": "done"}
+    assert a.history() == b.history()
+    assert _state(a.view()) == _state(b.view())
