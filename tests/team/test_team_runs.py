@@ -153,6 +153,10 @@ def test_both_offline_one_tick_two_events_and_a_decision_conflict(
         assert conflict in laptop.run("show", "P1").stdout
         shown = json.loads(laptop.run("show", "P1", "--json").stdout)
         assert shown["run"]["conflicts"] == [conflict]
+    # History lists both ticks of the step, each with who did it where it was not here.
+    history = a.run("show", "P1").stdout
+    assert "✓ Check the hit ratio — bob" in history
+    assert history.count("✓ Check the hit ratio") == 2
     ticks = [e for e in _run_events(pg_server, team_db) if e[:2] == ("step", "done")]
     assert len(ticks) == 5  # look once, ratio and restart on each laptop
     assert _state(a) == _state(b)
