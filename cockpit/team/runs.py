@@ -7,11 +7,13 @@
   of them did. A start that knew of an earlier run is a new run.
 - Each ``step_events`` row goes up as ``{"type": "step", "run": <run's team id>, ...}``
   with its time and its seq there; a finish is a step of kind ``finished``.
-- Merging: a run's events are ordered by (event time, seq on its laptop, team event id),
-  the same on every laptop, and the local ``seq`` is renumbered to that order after each
-  pulled event and each capture (new numbers above the old highest, so a cached replay
-  sees the change). The replay (:mod:`cockpit.runbooks.run`) settles duplicate ticks and
-  decision conflicts.
+- Merging: a run's events are ordered by (order time, seq on its laptop, team event id),
+  the same on every laptop; the order time is the event's time, but never before the event
+  its laptop had just before it. The local ``seq`` follows that order: a pulled event takes
+  its place (those after it move up one), and a capture re-sorts a run holding others'
+  events (new numbers above the old highest). Either way the run's highest seq changes, so
+  a replay cached by it is redone. The replay (:mod:`cockpit.runbooks.run`) settles
+  duplicate ticks and decision conflicts.
 - A pulled event's actor is the team event's author (the PostgreSQL role); its details
   carry it as ``team_author`` so the checklist can say who did a step.
 
@@ -357,15 +359,22 @@ def _apply_step(conn: sqlite3.Connection, event: Pulled) -> str:
     step_id = str(p.get("step_id", ""))
     branch = str(p.get("branch", ""))
     reason = str(p.get("reason", ""))
-    top = conn.execute(
-        f"SELECT coalesce(max(seq), 0) FROM {STEPS} WHERE run_id = ?", (run_id,)
-    ).fetchone()[0]
+    key = _order_key(str(p.get("order_at") or p.get("at") or at), int(p.get("seq") or 0), event.id)
     cursor = conn.execute(
         f"INSERT INTO {STEPS} (run_id, seq, at, kind, step_id, branch, reason, actor, details)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (run_id, top + 1, at, kind, step_id, branch, reason, event.author, json.dumps(details)),
+        (
+            run_id,
+            _make_room(conn, run_id, key),
+            at,
+            kind,
+            step_id,
+            branch,
+            reason,
+            event.author,
+            json.dumps(details),
+        ),
     )
-    key = _order_key(str(p.get("order_at") or p.get("at") or at), int(p.get("seq") or 0), event.id)
     conn.execute(
         "INSERT INTO team_rows VALUES (?, ?, ?, ?)",
         (STEPS, cursor.lastrowid, event.id, "pulled|" + key),
@@ -386,27 +395,45 @@ def _apply_step(conn: sqlite3.Connection, event: Pulled) -> str:
             json.dumps({"run_id": run_id, "step_event": kind, "step_id": step_id}),
         ),
     )
-    # Most pulled events come after everything the run holds: only one that does not
-    # renumbers the run.
-    if _last_key(conn, run_id, top) > key:
-        resequence(conn, run_id)
-        _settle_run(conn, run_id)
-    elif kind in ("started", "finished"):
+    if kind in ("started", "finished"):
         _settle_run(conn, run_id)
     unpark(conn, event)
     return "applied"
 
 
-def _last_key(conn: sqlite3.Connection, run_id: int, seq: int) -> str:
-    """The merge order key of the run's event at ``seq`` ("" when there is none)."""
-    row = conn.execute(
-        f"SELECT e.at, t.state FROM {STEPS} e LEFT JOIN team_rows t"
-        " ON t.tbl = ? AND t.local_id = e.id WHERE e.run_id = ? AND e.seq = ?",
-        (STEPS, run_id, seq),
-    ).fetchone()
-    if row is None:
-        return ""
-    return _key_of(str(row[1])) if row[1] else _order_key(str(row[0]), seq, "~")
+# The merge order key of a stored event, as SQL (``_order_key`` of its row): the key it was
+# shared or pulled with, or, not captured yet, its own time and seq.
+_KEY_SQL = (
+    "CASE WHEN t.state IS NULL THEN e.at || '|' || printf('%012d', e.seq) || '|~'"
+    " WHEN t.state LIKE 'pulled|%' THEN substr(t.state, 8) ELSE t.state END"
+)
+
+
+def _make_room(conn: sqlite3.Connection, run_id: int, key: str) -> int:
+    """The seq a pulled event with ``key`` takes in its run (kept in merge order): the end,
+    as for most, or the place of the first event that sorts after it, moved up by one with
+    everything after it. Read from the end, so the usual case costs one row."""
+    later = conn.execute(
+        f"SELECT e.seq, {_KEY_SQL} FROM {STEPS} e LEFT JOIN team_rows t"
+        " ON t.tbl = ? AND t.local_id = e.id WHERE e.run_id = ? ORDER BY e.seq DESC",
+        (STEPS, run_id),
+    )
+    top = place = 0
+    # From the end: a pulled event nearly always goes last, or a few events before it.
+    for seq, other in later:
+        top = top or int(seq)
+        if other <= key:
+            break
+        place = int(seq)
+    later.close()
+    if not place:
+        return top + 1
+    # Two steps, so that UNIQUE(run_id, seq) holds after each row is moved.
+    conn.execute(
+        f"UPDATE {STEPS} SET seq = -(seq + 1) WHERE run_id = ? AND seq >= ?", (run_id, place)
+    )
+    conn.execute(f"UPDATE {STEPS} SET seq = -seq WHERE run_id = ? AND seq < 0", (run_id,))
+    return int(place)
 
 
 def _db_time(value: Any) -> str:
