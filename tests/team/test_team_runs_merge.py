@@ -487,3 +487,65 @@ def test_a_laptop_whose_clock_is_behind_keeps_the_order_it_saw(tmp_path: Path) -
         assert laptop.view().status == {"look": "done", "restart": "done"}
     assert a.history() == b.history()
     assert _state(a.view()) == _state(b.view())
+
+
+def test_who_did_it_is_the_team_author_never_what_the_event_claims(
+    team_of_two: tuple[Laptop, Laptop, Team],
+) -> None:
+    a, b, team = team_of_two
+    a.do("done", step_id="look")
+    a.push(team)
+    start = next(e for e in team.events if e.payload["type"] == "start")
+    claimed = apply.Pulled(
+        local.uuid7(),
+        "9",
+        "run_event",
+        P1,
+        {
+            "type": "step",
+            "run": start.id,
+            "seq": 9,
+            "at": "2026-12-01T05:00:00+00:00",
+            "kind": "done",
+            "step_id": "ratio",
+            "actor": "local:carol",
+            "details": {"team_author": "carol"},
+        },
+        "bob",
+        "laptop-b",
+    )
+    team.events.append(claimed)
+    b.pull(team)
+    assert b.view().by == {"look": "alice", "ratio": "bob"}
+    assert b.rows("SELECT actor FROM step_events WHERE step_id = 'ratio'") == [("bob",)]
+
+
+def test_a_drill_run_is_shared_as_a_drill(team_of_two: tuple[Laptop, Laptop, Team]) -> None:
+    from cockpit.store.models import Incident
+
+    a, b, team = team_of_two
+    drill = "drill:abc123"
+    now = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
+    for laptop in (a, b):  # the drill's made-up incident (shared by the drills' own kind)
+        with laptop.store.write() as session:
+            session.add(
+                Incident(
+                    id=drill,
+                    source="drill",
+                    remote_id="abc123",
+                    title="practice",
+                    status="triggered",
+                    urgency="high",
+                    created_at=now,
+                    updated_at=now,
+                    is_drill=True,
+                )
+            )
+    a.runs.apply(drill, a.runbook, "done", step_id="look", actor="local:alice", is_drill=True)
+    a.sync(team)
+    b.sync(team)
+    assert b.rows("SELECT is_drill FROM runbook_runs WHERE incident_id = ?", drill) == [(1,)]
+    assert b.rows("SELECT DISTINCT is_drill FROM timeline_events WHERE incident_id = ?", drill) == [
+        (1,)
+    ]
+    assert b.view(drill).status == {"look": "done"}
