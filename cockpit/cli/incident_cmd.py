@@ -356,6 +356,8 @@ def run_show(args: argparse.Namespace) -> int:
         run = _open_run(store, settings, incident.id)
         if run is not None:  # a run mid-rollback says so first: the next person must know
             print(f"  run      {_run_words(run, zone)}")
+            for conflict in run["conflicts"]:
+                print(f"{_INDENT}{conflict}")
         if paged:
             print(f"  paged    {', '.join(safe_line(p) for p in paged)}")
         for alert in alerts:
@@ -399,6 +401,7 @@ def _open_run(store: Any, settings: Settings, incident_id: str) -> dict[str, Any
         "done": None,
         "total": None,
         "next": "",
+        "conflicts": [],
     }
     try:
         library = load_library(default_runbook_dirs(settings))
@@ -431,6 +434,8 @@ def _open_run(store: Any, settings: Settings, incident_id: str) -> dict[str, Any
         done=done,
         total=total,
         next=safe_line(plain(step.text)) if step else "",
+        # Team mode: a decision answered differently on two laptops waits for a new answer.
+        conflicts=[safe_line(words) for words in view.conflicts.values()],
     )
     return found
 

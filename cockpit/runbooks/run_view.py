@@ -25,6 +25,7 @@ from cockpit.runbooks.run_events import (
     RUNBOOK_CHANGED,
     SKIPPED,
     STARTED,
+    TEAM_AUTHOR,
     TIMER_STARTED,
     UNDONE,
     VALIDATED,
@@ -78,6 +79,10 @@ class RunView:
     plan: list[str] = field(default_factory=list)  # ids on the path this run takes, in order
     on_plan: frozenset[str] = frozenset()
     by_id: dict[str, Item] = field(default_factory=dict)
+    # Team mode: who did a step or answered a decision on another laptop (item id -> name),
+    # and decisions answered differently on two laptops (id -> "decision conflict at ...").
+    by: dict[str, str] = field(default_factory=dict)
+    conflicts: dict[str, str] = field(default_factory=dict)
 
     def item(self, item_id: str) -> Item | None:
         return self.by_id.get(item_id)
@@ -132,7 +137,43 @@ def view_of(runbook: Runbook, run: StoredRun | None, state: RunState, items: lis
         plan=plan,
         on_plan=frozenset(plan),
         by_id={item.id: item for item in items},
+        by=done_by(state),
+        conflicts=conflicts_of(state),
     )
+
+
+def done_by(state: RunState) -> dict[str, str]:
+    """Item id -> the team member whose event (pulled from another laptop) set its state."""
+    found: dict[str, str] = {}
+    for event in state.undo_stack:
+        if not event.step_id:
+            continue
+        author = event.details.get(TEAM_AUTHOR)
+        if isinstance(author, str) and author:
+            found[event.step_id] = author
+        else:
+            found.pop(event.step_id, None)
+    return found
+
+
+def who(event: RunEvent) -> str:
+    """Who did it, in words: the team member for another laptop's event, else the actor
+    without its source (``local:alice`` -> ``alice``). Raw text: callers make it safe."""
+    author = event.details.get(TEAM_AUTHOR)
+    if isinstance(author, str) and author:
+        return author
+    return event.actor.split(":", 1)[-1] or "someone"
+
+
+def conflicts_of(state: RunState) -> dict[str, str]:
+    """Each decision answered differently on two laptops, in words (raw text)."""
+    found: dict[str, str] = {}
+    for decision_id, answers in state.conflicts.items():
+        decision = state.runbook.decision(decision_id)
+        where = decision.question if decision else decision_id
+        chose = ", ".join(f"{who(e)} chose {e.branch}" for e in answers)
+        found[decision_id] = f"decision conflict at {where}: {chose} — choose again"
+    return found
 
 
 def describe_changes(recorded: list[dict[str, object]]) -> tuple[str, ...]:

@@ -252,6 +252,7 @@ def _pull(conn: sqlite3.Connection, team: psycopg.Connection, report: ExchangeRe
                 report.parked += outcome == "parked"
                 report.own += outcome == "own"
             _retry_parked(c, own)
+            applying.after_pull(c)
             local.set_state(c, "pull_tx", events[-1].tx)
             local.set_state(c, "pull_id", events[-1].id)
 
@@ -261,7 +262,12 @@ def _pull(conn: sqlite3.Connection, team: psycopg.Connection, report: ExchangeRe
             break
     # An incident this laptop has since pulled from its paging service unparks its events.
     if conn.execute("SELECT 1 FROM team_parked LIMIT 1").fetchone():
-        _write(conn, lambda c: _retry_parked(c, own))
+
+        def retry(c: sqlite3.Connection) -> None:
+            _retry_parked(c, own)
+            applying.after_pull(c)
+
+        _write(conn, retry)
 
 
 def fetch_after(

@@ -173,11 +173,11 @@ def capture_drills(conn: sqlite3.Connection) -> int:
         _debrief(conn, gid, incident, finished, md)
         queued += 1
         _shared(conn, DRILLS, local_id, gid, "debriefed")
-    _link_runs(conn)
+    link_runs(conn)
     return queued
 
 
-def _link_runs(conn: sqlite3.Connection) -> None:
+def link_runs(conn: sqlite3.Connection) -> None:
     """Pulled drills whose run has come down since: the debrief then reads the run here."""
     waiting = conn.execute(
         "SELECT key, value FROM team_state WHERE key LIKE ?", (_LINK + "%",)
@@ -288,7 +288,8 @@ def _apply_debrief(conn: sqlite3.Connection, event: Pulled) -> str:
         " updated_at = coalesce(?, updated_at) WHERE id = ? AND is_drill = 1",
         (_text(p.get("resolved_at")), finished, finished, event.incident_key),
     )
-    _shared(conn, DRILLS, drill_id, str(p.get("drill")), "debriefed")
+    # Still another laptop's drill: its run stays that laptop's (cockpit/team/runs.py).
+    _shared(conn, DRILLS, drill_id, str(p.get("drill")), "pulled-debriefed")
     unpark(conn, event)
     return "applied"
 

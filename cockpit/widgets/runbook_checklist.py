@@ -433,6 +433,9 @@ def _header(view: RunView, reasons: str) -> Text:
         text.append("  not started (space ticks the first step)", "dim")
     if view.path == "rollback" and not view.finished:
         text.append("  ⟲ ROLLING BACK", "bold reverse red")
+    for conflict in view.conflicts.values():
+        text.append("\n⚠ ", "bold yellow")
+        text.append(safe_line(conflict), "bold yellow")
     if view.changes:
         text.append("\nrunbook changed: " + ", ".join(view.changes), "yellow")
         text.append("  (progress kept by step id)", "dim")
