@@ -46,6 +46,7 @@ def stats_report(
     team: str | None = None,
     checkpoint: Callable[[], None] = _nothing,
 ) -> StatsReport:
+    checkpoint()  # superseded before it began: read nothing
     with store.rows() as conn:
         log = read_page_log(conn, since, until)
         checkpoint()
