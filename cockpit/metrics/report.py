@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from cockpit.flywheel.insights import FlywheelWeek, flywheel_rows
+from cockpit.metrics.flywheel import FlywheelWeek, flywheel_rows
 from cockpit.metrics.pageload import Load, ShiftLoad
 from cockpit.metrics.pagelog import loads_by_person, loads_by_week, read_page_log, shift_windows
 from cockpit.metrics.response import GroupBy, ResponseRow, response_rows

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from cockpit.flywheel.insights import FlywheelWeek, _monday
+from cockpit.metrics.flywheel import FlywheelWeek, _monday
 from cockpit.metrics.hours import block_at, shift_blocks, week_of
 from cockpit.metrics.pageload import (
     Load,
