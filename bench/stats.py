@@ -77,9 +77,9 @@ def environment(data: Path, home: Path) -> dict[str, str]:
     return env
 
 
-def timed(argv: list[str], env: dict[str, str]) -> tuple[float, int, str]:
-    """Wall seconds, peak RSS in MiB and stdout of one run of ``argv`` (reaped with
-    ``wait4`` to read that child's own rusage)."""
+def timed(argv: list[str], env: dict[str, str]) -> tuple[float, float, int, str]:
+    """Wall seconds, CPU seconds (user + system), peak RSS in MiB and stdout of one run of
+    ``argv`` (reaped with ``wait4`` to read that child's own rusage)."""
     started = time.perf_counter()
     child = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert child.stdout is not None and child.stderr is not None
@@ -90,7 +90,8 @@ def timed(argv: list[str], env: dict[str, str]) -> tuple[float, int, str]:
     child.returncode = os.waitstatus_to_exitcode(status)
     if child.returncode:
         sys.exit(f"{' '.join(argv)} failed ({child.returncode}):\n{err.decode()}")
-    return wall, usage.ru_maxrss // 1024, out.decode()
+    cpu = usage.ru_utime + usage.ru_stime
+    return wall, cpu, usage.ru_maxrss // 1024, out.decode()
 
 
 def profile(folder: Path, since: str) -> None:
@@ -123,27 +124,31 @@ def main(argv: list[str] | None = None) -> int:
         profile(folders["big"], args.since)
         return 0
     command = [str(cockpit_command()), "stats", "--since", args.since]
-    samples: dict[str, list[tuple[float, int]]] = {label: [] for label in folders}
+    samples: dict[str, list[tuple[float, float, int]]] = {label: [] for label in folders}
     with tempfile.TemporaryDirectory() as home:
         envs = {label: environment(folder, Path(home)) for label, folder in folders.items()}
-        outputs = {label: timed(command, env)[2] for label, env in envs.items()}  # warm-up
+        outputs = {label: timed(command, env)[3] for label, env in envs.items()}  # warm-up
         order = list(folders)
         for _ in range(args.runs):
             for label in order:
-                wall, rss, _ = timed(command, envs[label])
-                samples[label].append((wall, rss))
+                wall, cpu, rss, _ = timed(command, envs[label])
+                samples[label].append((wall, cpu, rss))
             order.reverse()
     print(f"\ncockpit stats --since {args.since}, median of {args.runs} runs (fresh process each)")
-    print(f"{'store':<8}{'incidents':>10}{'wall s':>9}{'peak RSS MiB':>14}{'output lines':>14}")
-    medians = {}
+    print(f"{'store':<8}{'incidents':>10}{'wall s':>9}{'CPU s':>8}{'peak RSS MiB':>14}{'lines':>7}")
+    walls, cpus = {}, {}
     for label, own in samples.items():
-        wall = statistics.median(w for w, _ in own)
-        rss = max(r for _, r in own)
-        medians[label] = wall
+        walls[label] = statistics.median(w for w, _, _ in own)
+        cpus[label] = statistics.median(c for _, c, _ in own)
+        rss = max(r for _, _, r in own)
         lines = outputs[label].count("\n")
-        print(f"{label:<8}{SIZES[label]:>10,}{wall:>9.3f}{rss:>14}{lines:>14}")
-    ratio = medians["big"] / medians["small"]
-    print(f"ratio big/small: {ratio:.2f}x (goal <= 1.5x) {'ok' if ratio <= 1.5 else 'MISS'}")
+        print(
+            f"{label:<8}{SIZES[label]:>10,}{walls[label]:>9.3f}{cpus[label]:>8.3f}{rss:>14}{lines:>7}"
+        )
+    ratio = walls["big"] / walls["small"]
+    verdict = "ok" if ratio <= 1.5 else "MISS"
+    print(f"ratio big/small, wall: {ratio:.2f}x (goal <= 1.5x) {verdict}")
+    print(f"ratio big/small, CPU:  {cpus['big'] / cpus['small']:.2f}x")
     return 0
 
 
