@@ -134,19 +134,19 @@ def print_over_budget(blocks: list[ShiftLoad]) -> None:
 
 
 def known_teams(store: Any) -> list[str]:
-    """Every team the store knows, from its incidents and its roster, sorted by name."""
-    from sqlmodel import col, select
+    """Every team the store knows, from its incidents and its roster, sorted by name (plain
+    SQL: the rest of ``cockpit stats`` does not load the ORM either)."""
+    import json
 
     from cockpit.metrics.response import teams_of
-    from cockpit.store.models import Incident, Person
 
     names: dict[str, str] = {}
-    with store.read() as session:
-        for joined in session.exec(select(Incident.team).distinct()):
+    with store.rows() as conn:
+        for (joined,) in conn.execute("SELECT DISTINCT team FROM incidents"):
             for name in teams_of(joined or ""):
                 names.setdefault(name.lower(), name)
-        for teams in session.exec(select(col(Person.teams))):
-            for name in teams or []:
+        for (teams,) in conn.execute("SELECT teams FROM people"):
+            for name in json.loads(teams) if teams else []:
                 names.setdefault(str(name).lower(), str(name))
     return sorted(names.values(), key=str.lower)
 
