@@ -401,14 +401,11 @@ def count_statements(side: Side, template: Path, work: Path) -> list[tuple[str, 
 
 
 def explain(side: Side) -> list[str]:
+    """The plan of the pull's own query (exchange.FETCH) from the laptop's watermark."""
     with psycopg.connect(side.url, autocommit=True) as conn:
-        horizon = conn.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())").fetchone()
-        assert horizon is not None
         rows = conn.execute(
-            "EXPLAIN (ANALYZE, BUFFERS) SELECT id::text, tx::text, kind, incident_key, payload,"
-            " author, origin FROM events WHERE tx < %s::xid8 AND (tx, id) > (%s::xid8, %s::uuid)"
-            " ORDER BY tx, id LIMIT %s",
-            (horizon[0], side.mark[0], side.mark[1], exchange.PAGE),
+            "EXPLAIN (ANALYZE, BUFFERS) " + exchange.FETCH,
+            (side.mark[0], side.mark[1], exchange.PAGE),
         ).fetchall()
     return [str(r[0]) for r in rows]
 
@@ -435,9 +432,8 @@ def main(argv: list[str] | None = None) -> int:
         work = scratch / "laptops"
         first = outcome(sides[1], template, work)
         print(
-            f"\none exchange at the large store: pulled {first.pulled}, applied {first.applied}"
-            f" (baton offers and acceptances), parked {first.parked} (run_event: no applier"
-            " in cockpit/team/runs.py yet)"
+            f"\none exchange at the large store: pulled {first.pulled}, applied {first.applied},"
+            f" parked {first.parked}"
         )
         syncs = time_sync(sides, template, work, args.runs)
         fetches = time_fetch(sides, args.runs * 10)

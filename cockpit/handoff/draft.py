@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from cockpit.metrics.pageload import load_by_person
+from cockpit.metrics.pagelog import load_by_person
 from cockpit.runbooks.links import plain
 from cockpit.runbooks.model import ROLLBACK, Runbook
 from cockpit.store.engine import Store

@@ -34,6 +34,13 @@ if TYPE_CHECKING:
 
 PAGE = 1000
 PUSH_BATCH = 500
+# One page of the pull (bench/team.py EXPLAINs this very text): see fetch_after.
+FETCH = (
+    "SELECT events.id::text, events.tx::text, kind, incident_key, payload, author, origin"
+    " FROM events WHERE events.tx < pg_snapshot_xmin(pg_current_snapshot())"
+    " AND (events.tx, events.id) > (%s::xid8, %s::uuid)"
+    " ORDER BY events.tx, events.id LIMIT %s"
+)
 # Kinds the team store takes once per value of a payload field (its unique indexes): the
 # first to reach it wins, a later one is "lost" and told who holds it.
 ONE_PER = {"baton_accept": "offer", "handoff_accepted": "handoff"}
@@ -283,13 +290,7 @@ def fetch_after(
     # One statement, so one snapshot: its xmin is the horizon. ORDER BY names the table's
     # columns: the select list's ``tx::text`` would otherwise be the sort key, and text order
     # ("999" > "1000") made a page end past rows it never returned.
-    rows = team.execute(
-        "SELECT events.id::text, events.tx::text, kind, incident_key, payload, author, origin"
-        " FROM events WHERE events.tx < pg_snapshot_xmin(pg_current_snapshot())"
-        " AND (events.tx, events.id) > (%s::xid8, %s::uuid)"
-        " ORDER BY events.tx, events.id LIMIT %s",
-        (mark[0], mark[1], limit),
-    ).fetchall()
+    rows = team.execute(FETCH, (mark[0], mark[1], limit)).fetchall()
     return [applying.Pulled(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in rows]
 
 
