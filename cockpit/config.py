@@ -176,6 +176,28 @@ def _fix(key: Key, where: str) -> str:
     return f"; fix it in that file, or run `cockpit config set {key.name} {key.example or 'VALUE'}`"
 
 
+FILTER_KEYS = {"urgency": str, "mine": bool, "team": str, "service": str}
+
+
+def _check_filters(table: Any, path: Path) -> None:
+    """``[filters.NAME]``: each a table of the keys a filter knows, with their kinds; the
+    first wrong entry is named (the TUI's ``/`` and ``cockpit incidents --filter`` read them)."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [filters] must hold tables such as [filters.mine-db]")
+    known = ", ".join(FILTER_KEYS)
+    for name, saved in table.items():
+        if not isinstance(saved, dict):
+            raise ConfigError(f"{path}: [filters.{name}] must be a table (keys: {known})")
+        for key, value in saved.items():
+            kind = FILTER_KEYS.get(key)
+            if kind is None:
+                raise ConfigError(f"{path}: [filters.{name}] unknown key {key!r} (known: {known})")
+            if not isinstance(value, kind):
+                raise ConfigError(
+                    f"{path}: [filters.{name}] {key} must be {kind.__name__}, got {value!r}"
+                )
+
+
 def _keymap(table: Any, path: Path, prefix: str = "") -> dict[str, str]:
     """``[keymap]``: binding id -> keys. ``incident.ack = "K"`` unquoted is a dotted key to
     TOML (a nested table): joined back into the id. A value that is not a key string is
@@ -320,6 +342,7 @@ def load_settings(
             values[name] = _coerce(KEYS_BY_NAME[name], value, str(path))
             sources[name] = f"file {path}"
         tables["keymap"] = _keymap(tables.get("keymap", {}), path)
+        _check_filters(tables.get("filters", {}), path)
     elif file_given:
         raise ConfigError(f"{path}: settings file not found")
     for key in KEYS:

@@ -152,35 +152,28 @@ def _label(incident: Incident) -> str:
     return safe_line(incident_label(incident))
 
 
-_FILTER_KEYS = ("urgency", "mine", "team", "service")
-
-
 def _filter(args: argparse.Namespace, settings: Settings, store: Any) -> queries.IncidentFilter:
-    """Flags, over a saved filter (``[filters.NAME]`` with urgency, mine, team, service)."""
+    """Flags, over a saved filter (``[filters.NAME]``, checked when the settings were read)."""
+    from cockpit.presenter import saved_filter
     from cockpit.store import queries
     from cockpit.sync.identity import get_me
 
     saved: dict[str, Any] = {}
     if args.filter:
         filters = settings.tables.get("filters", {})
-        if args.filter not in filters or not isinstance(filters[args.filter], dict):
+        if args.filter not in filters:
             known = ", ".join(sorted(filters)) or "none saved"
             raise CliError(f"no saved filter {args.filter!r} in [filters] (known: {known})")
         saved = filters[args.filter]
-        unknown = sorted(set(saved) - set(_FILTER_KEYS))
-        if unknown:
-            raise CliError(
-                f"[filters.{args.filter}]: unknown key {unknown[0]!r} "
-                f"(known: {', '.join(_FILTER_KEYS)})"
-            )
     mine = args.mine or bool(saved.get("mine"))
     with store.read() as session:
         me = get_me(session, settings.user).id if mine else ""
+    base = saved_filter(saved, me)
     return queries.IncidentFilter(
-        urgency=args.urgency or str(saved.get("urgency", "")),
+        urgency=args.urgency or base.urgency,
         assignee=me,
-        team=args.team or str(saved.get("team", "")),
-        service=args.service or str(saved.get("service", "")),
+        team=args.team or base.team,
+        service=args.service or base.service,
     )
 
 

@@ -22,6 +22,7 @@ from textual.widgets import OptionList
 
 from cockpit.durations import compact, describe
 from cockpit.errors import CockpitError
+from cockpit.presenter import INCIDENT_ACTIONS, FilterCycle, applicable, list_filters, step
 from cockpit.runbooks.links import plain
 from cockpit.screens.command_runner import CommandRunner
 from cockpit.screens.confirm import ConfirmDialog, incident_line
@@ -65,20 +66,6 @@ from cockpit.widgets.timeline import Timeline
 
 if TYPE_CHECKING:
     from cockpit.screens.host import CockpitHost
-
-_INCIDENT_KEYS = frozenset(
-    {
-        "ack",
-        "resolve",
-        "take_baton",
-        "accept_baton",
-        "pass_baton",
-        "note",
-        "snooze",
-        "escalate",
-        "incident_link",
-    }
-)
 
 
 class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
@@ -199,7 +186,7 @@ class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
         self._cold = False
         self._timeline_of = ""
         self._gc_ticks = 0
-        self.filter_index = 0  # into _filters(): 0 is "all"
+        self.filters = FilterCycle()  # all, high urgency, mine, then the saved ones
 
     @property
     def cockpit(self) -> CockpitHost:
@@ -344,27 +331,13 @@ class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
 
     def applies(self) -> frozenset[str]:
         """The incident keys that act on the incident on screen as it is now."""
-        view = self.incident_view
-        if view is None:
-            return frozenset()
-        status = view.incident.status
-        found = {"note", "incident_link"}
-        if status == "resolved":
-            return frozenset(found)
-        found |= {"resolve", "pass_baton", "snooze", "escalate"}
-        if status == "triggered":
-            found.add("ack")
-        if view.holder_id != self.me.id:
-            found.add("take_baton")
-        if view.offer is not None and view.offer.to_person == self.me.id:
-            found.add("accept_baton")
-        return frozenset(found)
+        return applicable(self.incident_view, self.me.id)
 
     def footer_shows(self, action: str) -> bool:
         """Whether the footer shows the key of ``action`` (``cockpit.widgets.footer``): the
         incident keys only when they act on this incident as it is; each still works, and
         says why when it cannot act."""
-        return action not in _INCIDENT_KEYS or action in self._applies
+        return action not in INCIDENT_ACTIONS or action in self._applies
 
     def refresh_timeline(self) -> None:
         from cockpit.store.engine import driver_connection
@@ -457,11 +430,10 @@ class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
 
     def _step_incident(self, delta: int) -> None:
         switcher = self.query_one(IncidentSwitcher)
-        ids = switcher.ids()
-        if not ids:
+        target = step(switcher.ids(), self.current_id, delta)
+        if target is None:
             return
-        index = ids.index(self.current_id) if self.current_id in ids else -delta
-        self.current_id = ids[(index + delta) % len(ids)]
+        self.current_id = target
         switcher.select_id(self.current_id)
         self._show_incident(follow=True)
 
@@ -471,36 +443,15 @@ class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
     def action_prev_incident(self) -> None:
         self._step_incident(-1)
 
-    def _filters(self) -> list[tuple[str, IncidentFilter]]:
-        """All, high urgency, mine, then the saved ``[filters.NAME]`` of the settings."""
-        found = [
-            ("all", IncidentFilter()),
-            ("high urgency", IncidentFilter(urgency="high")),
-            ("mine", IncidentFilter(assignee=self.me.id)),
-        ]
-        tables = getattr(self.cockpit.settings, "tables", {}) or {}
-        for name, saved in sorted((tables.get("filters") or {}).items()):
-            if isinstance(saved, dict):
-                found.append(
-                    (
-                        str(name),
-                        IncidentFilter(
-                            urgency=str(saved.get("urgency", "")),
-                            assignee=self.me.id if saved.get("mine") else "",
-                            team=str(saved.get("team", "")),
-                            service=str(saved.get("service", "")),
-                        ),
-                    )
-                )
-        return found
-
     def _filter(self) -> tuple[str, IncidentFilter]:
-        filters = self._filters()
-        return filters[self.filter_index % len(filters)]
+        if not self.filters.filters:  # the settings and who I am are known from mount on
+            saved = getattr(self.cockpit.settings, "tables", {}).get("filters") or {}
+            self.filters.filters = list_filters(saved, self.me.id)
+        return self.filters.current
 
     def action_cycle_filter(self) -> None:
-        self.filter_index = (self.filter_index + 1) % len(self._filters())
-        name, _ = self._filter()
+        self._filter()
+        name = self.filters.next()
         switcher = self.query_one(IncidentSwitcher)
         switcher.border_title = "Incidents" if name == "all" else f"Incidents · {safe_line(name)}"
         self.reload()
