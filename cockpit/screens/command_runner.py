@@ -33,12 +33,30 @@ if TYPE_CHECKING:
     from cockpit.view_model import IncidentRef
 
 
-class CommandRunner:
-    """Needs from the screen: app, cockpit, runs, me, incident_view, notify, show_runbook,
-    refresh_timeline."""
+if TYPE_CHECKING:
+    from textual.notifications import SeverityLevel
+    from textual.screen import Screen
 
-    runs: RunService
-    me: Any
+    from cockpit.screens.host import CockpitHost
+
+    class _Screen(Screen[None]):
+        """What the mixin needs of the cockpit screen it is mixed into, for the checker."""
+
+        runs: RunService
+        me: Any
+        incident_view: Any
+
+        @property
+        def cockpit(self) -> CockpitHost: ...
+        def show_runbook(self, *, follow: bool = False) -> None: ...
+        def refresh_timeline(self) -> None: ...
+
+else:
+    _Screen = object
+
+
+class CommandRunner(_Screen):
+    """Copies and runs a step's command; mixed into the cockpit screen."""
 
     def on_mount(self) -> None:
         """Keep parameter values per incident. Textual runs the ``on_mount`` of every class
@@ -47,7 +65,7 @@ class CommandRunner:
         from cockpit.runbooks.params import IncidentParams
         from cockpit.widgets.runbook_checklist import RunbookChecklist
 
-        checklist = self.query_one(RunbookChecklist)  # type: ignore[attr-defined]
+        checklist = self.query_one(RunbookChecklist)
         if not isinstance(checklist.params, IncidentParams):
             checklist.params = IncidentParams(self._incident_on_screen)
 
@@ -59,7 +77,9 @@ class CommandRunner:
         from cockpit.drills.start import may_execute
         from cockpit.store.models import Incident, RunbookRun
 
-        store = self.cockpit.store  # type: ignore[attr-defined]
+        store = self.cockpit.store
+        if store is None:
+            return False  # no store, no incident to run it for
         with store.read() as session:
             incident = session.get(Incident, ref.id)
         row = (
@@ -77,25 +97,25 @@ class CommandRunner:
         """Copy (``how == "copy"``) or, after asking, run ``command`` (parameters filled)."""
         from cockpit.widgets.runbook_checklist import RunbookChecklist
 
-        checklist = self.query_one(RunbookChecklist)  # type: ignore[attr-defined]
+        checklist = self.query_one(RunbookChecklist)
         run = checklist.view
         if run is None or run.runbook.id != runbook.id:
             return
         if self._incident_on_screen() != ref.id:
             # The list moved while a parameter was asked: its values are another incident's.
-            self.notify(  # type: ignore[attr-defined]
+            self.notify(
                 "Another incident is on screen now: nothing was copied or run.",
                 severity="warning",
             )
             return
-        now = self.cockpit.clock()  # type: ignore[attr-defined]
+        now = self.cockpit.clock()
         if how == "copy":
-            self.app.copy_to_clipboard(command)  # type: ignore[attr-defined]
-            self.notify(f"Copied: {safe_line(command)[:80]}", timeout=4)  # type: ignore[attr-defined]
+            self.app.copy_to_clipboard(command)
+            self.notify(f"Copied: {safe_line(command)[:80]}", timeout=4)
             checklist.redraw(now)
             return
         if not self.allowed_to_run(run, ref):
-            self.notify(  # type: ignore[attr-defined]
+            self.notify(
                 "Commands never run in a drill: copy it (c) and read it instead.",
                 title="Practice mode",
                 severity="warning",
@@ -113,25 +133,25 @@ class CommandRunner:
 
         def confirmed(yes: bool | None) -> None:
             if yes:
-                self.notify(f"Running: {safe_line(command)[:60]}", timeout=3)  # type: ignore[attr-defined]
+                self.notify(f"Running: {safe_line(command)[:60]}", timeout=3)
                 self.run_command(run, ref, step_id, command)
 
-        self.app.push_screen(ConfirmDialog("Run command", body, "Run", risky=True), confirmed)  # type: ignore[attr-defined]
+        self.app.push_screen(ConfirmDialog("Run command", body, "Run", risky=True), confirmed)
 
     @work(thread=True, exit_on_error=False, group="command", description="runbook command")
     def run_command(self, run: RunView, ref: IncidentRef, step_id: str, command: str) -> None:
         if not self.allowed_to_run(run, ref):  # asked again: the incident may be a drill now
             return
         code, output = execute(command)
-        self.post_message(  # type: ignore[attr-defined]
+        self.post_message(
             CommandFinished(
                 ref.id, step_id, code, output, command=command, runbook_id=run.runbook.id
             )
         )
 
     def on_command_finished(self, message: CommandFinished) -> None:
-        runbook = next((r for r in self.cockpit.library if r.id == message.runbook_id), None)  # type: ignore[attr-defined]
-        settings = self.cockpit.settings  # type: ignore[attr-defined]
+        runbook = next((r for r in self.cockpit.library if r.id == message.runbook_id), None)
+        settings = self.cockpit.settings
         kept = record(
             message.command,
             message.exit_code,
@@ -150,13 +170,13 @@ class CommandRunner:
                     details=kept.details,
                 )
             except CockpitError as error:
-                self.notify(f"{error}; the output was not kept.", severity="error")  # type: ignore[attr-defined]
+                self.notify(f"{error}; the output was not kept.", severity="error")
                 return
-        severity = "information" if message.exit_code == 0 else "warning"
+        severity: SeverityLevel = "information" if message.exit_code == 0 else "warning"
         code = "-" if message.exit_code is None else message.exit_code
-        self.notify(  # type: ignore[attr-defined]
+        self.notify(
             f"Command finished (exit {code}); its output is in the timeline.",
             severity=severity,
         )
-        self.refresh_timeline()  # type: ignore[attr-defined]
-        self.show_runbook()  # type: ignore[attr-defined]
+        self.refresh_timeline()
+        self.show_runbook()

@@ -51,7 +51,15 @@ def incident_links(view: IncidentView | None) -> list[tuple[str, str]]:
     return links
 
 
-class LinkActions:
+if TYPE_CHECKING:
+    from textual.screen import Screen
+
+    _Screen = Screen[None]
+else:
+    _Screen = object
+
+
+class LinkActions(_Screen):
     """Needs from the screen: app, notify, incident_view."""
 
     incident_view: IncidentView | None
@@ -59,7 +67,7 @@ class LinkActions:
     def offer_links(self, urls: list[str], none_message: str) -> None:
         """Copy a step's link (and offer to open it); with several, ask which first."""
         if not urls:
-            self.notify(none_message, severity="warning")  # type: ignore[attr-defined]
+            self.notify(none_message, severity="warning")
             return
         self.pick_link([(f"link {n}", url) for n, url in enumerate(urls, start=1)])
 
@@ -87,7 +95,7 @@ class LinkActions:
             if url:
                 self.offer_link(url)
 
-        self.app.push_screen(  # type: ignore[attr-defined]
+        self.app.push_screen(
             ChoiceDialog(
                 Text("Which link? (copied; opened only if you say so)", "bold"), Text(""), choices
             ),
@@ -96,7 +104,7 @@ class LinkActions:
 
     def _say_refused(self, links: list[tuple[str, str]]) -> None:
         lines = [f"{what}: {refusal(url)}: {safe_line(url)[:80]}" for what, url in links]
-        self.notify(  # type: ignore[attr-defined]
+        self.notify(
             "Not copied, not opened (a link must be one http(s) URL with nothing "
             "hidden in it):\n" + "\n".join(lines[:5]),
             title="Link refused",
@@ -109,10 +117,10 @@ class LinkActions:
         if why:
             self._say_refused([("link", url)])
             return
-        self.app.copy_to_clipboard(url)  # type: ignore[attr-defined]
+        self.app.copy_to_clipboard(url)
         shown = safe_line(url)
         if not can_open_browser():
-            self.notify(  # type: ignore[attr-defined]
+            self.notify(
                 f"Copied {shown}. No browser here: paste it where you can open it.",
                 title="Link copied",
                 timeout=8,
@@ -126,7 +134,7 @@ class LinkActions:
             if yes:
                 self._open_in_browser(url)
 
-        self.app.push_screen(ConfirmDialog("Open link", body, "Open"), answered)  # type: ignore[attr-defined]
+        self.app.push_screen(ConfirmDialog("Open link", body, "Open"), answered)
 
     @work(thread=True, exit_on_error=False, group="browser", description="open a link")
     def _open_in_browser(self, url: str) -> None:
@@ -136,7 +144,7 @@ class LinkActions:
     def action_incident_link(self) -> None:
         links = incident_links(self.incident_view)
         if not links:
-            self.notify(  # type: ignore[attr-defined]
+            self.notify(
                 "This incident has no link (no runbook URL, page or alert link).",
                 severity="warning",
             )
