@@ -1,0 +1,91 @@
+"""Two cockpits open side by side (two data folders, alice's and bob's, real PostgreSQL, both
+joined): what one engineer does shows on the other's screen with no key pressed there.
+
+Both apps run headless in this process (``App.run_test``); each has its own team link (the
+exchange thread and the LISTEN thread), as the real ``cockpit`` does. The waits poll the
+screen's text with a generous timeout: they say "it shows", not "it shows fast"."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from laptops import Laptop, make_laptop
+from team_pg import PgServer
+
+from cockpit.app import CockpitApp, make_app
+from cockpit.config import load_settings
+from cockpit.store.engine import Store
+from cockpit.widgets.baton import Baton
+from cockpit.widgets.status_bar import StatusBar
+
+pytestmark = pytest.mark.postgres
+
+PATIENCE = 30.0
+
+
+def screen_text(app: CockpitApp) -> str:
+    """Every character the compositor would write to the terminal for the current screen."""
+    update = app.screen._compositor.render_full_update()
+    return "\n".join("".join(segment.text for segment in strip) for strip in update.strips)
+
+
+async def until(check: Callable[[], bool], patience: float = PATIENCE) -> bool:
+    deadline = time.monotonic() + patience
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        await asyncio.sleep(0.1)
+    return check()
+
+
+@pytest.fixture
+def two(tmp_path: Path, pg_server: PgServer, team_db: str) -> list[Laptop]:
+    found = [make_laptop(tmp_path, "laptop-a", "alice"), make_laptop(tmp_path, "laptop-b", "bob")]
+    for laptop in found:
+        laptop.run("team", "join", pg_server.url(laptop.member, team_db))
+    return found
+
+
+def cockpit_of(laptop: Laptop) -> tuple[CockpitApp, Store]:
+    settings = load_settings(
+        laptop.folder / "config.toml",
+        environ={},
+        flags={"data_dir": laptop.folder / "data", "user": laptop.member},
+    )
+    assert settings.team_url  # `cockpit team join` wrote it
+    store = Store.open(laptop.folder / "data")
+    return make_app(settings, store, library=[]), store
+
+
+def baton_line(app: CockpitApp) -> str:
+    return str(app.screen.query_one(Baton).content)
+
+
+def team_words(app: CockpitApp) -> str:
+    bar = app.screen.query_one(StatusBar)
+    return bar.team_words(bar.now)[0]
+
+
+async def test_a_baton_taken_in_a_shows_in_b_without_a_key_in_b(two: list[Laptop]) -> None:
+    a, b = two
+    app_a, store_a = cockpit_of(a)
+    app_b, store_b = cockpit_of(b)
+    try:
+        async with app_a.run_test(size=(120, 40)) as pilot_a, app_b.run_test(size=(120, 40)):
+            for app in (app_a, app_b):
+                assert await until(lambda app=app: team_words(app) == "team ✓"), team_words(app)
+            # Both show the same incident, and nobody holds its baton yet.
+            assert app_a.screen.current_id == app_b.screen.current_id  # type: ignore[attr-defined]
+            assert "nobody holds it" in baton_line(app_b)
+            await pilot_a.press("t")
+            assert "baton you" in screen_text(app_a)
+            assert await until(lambda: "baton alice" in screen_text(app_b)), screen_text(app_b)
+            assert "nobody holds it" not in baton_line(app_b)
+            assert team_words(app_b) == "team ✓"
+    finally:
+        store_a.close()
+        store_b.close()
