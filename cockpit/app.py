@@ -469,7 +469,9 @@ class CockpitApp(App[None]):
         if self.team_link is not None:
             import asyncio
 
-            await asyncio.to_thread(self.team_link.stop)
+            # A second at most: an exchange cut short by the exit is redone next time (its
+            # local transaction rolls back, and a push is the same insert when repeated).
+            await asyncio.to_thread(self.team_link.stop, 1.0)
         if self.sync_service is not None and hasattr(self.sync_service, "aclose"):
             try:
                 await self.sync_service.aclose()

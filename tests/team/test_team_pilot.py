@@ -8,12 +8,14 @@ screen's text with a generous timeout: they say "it shows", not "it shows fast".
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from laptops import Laptop, make_laptop
+from laptops import Laptop, make_laptop, make_laptops, team_events
 from team_pg import PgServer
 
 from cockpit.app import CockpitApp, make_app
@@ -89,3 +91,98 @@ async def test_a_baton_taken_in_a_shows_in_b_without_a_key_in_b(two: list[Laptop
     finally:
         store_a.close()
         store_b.close()
+
+
+async def test_offline_the_bar_counts_what_waits_and_it_goes_up_once_back(
+    two: list[Laptop], pg_server: PgServer, team_db: str
+) -> None:
+    a, _b = two
+    app, store = cockpit_of(a)
+    pg_server.stop()
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            try:
+                assert await until(lambda: team_words(app).startswith("team offline")), team_words(
+                    app
+                )
+                await pilot.press("t")
+                # Take = an offer accepted at once: two events wait, counted on the bar.
+                assert await until(lambda: team_words(app) == "team offline, 2 waiting"), (
+                    team_words(app)
+                )
+                assert "team offline, 2 waiting" in screen_text(app)
+            finally:
+                pg_server.start()
+            assert await until(lambda: team_words(app) == "team ✓", 90), team_words(app)
+        assert [kind for kind, _, _ in team_events(pg_server, team_db)] == [
+            "baton_offer",
+            "baton_accept",
+        ]
+    finally:
+        store.close()
+
+
+async def test_a_baton_race_lost_is_a_toast(
+    tmp_path: Path, pg_server: PgServer, team_db: str
+) -> None:
+    a, b, c = make_laptops(tmp_path, pg_server, team_db)
+    a.run("pass", "P1", "local:bob", "-m", "yours")
+    a.run("team", "sync")
+    b.run("team", "sync")
+    c.run("team", "sync")
+    b.run("accept", "P1", "--as", "local:bob")
+    c.run("accept", "P1", "--as", "local:bob")
+    b.run("team", "sync")  # bob's laptop wins
+    app, store = cockpit_of(c)
+    try:
+        async with app.run_test(size=(120, 40)):
+            # C's first exchange pushes its acceptance, which the team store refuses.
+            assert await until(lambda: bool(lost(app))), [n.title for n in app._notifications]
+            assert "accepted first by bob on laptop-b" in lost(app)[0]
+            assert team_words(app) == "team ✓"
+    finally:
+        store.close()
+
+
+def lost(app: CockpitApp) -> list[str]:
+    return [n.message for n in app._notifications if n.title == "Baton race lost"]
+
+
+PSYCOPG_AFTER_A_KEY = """
+import asyncio, sys, time
+from pathlib import Path
+from cockpit.app import make_app
+from cockpit.config import load_settings
+from cockpit.store.engine import Store
+
+folder, url = Path(sys.argv[1]), sys.argv[2]
+settings = load_settings(None, environ={}, flags={"data_dir": folder, "team_url": url or None})
+store = Store.open(folder)
+
+async def main() -> None:
+    app = make_app(settings, store, library=[])
+    async with app.run_test() as pilot:
+        await pilot.press("t")
+        deadline = time.monotonic() + (20 if url else 2)
+        while "psycopg" not in sys.modules and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+
+asyncio.run(main())
+print("psycopg" in sys.modules, "cockpit.team.live" in sys.modules)
+"""
+
+
+@pytest.mark.parametrize("team", [False, True])
+def test_without_team_mode_the_tui_imports_nothing_of_it(
+    tmp_path: Path, pg_server: PgServer, team_db: str, team: bool
+) -> None:
+    laptop = make_laptop(tmp_path, "laptop-a", "alice")
+    url = pg_server.url("alice", team_db) if team else ""
+    result = subprocess.run(
+        [sys.executable, "-c", PSYCOPG_AFTER_A_KEY, str(laptop.folder / "data"), url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ([str(team)] * 2)
