@@ -94,13 +94,18 @@ def _team_exchange(settings: Any, store: Store) -> Callable[[str], None] | None:
     def exchange_once(stamp: str) -> None:
         import sqlite3
 
-        import psycopg
-
         from cockpit.cli.team_cmd import report_lines
         from cockpit.errors import CockpitError
         from cockpit.team import exchange, local
-        from cockpit.team.live import configured_url
+        from cockpit.team.live import configured_url, require_psycopg
         from cockpit.team.url import find_password
+
+        try:
+            require_psycopg()
+        except CockpitError as error:
+            print(f"{stamp}  warning: team: {error}", file=sys.stderr)
+            return
+        import psycopg
 
         try:
             url = configured_url(settings)

@@ -82,6 +82,8 @@ def _first_line(error: BaseException) -> str:
 def _short(error: BaseException, message: str) -> str:
     from cockpit.team.schema import TeamSchemaError
 
+    if isinstance(error, TeamUnavailable):
+        return "psycopg missing: pip install 'cockpit[team]'"
     if isinstance(error, TeamSchemaError):
         if "newer than" in message:
             return "schema too new: upgrade cockpit"
@@ -91,6 +93,20 @@ def _short(error: BaseException, message: str) -> str:
     if "permission denied" in message or "not a member" in message:
         return "not a member of the team store"
     return message if len(message) <= SHORT else message[: SHORT - 1] + "…"
+
+
+class TeamUnavailable(CockpitError):
+    """Team mode is set up, but this installation cannot run it."""
+
+
+def require_psycopg() -> None:
+    """Refuse, saying how to fix it, when the ``team`` extra is not installed."""
+    try:
+        import psycopg  # noqa: F401 - imported to know it is there
+    except ImportError:
+        raise TeamUnavailable(
+            "team mode needs psycopg, which is not installed: pip install 'cockpit[team]'"
+        ) from None
 
 
 def listen_connect(url: str, password: str | None) -> psycopg.Connection:
@@ -156,36 +172,33 @@ class Listener:
             self._on_up(up)
 
     def _run(self) -> None:
-        import psycopg
-
-        from cockpit.team.schema import NOTIFY_CHANNEL
-
         failures = 0
         while not self._stop.is_set():
             try:
-                conn = self._connect()
-            except (CockpitError, psycopg.Error) as error:
+                self._listen()
+            except Exception as error:  # noqa: BLE001 - the thread goes on and says why
                 self.error = _first_line(error)
-                self._stop.wait(self._backoff[min(failures, len(self._backoff) - 1)])
-                failures += 1
-                continue
-            try:
-                with conn:
-                    conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
-                    failures = 0
-                    self._up(True)
-                    while not self._stop.is_set():
-                        # One notification at most per wait: the exchange reads everything
-                        # new anyway, so a burst of inserts wakes it once or twice.
-                        for _notify in conn.notifies(timeout=self._wait, stop_after=1):
-                            self._on_notify()
-            except psycopg.Error as error:
-                self.error = _first_line(error)
+                if self.connected:
+                    failures = 0  # it was up until now: the first retry is quick again
             finally:
                 self._up(False)
             if not self._stop.is_set():
                 self._stop.wait(self._backoff[min(failures, len(self._backoff) - 1)])
                 failures += 1
+
+    def _listen(self) -> None:
+        """One connection: LISTEN, then wait for notifications until stopped or cut."""
+        from cockpit.team.schema import NOTIFY_CHANNEL
+
+        with self._connect() as conn:
+            conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+            self.error = ""
+            self._up(True)
+            while not self._stop.is_set():
+                # One notification at most per wait: the exchange reads everything new
+                # anyway, so a burst of inserts wakes it once or twice.
+                for _notify in conn.notifies(timeout=self._wait, stop_after=1):
+                    self._on_notify()
 
 
 def _data_version(conn: sqlite3.Connection) -> int:
@@ -286,6 +299,7 @@ class TeamLink:
 
     def _run(self) -> None:
         try:
+            require_psycopg()
             password = self._password() if self._password else None
         except CockpitError as error:
             self._publish(TeamStatus("error", message=str(error), short=_short(error, str(error))))
@@ -301,11 +315,19 @@ class TeamLink:
         if self._stop.is_set():
             return
         self.listener.start()
-        watcher = sqlite3.connect(self.store.path, timeout=30, isolation_level=None)
-        try:
-            self._loop(watcher, password)
-        finally:
-            watcher.close()
+        while not self._stop.is_set():
+            try:
+                watcher = sqlite3.connect(self.store.path, timeout=30, isolation_level=None)
+                try:
+                    self._loop(watcher, password)
+                finally:
+                    watcher.close()
+            except Exception as error:  # noqa: BLE001 - the thread goes on and says why
+                message = f"the team exchange stopped: {_first_line(error)}"
+                self._publish(
+                    TeamStatus("error", self.status.pending, message, _short(error, message))
+                )
+                self._stop.wait(self._backoff[-1])
 
     def _loop(self, watcher: sqlite3.Connection, password: str | None) -> None:
         plan = self._schedule

@@ -257,3 +257,19 @@ def test_cockpit_sync_also_pushes_a_local_baton_and_a_down_team_store_is_a_warni
     assert "warning: team: the team store cannot be reached" in third.stderr
     assert "2 event(s) wait to go up, nothing is lost" in third.stderr
     assert "Traceback" not in third.stderr
+
+
+def test_without_psycopg_the_link_says_how_to_install_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    laptop = make_laptop(tmp_path, "laptop-a", "alice")
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # `import psycopg` now fails
+    seen = Statuses()
+    link, store = _link(laptop, "postgresql://alice@/team", seen)
+    try:
+        assert _until(lambda: seen.last is not None), seen.seen
+        assert seen.last is not None and seen.last.state == "error"
+        assert "pip install 'cockpit[team]'" in seen.last.message
+    finally:
+        link.stop()
+        store.close()
