@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import tomllib
+from collections import deque
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -44,6 +45,16 @@ Clock = Callable[[], datetime]
 NOTIFY_LIMIT = 600  # characters of a notification's message: about ten lines of a toast
 NOTIFY_LINES = 10
 TITLE_LIMIT = 120
+NOTICES_KEPT = 50
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One notification as it was shown (after the sanitiser)."""
+
+    title: str
+    message: str
+    severity: str
 
 
 class TeamUpdate(Message):
@@ -131,6 +142,9 @@ class CockpitApp(App[None]):
         self.store = store
         self.sync_service = sync
         self.clock: Clock = clock or utcnow
+        self.keymap_overrides: dict[str, str] = {}  # [keymap], set at mount
+        # What the toasts said, newest last (what the user saw, sanitised): tests read it.
+        self.notices: deque[Notice] = deque(maxlen=NOTICES_KEPT)
         self.welcome = welcome or store is None
         self._library = library
         # local: no paging service; practice: only a drill's, which sends nothing.
@@ -175,7 +189,8 @@ class CockpitApp(App[None]):
         theme = getattr(self.settings, "theme", "") or "textual-dark"
         if theme in self.available_themes:
             self.theme = theme
-        keymap = load_keymap(getattr(self.settings, "config_file", None))
+        keymap = dict(getattr(self.settings, "tables", {}).get("keymap", {}))
+        self.keymap_overrides = keymap  # the help screen and the palette show these keys
         if keymap:
             self.set_keymap(keymap)
         if self.welcome:
@@ -395,13 +410,10 @@ class CockpitApp(App[None]):
         and title pass the sanitiser here, once for every caller (``Screen.notify`` and
         ``Widget.notify`` come here too): control, bidi and invisible characters show as
         symbols, and a long message is cut (the toast is a few lines, not a document)."""
-        super().notify(
-            safe(str(message), limit=NOTIFY_LIMIT, lines=NOTIFY_LINES),
-            title=safe_line(str(title), limit=TITLE_LIMIT),
-            severity=severity,
-            timeout=timeout,
-            markup=False,
-        )
+        shown = safe(str(message), limit=NOTIFY_LIMIT, lines=NOTIFY_LINES)
+        heading = safe_line(str(title), limit=TITLE_LIMIT)
+        self.notices.append(Notice(heading, shown, severity))
+        super().notify(shown, title=heading, severity=severity, timeout=timeout, markup=False)
 
     def validate_title(self, title: Any) -> str:
         return safe_line(str(title), limit=TITLE_LIMIT)
@@ -484,18 +496,6 @@ def _practice_only(sync: Any) -> bool:
     receives nothing): a drill, not a connection to a paging service."""
     providers: dict[str, Any] = getattr(sync, "providers", None) or {}
     return bool(providers) and all(getattr(p, "name", "") == "practice" for p in providers.values())
-
-
-def load_keymap(config_file: Any) -> dict[str, str]:
-    """The ``[keymap]`` table of the settings file: binding id -> keys (``incident.ack = "A"``)."""
-    if not config_file:
-        return {}
-    try:
-        with open(config_file, "rb") as handle:
-            table = tomllib.load(handle).get("keymap", {})
-    except (OSError, tomllib.TOMLDecodeError):
-        return {}
-    return {str(k): str(v) for k, v in table.items() if isinstance(v, str)}
 
 
 def make_app(

@@ -167,6 +167,27 @@ def _fix(key: Key, where: str) -> str:
     return f"; fix it in that file, or run `cockpit config set {key.name} {key.example or 'VALUE'}`"
 
 
+def _keymap(table: Any, path: Path, prefix: str = "") -> dict[str, str]:
+    """``[keymap]``: binding id -> keys. ``incident.ack = "K"`` unquoted is a dotted key to
+    TOML (a nested table): joined back into the id. A value that is not a key string is
+    refused with its entry named."""
+    if not isinstance(table, dict):
+        raise ConfigError(f'{path}: [keymap] must be a table of binding id = "keys"')
+    keymap: dict[str, str] = {}
+    for name, keys in table.items():
+        binding_id = f"{prefix}{name}"
+        if isinstance(keys, dict):
+            keymap.update(_keymap(keys, path, f"{binding_id}."))
+        elif isinstance(keys, str) and keys.strip():
+            keymap[binding_id] = keys
+        else:
+            raise ConfigError(
+                f'{path}: [keymap] {binding_id!r} must be a key string such as "K" or '
+                f'"ctrl+k,K" (got {keys!r})'
+            )
+    return keymap
+
+
 @dataclass(frozen=True)
 class Settings:
     values: Mapping[str, Any]
@@ -249,6 +270,12 @@ def load_settings(
         table = data.get("cockpit", data)
         if not isinstance(table, dict):
             raise ConfigError(f"{path}: [cockpit] must be a table of settings")
+        if table is not data:
+            # Beside a [cockpit] table, the other tables ([keymap], [filters.NAME]) are at the
+            # top level: kept, not dropped.
+            for name, value in data.items():
+                if name != "cockpit" and isinstance(value, dict):
+                    tables[name] = value
         for name, value in table.items():
             if name not in KEYS_BY_NAME:
                 if isinstance(value, dict):
@@ -258,6 +285,7 @@ def load_settings(
                 raise ConfigError(f"{path}: unknown setting {name!r} (known: {known})")
             values[name] = _coerce(KEYS_BY_NAME[name], value, str(path))
             sources[name] = f"file {path}"
+        tables["keymap"] = _keymap(tables.get("keymap", {}), path)
     elif file_given:
         raise ConfigError(f"{path}: settings file not found")
     for key in KEYS:

@@ -290,16 +290,13 @@ def run_show(args: argparse.Namespace) -> int:
             holder_name = queries.person_name(session, holder)
             offer = actions.pending_offer(session, incident.id)
             offered_to = queries.person_name(session, offer.to_person) if offer else ""
-            timeline = queries.timeline(session, incident.id, limit=50)
-            paged = [
-                queries.person_name(session, p) for p in queries.paged_people(session, incident.id)
-            ]
+            conn = driver_connection(session)
+            timeline = reads.timeline(conn, incident.id, limit=50)
+            paged = [queries.person_name(session, p) for p in reads.paged_people(conn, incident.id)]
             writes = _unsent(session, incident)
             # A reopen matters while the incident is open again; resolving it settles it.
             warnings = (
-                reads.write_warnings(driver_connection(session), incident.id)
-                if incident.status != "resolved"
-                else []
+                reads.write_warnings(conn, incident.id) if incident.status != "resolved" else []
             )
         # Long remote text is cut, saying how to see the rest; --full shows it whole.
         cut: dict[str, Any] = (

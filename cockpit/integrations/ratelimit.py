@@ -21,8 +21,12 @@ of): it writes its spent stamps back every :data:`SYNC_EVERY` requests or
 :data:`SYNC_AFTER` seconds, whichever comes first, and at once when the window, the
 server's count or a pause leaves no room to spare, where every request is a locked
 read-modify-write as before. Stamps not yet written are written when the budget is
-garbage-collected or the process exits. Other processes may thus see up to
-``SYNC_EVERY - 1`` of our requests late; the headroom is there for that.
+garbage-collected or the process exits. Other processes may thus see up to ``SYNC_EVERY`` of
+our requests late; the headroom is there for that, and it grows with the number of processes
+that wrote the file in the last window (the file names them under ``writers``), so three or
+ten cockpit processes still never spend more than the limit between them. Before spending
+from memory a budget ``stat``-s the file (a microsecond, no lock, no read): when another
+process wrote since, it reads the file again first.
 
 **The server's numbers.** ``ratelimit-remaining``/``ratelimit-reset`` are kept in memory and
 decremented as requests are spent; they go to the file (for the user's other processes) when
@@ -44,6 +48,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import itertools
 import json
 import os
 import time
@@ -66,6 +71,7 @@ SYNC_EVERY = 16  # requests spent from memory between two writes of the shared f
 SYNC_AFTER = 1.0  # seconds after which what was read from the file is read again
 HEADROOM = 2 * SYNC_EVERY  # room a request from memory needs, for others' unseen requests
 FILE_NAME = "ratelimit.json"
+_budgets = itertools.count(1)
 # The longest any one wait may be, whatever a header or the shared file says. PagerDuty's
 # window is a minute; two minutes leaves room for a real reset and none for a bogus one.
 MAX_WAIT = 120.0
@@ -121,6 +127,8 @@ class _Seen:
     server_remaining: int | None
     server_reset_at: float
     read_at: float
+    others: int  # other processes that wrote the file in the last window
+    stat: tuple[int, int, int]  # the file as written: inode, size, mtime (ns)
 
 
 class RequestBudget:
@@ -167,7 +175,11 @@ class RequestBudget:
         # The server's numbers as this process last heard them: limit, remaining, reset at.
         self._server_limit: int | None = None
         self._server: tuple[int, float] | None = None
-        weakref.finalize(self, _write_pending, self.path, self._pending, clock, window)
+        # Each budget holds its own unwritten stamps, so the file counts budgets as writers.
+        self._writer = f"{os.getpid()}.{next(_budgets)}"
+        weakref.finalize(
+            self, _write_pending, self.path, self._pending, clock, window, self._writer
+        )
 
     @classmethod
     def in_data_dir(cls, data_dir: Path, **kwargs: Any) -> RequestBudget:
@@ -277,8 +289,13 @@ class RequestBudget:
             or seen.pause_until > now
         ):
             return False
+        if _stat(self.path) != seen.stat:
+            return False  # another process wrote since: read what it spent first
         used = len(seen.stamps) - bisect.bisect_right(seen.stamps, now - self.window)
-        if used + len(self._pending) + HEADROOM >= self.limit:
+        # Each other writer may hold SYNC_EVERY stamps we cannot see; one more batch covers a
+        # write that left the file's size and (coarse) mtime as we last saw them.
+        headroom = max(HEADROOM, SYNC_EVERY * (seen.others + 1))
+        if used + len(self._pending) + headroom >= self.limit:
             return False
         server = self._server_now(now)
         return server is None or server[0] > self.reserve + HEADROOM
@@ -364,13 +381,17 @@ class RequestBudget:
             # A repaired file is written back even when nothing else changed, so that a wait
             # beyond the cap never stays on disk.
             if _signature(state) != before or raw == b"" or repaired:
+                state["writers"][self._writer] = now
                 _write_all(fd, state)
+            others = sum(1 for writer in state["writers"] if writer != self._writer)
             self._seen = _Seen(
                 list(state["stamps"]),
                 float(state["pause_until"]),
                 state["server_remaining"],
                 float(state["server_reset_at"]),
                 now,
+                others,
+                _fstat(fd),
             )
             return result
         finally:
@@ -392,6 +413,19 @@ class RequestBudget:
             if not known or remaining < state["server_remaining"]:
                 state["server_remaining"] = remaining
                 state["server_reset_at"] = min(reset_at, now + MAX_WAIT)
+
+
+def _fstat(fd: int) -> tuple[int, int, int]:
+    info = os.fstat(fd)
+    return (info.st_ino, info.st_size, info.st_mtime_ns)
+
+
+def _stat(path: Path) -> tuple[int, int, int] | None:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return (info.st_ino, info.st_size, info.st_mtime_ns)
 
 
 def _read_all(fd: int) -> bytes:
@@ -421,7 +455,9 @@ def _signature(state: dict[str, Any]) -> tuple[Any, ...]:
     )
 
 
-def _write_pending(path: Path, pending: list[float], clock: Clock, window: float) -> None:
+def _write_pending(
+    path: Path, pending: list[float], clock: Clock, window: float, writer: str
+) -> None:
     """A budget went away (or the process exits) with stamps not yet in the file."""
     if not pending or not path.parent.is_dir():
         return
@@ -438,6 +474,7 @@ def _write_pending(path: Path, pending: list[float], clock: Clock, window: float
             state["stamps"] + [min(s, now) for s in pending if s > now - window]
         )
         pending.clear()
+        state["writers"][writer] = now
         _write_all(fd, state)
     except OSError:
         pass
@@ -457,6 +494,7 @@ def _load(raw: bytes, now: float, window: float) -> tuple[dict[str, Any], bool]:
         "pause_until": 0.0,
         "server_remaining": None,
         "server_reset_at": 0.0,
+        "writers": {},
     }
     repaired = False
     try:
@@ -481,6 +519,13 @@ def _load(raw: bytes, now: float, window: float) -> tuple[dict[str, Any], bool]:
     remaining = data.get("server_remaining")
     if isinstance(remaining, int) and not isinstance(remaining, bool):
         state["server_remaining"] = remaining
+    writers = data.get("writers")
+    if isinstance(writers, dict):
+        state["writers"] = {
+            str(name): float(at)
+            for name, at in writers.items()
+            if _finite(at) and now - window < at <= now + window
+        }
     return state, repaired
 
 

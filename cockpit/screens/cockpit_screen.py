@@ -16,6 +16,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.widgets import OptionList
 
@@ -32,6 +33,7 @@ from cockpit.screens.input_dialog import (
     duration_meaning,
     parse_duration,
 )
+from cockpit.screens.keys import find_binding
 from cockpit.screens.link_actions import LinkActions
 from cockpit.screens.messages import (
     IncidentActed,
@@ -233,7 +235,7 @@ class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
         checklist = self.query_one(RunbookChecklist)
         checklist.focus_steps()
         self.call_after_refresh(checklist.scroll_visible, animate=False)
-        self.set_interval(1, self._tick_clock)
+        self.set_interval(1, self.tick_clock)
         # Everything built so far (widgets, imported modules, the ORM's metadata) lives as
         # long as the app: taking it out of the collector's scans keeps the full collections
         # that many small per-tick objects trigger from stalling a key press (p95 halves).
@@ -365,7 +367,8 @@ class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
         return action not in _INCIDENT_KEYS or action in self._applies
 
     def refresh_timeline(self) -> None:
-        from cockpit.store.queries import timeline
+        from cockpit.store.engine import driver_connection
+        from cockpit.store.reads import timeline
 
         store = self.cockpit.store
         if store is None or self.current_id is None:
@@ -373,11 +376,11 @@ class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
         view = self.query_one(Timeline)
         # A transition adds a line or three: read the newest few and put them on top.
         with store.read() as session:
-            newest = timeline(session, self.current_id, limit=12)
+            newest = timeline(driver_connection(session), self.current_id, limit=12)
         if view.prepend(newest):
             return
         with store.read() as session:
-            view.show(timeline(session, self.current_id, limit=200))
+            view.show(timeline(driver_connection(session), self.current_id, limit=200))
 
     def _show_status(self) -> None:
         store = self.cockpit.store
@@ -394,7 +397,7 @@ class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
         bar.detail = status.last_error if bar.state == "offline" else ""
         bar.refresh()
 
-    def _tick_clock(self) -> None:
+    def tick_clock(self) -> None:
         """Once a second: running timers and the status bar's age, each redrawn only when
         what it shows changed (an idle cockpit draws nothing)."""
         now = self.now
@@ -657,17 +660,16 @@ class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
 
     # ------------------------------------------------------------------ palette
 
-    def palette_action(self, name: str) -> None:
-        if name == "pick_runbook":
-            self.query_one(RunbookChecklist).action_pick()
-        elif name == "undo_tick":
-            self.query_one(RunbookChecklist).action_undo()
-        elif name == "rollback":
-            self.query_one(RunbookChecklist).action_rollback()
-        elif name == "step_link":
-            self.query_one(RunbookChecklist).action_link()
-        else:
-            getattr(self, f"action_{name}")()
+    def binding_named(self, binding_id: str) -> tuple[DOMNode, Binding] | None:
+        """The screen's or the runbook checklist's binding with this id, and its node."""
+        return find_binding([self, *self.query(RunbookChecklist)], binding_id)
+
+    def run_binding(self, binding_id: str) -> None:
+        """Do what the binding's key does (the palette's path), on the node that owns it."""
+        found = self.binding_named(binding_id)
+        if found is not None:
+            node, binding = found
+            self.call_next(self.app.run_action, binding.action, node)
 
     def go_to_incident(self, incident_id: str) -> None:
         self.current_id = incident_id

@@ -12,6 +12,7 @@ from typing import Any
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from cockpit.screens.keys import key_display
 from cockpit.text import safe_line
 
 Entry = tuple[str, str, Callable[[], Any]]  # (name, help, callback)
@@ -42,6 +43,26 @@ class _EntriesCommands(Provider):
                 yield Hit(score, matcher.highlight(name), callback, text=name, help=help_text)
 
 
+# What the palette offers for the incident on screen: (binding id, name, when). The key shown
+# and what runs are the binding's own (cockpit/screens/keys.py), so a [keymap] rebind shows
+# here and the palette does exactly what the key does.
+IncidentWhen = Callable[[str, bool], bool]  # (status, a baton is offered to me) -> offered
+INCIDENT_ACTIONS: tuple[tuple[str, str, IncidentWhen], ...] = (
+    ("incident.ack", "Acknowledge {label}", lambda status, _: status == "triggered"),
+    ("incident.resolve", "Resolve {label}", lambda status, _: status != "resolved"),
+    ("incident.escalate", "Escalate {label}", lambda status, _: status != "resolved"),
+    ("incident.snooze", "Snooze {label}", lambda status, _: status == "acknowledged"),
+    ("incident.note", "Add a note to {label}", lambda *_: True),
+    ("baton.take", "Take the baton of {label}", lambda *_: True),
+    ("baton.pass", "Pass the baton of {label}", lambda *_: True),
+    ("runbook.pick", "Pick a runbook", lambda *_: True),
+    ("runbook.undo", "Undo the last tick", lambda *_: True),
+    ("runbook.rollback", "Roll back: leave the main path for Rollback", lambda *_: True),
+    ("runbook.open-link", "Copy the step's link", lambda *_: True),
+    ("baton.accept", "Accept the baton of {label}", lambda _, offered: offered),
+)
+
+
 class ActionCommands(_EntriesCommands):
     """The incident and runbook actions, as the keys do them."""
 
@@ -53,28 +74,19 @@ class ActionCommands(_EntriesCommands):
         view = screen.incident_view
         if view is None:
             return out
-        status = view.incident.status
         label = safe_line(view.ref.label)
-        run = partial(screen.palette_action)
-        if status == "triggered":
-            out.append((f"Acknowledge {label}", "a", partial(run, "ack")))
-        if status != "resolved":
-            out.append((f"Resolve {label}", "R", partial(run, "resolve")))
-            out.append((f"Escalate {label}", "e", partial(run, "escalate")))
-        if status == "acknowledged":
-            out.append((f"Snooze {label}", "z", partial(run, "snooze")))
-        out += [
-            (f"Add a note to {label}", "n", partial(run, "note")),
-            (f"Take the baton of {label}", "t", partial(run, "take_baton")),
-            (f"Pass the baton of {label}", "b", partial(run, "pass_baton")),
-            ("Pick a runbook", "p", partial(run, "pick_runbook")),
-            ("Undo the last tick", "u", partial(run, "undo_tick")),
-            ("Roll back: leave the main path for Rollback", "r", partial(run, "rollback")),
-            ("Copy the step's link", "o", partial(run, "step_link")),
-        ]
-        out += screen.palette_links()
-        if view.offer is not None:
-            out.append((f"Accept the baton of {label}", "A", partial(run, "accept_baton")))
+        offered = view.offer is not None
+        links: list[Entry] = screen.palette_links()
+        for binding_id, name, when in INCIDENT_ACTIONS:
+            if not when(view.incident.status, offered):
+                continue
+            found = screen.binding_named(binding_id)
+            if found is None:
+                continue
+            keys = key_display(screen.app, found[1])
+            out.append((name.format(label=label), keys, partial(screen.run_binding, binding_id)))
+            if binding_id == "runbook.open-link":
+                out += links
         return out
 
 

@@ -203,10 +203,10 @@ class DrillScreen(CockpitScreen):
         super().on_mount()
         self.call_after_refresh(self._show_banner)
 
-    def _tick_clock(self) -> None:
+    def tick_clock(self) -> None:
         """Also: deliver what the replay has due, and keep the incident's age moving (the
         cockpit redraws the panel on a reload only, so a drill's age stayed at its start)."""
-        super()._tick_clock()
+        super().tick_clock()
         now = self.now
         live = self.replay is not None and not self.finished  # the debrief ends the replay
         arrived = self.replay.advance(now) if self.replay is not None and live else []

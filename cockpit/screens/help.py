@@ -13,6 +13,7 @@ from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
+from cockpit.screens.keys import key_display
 from cockpit.widgets.footer import KeyFooter
 
 
@@ -28,7 +29,7 @@ def collect_bindings(screen: Screen[object]) -> list[tuple[str, str, str, str]]:
                 if not item.id or item.id in seen or not item.description:
                     continue
                 seen.add(item.id)
-                keys = node.app.get_key_display(item)
+                keys = key_display(node.app, item)
                 rows.append((where, keys, item.tooltip or item.description, item.id))
     return rows
 

@@ -7,8 +7,6 @@ from sqlalchemy import case
 from sqlmodel import Session, col, select
 
 from cockpit.errors import CockpitError
-from cockpit.store import reads
-from cockpit.store.engine import driver_connection
 from cockpit.store.models import (
     Alert,
     BatonPass,
@@ -124,22 +122,12 @@ def find_incident(session: Session, ref: str) -> Incident | None:
     return next(iter(newest.values()), None)
 
 
-def timeline(session: Session, incident_id: str, limit: int = 200) -> list[TimelineItem]:
-    """Newest first: log entries and local events merged with notes."""
-    return reads.timeline(driver_connection(session), incident_id, limit)
-
-
 def alerts_of(session: Session, incident_id: str) -> list[Alert]:
     return list(
         session.exec(
             select(Alert).where(Alert.incident_id == incident_id).order_by(col(Alert.created_at))
         )
     )
-
-
-def paged_people(session: Session, incident_id: str) -> list[str]:
-    """Who was notified for this incident (person ids), first page first."""
-    return reads.paged_people(driver_connection(session), incident_id)
 
 
 def people_by_id(session: Session, ids: list[str] | None = None) -> dict[str, Person]:
@@ -172,10 +160,6 @@ def latest_run(session: Session, incident_id: str) -> RunbookRun | None:
         .where(RunbookRun.incident_id == incident_id)
         .order_by(col(RunbookRun.started_at).desc(), col(RunbookRun.id).desc())
     ).first()
-
-
-def outbox_counts(session: Session) -> dict[str, int]:
-    return reads.outbox_counts(driver_connection(session))
 
 
 def sync_state(session: Session, key: str) -> SyncState | None:

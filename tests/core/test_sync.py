@@ -13,7 +13,8 @@ from sqlmodel import select
 from cockpit.integrations.pagerduty import PagerDutyProvider
 from cockpit.integrations.pagerduty_emulator import EmulatorHandle, start_emulator
 from cockpit.integrations.pagerduty_emulator import actions as emulator_actions
-from cockpit.store import Incident, Note, OutboxItem, Store, queries
+from cockpit.store import Incident, Note, OutboxItem, Store, queries, reads
+from cockpit.store.engine import driver_connection
 from cockpit.sync import actions
 from cockpit.sync.identity import get_me
 from cockpit.sync.service import SyncService
@@ -83,7 +84,7 @@ async def test_incremental_sync_picks_up_a_new_incident_with_its_pages(
     with store.read() as session:
         incident = session.get(Incident, f"pagerduty:{created.id}")
         assert incident is not None and incident.status == "triggered"
-        assert queries.paged_people(session, incident.id)  # notify entries arrived
+        assert reads.paged_people(driver_connection(session), incident.id)  # notify entries arrived
     await service.aclose()
 
 
@@ -102,7 +103,7 @@ async def test_offline_ack_and_note_are_kept_and_delivered_once_when_back(
     report = await offline.sync_once()
     assert not report.online and report.errors
     with store.read() as session:
-        assert queries.outbox_counts(session).get("pending") == 2
+        assert reads.outbox_counts(driver_connection(session)).get("pending") == 2
         assert session.get(Note, note.id).state == "pending"  # type: ignore[union-attr]
         assert session.get(Incident, target.id).status == "acknowledged"  # type: ignore[union-attr]
     await offline.aclose()
@@ -120,7 +121,7 @@ async def test_offline_ack_and_note_are_kept_and_delivered_once_when_back(
     assert emulator.state.incident(target.remote_id).status == "acknowledged"
     with store.read() as session:
         assert session.get(Note, note.id).state == "sent"  # type: ignore[union-attr]
-        assert queries.outbox_counts(session) == {}
+        assert reads.outbox_counts(driver_connection(session)) == {}
     await back.aclose()
 
 
@@ -137,7 +138,7 @@ async def test_a_note_whose_response_was_lost_is_not_posted_twice(
     first = await service.push()
     assert not first.online
     with store.read() as session:
-        assert queries.outbox_counts(session).get("pending") == 1
+        assert reads.outbox_counts(driver_connection(session)).get("pending") == 1
     emulator.state.faults.clear()
     second_service = _service(store, emulator)
     second = await second_service.push()
@@ -212,7 +213,11 @@ async def test_notes_written_in_pagerduty_show_in_the_timeline_once(
     await service.sync_once()
     await service.sync_once()
     with store.read() as session:
-        notes = [t.summary for t in queries.timeline(session, target.id) if t.kind == "note"]
+        notes = [
+            t.summary
+            for t in reads.timeline(driver_connection(session), target.id)
+            if t.kind == "note"
+        ]
     assert notes.count("ssh'd in, disk is the WAL") == 1
     assert notes.count("our own note") == 1
     await service.aclose()

@@ -57,7 +57,8 @@ def test_killed_syncs_then_a_full_sync_leave_a_complete_sound_store(tmp_path: Pa
 def test_a_sync_killed_between_sending_a_note_and_recording_it_never_posts_it_twice(
     tmp_path: Path,
 ) -> None:
-    from cockpit.store import queries
+    from cockpit.store import queries, reads
+    from cockpit.store.engine import driver_connection
     from cockpit.sync import actions
 
     with start_emulator(incidents=5, days=2, seed=5) as emulator:
@@ -91,8 +92,8 @@ def test_a_sync_killed_between_sending_a_note_and_recording_it_never_posts_it_tw
         store = Store.open(tmp_path)
         with store.read() as session:
             assert (
-                queries.outbox_counts(session).get("sending", 0)
-                + queries.outbox_counts(session).get("pending", 0)
+                reads.outbox_counts(driver_connection(session)).get("sending", 0)
+                + reads.outbox_counts(driver_connection(session)).get("pending", 0)
                 == 1
             )  # not recorded as sent: the kill came first
         store.close()
@@ -107,6 +108,6 @@ def test_a_sync_killed_between_sending_a_note_and_recording_it_never_posts_it_tw
     assert notes.count("drained the queue by hand") == 1
     store = Store.open(tmp_path)
     with store.read() as session:
-        assert queries.outbox_counts(session) == {}
+        assert reads.outbox_counts(driver_connection(session)) == {}
     assert store.integrity_check() == ["ok"]
     store.close()

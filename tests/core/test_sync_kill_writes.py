@@ -16,7 +16,8 @@ from collections import Counter
 from pathlib import Path
 
 from cockpit.integrations.pagerduty_emulator import start_emulator
-from cockpit.store import Store, queries
+from cockpit.store import Store, queries, reads
+from cockpit.store.engine import driver_connection
 from cockpit.sync import actions
 
 KILLS = 12
@@ -147,5 +148,5 @@ def test_random_kills_lose_nothing_and_send_nothing_twice(tmp_path: Path) -> Non
     store = Store.open(tmp_path)
     assert store.integrity_check() == ["ok"]
     with store.read() as session:
-        assert queries.outbox_counts(session) == {}
+        assert reads.outbox_counts(driver_connection(session)) == {}
     store.close()

@@ -183,11 +183,12 @@ class Clock:
 
 
 def screen_text(app: object) -> str:
-    """Every character the compositor would write to the terminal for the current screen."""
+    """Every character the compositor would write to the terminal for the current screen.
+    (Textual has no public "text of the screen"; this is the one place tests reach for it.)"""
     update = app.screen._compositor.render_full_update()  # type: ignore[attr-defined]
     return "\n".join("".join(segment.text for segment in strip) for strip in update.strips)
 
 
 def notices(app: object) -> list[tuple[str, str, str]]:
-    """(title, message, severity) of every notification still showing."""
-    return [(n.title, n.message, n.severity) for n in app._notifications]  # type: ignore[attr-defined]
+    """(title, message, severity) of the notifications shown, oldest first."""
+    return [(n.title, n.message, n.severity) for n in app.notices]  # type: ignore[attr-defined]

@@ -107,7 +107,7 @@ async def test_timer_due_notifies_and_bells(seeded: tuple[object, Store], tmp_pa
         view = screen.query_one(RunbookChecklist).view
         assert view is not None and "actions.watch-the-error-rate" in view.timers
         clock.now += timedelta(minutes=4)
-        screen._tick_clock()
+        screen.tick_clock()
         await pilot.pause()  # notifications arrive as messages
         assert not [n for n in notices(app) if n[0] == "Timer due"] and not bells
         assert "1:00 left" in str(
@@ -116,8 +116,8 @@ async def test_timer_due_notifies_and_bells(seeded: tuple[object, Store], tmp_pa
             .prompt
         )
         clock.now += timedelta(minutes=1, seconds=1)
-        screen._tick_clock()
-        screen._tick_clock()  # once per timer, not once per second
+        screen.tick_clock()
+        screen.tick_clock()  # once per timer, not once per second
         await pilot.pause()
         due = [n for n in notices(app) if n[0] == "Timer due"]
         assert len(due) == 1 and "Watch the error rate" in due[0][1]

@@ -132,10 +132,10 @@ async def test_replay_a_past_incident_from_d(clocked: tuple[CockpitApp, Clock, S
         assert any("Triggered through the API" in line for line in lines)
         assert not any("Rolled back" in line for line in lines)  # not yet: +5 min then
         clock.now += timedelta(seconds=29)  # 4 min 50 s then
-        screen._tick_clock()
+        screen.tick_clock()
         assert not any("Rolled back" in line for line in _timeline(store, drill.incident_id))
         clock.now += timedelta(seconds=1)  # 5 min then, at x10
-        screen._tick_clock()
+        screen.tick_clock()
         await pilot.pause()
         lines = _timeline(store, drill.incident_id)
         assert "[then +5m00s] Bob Day: Rolled back the indexer deploy." in lines
@@ -160,7 +160,7 @@ async def test_replay_a_past_incident_from_d(clocked: tuple[CockpitApp, Clock, S
         assert screen.replay is not None
         arrived = screen.replay.delivered
         clock.now += timedelta(hours=1)
-        screen._tick_clock()  # the drill is over: the replay delivers nothing more
+        screen.tick_clock()  # the drill is over: the replay delivers nothing more
         assert screen.replay.delivered == arrived < len(screen.replay.events)
     with store.read() as session:
         assert session.exec(select(OutboxItem)).all() == []
@@ -200,7 +200,7 @@ async def test_a_replay_from_the_tui_writes_nothing_to_the_emulator(tmp_path: Pa
                 screen = app.screen
                 assert isinstance(screen, DrillScreen) and screen.replay is not None
                 clock.now += timedelta(hours=3)
-                screen._tick_clock()  # the whole incident arrives
+                screen.tick_clock()  # the whole incident arrives
                 assert screen.replay.finished
                 await pilot.press("a")  # acknowledge the drill incident
                 await pilot.press("ctrl+r")
@@ -224,7 +224,7 @@ async def test_the_drill_incidents_age_moves(clocked: tuple[CockpitApp, Clock, S
         assert screen is not None
         assert "age 0s" in screen_text(app)
         clock.now += timedelta(seconds=30)
-        screen._tick_clock()
+        screen.tick_clock()
         await pilot.pause()
         assert "age 30s" in screen_text(app)
 

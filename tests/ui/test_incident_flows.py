@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cockpit_seed import NOW
+from cockpit_seed import NOW, screen_text
 from sqlmodel import select
 from textual.widgets import TextArea
 
@@ -17,12 +17,6 @@ from cockpit.widgets.runbook_checklist import RunbookChecklist
 from cockpit.widgets.status_bar import StatusBar
 
 FIRST, SECOND = "pagerduty:PINC101", "pagerduty:PINC102"
-
-
-def screen_text(app: CockpitApp) -> str:
-    """Every character the compositor would write to the terminal for the current screen."""
-    update = app.screen._compositor.render_full_update()
-    return "\n".join("".join(segment.text for segment in strip) for strip in update.strips)
 
 
 async def test_switch_incidents_and_refresh_keeps_selection(app: CockpitApp) -> None:

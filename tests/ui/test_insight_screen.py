@@ -80,7 +80,7 @@ async def test_draft_never_goes_into_the_shipped_samples(app: CockpitApp) -> Non
         await pilot.press(*"Log rotation stopped")
         await pilot.press("ctrl+s")
         await pilot.pause()
-        messages = [n.message for n in app._notifications]
+        messages = [n.message for n in app.notices]
     (draft,) = (paths.default_data_dir() / "runbook-drafts").glob("*.md")
     assert set(samples_dir().rglob("*.md")) == before
     assert any(str(draft) in m for m in messages)

@@ -376,7 +376,7 @@ async def test_the_status_bar_shows_the_real_age_of_the_last_good_sync(
             clock.now += timedelta(minutes=1)
             app.start_sync()
             await settle(app, pilot)
-            app.screen._tick_clock()  # type: ignore[attr-defined]
+            app.screen.tick_clock()  # type: ignore[attr-defined]
             shown = bar.render().plain
             assert shown.startswith("○ offline")
             assert f"last good sync {minute}m ago" in shown

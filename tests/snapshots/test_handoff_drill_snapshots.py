@@ -1,4 +1,4 @@
-"""Issue 5 screens as snapshots: the handoff draft and a drill's debrief (frozen clock)."""
+"""The handoff draft and a drill's debrief as snapshots (frozen clock)."""
 
 from __future__ import annotations
 

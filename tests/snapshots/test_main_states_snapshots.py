@@ -1,4 +1,4 @@
-"""Issue 16: the main screen mid-run, mid-rollback and with a long title, at 120x40 and
+"""The main screen mid-run, mid-rollback and with a long title, at 120x40 and
 80x24 (frozen clock, fixed seed, no cursor blink)."""
 
 from __future__ import annotations
