@@ -30,7 +30,8 @@ PATIENCE = 30.0
 
 
 def screen_text(app: CockpitApp) -> str:
-    """Every character the compositor would write to the terminal for the current screen."""
+    """Every character the compositor would write to the terminal for the current screen
+    (as tests/ui/cockpit_seed.py's, which this folder cannot import)."""
     update = app.screen._compositor.render_full_update()
     return "\n".join("".join(segment.text for segment in strip) for strip in update.strips)
 
@@ -137,7 +138,7 @@ async def test_a_baton_race_lost_is_a_toast(
     try:
         async with app.run_test(size=(120, 40)):
             # C's first exchange pushes its acceptance, which the team store refuses.
-            assert await until(lambda: bool(lost(app))), [n.title for n in app._notifications]
+            assert await until(lambda: bool(lost(app))), list(app.notices)
             assert "accepted first by bob on laptop-b" in lost(app)[0]
             assert team_words(app) == "team ✓"
     finally:
@@ -145,7 +146,7 @@ async def test_a_baton_race_lost_is_a_toast(
 
 
 def lost(app: CockpitApp) -> list[str]:
-    return [n.message for n in app._notifications if n.title == "Baton race lost"]
+    return [n.message for n in app.notices if n.title == "Baton race lost"]
 
 
 PSYCOPG_AFTER_A_KEY = """
