@@ -4,7 +4,8 @@ A :class:`TeamLink` owns two threads, never the event loop:
 
 - the **exchanger** runs :func:`cockpit.team.exchange.sync` at start, shortly after a local
   change (debounced), as soon as the team store says something new arrived, and every
-  ``poll`` seconds as a fallback; after a failed exchange it retries with backoff. A local
+  ``poll`` seconds as a fallback (more often while the listener is down); after a failed
+  exchange it retries with backoff. A local
   change is any commit to the store by another connection (``PRAGMA data_version``): the
   app's keys, a ``cockpit`` command in another terminal, the paging sync. It is captured
   into the team outbox at once (local only, a few milliseconds) and pushed if it was shared.
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from cockpit.team.exchange import ExchangeReport
 
 POLL_SECONDS = 30.0  # an exchange at least this often, NOTIFY or not
+UNHEARD_POLL_SECONDS = 10.0  # ... and this often while the LISTEN connection is down
 DEBOUNCE_SECONDS = 0.5  # after a local change: one exchange for a burst of keys
 WATCH_SECONDS = 0.25  # how often the local store is asked whether it changed
 LISTEN_WAIT = 1.0  # one wait for a notification; the stop flag is checked between waits
@@ -301,8 +303,9 @@ class TeamLink:
         try:
             require_psycopg()
             password = self._password() if self._password else None
-        except CockpitError as error:
-            self._publish(TeamStatus("error", message=str(error), short=_short(error, str(error))))
+        except Exception as error:  # noqa: BLE001 - a broken keyring: said, not a traceback
+            message = str(error) if isinstance(error, CockpitError) else _first_line(error)
+            self._publish(TeamStatus("error", message=message, short=_short(error, message)))
             return
         url = self.url
         self.listener = Listener(
@@ -424,7 +427,11 @@ class TeamLink:
         if report is not None:
             plan.failures = 0
             plan.retry_at = 0.0
-            plan.next_poll = now + self._poll
+            # Without a LISTEN connection (refused, or still connecting) nobody says when
+            # others wrote: ask more often.
+            plan.next_poll = now + (
+                self._poll if self._is_listening() else min(self._poll, UNHEARD_POLL_SECONDS)
+            )
             self._publish(
                 TeamStatus(
                     "ok",

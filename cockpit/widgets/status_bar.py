@@ -96,7 +96,7 @@ class StatusBar(Widget):
                     words += f" {age(status.last_ok, now)} ago"
             return words + waiting, "online"
         if status.state == "offline":
-            return f"team offline{waiting or ', nothing waiting'}", "offline"
+            return f"team offline{waiting}", "offline"
         if status.state == "error":
             return f"team: {status.short or status.message}", "offline"
         return "team …", "syncing"
