@@ -291,7 +291,12 @@ class CockpitApp(App[None]):
             self.push_screen(HelpScreen(self.screen))
 
     def action_sync_now(self) -> None:
+        if self.team_link is not None:
+            self.team_link.poke()  # ctrl+r asks the team store too
         if self.sync_service is None:
+            if self.team_link is not None:
+                self.notify("Exchanging with the team store.", title="Team", timeout=3)
+                return
             self.notify(
                 "No paging service is connected, so there is nothing to sync. "
                 "Run `cockpit auth login pagerduty` to connect one.",
