@@ -58,7 +58,7 @@ def runbook_text(steps: int) -> str:
 async def bench_cockpit(presses: int, root: Path) -> list[float]:
     from cockpit.app import make_app
     from cockpit.config import load_settings
-    from cockpit.integrations.base import IncidentRecord
+    from cockpit.records import IncidentRecord
     from cockpit.runbooks.library import load_library
     from cockpit.store.engine import Store
     from cockpit.store.models import StepEvent

@@ -70,7 +70,7 @@ BARE_MARK = "incident 0"
 
 
 def build_store(root: Path, count: int) -> None:
-    from cockpit.integrations.base import IncidentRecord
+    from cockpit.records import IncidentRecord
     from cockpit.store.engine import Store
     from cockpit.store.upsert import upsert_incidents
 

@@ -7,7 +7,7 @@ older, resolved history. Timed, median of N runs, the stores taking turns so mac
 hits both alike:
 
 - open: ``Store.open(path)`` on a fresh engine, then ``close()``;
-- load: what the main screen reads on a refresh (``screens/view_model``: the switcher's
+- load: what the main screen reads on a refresh (``cockpit/view_model.py``: the switcher's
   lists, the current incident with its timeline, alerts, paged people and baton, the status
   bar; plain SQL over sqlite3, ``store/reads.py``) and the page-load meter;
 - open+load: both, on a fresh engine each time (what a cold ``cockpit`` start pays).
@@ -33,8 +33,8 @@ from typing import Any
 
 from sqlalchemy import event
 
+from cockpit import view_model
 from cockpit.metrics.pageload import meter_for
-from cockpit.screens import view_model
 from cockpit.store import Store, queries
 from cockpit.store import engine as engine_module
 from cockpit.store.timefmt import to_db_text

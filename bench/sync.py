@@ -9,7 +9,7 @@ this process's GIL with the client, which penalises a client that overlaps reque
 store writes (cockpit) much more than a strictly sequential one (the plain loop). Each round
 runs, in alternating order:
 
-- cockpit: ``SyncService(store, registry.make_providers(settings)).sync_once()`` into a
+- cockpit: ``SyncService(store, providers.make_providers(settings)).sync_once()`` into a
   fresh data folder: the provider as ``cockpit`` builds it (the shared request budget in
   ``<data_dir>/ratelimit.json``, the CA bundle setting, the request deadline), everything
   parsed and stored;
@@ -58,9 +58,9 @@ import httpx
 import pagerduty
 
 from cockpit.config import load_settings
-from cockpit.integrations.registry import make_providers
 from cockpit.store import Store
 from cockpit.sync import pull
+from cockpit.sync.providers import make_providers
 from cockpit.sync.service import SyncReport, SyncService
 
 SEED_DAYS = 30

@@ -17,7 +17,8 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cockpit import paths
 from cockpit.errors import ConfigError
@@ -42,13 +43,21 @@ class Key:
 
 def zone_problem(value: str) -> str | None:
     """Why ``value`` is not an IANA time zone this machine knows, or None."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
         return "is not a time zone this machine knows (an IANA name such as Europe/Berlin)"
     return None
+
+
+def display_zone(settings: Settings) -> ZoneInfo | None:
+    """The zone times are shown in: the ``timezone`` setting, or None for the system's."""
+    if not settings.timezone:
+        return None
+    try:
+        return ZoneInfo(settings.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"timezone: unknown time zone {settings.timezone!r}") from None
 
 
 def email_problem(value: str) -> str | None:
@@ -188,8 +197,33 @@ def _keymap(table: Any, path: Path, prefix: str = "") -> dict[str, str]:
     return keymap
 
 
+class _Keys:
+    """Each key of KEYS, typed for the checker (tests/core/test_settings_types.py keeps these
+    and KEYS the same). A plain base, not dataclass fields: the values come from
+    ``Settings.values`` through ``__getattr__``."""
+
+    if TYPE_CHECKING:
+        data_dir: Path | None
+        runbooks: Path | None
+        database_url: str
+        pagerduty_url: str
+        pagerduty_token: str
+        pagerduty_from: str
+        pagerduty_ca_bundle: str
+        alertmanager_url: str
+        alertmanager_user: str
+        alertmanager_token: str
+        sync_window_days: int
+        sync_interval: int
+        request_deadline: int
+        timezone: str
+        user: str
+        theme: str
+        team_url: str
+
+
 @dataclass(frozen=True)
-class Settings:
+class Settings(_Keys):
     values: Mapping[str, Any]
     sources: Mapping[str, str] = field(default_factory=dict)
     config_file: Path | None = None

@@ -10,15 +10,17 @@ errs towards masking: a lost token is worse than a masked harmless value.
 Every secret the user has configured is masked wherever it appears, whoever calls: the
 tokens in the keyring, in ``COCKPIT_*`` variables and in the settings, and the user name and
 password of a URL (:func:`known_secrets`, gathered by
-``cockpit.integrations.credentials.known_secrets``). A URL's userinfo (``user:password@``)
+``cockpit.credentials.known_secrets``, and the ones remembered in
+``cockpit.seen_secrets``). A URL's userinfo (``user:password@``)
 is masked as a whole in any text, configured or not.
 """
 
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterable
+
+from cockpit.seen_secrets import MIN_KNOWN, remembered
 
 MASK = "«redacted»"
 # Kept output is the tail: the end of a long log is where the answer is.
@@ -71,26 +73,13 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
-# A known secret shorter than this is not searched for in free text (it would mask words).
-MIN_KNOWN = 6
-_remembered: set[str] = set()
-_lock = threading.Lock()
-
-
-def remember(*secrets: str) -> None:
-    """Mask these wherever :func:`redact` looks from now on (a token this process used)."""
-    with _lock:
-        _remembered.update(s for s in secrets if s and len(s) >= MIN_KNOWN)
-
-
 def known_secrets(extra: Iterable[str] = ()) -> tuple[str, ...]:
     """Every secret to mask: ``extra``, the ones remembered, and the user's configured ones
     (keyring, environment), longest first (so a secret inside another goes with it)."""
     found = {s for s in extra if s and len(s) >= MIN_KNOWN}
-    with _lock:
-        found |= _remembered
+    found |= remembered()
     # Imported here: the keyring is loaded only once something is redacted.
-    from cockpit.integrations.credentials import known_secrets as configured
+    from cockpit.credentials import known_secrets as configured
 
     found.update(s for s in configured() if len(s) >= MIN_KNOWN)
     return tuple(sorted(found, key=lambda s: (-len(s), s)))
@@ -100,23 +89,6 @@ def mask_userinfo(text: str) -> str:
     """``text`` with the userinfo of every URL in it masked (``http://«redacted»@host``):
     for showing a configured URL, without the cost of :func:`redact`'s keyring look-up."""
     return _USERINFO.sub(rf"\1{MASK}@", text)
-
-
-def url_secrets(url: str) -> list[str]:
-    """The secret parts of ``url``'s userinfo: all of it as written, and the password (or a
-    user name standing alone, a token used as one) as written and decoded. [] without one."""
-    from urllib.parse import unquote, urlsplit
-
-    try:
-        netloc = urlsplit(url.strip()).netloc
-    except ValueError:
-        return []
-    userinfo, at, _host = netloc.rpartition("@")
-    if not at or not userinfo:
-        return []
-    user, colon, password = userinfo.partition(":")
-    secret = password if colon else user
-    return [s for s in dict.fromkeys((userinfo, secret, unquote(secret))) if s]
 
 
 def redact(text: str, known: tuple[str, ...] = ()) -> str:

@@ -1,6 +1,6 @@
 """The code's gates, run with the suite so that the README's one test command (and `.ci/run`)
-checks them too: ruff's lint and format, mypy as configured, and the import contract (the
-core never imports Textual)."""
+checks them too: ruff's lint and format, mypy as configured, and the import contracts in
+pyproject.toml (the layers, no cycles between sibling modules, the core never imports Textual)."""
 
 from __future__ import annotations
 

@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING, Any
 from cockpit.text import safe_line
 
 if TYPE_CHECKING:
+    from cockpit import credentials
     from cockpit.config import Settings
-    from cockpit.integrations import credentials
-    from cockpit.integrations.base import PersonRecord, ProviderError
+    from cockpit.integrations.base import ProviderError
+    from cockpit.records import PersonRecord
 
 # The settings, the keyring (credentials) and the providers are imported by the handlers:
 # building the parser (every `cockpit` command does) must not load them.
@@ -175,9 +176,9 @@ def _check_alertmanager(settings: Settings, token: str) -> None:
 def run_login(args: argparse.Namespace) -> int:
     import asyncio
 
+    from cockpit import credentials
     from cockpit.cli.main import CliError
     from cockpit.config import settings_from_args
-    from cockpit.integrations import credentials
 
     settings = settings_from_args(args)
     if args.service == "alertmanager":
@@ -258,8 +259,8 @@ def _account_key_login(
 
 
 def run_logout(args: argparse.Namespace) -> int:
+    from cockpit import credentials
     from cockpit.config import settings_from_args
-    from cockpit.integrations import credentials
 
     settings = settings_from_args(args)
     for service in [args.service] if args.service else list(SERVICES):
@@ -276,8 +277,8 @@ def run_logout(args: argparse.Namespace) -> int:
 def run_status(args: argparse.Namespace) -> int:
     import asyncio
 
+    from cockpit import credentials
     from cockpit.config import settings_from_args
-    from cockpit.integrations import credentials
     from cockpit.integrations.base import ProviderError
 
     settings = settings_from_args(args)

@@ -7,7 +7,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from cockpit.durations import age as age
 
@@ -38,17 +38,6 @@ def warn_paused_writes(store: Store) -> None:
         paused = reads.writes_paused(conn)
     for line in paused:
         print(f"cockpit: {line}", file=sys.stderr)
-
-
-def display_zone(settings: Settings) -> ZoneInfo | None:
-    from cockpit.errors import ConfigError
-
-    if not settings.timezone:
-        return None
-    try:
-        return ZoneInfo(settings.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"timezone: unknown time zone {settings.timezone!r}") from None
 
 
 def local_time(value: datetime | None, zone: ZoneInfo | None) -> str:

@@ -16,10 +16,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cockpit.cli.common import settings_and_store
 from cockpit.text import safe, safe_line
+
+if TYPE_CHECKING:
+    from cockpit.config import Settings
 
 BANNER = "PRACTICE MODE: nothing is sent to the paging service and no command is executed."
 
@@ -121,7 +124,7 @@ def _start(args: argparse.Namespace, ref: str) -> int:
     return 0
 
 
-def run_practice_tui(settings: Any, store: Any, drill: Any, runbook: Any, who: str) -> int:
+def run_practice_tui(settings: Settings, store: Any, drill: Any, runbook: Any, who: str) -> int:
     """The cockpit in practice mode on the drill. Its only paging provider is the practice
     one, which refuses every write; the debrief opens when the run ends."""
     from cockpit.app import make_app  # Textual only here: headless drills never load it

@@ -8,19 +8,16 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cockpit.cli.common import display_zone, settings_and_store, write_text_file
+from cockpit.cli.common import settings_and_store, write_text_file
 from cockpit.text import count, safe_line
 
 if TYPE_CHECKING:
     from cockpit.store.engine import Store
 
 # The ORM (people, queries, shifts) is imported by the handlers, not to build the parser.
-
-SHIFT = timedelta(hours=12)
 
 
 def register(sub: Any) -> None:
@@ -60,31 +57,6 @@ def register(sub: Any) -> None:
     accept.set_defaults(handler=run_accept)
 
 
-def shift_window(store: Store, person_id: str, now: datetime) -> tuple[datetime, datetime]:
-    """The person's on-call shift holding ``now``, else the one that ended last within a
-    day, else the last 12 hours."""
-    from sqlmodel import col, select
-
-    from cockpit.store.models import OnCallShift
-    from cockpit.store.timefmt import as_utc
-
-    with store.read() as session:
-        shift = session.exec(
-            select(OnCallShift)
-            .where(
-                OnCallShift.person_id == person_id,
-                col(OnCallShift.start) <= now,
-                col(OnCallShift.start) >= now - timedelta(days=8),
-            )
-            .order_by(col(OnCallShift.start).desc())
-        ).first()
-    if shift is not None and shift.start is not None:
-        end = as_utc(shift.end) if shift.end else now
-        if end > now - timedelta(days=1):
-            return as_utc(shift.start), end
-    return now - SHIFT, now
-
-
 def _runbooks(args: argparse.Namespace) -> dict[str, Any]:
     from cockpit.config import settings_from_args
     from cockpit.runbooks.library import default_runbook_dirs, load_library
@@ -94,8 +66,10 @@ def _runbooks(args: argparse.Namespace) -> dict[str, Any]:
 
 def run_draft(args: argparse.Namespace) -> int:
     from cockpit.cli.people import resolve_person
+    from cockpit.config import display_zone
     from cockpit.handoff import draft_handoff, post_notes, save_handoff, sign_handoff
     from cockpit.handoff.markdown import render_markdown
+    from cockpit.store.queries import shift_window
     from cockpit.store.timefmt import utcnow
 
     settings, store = settings_and_store(args)
@@ -103,7 +77,8 @@ def run_draft(args: argparse.Namespace) -> int:
         now = utcnow()
         outgoing = resolve_person(store, args.from_person, settings.user)
         incoming = resolve_person(store, args.to) if args.to else ""
-        start, end = shift_window(store, outgoing, now)
+        with store.read() as session:
+            start, end = shift_window(session, outgoing, now)
         draft = draft_handoff(
             store, outgoing, start, end, now, to_person=incoming, runbooks=_runbooks(args)
         )

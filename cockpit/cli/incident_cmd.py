@@ -9,11 +9,12 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from cockpit import durations
-from cockpit.cli.common import age, display_zone, local_time, settings_and_store
+from cockpit.cli.common import age, local_time, settings_and_store
 from cockpit.cli.main import CliError
 from cockpit.text import full_hint, safe, safe_line
 
 if TYPE_CHECKING:
+    from cockpit.config import Settings
     from cockpit.store import queries, reads
     from cockpit.store.models import Alert, Incident
 
@@ -154,7 +155,7 @@ def _label(incident: Incident) -> str:
 _FILTER_KEYS = ("urgency", "mine", "team", "service")
 
 
-def _filter(args: argparse.Namespace, settings: Any, store: Any) -> queries.IncidentFilter:
+def _filter(args: argparse.Namespace, settings: Settings, store: Any) -> queries.IncidentFilter:
     """Flags, over a saved filter (``[filters.NAME]`` with urgency, mine, team, service)."""
     from cockpit.store import queries
     from cockpit.sync.identity import get_me
@@ -273,6 +274,7 @@ def _say_none(
 
 
 def run_show(args: argparse.Namespace) -> int:
+    from cockpit.config import display_zone
     from cockpit.store import queries, reads
     from cockpit.store.engine import driver_connection
     from cockpit.store.timefmt import utcnow
@@ -354,6 +356,8 @@ def run_show(args: argparse.Namespace) -> int:
         run = _open_run(store, settings, incident.id)
         if run is not None:  # a run mid-rollback says so first: the next person must know
             print(f"  run      {_run_words(run, zone)}")
+            for conflict in run["conflicts"]:
+                print(f"{_INDENT}{conflict}")
         if paged:
             print(f"  paged    {', '.join(safe_line(p) for p in paged)}")
         for alert in alerts:
@@ -368,7 +372,7 @@ def run_show(args: argparse.Namespace) -> int:
         store.close()
 
 
-def _open_run(store: Any, settings: Any, incident_id: str) -> dict[str, Any] | None:
+def _open_run(store: Any, settings: Settings, incident_id: str) -> dict[str, Any] | None:
     """The incident's open runbook run, read only (replayed, never written): its runbook,
     phase (main, validation, rollback), progress, the next step, and, mid-rollback, since
     when and why."""
@@ -378,8 +382,9 @@ def _open_run(store: Any, settings: Any, incident_id: str) -> dict[str, Any] | N
     from cockpit.runbooks.model import ROLLBACK
     from cockpit.runbooks.run import RunState
     from cockpit.runbooks.run_events import ROLLBACK_ENTERED
-    from cockpit.runbooks.runs_store import items_of, to_engine, view_of
+    from cockpit.runbooks.run_view import items_of, view_of
     from cockpit.store import reads
+    from cockpit.store.run_service import to_engine
 
     with store.rows() as conn:
         run = reads.open_run(conn, incident_id)
@@ -396,6 +401,7 @@ def _open_run(store: Any, settings: Any, incident_id: str) -> dict[str, Any] | N
         "done": None,
         "total": None,
         "next": "",
+        "conflicts": [],
     }
     try:
         library = load_library(default_runbook_dirs(settings))
@@ -428,6 +434,8 @@ def _open_run(store: Any, settings: Any, incident_id: str) -> dict[str, Any] | N
         done=done,
         total=total,
         next=safe_line(plain(step.text)) if step else "",
+        # Team mode: a decision answered differently on two laptops waits for a new answer.
+        conflicts=[safe_line(words) for words in view.conflicts.values()],
     )
     return found
 
@@ -546,6 +554,7 @@ def parse_duration(text: str) -> int:
 
 
 def run_snooze(args: argparse.Namespace) -> int:
+    from cockpit.config import display_zone
     from cockpit.sync import actions
 
     settings, store = settings_and_store(args)

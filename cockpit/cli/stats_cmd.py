@@ -134,19 +134,19 @@ def print_over_budget(blocks: list[ShiftLoad]) -> None:
 
 
 def known_teams(store: Any) -> list[str]:
-    """Every team the store knows, from its incidents and its roster, sorted by name."""
-    from sqlmodel import col, select
+    """Every team the store knows, from its incidents and its roster, sorted by name (plain
+    SQL: the rest of ``cockpit stats`` does not load the ORM either)."""
+    import json
 
     from cockpit.metrics.response import teams_of
-    from cockpit.store.models import Incident, Person
 
     names: dict[str, str] = {}
-    with store.read() as session:
-        for joined in session.exec(select(Incident.team).distinct()):
+    with store.rows() as conn:
+        for (joined,) in conn.execute("SELECT DISTINCT team FROM incidents"):
             for name in teams_of(joined or ""):
                 names.setdefault(name.lower(), name)
-        for teams in session.exec(select(col(Person.teams))):
-            for name in teams or []:
+        for (teams,) in conn.execute("SELECT teams FROM people"):
+            for name in json.loads(teams) if teams else []:
                 names.setdefault(str(name).lower(), str(name))
     return sorted(names.values(), key=str.lower)
 
@@ -166,14 +166,8 @@ def check_team(store: Any, team: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cockpit.flywheel import flywheel_weeks
-    from cockpit.metrics.pageload import (
-        concentration,
-        load_by_person,
-        shift_loads,
-        weekly_load,
-    )
-    from cockpit.metrics.response import response_report
+    from cockpit.metrics.pageload import concentration
+    from cockpit.metrics.report import stats_report
     from cockpit.metrics.stats import format_seconds
     from cockpit.store.timefmt import utcnow
 
@@ -184,13 +178,11 @@ def run(args: argparse.Namespace) -> int:
             check_team(store, args.team)
         now = utcnow()
         since = now - window
-        weekly = weekly_load(store, since, now, team=args.team)
-        loads = load_by_person(store, since, now, team=args.team)
-        blocks = shift_loads(store, since, now, team=args.team)
-        report = response_report(store, since, now, by=args.by, team=args.team)
-        fly = flywheel_weeks(store, since, now)
+        stats = stats_report(store, since, now, by=args.by, team=args.team)
     finally:
         store.close()
+    weekly, loads, report, fly = stats.weekly, stats.loads, stats.response, stats.flywheel
+    blocks = stats.blocks
     names = {load.person_id: safe_line(load.name) for load in loads}
     weeks = sorted({monday for per in weekly.values() for monday in per})
     print(f"Pages per person per week (since {since:%Y-%m-%d}, local weeks, drills excluded)")

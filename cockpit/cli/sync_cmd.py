@@ -68,7 +68,7 @@ def run_sync(args: argparse.Namespace) -> int:
     import asyncio
 
     from cockpit.cli.main import CliError
-    from cockpit.integrations.registry import make_providers
+    from cockpit.sync.providers import make_providers
     from cockpit.sync.service import SyncService
 
     settings, store = settings_and_store(args)

@@ -6,7 +6,10 @@ Textual is imported inside :func:`run_tui` only, so headless commands never pay 
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cockpit.config import Settings
 
 
 def register(sub: Any) -> None:
@@ -28,7 +31,7 @@ def run_tui(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_app(settings: Any) -> tuple[Any, Any]:
+def build_app(settings: Settings) -> tuple[Any, Any]:
     """The app `cockpit` runs, and its store (None for the welcome screen).
 
     Only what the first frame needs is loaded before it: the store is read with plain SQL,
@@ -53,7 +56,7 @@ def build_app(settings: Any) -> tuple[Any, Any]:
     from cockpit.sync.lazy import LazySync
 
     def build_sync() -> Any:
-        from cockpit.integrations.registry import make_providers
+        from cockpit.sync.providers import make_providers
         from cockpit.sync.service import SyncService
 
         return SyncService(store, make_providers(settings), window_days=settings.sync_window_days)

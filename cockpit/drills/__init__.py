@@ -10,13 +10,8 @@ from __future__ import annotations
 from cockpit.drills.analysis import DrillAnalysis, analyse
 from cockpit.drills.practice import PracticeProvider, PracticeWriteRefused
 from cockpit.drills.scenario import Scenario, load_scenario, scenario_from_runbook
-from cockpit.drills.service import (
-    DrillError,
-    finish_drill,
-    last_drilled,
-    may_execute,
-    start_drill,
-)
+from cockpit.drills.service import finish_drill, last_drilled
+from cockpit.drills.start import DrillError, may_execute, start_drill
 
 __all__ = [
     "DrillAnalysis",

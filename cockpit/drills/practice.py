@@ -10,17 +10,15 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import ClassVar, NoReturn
 
-from cockpit.integrations.base import (
+from cockpit.integrations.base import Capabilities, ProgressCallback, ProviderError
+from cockpit.records import (
     AlertRecord,
-    Capabilities,
     ChangePage,
     IncidentRecord,
     LogEntryRecord,
     NoteRecord,
     OnCallRecord,
     PersonRecord,
-    ProgressCallback,
-    ProviderError,
 )
 
 

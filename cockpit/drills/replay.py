@@ -27,7 +27,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from cockpit.drills.scenario import Scenario
-from cockpit.drills.service import DrillError, start_drill
+from cockpit.drills.start import DrillError, start_drill
 from cockpit.metrics.stats import format_seconds
 from cockpit.runbooks.match import IncidentFacts, match_runbooks
 from cockpit.runbooks.model import ROLLBACK, Runbook

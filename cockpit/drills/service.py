@@ -1,4 +1,4 @@
-"""Starting and finishing drills in the store, and the drill history of each runbook.
+"""Finishing drills in the store (starting one: ``start.py``), and each runbook's drill history.
 
 A drill is an Incident row with ``source="drill"`` and ``is_drill=True``, a RunbookRun with
 ``is_drill=True`` and a Drill row holding the scenario. The run is then driven like any
@@ -8,8 +8,7 @@ load or MTTx, and actions on a drill incident never reach the outbox.
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -18,119 +17,15 @@ from sqlmodel import col, select
 
 from cockpit.drills.analysis import DrillAnalysis, analyse
 from cockpit.drills.debrief import render_debrief
-from cockpit.drills.scenario import Scenario
-from cockpit.errors import CockpitError
+from cockpit.drills.start import Clock, DrillError
 from cockpit.runbooks.model import ACTIONS, CHECKS, Runbook
-from cockpit.runbooks.remap import step_texts
-from cockpit.runbooks.runs_store import runbook_hash
 from cockpit.store.engine import Store
-from cockpit.store.models import Drill, Incident, RunbookRun, TimelineEvent
+from cockpit.store.models import Drill, Incident, RunbookRun
 from cockpit.store.queries import person_name
-from cockpit.store.records import RunRow
-from cockpit.store.runs import append_event, events_of, start_run
+from cockpit.store.runs import append_event, events_of
 from cockpit.store.timefmt import as_utc, utcnow
 
-Clock = Callable[[], datetime]
 STALE_AFTER = timedelta(days=90)
-
-
-class DrillError(CockpitError):
-    """The drill asked for does not exist or cannot be started."""
-
-
-def may_execute(run: RunbookRun | RunRow | None, incident: Incident | None = None) -> bool:
-    """Whether a command of this run may be executed at all (after the user confirms).
-
-    Never in a drill: neither for a drill run nor on a drill incident, whatever the UI says.
-    """
-    if run is None or run.is_drill:
-        return False
-    return not (incident is not None and (incident.is_drill or incident.source == "drill"))
-
-
-def start_drill(
-    store: Store,
-    runbook: Runbook,
-    scenario: Scenario,
-    *,
-    participant: str = "",
-    clock: Clock = utcnow,
-) -> Drill:
-    """Create the made-up incident, its drill run (started) and the Drill row."""
-    now = as_utc(clock())
-    key = uuid.uuid4().hex[:10]
-    incident = Incident(
-        id=f"drill:{key}",
-        source="drill",
-        remote_id=key,
-        title=scenario.title,
-        status="triggered",
-        urgency=scenario.urgency or "high",
-        service_name=scenario.service,
-        created_at=now,
-        updated_at=now,
-        is_drill=True,
-        annotations={"scenario": scenario.text} if scenario.text else {},
-    )
-    with store.write() as session:
-        session.add(incident)
-        session.flush()
-        session.add(
-            TimelineEvent(
-                incident_id=incident.id,
-                at=now,
-                kind="drill",
-                is_drill=True,
-                actor=participant,
-                summary=f"Drill started: {runbook.id} ({scenario.difficulty})",
-            )
-        )
-        told = [scenario.text.strip()] if scenario.text.strip() else []
-        story = "\n".join(told + [f"symptom: {s}" for s in scenario.symptoms])
-        if story:  # the banner has room for a line or two: the whole story is here
-            session.add(
-                TimelineEvent(
-                    incident_id=incident.id,
-                    at=now,
-                    kind="drill",
-                    is_drill=True,
-                    actor=participant,
-                    summary=f"Scenario: {story}",
-                )
-            )
-        # The same snapshot and hash a live run keeps, so the run service sees the runbook
-        # as unchanged (not "1 step added") when the drill opens.
-        digest = runbook_hash(runbook)
-        run = start_run(
-            session,
-            incident.id,
-            runbook.id,
-            runbook_path=runbook.path,
-            runbook_hash=digest,
-            started_by=participant,
-            is_drill=True,
-            at=now,
-        )
-        append_event(
-            session,
-            run,
-            kind="started",
-            at=now,
-            actor=participant,
-            details={"steps": step_texts(runbook), "hash": digest},
-        )
-        drill = Drill(
-            run_id=run.id,
-            incident_id=incident.id,
-            runbook_id=runbook.id,
-            scenario=scenario.to_json(),
-            expected_branch=scenario.expected_branch,
-            started_at=now,
-            participant=participant,
-        )
-        session.add(drill)
-        session.flush()
-        return drill
 
 
 def get_drill(store: Store, drill_id: int) -> Drill:
@@ -172,6 +67,10 @@ def finish_drill(
     locally, and store the debrief. Finishing twice re-renders the report, nothing more."""
     now = as_utc(clock())
     drill = get_drill(store, drill_id)
+    if drill.run_id is None and drill.finished_at is not None and drill.report_md:
+        # A drill debriefed on another laptop (team mode) whose run is not here: its
+        # debrief came with it, and re-rendering it without the run would empty it.
+        return drill
     with store.write() as session:
         run = session.get(RunbookRun, drill.run_id) if drill.run_id else None
         if run is not None and run.finished_at is None:

@@ -20,7 +20,7 @@ import sys
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import yaml
 from sqlmodel import Session, col, select
@@ -41,6 +41,9 @@ from cockpit.store.models import Incident, Note, RunbookRun, StepEvent, Timeline
 from cockpit.store.timefmt import as_utc
 from cockpit.text import safe_line
 
+if TYPE_CHECKING:
+    from cockpit.config import Settings
+
 SECTIONS = (
     (CHECKS, "Checks"),
     (ACTIONS, "Actions"),
@@ -51,7 +54,7 @@ _SLUG = re.compile(r"[^a-z0-9]+")
 _EXCERPT_LINES = 3
 
 
-def drafts_folder(settings: Any) -> Path:
+def drafts_folder(settings: Settings) -> Path:
     """Where a draft goes: ``drafts/`` of the runbooks folder the user set (or already has),
     else ``<user data dir>/runbook-drafts``. Never the shipped samples: a checkout or
     site-packages is not the user's. Not ``<data>/runbooks/drafts`` either, as creating that

@@ -10,17 +10,19 @@ passes ``cockpit runbook lint``; the library skips ``drafts/`` until someone rev
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
-from sqlmodel import col, select
+from sqlmodel import select
 
 from cockpit.errors import CockpitError
 from cockpit.flywheel.draft import events_of, gather, render_draft, runs_of, slug
-from cockpit.metrics.pageload import pages
+
+# The weekly counts are part of ``cockpit stats``, which reads plain SQL and must not load
+# the ORM this module needs: they live in metrics/flywheel.py and are kept here by name.
+from cockpit.metrics.flywheel import FlywheelWeek as FlywheelWeek
+from cockpit.metrics.flywheel import flywheel_weeks as flywheel_weeks
 from cockpit.store.engine import Store
 from cockpit.store.models import Incident, Insight
 from cockpit.store.timefmt import as_utc, utcnow
@@ -140,64 +142,3 @@ def draft_runbook(
             insight.runbook_draft = str(path)
             session.add(insight)
     return path
-
-
-# ---------------------------------------------------------------- weekly stats
-
-
-@dataclass(frozen=True)
-class FlywheelWeek:
-    monday: date  # UTC weeks: the flywheel is a team figure, not a person's
-    incidents: int
-    with_insight: int
-    guardrails: int
-    runbooks: int
-    pages: int
-
-
-def _monday(at: datetime) -> date:
-    day = as_utc(at).date()
-    return day - timedelta(days=day.weekday())
-
-
-def flywheel_weeks(store: Store, since: datetime, until: datetime) -> list[FlywheelWeek]:
-    since, until = as_utc(since), as_utc(until)
-    with store.read() as session:
-        incidents = session.exec(
-            select(Incident.id, Incident.created_at).where(
-                col(Incident.is_drill).is_(False),
-                col(Incident.created_at) >= since,
-                col(Incident.created_at) < until,
-            )
-        ).all()
-        insights = session.exec(
-            select(Insight)
-            .join(Incident, col(Incident.id) == col(Insight.incident_id))
-            .where(
-                col(Incident.is_drill).is_(False),
-                col(Insight.created_at) >= since,
-                col(Insight.created_at) < until,
-            )
-        ).all()
-        all_insight_ids = set(session.exec(select(Insight.incident_id)).all())
-    counts: dict[date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    monday = _monday(since)
-    while monday < until.date():
-        counts[monday]["incidents"] += 0
-        monday += timedelta(days=7)
-    for incident_id, created in incidents:
-        week = counts[_monday(created)]
-        week["incidents"] += 1
-        week["with_insight"] += incident_id in all_insight_ids
-    for insight in insights:
-        week = counts[_monday(insight.created_at)]
-        week["guardrails"] += bool(insight.guardrail)
-        week["runbooks"] += bool(insight.runbook_draft)
-    for page in pages(store, since, until):
-        counts[_monday(page.at)]["pages"] += 1
-    return [
-        FlywheelWeek(
-            m, c["incidents"], c["with_insight"], c["guardrails"], c["runbooks"], c["pages"]
-        )
-        for m, c in sorted(counts.items())
-    ]

@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from cockpit.metrics.pageload import load_by_person
+from cockpit.metrics.pagelog import load_by_person
 from cockpit.runbooks.links import plain
 from cockpit.runbooks.model import ROLLBACK, Runbook
 from cockpit.store.engine import Store
@@ -274,7 +274,7 @@ def _run_position(
         item.step = _summary(item)
         return
     from cockpit.runbooks.run import RunState
-    from cockpit.runbooks.runs_store import items_of, view_of
+    from cockpit.runbooks.run_view import items_of, view_of
 
     state = RunState.replay(runbook, _engine_events(run, events))
     view = view_of(runbook, None, state, items_of(runbook))

@@ -56,7 +56,9 @@ def save_handoff(store: Store, draft: HandoffDraft, notes: str = "") -> Handoff:
 def get_handoff(
     store: Store, handoff_id: int | None = None, *, signed_only: bool = False
 ) -> Handoff:
-    """One handoff by id, or the latest one not yet accepted (and signed, if asked)."""
+    """One handoff by id, or the latest one not yet accepted (and signed, if asked): a
+    signed one before any draft, so that a draft saved or pulled from the team later does
+    not hide a signed handoff waiting for its incoming engineer."""
     with store.read() as session:
         if handoff_id is not None:
             found = session.get(Handoff, handoff_id)
@@ -64,7 +66,9 @@ def get_handoff(
             query = select(Handoff).where(col(Handoff.accepted_at).is_(None))
             if signed_only:
                 query = query.where(col(Handoff.signed_at).is_not(None))
-            found = session.exec(query.order_by(col(Handoff.id).desc())).first()
+            found = session.exec(
+                query.order_by(col(Handoff.signed_at).is_(None), col(Handoff.id).desc())
+            ).first()
     if found is None:
         which = f"#{handoff_id}" if handoff_id is not None else "waiting to be accepted"
         raise HandoffError(f"no handoff {which} in the local store (draft one: cockpit handoff)")

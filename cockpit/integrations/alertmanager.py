@@ -23,23 +23,25 @@ from cockpit.integrations import alertmanager_parse as parse
 from cockpit.integrations import urls
 from cockpit.integrations.alertmanager_parse import GROUP_TAG, Group, Silence
 from cockpit.integrations.base import (
-    AlertRecord,
     AlreadyInState,
     AuthError,
     Capabilities,
-    ChangePage,
-    IncidentRecord,
     InvalidRequest,
-    LogEntryRecord,
-    NoteRecord,
     NotFound,
-    OnCallRecord,
-    PersonRecord,
     ProgressCallback,
     ProviderError,
     Unavailable,
 )
 from cockpit.integrations.pagerduty_http import REQUEST_DEADLINE
+from cockpit.records import (
+    AlertRecord,
+    ChangePage,
+    IncidentRecord,
+    LogEntryRecord,
+    NoteRecord,
+    OnCallRecord,
+    PersonRecord,
+)
 
 ACK_SECONDS = 4 * 3600  # acknowledge = a silence this long; re-acknowledge to extend it
 MAX_SILENCE = 604_800  # the same 7-day ceiling as a PagerDuty snooze

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from cockpit.integrations.base import AlertRecord, IncidentRecord, IncidentStatus
+from cockpit.records import AlertRecord, IncidentRecord, IncidentStatus
 
 HIGH_SEVERITIES = frozenset({"critical", "page", "error", "high"})
 # Tag carried in the comment of every silence cockpit creates, so that a silence can be

@@ -19,18 +19,11 @@ import httpx
 from cockpit.integrations import pagerduty_parse as parse
 from cockpit.integrations.base import (
     WRITES,
-    AlertRecord,
     AuthError,
     Capabilities,
-    ChangePage,
-    IncidentRecord,
     InvalidRequest,
-    LogEntryRecord,
     MissingSetting,
-    NoteRecord,
     NotFound,
-    OnCallRecord,
-    PersonRecord,
     ProgressCallback,
     ProviderError,
 )
@@ -43,6 +36,15 @@ from cockpit.integrations.pagerduty_http import (
 )
 from cockpit.integrations.pagerduty_parse import as_dict, as_list
 from cockpit.integrations.ratelimit import RequestBudget
+from cockpit.records import (
+    AlertRecord,
+    ChangePage,
+    IncidentRecord,
+    LogEntryRecord,
+    NoteRecord,
+    OnCallRecord,
+    PersonRecord,
+)
 
 PAGE = 100
 OFFSET_CAP = 10_000  # offset + limit may not pass this (400, code 2001)

@@ -11,7 +11,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from cockpit.integrations.base import (
+from cockpit.integrations.base import ProviderError
+from cockpit.records import (
     AlertRecord,
     IncidentRecord,
     IncidentStatus,
@@ -19,7 +20,6 @@ from cockpit.integrations.base import (
     NoteRecord,
     OnCallRecord,
     PersonRecord,
-    ProviderError,
 )
 
 _STATUSES = ("triggered", "acknowledged", "resolved")

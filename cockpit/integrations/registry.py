@@ -1,22 +1,34 @@
 """Which paging services this user has configured, built as providers.
 
 Adapters are imported only when configured, so a machine without one never pays for it.
+What the store knows (the learned name of "me") is asked through a callable the caller passes
+(``cockpit.sync.providers`` passes the store's), so the integrations never import the store.
 """
 
 from __future__ import annotations
 
 import getpass
-import sqlite3
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from cockpit.config import Settings
     from cockpit.integrations.base import PagingProvider
 
 
-def make_providers(settings: Any) -> dict[str, PagingProvider]:
-    """One provider per configured service. Raises ProviderError for a bad URL."""
+def _nobody() -> str:
+    return ""
+
+
+def make_providers(
+    settings: Settings, learned_name: Callable[[], str] = _nobody
+) -> dict[str, PagingProvider]:
+    """One provider per configured service. Raises ProviderError for a bad URL.
+
+    ``learned_name``: the name of "me" learned from a provider, "" if none (asked only when
+    an Alertmanager silence needs a creator and the settings name no user)."""
     providers: dict[str, PagingProvider] = {}
-    from cockpit.integrations.credentials import load_token
+    from cockpit.credentials import load_token
 
     token = load_token("pagerduty", settings)
     if token:
@@ -37,11 +49,7 @@ def make_providers(settings: Any) -> dict[str, PagingProvider]:
         secret = load_token("alertmanager", settings)
         os_user = _os_user()
         creator = (
-            settings.user
-            or _learned_name(settings)
-            or settings.alertmanager_user
-            or os_user
-            or "cockpit"
+            settings.user or learned_name() or settings.alertmanager_user or os_user or "cockpit"
         )
         providers["alertmanager"] = AlertmanagerProvider(
             settings.alertmanager_url,
@@ -56,12 +64,12 @@ def make_providers(settings: Any) -> dict[str, PagingProvider]:
     return providers
 
 
-def configured(settings: Any) -> bool:
+def configured(settings: Settings) -> bool:
     """Whether any paging service is set up. The settings are asked first: the OS keyring
     takes a fifth of a second to load, so it is asked only when they do not say."""
     if getattr(settings, "pagerduty_token", "") or getattr(settings, "alertmanager_url", ""):
         return True
-    from cockpit.integrations.credentials import load_token
+    from cockpit.credentials import load_token
 
     return bool(load_token("pagerduty", settings))
 
@@ -71,24 +79,3 @@ def _os_user() -> str:
         return getpass.getuser()
     except (OSError, KeyError):  # no login name (a container running as a bare uid)
         return ""
-
-
-def _learned_name(settings: Any) -> str:
-    """The name of "me" the store learned from a provider, or "" if none was learned yet."""
-    from cockpit.store.engine import store_path
-    from cockpit.sync.identity import me_in
-
-    path = store_path(settings)
-    if not path.exists():
-        return ""
-    try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1)
-    except sqlite3.Error:
-        return ""
-    try:
-        me = me_in(conn)
-    except (sqlite3.Error, ValueError):
-        return ""  # an old or busy store: the OS user name will do
-    finally:
-        conn.close()
-    return "" if me.id.startswith("local:") else me.name

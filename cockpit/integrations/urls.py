@@ -9,7 +9,8 @@ import ipaddress
 import httpx
 
 from cockpit.integrations.base import InsecureURL
-from cockpit.redact import mask_userinfo, remember, url_secrets
+from cockpit.redact import mask_userinfo
+from cockpit.seen_secrets import remember, url_secrets
 
 
 def shown(url: str) -> str:

@@ -38,7 +38,6 @@ from cockpit.metrics.hours import (
     local_day,
     shift_blocks,
     week_bounds,
-    week_of,
 )
 from cockpit.store.engine import Store
 from cockpit.store.records import PEOPLE, SHIFTS, PersonRow, ShiftRow
@@ -179,55 +178,11 @@ def _in_team(person: PersonRow | None, team: str | None) -> bool:
 # ---------------------------------------------------------------- per person, week, shift
 
 
-def load_by_person(
-    store: Store, since: datetime, until: datetime, team: str | None = None
-) -> list[Load]:
-    """Each paged person's load in [since, until), busiest first (ties by person id)."""
-    with store.rows() as conn:
-        found = _pages(conn, since, until, None)
-        people = _people(conn, (p.person_id for p in found))
-    grouped: dict[str, list[Page]] = defaultdict(list)
-    for page in found:
-        grouped[page.person_id].append(page)
-    loads = []
-    for person_id, own in grouped.items():
-        person = people.get(person_id)
-        if not _in_team(person, team):
-            continue
-        load = Load(person_id, person.name if person else person_id)
-        load.add(own, person.time_zone if person else "UTC")
-        loads.append(load)
-    return sorted(loads, key=lambda load: (-load.pages, load.person_id))
-
-
 def concentration(loads: Iterable[Load]) -> float:
     """The share of all pages carried by the busiest person (0.0 when nobody was paged)."""
     counts = [load.pages for load in loads]
     total = sum(counts)
     return max(counts) / total if total else 0.0
-
-
-def weekly_load(
-    store: Store, since: datetime, until: datetime, team: str | None = None
-) -> dict[str, dict[date, Load]]:
-    """person id -> Monday of the person's local ISO week -> load of that week."""
-    with store.rows() as conn:
-        found = _pages(conn, since, until, None)
-        people = _people(conn, (p.person_id for p in found))
-    grouped: dict[tuple[str, date], list[Page]] = defaultdict(list)
-    for page in found:
-        person = people.get(page.person_id)
-        tz = person.time_zone if person else "UTC"
-        grouped[(page.person_id, week_of(page.at, tz))].append(page)
-    result: dict[str, dict[date, Load]] = defaultdict(dict)
-    for (person_id, monday), own in sorted(grouped.items()):
-        person = people.get(person_id)
-        if not _in_team(person, team):
-            continue
-        load = Load(person_id, person.name if person else person_id)
-        load.add(own, person.time_zone if person else "UTC")
-        result[person_id][monday] = load
-    return dict(result)
 
 
 @dataclass(frozen=True)
@@ -272,63 +227,6 @@ def _merge(shifts: Iterable[ShiftRow]) -> dict[str, list[tuple[datetime, datetim
         else:
             own.append((start, end))
     return spans
-
-
-def shift_loads(
-    store: Store, since: datetime, until: datetime, team: str | None = None
-) -> list[ShiftLoad]:
-    """Every judged window (see :func:`shift_blocks`) that started in [since, until), with its
-    load and budget state, by block start then person. A block still running at ``until``
-    counts the pages so far; an open-ended shift runs in 12-hour blocks up to ``until``."""
-    since, until = as_utc(since), as_utc(until)
-    with store.rows() as conn:
-        rows = SHIFTS.select(
-            conn,
-            'WHERE start IS NOT NULL AND start < ? AND ("end" IS NULL OR "end" > ?)',
-            (to_db_text(until), to_db_text(since)),
-        )
-        spans = _merge(rows)
-        people = _people(conn, spans)
-        found = _pages(conn, since, until, None) if spans else []
-    by_person: dict[str, list[Page]] = defaultdict(list)
-    for page in found:
-        by_person[page.person_id].append(page)
-    result = []
-    for person_id, own in spans.items():
-        person = people.get(person_id)
-        if not _in_team(person, team):
-            continue
-        tz = person.time_zone if person else "UTC"
-        own_pages = by_person.get(person_id, [])
-        for shift_start, shift_end in own:
-            # An open-ended shift: whole blocks up to the one holding ``until``.
-            end = shift_end or block_at(shift_start, None, until - timedelta(microseconds=1))[2]
-            for index, (lo, hi) in enumerate(shift_blocks(shift_start, end)):
-                if not since <= lo < until:
-                    continue
-                load = Load(person_id, person.name if person else person_id)
-                load.add([p for p in own_pages if lo <= p.at < hi], tz)
-                budget = shift_budget(lo, hi)
-                where = "this shift" if (lo, hi) == (shift_start, shift_end) else "this 12 h"
-                state, reasons = budget_state(
-                    load.incidents, budget, load.split["sleep"], 0, 0, where=where
-                )
-                result.append(
-                    ShiftLoad(
-                        person_id,
-                        lo,
-                        hi,
-                        load,
-                        budget,
-                        state,
-                        reasons,
-                        shift_start,
-                        shift_end,
-                        index,
-                        tz,
-                    )
-                )
-    return sorted(result, key=lambda s: (s.start, s.person_id))
 
 
 def budget_state(

@@ -5,12 +5,15 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import cockpit
 from cockpit.errors import ConfigError
 from cockpit.runbooks import cache
 from cockpit.runbooks.model import ERROR, Finding, Runbook
+
+if TYPE_CHECKING:
+    from cockpit.config import Settings
 
 SKIPPED_DIRS = frozenset({"drafts"})
 SKIPPED_FILES = frozenset({"readme.md"})
@@ -25,7 +28,7 @@ def samples_dir() -> Path:
     return Path(sys.prefix) / "share" / "cockpit" / "runbooks"
 
 
-def default_runbook_dirs(settings: Any) -> list[Path]:
+def default_runbook_dirs(settings: Settings) -> list[Path]:
     """The configured runbooks folder. When none is set and the default folder does not
     exist yet, the samples (a first run, the demo); a folder that was set but is missing is
     an error, never silently swapped for the samples."""

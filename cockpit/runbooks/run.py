@@ -1,5 +1,12 @@
 """The run state: a pure replay of :class:`RunEvent` rows over a runbook.
 
+Events from several laptops (team mode) merge into one run, so the replay also settles what
+two people did to the same thing: a second tick of a step already ticked changes nothing
+(it is kept in ``duplicates``); two different answers to one decision leave it unanswered
+and in ``conflicts`` until someone answers it again; an undo takes back the very event it
+was made for (the same step, kind and branch), not whatever happens to be last in the
+merged order.
+
 Events name steps by the ids of the runbook version they were recorded against (the
 ``started`` and ``runbook_changed`` events carry a snapshot of those ids and texts). Replay
 maps them onto the runbook it is given with :func:`remap_steps`, so a run survives edits of
@@ -58,6 +65,8 @@ class RunState:
     recorded_changes: list[dict[str, object]] = field(default_factory=list)
     pending_change: RunbookChange | None = None
     ignored: list[RunEvent] = field(default_factory=list)
+    duplicates: list[RunEvent] = field(default_factory=list)
+    conflicts: dict[str, list[RunEvent]] = field(default_factory=dict)  # decision -> answers
 
     # -- derived -----------------------------------------------------------------------
     @property
@@ -166,21 +175,59 @@ class RunState:
             translated.append(event)
         if change is not None and change.changed:
             state.pending_change = change
-        # Undo removes the most recent undoable event still in effect.
-        effective: list[RunEvent] = []
-        for event in translated:
-            if event.kind == UNDONE:
-                for index in range(len(effective) - 1, -1, -1):
-                    if effective[index].kind in UNDOABLE:
-                        del effective[index]
-                        break
-                continue
-            effective.append(event)
-        for event in effective:
-            state._apply(event)
+        state._settle(translated)
         return state
 
-    def _apply(self, event: RunEvent) -> None:
+    def _settle(self, events: list[RunEvent]) -> None:
+        """Apply ``events`` in order; an undo takes its event out and the rest is applied
+        again (undos are rare, so a run with none is replayed in one pass)."""
+        effective: list[RunEvent] = []
+        for event in events:
+            if event.kind != UNDONE:
+                if self._apply(event):
+                    effective.append(event)
+                continue
+            target = self._undo_target(event)
+            if target is None:
+                continue  # already taken back (two people undid the same tick)
+            effective = [e for e in effective if e is not target]
+            self._reset()
+            for kept in effective:
+                self._apply(kept)
+
+    def _undo_target(self, undo: RunEvent) -> RunEvent | None:
+        kind = undo.details.get("undid_kind")
+        if not kind:  # an undo written before it named its event: the last one in effect
+            return self.undo_stack[-1] if self.undo_stack else None
+        for event in reversed(self.undo_stack):
+            if (
+                event.kind == kind
+                and event.step_id == undo.step_id
+                and (kind != DECIDED or event.branch == undo.branch)
+            ):
+                return event
+        return None
+
+    def _reset(self) -> None:
+        self.started_at = None
+        self.status = {}
+        self.decided = {}
+        self.manual_rollback = False
+        self.timers = []
+        self.validated = False
+        self.outcome = ""
+        self.finished_at = None
+        self.rollback_started_at = None
+        self.step_done_at = {}
+        self.undo_stack = []
+        self.conflicts = {}
+
+    def _apply(self, event: RunEvent) -> bool:
+        """Apply one event; False when it changes nothing (it repeats what another laptop's
+        event already did: kept in ``duplicates``)."""
+        if self._repeats(event):
+            self.duplicates.append(event)
+            return False
         kind = event.kind
         if kind == STARTED:
             self.started_at = self.started_at or event.at
@@ -189,9 +236,7 @@ class RunState:
             if kind in (DONE, SKIPPED):
                 self.step_done_at[event.step_id] = event.at
         elif kind == DECIDED:
-            self.decided[event.step_id] = event.branch
-            if self.phase == ROLLBACK and self.rollback_started_at is None:
-                self.rollback_started_at = event.at
+            self._decide(event)
         elif kind == ROLLBACK_ENTERED:
             self.manual_rollback = True
             self.rollback_started_at = self.rollback_started_at or event.at
@@ -208,6 +253,46 @@ class RunState:
             self.finished_at = event.at
         if kind in UNDOABLE:
             self.undo_stack.append(event)
+        return True
+
+    def _repeats(self, event: RunEvent) -> bool:
+        kind = event.kind
+        if kind in (DONE, SKIPPED):
+            return self.status.get(event.step_id) in (DONE, SKIPPED)
+        if kind == FAILED:
+            return self.status.get(event.step_id) is not None
+        if kind == DECIDED:
+            return self.decided.get(event.step_id) == event.branch
+        if kind == STARTED:
+            return self.started_at is not None
+        if kind == ROLLBACK_ENTERED:
+            return self.manual_rollback
+        if kind == VALIDATED:
+            return self.validated
+        if kind == FINISHED:
+            return bool(self.outcome)
+        return False
+
+    def _decide(self, event: RunEvent) -> None:
+        """A second, different answer to a decision (given on another laptop) is a conflict:
+        the decision waits again, with both answers, until it is answered once more."""
+        decision = event.step_id
+        if decision in self.decided:
+            first = next(
+                (
+                    e
+                    for e in reversed(self.undo_stack)
+                    if e.kind == DECIDED and e.step_id == decision
+                ),
+                None,
+            )
+            del self.decided[decision]
+            self.conflicts[decision] = [e for e in (first, event) if e is not None]
+            return
+        self.conflicts.pop(decision, None)
+        self.decided[decision] = event.branch
+        if self.phase == ROLLBACK and self.rollback_started_at is None:
+            self.rollback_started_at = event.at
 
 
 def _with_step(event: RunEvent, step_id: str) -> RunEvent:

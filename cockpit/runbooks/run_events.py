@@ -38,6 +38,8 @@ KINDS = (
 # What `undone` can take back, most recent first. Timers and command runs are facts.
 UNDOABLE = (DONE, SKIPPED, FAILED, DECIDED, ROLLBACK_ENTERED, VALIDATED)
 OUTCOMES = ("resolved", "rolled_back", "abandoned")
+# In the details of an event pulled from the team store: the team member who did it.
+TEAM_AUTHOR = "team_author"
 
 Clock = Callable[[], datetime]
 

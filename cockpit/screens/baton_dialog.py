@@ -13,8 +13,8 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from cockpit.screens.confirm import incident_line
-from cockpit.screens.view_model import IncidentRef, RosterEntry
 from cockpit.text import safe_line
+from cockpit.view_model import IncidentRef, RosterEntry
 from cockpit.widgets.footer import KeyFooter
 
 

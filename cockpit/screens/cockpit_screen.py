@@ -23,7 +23,6 @@ from textual.widgets import OptionList
 from cockpit.durations import compact, describe
 from cockpit.errors import CockpitError
 from cockpit.runbooks.links import plain
-from cockpit.runbooks.runs_store import RunService
 from cockpit.screens.command_runner import CommandRunner
 from cockpit.screens.confirm import ConfirmDialog, incident_line
 from cockpit.screens.input_dialog import (
@@ -43,7 +42,10 @@ from cockpit.screens.messages import (
     SyncStarted,
 )
 from cockpit.screens.runbook_actions import RunbookActions
-from cockpit.screens.view_model import (
+from cockpit.store.reads import IncidentFilter
+from cockpit.store.run_service import RunService
+from cockpit.text import full_hint, safe_line
+from cockpit.view_model import (
     IncidentRef,
     IncidentView,
     SwitcherView,
@@ -52,8 +54,6 @@ from cockpit.screens.view_model import (
     load_switcher,
     me_of,
 )
-from cockpit.store.reads import IncidentFilter
-from cockpit.text import full_hint, safe_line
 from cockpit.widgets.baton import Baton
 from cockpit.widgets.footer import KeyFooter
 from cockpit.widgets.incident_panel import IncidentPanel
@@ -64,7 +64,7 @@ from cockpit.widgets.status_bar import StatusBar
 from cockpit.widgets.timeline import Timeline
 
 if TYPE_CHECKING:
-    from cockpit.app import CockpitApp
+    from cockpit.screens.host import CockpitHost
 
 _INCIDENT_KEYS = frozenset(
     {
@@ -202,7 +202,7 @@ class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
         self.filter_index = 0  # into _filters(): 0 is "all"
 
     @property
-    def cockpit(self) -> CockpitApp:
+    def cockpit(self) -> CockpitHost:
         return self.app  # type: ignore[return-value]
 
     @property
@@ -518,7 +518,13 @@ class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
     def act(self, done: str, call: Any, *args: Any, **kwargs: Any) -> bool:
         """Run a store action; its errors become a notification that says what to do."""
         try:
-            call(self.cockpit.store, *args, user=self.cockpit.settings.user or "", **kwargs)
+            call(
+                self.cockpit.store,
+                *args,
+                user=self.cockpit.settings.user or "",
+                clock=self.cockpit.clock,
+                **kwargs,
+            )
         except CockpitError as error:
             self.notify(str(error), title="Not done", severity="error", timeout=8)
             return False
@@ -629,8 +635,8 @@ class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
 
     def action_pass_baton(self) -> None:
         from cockpit.screens.baton_dialog import BatonDialog
-        from cockpit.screens.view_model import roster
         from cockpit.sync import actions  # the ORM: not for the first frame
+        from cockpit.view_model import roster
 
         ref = self.captured()
         if ref is None or self.incident_view is None:

@@ -15,58 +15,22 @@ the timeline is one and the same command.
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import work
 
 from cockpit.errors import CockpitError
-from cockpit.redact import kept_output, redact
+from cockpit.runbooks.shell import COMMAND_TIMEOUT, execute, record
 from cockpit.screens.confirm import ConfirmDialog, incident_line
 from cockpit.screens.messages import CommandFinished
 from cockpit.text import safe, safe_line
 
 if TYPE_CHECKING:
     from cockpit.runbooks.model import Runbook
-    from cockpit.runbooks.runs_store import RunService, RunView
-    from cockpit.screens.view_model import IncidentRef
-
-COMMAND_TIMEOUT = 120
-EXCERPT_LINES = 20
-
-
-def execute(command: str, timeout: float = COMMAND_TIMEOUT) -> tuple[int | None, str]:
-    """Run ``command`` in a shell of its own process group; (exit code or None, output)."""
-    try:
-        process = subprocess.Popen(
-            command,
-            shell=True,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            errors="replace",
-            start_new_session=True,
-        )
-    except OSError as error:
-        return None, f"could not start: {error}"
-    try:
-        output, _ = process.communicate(timeout=timeout)
-        return process.returncode, output
-    except subprocess.TimeoutExpired:
-        # The whole group: a pipeline's children must not outlive the shell.
-        os.killpg(process.pid, signal.SIGKILL)
-        output, _ = process.communicate()
-        return None, f"{output}\ntimed out after {timeout:g} s: killed"
-
-
-def excerpt(output: str, lines: int = EXCERPT_LINES) -> str:
-    kept = output.rstrip("\n").split("\n")
-    cut = len(kept) - lines
-    tail = "\n".join(kept[-lines:])
-    return f"… {cut} line(s) before\n{tail}" if cut > 0 else tail
+    from cockpit.runbooks.run_view import RunView
+    from cockpit.store.run_service import RunService
+    from cockpit.view_model import IncidentRef
 
 
 class CommandRunner:
@@ -92,7 +56,7 @@ class CommandRunner:
         return view.ref.id if view is not None else None
 
     def allowed_to_run(self, run: RunView | None, ref: IncidentRef) -> bool:
-        from cockpit.drills.service import may_execute
+        from cockpit.drills.start import may_execute
         from cockpit.store.models import Incident, RunbookRun
 
         store = self.cockpit.store  # type: ignore[attr-defined]
@@ -167,16 +131,13 @@ class CommandRunner:
 
     def on_command_finished(self, message: CommandFinished) -> None:
         runbook = next((r for r in self.cockpit.library if r.id == message.runbook_id), None)  # type: ignore[attr-defined]
-        code = "-" if message.exit_code is None else message.exit_code
-        # The store keeps no secret: an env dump or a connection string is masked first.
         settings = self.cockpit.settings  # type: ignore[attr-defined]
-        known = tuple(
-            str(getattr(settings, key, "") or "")
-            for key in ("pagerduty_token", "alertmanager_token")
+        kept = record(
+            message.command,
+            message.exit_code,
+            message.output,
+            (settings.pagerduty_token or "", settings.alertmanager_token or ""),
         )
-        output = kept_output(message.output, known)
-        command = redact(message.command, known)
-        summary = f"$ {command}\nexit {code}\n{excerpt(output)}".rstrip()
         if runbook is not None:
             try:
                 self.runs.apply(
@@ -185,13 +146,14 @@ class CommandRunner:
                     "command_run",
                     step_id=message.step_id,
                     actor=self.me.id,
-                    summary=summary,
-                    details={"command": command, "exit_code": message.exit_code, "output": output},
+                    summary=kept.summary,
+                    details=kept.details,
                 )
             except CockpitError as error:
                 self.notify(f"{error}; the output was not kept.", severity="error")  # type: ignore[attr-defined]
                 return
         severity = "information" if message.exit_code == 0 else "warning"
+        code = "-" if message.exit_code is None else message.exit_code
         self.notify(  # type: ignore[attr-defined]
             f"Command finished (exit {code}); its output is in the timeline.",
             severity=severity,

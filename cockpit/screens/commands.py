@@ -97,7 +97,7 @@ class IncidentCommands(_EntriesCommands):
         screen = _cockpit_screen(self)
         if screen is None or screen.cockpit.store is None:
             return []
-        from cockpit.screens.view_model import load_switcher
+        from cockpit.view_model import load_switcher
 
         view = load_switcher(screen.cockpit.store)
         return [

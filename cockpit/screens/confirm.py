@@ -11,8 +11,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from cockpit.screens.view_model import IncidentRef
 from cockpit.text import safe_line
+from cockpit.view_model import IncidentRef
 from cockpit.widgets.footer import KeyFooter
 from cockpit.widgets.inert import inert
 

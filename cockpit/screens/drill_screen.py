@@ -40,9 +40,9 @@ from cockpit.runbooks.links import plain
 from cockpit.runbooks.model import Runbook
 from cockpit.screens.choice_dialog import ChoiceDialog
 from cockpit.screens.cockpit_screen import CockpitScreen
-from cockpit.screens.view_model import IncidentRef
 from cockpit.store.models import Drill, Incident
 from cockpit.text import safe_line
+from cockpit.view_model import IncidentRef
 from cockpit.widgets.incident_panel import IncidentPanel
 from cockpit.widgets.runbook_checklist import RunbookChecklist
 
@@ -459,7 +459,7 @@ def start_drill_flow(app: Any) -> None:
 
 def open_drill(app: Any, runbook: Runbook, scenario: Any = None) -> DrillScreen | None:
     from cockpit.drills import scenario_from_runbook, start_drill
-    from cockpit.screens.view_model import me_of
+    from cockpit.view_model import me_of
 
     store = app.store
     me = me_of(store, getattr(app.settings, "user", "") or "")
@@ -615,7 +615,7 @@ def _pick_replay_speed(app: Any, history: Any, runbook: Runbook) -> None:
 
 def open_replay(app: Any, history: Any, runbook: Runbook, speed: float) -> DrillScreen | None:
     from cockpit.drills.replay import start_replay
-    from cockpit.screens.view_model import me_of
+    from cockpit.view_model import me_of
 
     store = app.store
     me = me_of(store, getattr(app.settings, "user", "") or "")

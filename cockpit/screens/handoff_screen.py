@@ -52,7 +52,7 @@ from cockpit.text import count, safe_line
 from cockpit.widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
-    from cockpit.app import CockpitApp
+    from cockpit.screens.host import CockpitHost
 
 TITLE_WIDTH = 56
 DETAIL_WIDTH = 72  # the open list's lines when its width is not known yet
@@ -361,12 +361,12 @@ class HandoffScreen(Screen[None]):
         self.exported: str = ""  # where the Markdown was last written
 
     @property
-    def cockpit(self) -> CockpitApp:
+    def cockpit(self) -> CockpitHost:
         return self.app  # type: ignore[return-value]
 
     @property
     def me(self) -> str:
-        from cockpit.screens.view_model import me_of
+        from cockpit.view_model import me_of
 
         store = self.cockpit.store
         assert store is not None
@@ -417,13 +417,14 @@ class HandoffScreen(Screen[None]):
         self.show()
 
     def _fresh_draft(self) -> HandoffDraft:
-        from cockpit.cli.handoff_cmd import shift_window
+        from cockpit.store.queries import shift_window
 
         store = self.cockpit.store
         assert store is not None
         now = self.cockpit.clock()
         me = self.me
-        start, end = shift_window(store, me, now)
+        with store.read() as session:
+            start, end = shift_window(session, me, now)
         return draft_handoff(store, me, start, end, now, runbooks=self._runbooks())
 
     @property
@@ -548,7 +549,7 @@ class HandoffScreen(Screen[None]):
         assert self.draft is not None
         if self.handoff is None or not self.handoff.signed_at:
             self.draft.notes = self.query_one("#handoff-notes", TextArea).text
-        from cockpit.cli.common import display_zone
+        from cockpit.config import display_zone
 
         try:
             zone = display_zone(self.app.settings)  # type: ignore[attr-defined]
@@ -600,7 +601,7 @@ class HandoffScreen(Screen[None]):
     def _people(self, first: list[str]) -> list[tuple[str, Text]]:
         """Everyone but the outgoing engineer, as choices: ``first`` (on call next) first,
         then who is on call now, then the rest."""
-        from cockpit.screens.view_model import roster
+        from cockpit.view_model import roster
 
         store = self.cockpit.store
         assert store is not None and self.draft is not None

@@ -22,7 +22,7 @@ from cockpit.screens.confirm import ConfirmDialog
 from cockpit.text import safe_line
 
 if TYPE_CHECKING:
-    from cockpit.screens.view_model import IncidentView
+    from cockpit.view_model import IncidentView
 
 
 def can_open_browser() -> bool:

@@ -12,7 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static, TextArea
 
 from cockpit.screens.confirm import ConfirmDialog, incident_line
-from cockpit.screens.view_model import IncidentRef
+from cockpit.view_model import IncidentRef
 from cockpit.widgets.footer import KeyFooter
 
 

@@ -16,16 +16,17 @@ from cockpit.durations import compact
 from cockpit.errors import CockpitError
 from cockpit.runbooks.match import IncidentFacts, RunbookMatch, match_runbooks
 from cockpit.runbooks.model import Runbook, Step
-from cockpit.runbooks.runs_store import RunService, RunView
+from cockpit.runbooks.run_view import RunView
 from cockpit.screens.confirm import ConfirmDialog, incident_line
 from cockpit.screens.input_dialog import InputDialog, check_not_empty
-from cockpit.screens.view_model import IncidentRef, IncidentView
+from cockpit.store.run_service import RunService
 from cockpit.text import safe, safe_line
+from cockpit.view_model import IncidentRef, IncidentView
 from cockpit.widgets.runbook_checklist import RunbookChecklist, fill
 from cockpit.widgets.step_prompt import timer_left
 
 if TYPE_CHECKING:
-    from cockpit.app import CockpitApp
+    from cockpit.screens.host import CockpitHost as CockpitApp
 
 
 def check_reason(value: str) -> str:

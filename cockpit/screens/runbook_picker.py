@@ -8,8 +8,8 @@ from cockpit.runbooks.match import RunbookMatch
 from cockpit.runbooks.model import Runbook
 from cockpit.screens.choice_dialog import ChoiceDialog
 from cockpit.screens.confirm import incident_line
-from cockpit.screens.view_model import IncidentRef
 from cockpit.text import safe_line
+from cockpit.view_model import IncidentRef
 
 
 def runbook_picker(

@@ -15,7 +15,7 @@ import sqlite3
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from cockpit.integrations.base import IncidentRecord, LogEntryRecord
+from cockpit.records import IncidentRecord, LogEntryRecord
 from cockpit.store.timefmt import to_db_text, utcnow
 
 # The encoder JSONText's json.dumps(value, sort_keys=True, ensure_ascii=False) builds per call.

@@ -3,6 +3,8 @@ opening a store of 100,000 incidents costs what opening one of 1,000 does."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from sqlalchemy import case
 from sqlmodel import Session, col, select
 
@@ -11,6 +13,7 @@ from cockpit.store.models import (
     Alert,
     BatonPass,
     Incident,
+    OnCallShift,
     Person,
     RunbookRun,
     SyncState,
@@ -19,9 +22,12 @@ from cockpit.store.reads import NO_FILTER as NO_FILTER
 from cockpit.store.reads import OPEN_STATUSES as OPEN_STATUSES
 from cockpit.store.reads import IncidentFilter as IncidentFilter
 from cockpit.store.reads import TimelineItem as TimelineItem
+from cockpit.store.timefmt import as_utc
 
 _URGENCY_RANK = case((col(Incident.urgency) == "high", 0), else_=1)
 _STATUS_RANK = case((col(Incident.status) == "triggered", 0), else_=1)
+# A handoff with no shift on record covers this much.
+SHIFT = timedelta(hours=12)
 
 
 def open_incidents(
@@ -164,3 +170,22 @@ def latest_run(session: Session, incident_id: str) -> RunbookRun | None:
 
 def sync_state(session: Session, key: str) -> SyncState | None:
     return session.get(SyncState, key)
+
+
+def shift_window(session: Session, person_id: str, now: datetime) -> tuple[datetime, datetime]:
+    """The person's on-call shift holding ``now``, else the one that ended last within a
+    day, else the last 12 hours."""
+    shift = session.exec(
+        select(OnCallShift)
+        .where(
+            OnCallShift.person_id == person_id,
+            col(OnCallShift.start) <= now,
+            col(OnCallShift.start) >= now - timedelta(days=8),
+        )
+        .order_by(col(OnCallShift.start).desc())
+    ).first()
+    if shift is not None and shift.start is not None:
+        end = as_utc(shift.end) if shift.end else now
+        if end > now - timedelta(days=1):
+            return as_utc(shift.start), end
+    return now - SHIFT, now

@@ -14,7 +14,7 @@ from sqlalchemy import Table, bindparam, exists, func, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel
 
-from cockpit.integrations.base import (
+from cockpit.records import (
     AlertRecord,
     IncidentRecord,
     LogEntryRecord,

@@ -7,6 +7,7 @@ The TUI and the headless commands both call these; neither talks HTTP.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,6 +29,9 @@ from cockpit.store.models import (
 from cockpit.store.queries import find_incident, person_name
 from cockpit.store.timefmt import utcnow
 from cockpit.sync.identity import get_me
+
+# What the user's actions are stamped with: the app's clock (a drill's, a test's), or now.
+Clock = Callable[[], datetime]
 
 MAX_SNOOZE = 604_800
 
@@ -102,7 +106,9 @@ def _supersede(session: Session, incident_id: str, actions: tuple[str, ...], by:
         session.add(item)
 
 
-def acknowledge(store: Store, ref: str, *, user: str = "", note: str = "") -> Incident:
+def acknowledge(
+    store: Store, ref: str, *, user: str = "", note: str = "", clock: Clock = utcnow
+) -> Incident:
     """Acknowledge; ``note`` is added to the incident and, where the service keeps one (an
     Alertmanager silence), is the write's comment."""
     with store.write() as session:
@@ -110,7 +116,7 @@ def acknowledge(store: Store, ref: str, *, user: str = "", note: str = "") -> In
         if incident.status == "resolved":
             raise ActionError(f"{incident.remote_id} is already resolved: nothing to acknowledge")
         me = get_me(session, user)
-        now = utcnow()
+        now = clock()
         if note:
             _add_note(session, incident, note, me.name, now)
         incident.status = "acknowledged"
@@ -127,13 +133,15 @@ def acknowledge(store: Store, ref: str, *, user: str = "", note: str = "") -> In
         return incident
 
 
-def resolve(store: Store, ref: str, *, user: str = "", note: str = "") -> Incident:
+def resolve(
+    store: Store, ref: str, *, user: str = "", note: str = "", clock: Clock = utcnow
+) -> Incident:
     with store.write() as session:
         incident = _incident(session, ref)
         if incident.status == "resolved":
             raise ActionError(f"{incident.remote_id} is already resolved")
         me = get_me(session, user)
-        now = utcnow()
+        now = clock()
         if note:
             _add_note(session, incident, note, me.name, now)
         incident.status = "resolved"
@@ -146,7 +154,9 @@ def resolve(store: Store, ref: str, *, user: str = "", note: str = "") -> Incide
         return incident
 
 
-def snooze(store: Store, ref: str, seconds: int, *, user: str = "", note: str = "") -> Incident:
+def snooze(
+    store: Store, ref: str, seconds: int, *, user: str = "", note: str = "", clock: Clock = utcnow
+) -> Incident:
     if not 1 <= seconds <= MAX_SNOOZE:
         raise ActionError(f"snooze must be between 1 second and 7 days, got {seconds} s")
     with store.write() as session:
@@ -163,7 +173,7 @@ def snooze(store: Store, ref: str, seconds: int, *, user: str = "", note: str = 
                 "can be snoozed (acknowledge it first)"
             )
         me = get_me(session, user)
-        now = utcnow()
+        now = clock()
         if note:
             _add_note(session, incident, note, me.name, now)
         incident.snoozed_until = now + timedelta(seconds=seconds)
@@ -191,7 +201,9 @@ def snooze(store: Store, ref: str, seconds: int, *, user: str = "", note: str = 
         return incident
 
 
-def escalate(store: Store, ref: str, level: int, *, user: str = "") -> Incident:
+def escalate(
+    store: Store, ref: str, level: int, *, user: str = "", clock: Clock = utcnow
+) -> Incident:
     if level < 1:
         raise ActionError(f"escalation level must be 1 or more, got {level}")
     with store.write() as session:
@@ -200,7 +212,7 @@ def escalate(store: Store, ref: str, level: int, *, user: str = "") -> Incident:
             raise ActionError(f"{incident.remote_id} is resolved: nothing to escalate")
         _check_level(session, incident, level)
         me = get_me(session, user)
-        now = utcnow()
+        now = clock()
         item = _enqueue(session, incident, "escalate", {"level": level})
         _event(
             session,
@@ -235,13 +247,15 @@ def _check_level(session: Session, incident: Incident, level: int) -> None:
         )
 
 
-def add_note(store: Store, ref: str, content: str, *, user: str = "") -> Note:
+def add_note(
+    store: Store, ref: str, content: str, *, user: str = "", clock: Clock = utcnow
+) -> Note:
     if not content.strip():
         raise ActionError("a note needs some text")
     with store.write() as session:
         incident = _incident(session, ref)
         me = get_me(session, user)
-        return _add_note(session, incident, content, me.name, utcnow())
+        return _add_note(session, incident, content, me.name, clock())
 
 
 def _add_note(
@@ -277,7 +291,9 @@ def pending_offer(session: Session, incident_id: str) -> BatonPass | None:
     return session.get(BatonPass, offer.id) if offer is not None else None
 
 
-def offer_baton(store: Store, ref: str, to_person: str, note: str, *, user: str = "") -> BatonPass:
+def offer_baton(
+    store: Store, ref: str, to_person: str, note: str, *, user: str = "", clock: Clock = utcnow
+) -> BatonPass:
     """Offer the baton. The giver keeps it until the receiver accepts."""
     if not note.strip():
         raise ActionError("passing the baton needs a short note for the receiver")
@@ -292,7 +308,11 @@ def offer_baton(store: Store, ref: str, to_person: str, note: str, *, user: str 
             previous.state = "withdrawn"
             session.add(previous)
         baton = BatonPass(
-            incident_id=incident.id, from_person=holder or me.id, to_person=to_person, note=note
+            incident_id=incident.id,
+            from_person=holder or me.id,
+            to_person=to_person,
+            note=note,
+            offered_at=clock(),
         )
         session.add(baton)
         session.flush()
@@ -308,7 +328,9 @@ def offer_baton(store: Store, ref: str, to_person: str, note: str, *, user: str 
         return baton
 
 
-def accept_baton(store: Store, ref: str, *, by: str = "", user: str = "") -> BatonPass:
+def accept_baton(
+    store: Store, ref: str, *, by: str = "", user: str = "", clock: Clock = utcnow
+) -> BatonPass:
     """The receiver accepts: ownership moves, and the reassignment and its note are queued."""
     with store.write() as session:
         incident = _incident(session, ref)
@@ -323,7 +345,7 @@ def accept_baton(store: Store, ref: str, *, by: str = "", user: str = "") -> Bat
                 f"{person_name(session, baton.to_person)}, not "
                 f"{person_name(session, receiver)}: only they can accept it"
             )
-        now = utcnow()
+        now = clock()
         baton.state = "accepted"
         baton.accepted_at = now
         session.add(baton)
@@ -331,7 +353,9 @@ def accept_baton(store: Store, ref: str, *, by: str = "", user: str = "") -> Bat
         return baton
 
 
-def take_baton(store: Store, ref: str, *, user: str = "", note: str = "") -> BatonPass:
+def take_baton(
+    store: Store, ref: str, *, user: str = "", note: str = "", clock: Clock = utcnow
+) -> BatonPass:
     """Take the baton yourself: your own acceptance is the taking."""
     with store.write() as session:
         incident = _incident(session, ref)
@@ -343,7 +367,7 @@ def take_baton(store: Store, ref: str, *, user: str = "", note: str = "") -> Bat
         if previous is not None:
             previous.state = "withdrawn"
             session.add(previous)
-        now = utcnow()
+        now = clock()
         baton = BatonPass(
             incident_id=incident.id,
             from_person=holder,

@@ -18,12 +18,8 @@ from typing import Any
 
 from sqlmodel import select
 
-from cockpit.integrations.base import (
-    AlreadyInState,
-    IncidentRecord,
-    PagingProvider,
-    ProviderError,
-)
+from cockpit.integrations.base import AlreadyInState, PagingProvider, ProviderError
+from cockpit.records import IncidentRecord
 from cockpit.store.engine import Store
 from cockpit.store.models import Incident, OutboxItem
 from cockpit.store.timefmt import as_utc, utcnow

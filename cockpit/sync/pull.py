@@ -20,16 +20,14 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from cockpit.integrations.base import (
-    AlertRecord,
     AuthError,
-    IncidentRecord,
     InvalidRequest,
-    LogEntryRecord,
     NotFound,
     PagingProvider,
     ProgressCallback,
     ProviderError,
 )
+from cockpit.records import AlertRecord, IncidentRecord, LogEntryRecord
 from cockpit.store.engine import Store
 from cockpit.store.models import Incident, SyncState
 from cockpit.store.timefmt import as_utc, utcnow

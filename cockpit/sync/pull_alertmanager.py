@@ -27,13 +27,8 @@ from sqlmodel import Session, col, select
 
 from cockpit.integrations.alertmanager import AlertmanagerProvider, Snapshot
 from cockpit.integrations.alertmanager_parse import Group, format_time
-from cockpit.integrations.base import (
-    AlertRecord,
-    IncidentRecord,
-    LogEntryRecord,
-    ProgressCallback,
-    ProviderError,
-)
+from cockpit.integrations.base import ProgressCallback, ProviderError
+from cockpit.records import AlertRecord, IncidentRecord, LogEntryRecord
 from cockpit.store.engine import Store
 from cockpit.store.models import Alert, Incident, OutboxItem, SyncState
 from cockpit.store.timefmt import as_utc, utcnow

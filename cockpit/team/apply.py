@@ -18,7 +18,7 @@ from collections.abc import Callable
 from cockpit.team import batons, handoffs, records, runs
 from cockpit.team.events import Pulled, park
 
-__all__ = ["APPLIERS", "CAPTURES", "Pulled", "apply", "capture"]
+__all__ = ["AFTER_PULL", "APPLIERS", "CAPTURES", "Pulled", "after_pull", "apply", "capture"]
 
 Capture = Callable[[sqlite3.Connection], int]
 Applier = Callable[[sqlite3.Connection, Pulled], str]
@@ -26,12 +26,20 @@ Applier = Callable[[sqlite3.Connection, Pulled], str]
 # Order matters: a run, drill or handoff may point at a baton or a run captured before it.
 CAPTURES: tuple[Capture, ...] = (batons.capture, runs.capture, handoffs.capture, records.capture)
 APPLIERS: dict[str, Applier] = {**batons.APPLY, **runs.APPLY, **handoffs.APPLY, **records.APPLY}
+# After each pulled page (and its parked events retried): links between kinds that came down
+# in either order (a drill and its run).
+AFTER_PULL: tuple[Callable[[sqlite3.Connection], None], ...] = (records.link_runs,)
 
 
 def capture(conn: sqlite3.Connection) -> int:
     """Queue every local change not shared yet. Runs in the caller's write transaction
     (BEGIN IMMEDIATE), so no local row appears while it reads."""
     return sum(step(conn) for step in CAPTURES)
+
+
+def after_pull(conn: sqlite3.Connection) -> None:
+    for step in AFTER_PULL:
+        step(conn)
 
 
 def apply(conn: sqlite3.Connection, event: Pulled, own_ids: set[str]) -> str:

@@ -8,8 +8,10 @@ again after each pull page, in team order.
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -67,3 +69,35 @@ def unpark(conn: sqlite3.Connection, event: Pulled) -> None:
 
 def has_incident(conn: sqlite3.Connection, incident: str) -> bool:
     return conn.execute("SELECT 1 FROM incidents WHERE id = ?", (incident,)).fetchone() is not None
+
+
+Applier = Callable[[sqlite3.Connection, Pulled], str]
+_UNREADABLE = (
+    KeyError,
+    TypeError,
+    ValueError,
+    AttributeError,
+    sqlite3.IntegrityError,
+    sqlite3.InterfaceError,
+)
+
+
+def guarded(applier: Applier) -> Applier:
+    """The applier, made to park an event it cannot read (a malformed payload, or one from a
+    newer cockpit) instead of failing: what it wrote is undone, the event is kept in
+    ``team_parked``, and the rest of the pull goes on."""
+
+    @functools.wraps(applier)
+    def run(conn: sqlite3.Connection, event: Pulled) -> str:
+        conn.execute("SAVEPOINT team_apply_one")
+        try:
+            outcome = applier(conn, event)
+        except _UNREADABLE:
+            conn.execute("ROLLBACK TO team_apply_one")
+            conn.execute("RELEASE team_apply_one")
+            park(conn, event)
+            return "parked"
+        conn.execute("RELEASE team_apply_one")
+        return outcome
+
+    return run

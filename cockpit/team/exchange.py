@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from cockpit.errors import CockpitError
 from cockpit.team import apply as applying
-from cockpit.team import local, schema
+from cockpit.team import handoffs, local, schema
 
 if TYPE_CHECKING:
     import psycopg
@@ -33,6 +33,17 @@ if TYPE_CHECKING:
     from cockpit.store.engine import Store
 
 PAGE = 1000
+PUSH_BATCH = 500
+# One page of the pull (bench/team.py EXPLAINs this very text): see fetch_after.
+FETCH = (
+    "SELECT events.id::text, events.tx::text, kind, incident_key, payload, author, origin"
+    " FROM events WHERE events.tx < pg_snapshot_xmin(pg_current_snapshot())"
+    " AND (events.tx, events.id) > (%s::xid8, %s::uuid)"
+    " ORDER BY events.tx, events.id LIMIT %s"
+)
+# Kinds the team store takes once per value of a payload field (its unique indexes): the
+# first to reach it wins, a later one is "lost" and told who holds it.
+ONE_PER = {"baton_accept": "offer", "handoff_accepted": "handoff"}
 START = ("0", "00000000-0000-0000-0000-000000000000")
 
 
@@ -131,50 +142,99 @@ def sync(store: Store, url: str, password: str | None = None) -> ExchangeReport:
 
 
 def _push(conn: sqlite3.Connection, team: psycopg.Connection, report: ExchangeReport) -> None:
+    """Push what waits, PUSH_BATCH events per team transaction: one multi-row insert, then one
+    look-up for the ids it did not insert (sent before, whose answer was lost; or an
+    acceptance that lost its race). Each batch is marked sent only after it committed."""
     rows = conn.execute(
         "SELECT id, kind, incident_key, payload FROM team_outbox WHERE state = 'pending'"
         " ORDER BY seq"
     ).fetchall()
     origin = local.origin()
-    for event_id, kind, incident, payload in rows:
+    for start in range(0, len(rows), PUSH_BATCH):
+        batch = rows[start : start + PUSH_BATCH]
+        ids = [row[0] for row in batch]
+        holders: dict[str, tuple[str, str]] = {}
         with team.transaction():
-            cursor = team.execute(
-                "INSERT INTO events (id, kind, incident_key, payload, origin)"
-                " VALUES (%s, %s, %s, %s::jsonb, %s) ON CONFLICT DO NOTHING",
-                (event_id, kind, incident, payload, origin),
+            inserted = {
+                str(row[0])
+                for row in team.execute(
+                    "INSERT INTO events (id, kind, incident_key, payload, origin)"
+                    " SELECT e.id, e.kind, e.incident_key, e.payload, %s FROM unnest("
+                    "%s::uuid[], %s::text[], %s::text[], %s::jsonb[]"
+                    ") WITH ORDINALITY AS e(id, kind, incident_key, payload, n) ORDER BY e.n"
+                    " ON CONFLICT DO NOTHING RETURNING id::text",
+                    (
+                        origin,
+                        ids,
+                        [row[1] for row in batch],
+                        [row[2] for row in batch],
+                        [row[3] for row in batch],
+                    ),
+                )
+            }
+            missing = [event_id for event_id in ids if event_id not in inserted]
+            there = (
+                {
+                    str(row[0])
+                    for row in team.execute(
+                        "SELECT id::text FROM events WHERE id = ANY(%s::uuid[])", (missing,)
+                    )
+                }
+                if missing
+                else set()
             )
-            inserted = cursor.rowcount == 1
-            holder = None
-            if not inserted:
-                mine = team.execute("SELECT 1 FROM events WHERE id = %s", (event_id,)).fetchone()
-                if mine is None and kind == "baton_accept":
-                    offer = json.loads(payload).get("offer", "")
+            for event_id, kind, _incident, payload in batch:
+                if event_id in missing and event_id not in there and kind in ONE_PER:
+                    field = ONE_PER[kind]
                     holder = team.execute(
-                        "SELECT author, origin, payload ->> 'by' FROM events"
-                        " WHERE kind = 'baton_accept' AND payload ->> 'offer' = %s",
-                        (offer,),
+                        "SELECT author, origin FROM events WHERE kind = %s AND payload ->> %s = %s",
+                        (kind, field, str(json.loads(payload).get(field, ""))),
                     ).fetchone()
-        if inserted:
-            report.pushed += 1
-            _mark(conn, event_id, "sent")
-        elif holder is not None:
-            message = (
-                f"{incident}: the baton offer was accepted first by {holder[0]} on {holder[1]}"
-            )
-            # PagerDuty is reassigned once, by the winner's cockpit: ours, if not sent yet,
-            # never goes.
-            withdrawn = conn.execute(
-                "UPDATE outbox SET state = 'superseded', last_error = ? WHERE incident_id = ?"
-                " AND action = 'reassign' AND state = 'pending'",
-                (f"the baton was accepted first by {holder[0]} on {holder[1]}", incident),
-            ).rowcount
-            if withdrawn:
-                message += "; your reassignment at PagerDuty was withdrawn"
-            report.lost.append(message)
-            _mark(conn, event_id, "lost", message)
-        else:
-            report.already_there += 1  # sent before; the answer was lost
-            _mark(conn, event_id, "sent")
+                    if holder is not None:
+                        holders[event_id] = (str(holder[0]), str(holder[1]))
+
+        def record(
+            c: sqlite3.Connection,
+            batch: list[Any] = batch,
+            inserted: set[str] = inserted,
+            holders: dict[str, tuple[str, str]] = holders,
+        ) -> None:
+            for event_id, kind, incident, payload in batch:
+                if event_id in inserted:
+                    report.pushed += 1
+                    _mark(c, event_id, "sent")
+                elif event_id in holders and kind == "handoff_accepted":
+                    author, where = holders[event_id]
+                    lost = handoffs.lost_at_push(c, event_id, json.loads(payload), author, where)
+                    report.lost.append(lost)
+                elif event_id in holders:
+                    _lost(c, report, event_id, incident, *holders[event_id])
+                else:
+                    report.already_there += 1  # sent before; the answer was lost
+                    _mark(c, event_id, "sent")
+
+        _write(conn, record)
+
+
+def _lost(
+    conn: sqlite3.Connection,
+    report: ExchangeReport,
+    event_id: str,
+    incident: str,
+    author: str,
+    origin: str,
+) -> None:
+    message = f"{incident}: the baton offer was accepted first by {author} on {origin}"
+    # PagerDuty is reassigned once, by the winner's cockpit: ours, if not sent yet, never goes.
+    withdrawn = conn.execute(
+        "UPDATE outbox SET state = 'superseded', last_error = ? WHERE incident_id = ?"
+        " AND action = 'reassign' AND state = 'pending'",
+        (f"the baton was accepted first by {author} on {origin}", incident),
+    ).rowcount
+    if withdrawn:
+        message += "; your reassignment at PagerDuty was withdrawn"
+    report.lost.append(message)
+    _mark(conn, event_id, "lost", message)
 
 
 def _mark(conn: sqlite3.Connection, event_id: str, state: str, message: str = "") -> None:
@@ -199,6 +259,7 @@ def _pull(conn: sqlite3.Connection, team: psycopg.Connection, report: ExchangeRe
                 report.parked += outcome == "parked"
                 report.own += outcome == "own"
             _retry_parked(c, own)
+            applying.after_pull(c)
             local.set_state(c, "pull_tx", events[-1].tx)
             local.set_state(c, "pull_id", events[-1].id)
 
@@ -208,7 +269,12 @@ def _pull(conn: sqlite3.Connection, team: psycopg.Connection, report: ExchangeRe
             break
     # An incident this laptop has since pulled from its paging service unparks its events.
     if conn.execute("SELECT 1 FROM team_parked LIMIT 1").fetchone():
-        _write(conn, lambda c: _retry_parked(c, own))
+
+        def retry(c: sqlite3.Connection) -> None:
+            _retry_parked(c, own)
+            applying.after_pull(c)
+
+        _write(conn, retry)
 
 
 def fetch_after(
@@ -221,15 +287,10 @@ def fetch_after(
     transaction has ended, so no row can later appear before the last one returned. A
     transaction held open anywhere on the server delays what is read after it, and never
     makes it skip."""
-    with team.transaction():
-        horizon = team.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())").fetchone()
-        assert horizon is not None
-        rows = team.execute(
-            "SELECT id::text, tx::text, kind, incident_key, payload, author, origin"
-            " FROM events WHERE tx < %s::xid8 AND (tx, id) > (%s::xid8, %s::uuid)"
-            " ORDER BY tx, id LIMIT %s",
-            (horizon[0], mark[0], mark[1], limit),
-        ).fetchall()
+    # One statement, so one snapshot: its xmin is the horizon. ORDER BY names the table's
+    # columns: the select list's ``tx::text`` would otherwise be the sort key, and text order
+    # ("999" > "1000") made a page end past rows it never returned.
+    rows = team.execute(FETCH, (mark[0], mark[1], limit)).fetchall()
     return [applying.Pulled(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in rows]
 
 

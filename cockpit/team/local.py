@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import secrets
 import sqlite3
+import threading
 import time
 import uuid
 
@@ -79,8 +80,15 @@ def set_state(conn: sqlite3.Connection, key: str, value: str) -> None:
     )
 
 
+_last_uuid = 0
+_uuid_lock = threading.Lock()
+
+
 def uuid7() -> str:
-    """A UUIDv7 (RFC 9562): 48 bits of Unix milliseconds, then random bits."""
+    """A UUIDv7 (RFC 9562): 48 bits of Unix milliseconds, then random bits; monotonic in this
+    process (RFC 9562 section 6.2): an id made in the same millisecond as the one before is
+    that one plus one, so events pushed in one batch keep the order they were made in."""
+    global _last_uuid
     millis = time.time_ns() // 1_000_000
     rand = int.from_bytes(secrets.token_bytes(10), "big")
     value = (millis & ((1 << 48) - 1)) << 80
@@ -88,6 +96,10 @@ def uuid7() -> str:
     value |= ((rand >> 62) & 0xFFF) << 64
     value |= 0b10 << 62
     value |= rand & ((1 << 62) - 1)
+    with _uuid_lock:
+        if value <= _last_uuid:
+            value = _last_uuid + 1
+        _last_uuid = value
     return str(uuid.UUID(int=value))
 
 

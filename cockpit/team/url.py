@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs, quote, unquote, urlsplit, urlunsplit
 
 from cockpit.errors import CockpitError
-from cockpit.redact import remember
+from cockpit.seen_secrets import remember
 
 KEYRING_SERVICE = "cockpit"
 PASSWORD_ENV = "COCKPIT_TEAM_PASSWORD"
@@ -78,7 +78,7 @@ def store_password(url: str, password: str) -> str:
     import keyring
     import keyring.errors
 
-    from cockpit.integrations.credentials import keyring_available
+    from cockpit.credentials import keyring_available
 
     if not keyring_available():
         raise TeamUrlError(
@@ -99,7 +99,7 @@ def find_password(url: str) -> str | None:
     import keyring
     import keyring.errors
 
-    from cockpit.integrations.credentials import keyring_available
+    from cockpit.credentials import keyring_available
 
     found: str | None = None
     if keyring_available():

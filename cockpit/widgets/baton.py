@@ -7,8 +7,8 @@ from datetime import datetime
 from rich.text import Text
 from textual.widgets import Static
 
-from cockpit.screens.view_model import IncidentView, age
 from cockpit.text import safe_line
+from cockpit.view_model import IncidentView, age
 
 
 class Baton(Static):

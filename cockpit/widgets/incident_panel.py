@@ -9,10 +9,10 @@ from rich.console import Group
 from rich.text import Text
 from textual.widgets import Static
 
-from cockpit.screens.view_model import IncidentView, age
 from cockpit.store.records import AlertRow
 from cockpit.sync.unsent import describe, service_name
 from cockpit.text import full_hint, safe_line
+from cockpit.view_model import IncidentView, age
 
 MAX_ALERTS = 3  # the panel is small: the rest are in `cockpit show` and the timeline
 

@@ -14,8 +14,8 @@ from rich.text import Text
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
-from cockpit.screens.view_model import IncidentRef, SwitcherView
 from cockpit.text import safe_line
+from cockpit.view_model import IncidentRef, SwitcherView
 
 _MARK = {
     "triggered": ("●", "bold red"),

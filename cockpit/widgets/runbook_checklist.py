@@ -36,7 +36,7 @@ from textual.widgets import Static
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from cockpit.runbooks.model import ROLLBACK, VALIDATION, Runbook
-from cockpit.runbooks.runs_store import RunView
+from cockpit.runbooks.run_view import RunView
 from cockpit.text import safe_line
 from cockpit.widgets.step_list import StepList
 from cockpit.widgets.step_prompt import fill, item_prompt, signature
@@ -433,6 +433,9 @@ def _header(view: RunView, reasons: str) -> Text:
         text.append("  not started (space ticks the first step)", "dim")
     if view.path == "rollback" and not view.finished:
         text.append("  ⟲ ROLLING BACK", "bold reverse red")
+    for conflict in view.conflicts.values():
+        text.append("\n⚠ ", "bold yellow")
+        text.append(safe_line(conflict), "bold yellow")
     if view.changes:
         text.append("\nrunbook changed: " + ", ".join(view.changes), "yellow")
         text.append("  (progress kept by step id)", "dim")

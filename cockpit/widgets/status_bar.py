@@ -18,8 +18,8 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from cockpit.screens.view_model import age
 from cockpit.text import safe_line
+from cockpit.view_model import age
 
 if TYPE_CHECKING:
     from cockpit.team.live import TeamStatus

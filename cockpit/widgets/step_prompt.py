@@ -23,7 +23,7 @@ from cockpit.runbooks.links import CODE, LINK, pieces
 from cockpit.runbooks.model import Step
 from cockpit.runbooks.params import fill_params
 from cockpit.runbooks.render import format_seconds
-from cockpit.runbooks.runs_store import Item, RunView
+from cockpit.runbooks.run_view import Item, RunView
 from cockpit.text import safe, safe_line
 
 _MARK = {"done": ("✓", "green"), "skipped": ("↷", "dim"), "failed": ("✗", "bold red")}
@@ -98,6 +98,10 @@ def item_prompt(
         else:
             labels = " / ".join(safe_line(b.label) for b in item.decision.branches)
             text.append(f"  ({labels})", "dim")
+        _by(text, view, item)
+        conflict = view.conflicts.get(item.id)
+        if conflict:
+            text.append(f"\n  ⚠ {safe_line(conflict)}", "bold yellow")
         return wrap(text, width)
     step = item.step
     assert step is not None
@@ -121,6 +125,8 @@ def item_prompt(
         text.append(flat.pop(0), command_style)
     if step.risky:
         text.append("  RISKY", "bold red")
+    if status:
+        _by(text, view, item)
     _timer(text, view, step, status, now)
     if width and prose.plain.strip():  # a step that is only its command stays whole
         text = wrap(text, width)
@@ -136,6 +142,13 @@ def item_prompt(
         known = ", ".join(f"{safe_line(p)}={safe_line(params.get(p) or '?')}" for p in step.params)
         text.append(f"\n    parameters: {known}", "dim")
     return text
+
+
+def _by(text: Text, view: RunView, item: Item) -> None:
+    """Who did it, when another laptop's team member did (``✓ restart the pods  — bob``)."""
+    author = view.by.get(item.id)
+    if author:
+        text.append(f"  — {safe_line(author)}", "italic")
 
 
 def _timer(text: Text, view: RunView, step: Step, status: str, now: datetime) -> None:
@@ -178,4 +191,6 @@ def signature(view: RunView, item: Item, now: datetime, params: Mapping[str, str
         view.timers.get(item.id),
         timer,
         wanted,
+        view.by.get(item.id, ""),
+        view.conflicts.get(item.id, ""),
     )

@@ -16,9 +16,9 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from cockpit.screens.view_model import clock_time
 from cockpit.store.reads import TimelineItem
 from cockpit.text import safe
+from cockpit.view_model import clock_time
 from cockpit.widgets.step_prompt import wrap
 
 _KIND_STYLE = {

@@ -12,11 +12,11 @@ from cockpit.config import load_settings
 from cockpit.errors import CockpitError
 from cockpit.integrations.alertmanager import AlertmanagerProvider
 from cockpit.integrations.base import InsecureURL
-from cockpit.integrations.registry import make_providers
 from cockpit.store.engine import Store
 from cockpit.store.models import Incident
 from cockpit.sync import actions
 from cockpit.sync.identity import Me, set_me
+from cockpit.sync.providers import make_providers
 
 NOW = datetime(2026, 3, 10, 3, 12, tzinfo=UTC)
 

@@ -10,7 +10,7 @@ import pytest
 from pageseed import incident, notify, open_store, person, shift, utc
 
 from cockpit.cli.stats_cmd import person_colours, svg_chart
-from cockpit.metrics import pageload
+from cockpit.metrics import pagelog
 from cockpit.metrics.pageload import budget_state
 
 
@@ -40,11 +40,11 @@ def test_stats_lists_no_block_with_one_incident_in_the_night(tmp_path) -> None: 
     shift(store, "pd:A", utc(2026, 3, 30, 20), utc(2026, 3, 31, 8))  # a night shift, UTC
     incident(store, "pd:N1", utc(2026, 3, 31, 2))
     notify(store, "pd:N1", "pd:A", utc(2026, 3, 31, 2))  # 02:00: sleep hours
-    (block,) = pageload.shift_loads(store, utc(2026, 3, 30), utc(2026, 4, 1))
+    (block,) = pagelog.shift_loads(store, utc(2026, 3, 30), utc(2026, 4, 1))
     assert (block.load.incidents, block.load.split["sleep"], block.state) == (1, 1, "green")
     incident(store, "pd:N2", utc(2026, 3, 31, 3))
     notify(store, "pd:N2", "pd:A", utc(2026, 3, 31, 3))
-    (block,) = pageload.shift_loads(store, utc(2026, 3, 30), utc(2026, 4, 1))
+    (block,) = pagelog.shift_loads(store, utc(2026, 3, 30), utc(2026, 4, 1))
     assert block.state == "amber"
     assert block.reasons == (
         "at the shift budget (2 incidents)",

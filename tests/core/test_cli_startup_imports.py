@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from cockpit.integrations.base import IncidentRecord
+from cockpit.records import IncidentRecord
 from cockpit.store.engine import Store
 from cockpit.store.upsert import upsert_incidents
 
@@ -30,7 +30,7 @@ HEAVY = (
     "markdown_it",
     "cockpit.store.models",
     "cockpit.sync.service",
-    "cockpit.integrations.credentials",
+    "cockpit.credentials",
 )
 
 PARSE_ONLY = """

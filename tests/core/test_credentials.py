@@ -12,10 +12,10 @@ import pytest
 from keyring.backends import fail
 from memory_keyring import MemoryKeyring
 
+from cockpit import credentials
 from cockpit.cli.main import main
 from cockpit.config import load_settings
-from cockpit.integrations import credentials
-from cockpit.integrations.credentials import CredentialError
+from cockpit.credentials import CredentialError
 from cockpit.integrations.pagerduty_emulator import EmulatorHandle, start_emulator
 
 

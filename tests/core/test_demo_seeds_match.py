@@ -71,7 +71,7 @@ async def test_the_demo_history_as_synced_shows_the_runbook_of_each_incident(
     """The demo's own emulator (seed 1, 200 incidents, 30 days) through a real sync, each
     incident as the cockpit screen gives it to the matcher (with its alerts when open)."""
     from cockpit.screens.runbook_actions import facts_of
-    from cockpit.screens.view_model import load_incident
+    from cockpit.view_model import load_incident
 
     kinds = [
         (re.compile(re.escape(title).replace(re.escape("{n}"), r"\d+") + "$"), runbook)

@@ -23,7 +23,8 @@ from cockpit.drills.replay import (
     replay_of,
     start_replay,
 )
-from cockpit.drills.service import DrillError, analyse_drill, finish_drill
+from cockpit.drills.service import analyse_drill, finish_drill
+from cockpit.drills.start import DrillError
 from cockpit.integrations.pagerduty import PagerDutyProvider
 from cockpit.integrations.pagerduty_emulator import EmulatorHandle, start_emulator
 from cockpit.metrics.pageload import pages

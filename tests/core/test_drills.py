@@ -384,11 +384,11 @@ def test_a_fresh_drill_run_does_not_read_as_a_changed_runbook(tmp_path: Path) ->
     from sqlmodel import select
 
     from cockpit.drills.scenario import scenario_from_runbook
-    from cockpit.drills.service import start_drill
+    from cockpit.drills.start import start_drill
     from cockpit.runbooks import load_runbook
     from cockpit.runbooks.library import samples_dir
-    from cockpit.runbooks.runs_store import RunService
     from cockpit.store import StepEvent, Store
+    from cockpit.store.run_service import RunService
 
     runbook = load_runbook(samples_dir() / "disk-full.md")
     assert runbook.decisions  # the snapshot must hold decisions too, not only steps

@@ -19,8 +19,8 @@ from cockpit.runbooks.library import samples_dir
 from cockpit.runbooks.lint import lint_paths
 from cockpit.runbooks.model import ACTIONS, CHECKS, ERROR, ROLLBACK
 from cockpit.runbooks.parse import load_runbook
-from cockpit.runbooks.runs_store import RunService
 from cockpit.store import Note, Store
+from cockpit.store.run_service import RunService
 
 T0 = utc(2026, 3, 25, 10)
 RUNBOOK = """---

@@ -28,8 +28,8 @@ from cockpit.handoff.markdown import cut_words, step_markdown
 from cockpit.runbooks.model import Runbook
 from cockpit.runbooks.parse import parse_runbook
 from cockpit.runbooks.run_events import DECIDED, DONE, TIMER_STARTED
-from cockpit.runbooks.runs_store import RunService
 from cockpit.store import Handoff, Note, Store
+from cockpit.store.run_service import RunService
 from cockpit.sync import actions
 
 ANN, BOB, CAT = "pagerduty:ANN", "pagerduty:BOB", "pagerduty:CAT"

@@ -25,9 +25,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from memory_keyring import MemoryKeyring
 
+from cockpit import credentials
 from cockpit.cli.main import main
 from cockpit.errors import StoreError
-from cockpit.integrations import credentials
 from cockpit.integrations.alertmanager import AlertmanagerProvider
 from cockpit.integrations.base import InsecureURL
 from cockpit.integrations.pagerduty import PagerDutyProvider

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 from pageseed import incident, notify, open_store, person, shift, utc
 
-from cockpit.metrics import hours, pageload
+from cockpit.metrics import hours, pageload, pagelog
 from cockpit.store import Store
 
 BERLIN = "Europe/Berlin"
@@ -139,14 +139,14 @@ def test_load_by_person_split_and_concentration(store: Store) -> None:
     notify(store, "pd:I2", "pd:A", utc(2026, 3, 25, 21, 0))
     # Bob (New York, EDT): 13:00 UTC is 09:00 local, business.
     notify(store, "pd:I2", "pd:B", utc(2026, 3, 25, 13))
-    loads = pageload.load_by_person(store, utc(2026, 3, 25), utc(2026, 3, 26))
+    loads = pagelog.load_by_person(store, utc(2026, 3, 25), utc(2026, 3, 26))
     assert [(x.person_id, x.name, x.pages, x.incidents, x.split) for x in loads] == [
         ("pd:A", "Ann", 3, 2, {"business": 1, "off_hours": 1, "sleep": 1}),
         ("pd:B", "Bob", 1, 1, {"business": 1, "off_hours": 0, "sleep": 0}),
     ]
     assert pageload.concentration(loads) == 0.75
     assert pageload.concentration([]) == 0.0
-    only_db = pageload.load_by_person(store, utc(2026, 3, 25), utc(2026, 3, 26), team="db")
+    only_db = pagelog.load_by_person(store, utc(2026, 3, 25), utc(2026, 3, 26), team="db")
     assert [x.person_id for x in only_db] == ["pd:B"]
 
 
@@ -156,7 +156,7 @@ def test_weekly_load_uses_the_local_week(store: Store) -> None:
     # Monday 02:00 UTC is Sunday 22:00 in New York: the week of Monday 2026-03-02.
     notify(store, "pd:I1", "pd:B", utc(2026, 3, 9, 2))
     notify(store, "pd:I1", "pd:B", utc(2026, 3, 9, 14))
-    weeks = pageload.weekly_load(store, utc(2026, 3, 1), utc(2026, 3, 16))
+    weeks = pagelog.weekly_load(store, utc(2026, 3, 1), utc(2026, 3, 16))
     assert {monday: load.pages for monday, load in weeks["pd:B"].items()} == {
         date(2026, 3, 2): 1,
         date(2026, 3, 9): 1,
@@ -170,7 +170,7 @@ def test_shift_loads_flag_more_than_two_incidents_per_12h(store: Store) -> None:
         incident(store, f"pd:I{n}", utc(2026, 3, 25, 9 + n))
         notify(store, f"pd:I{n}", "pd:A", utc(2026, 3, 25, 9 + n))
     notify(store, "pd:I0", "pd:A", utc(2026, 3, 25, 21))  # after the shift
-    (only,) = pageload.shift_loads(store, utc(2026, 3, 25), utc(2026, 3, 26))
+    (only,) = pagelog.shift_loads(store, utc(2026, 3, 25), utc(2026, 3, 26))
     assert (only.load.pages, only.load.incidents, only.budget, only.state) == (3, 3, 2, "red")
 
 
@@ -221,7 +221,7 @@ def _seed_weekly(store: Store) -> None:
 
 def test_a_weekly_shift_is_judged_per_12_hour_block(store: Store) -> None:
     _seed_weekly(store)
-    blocks = pageload.shift_loads(store, utc(2026, 3, 30), utc(2026, 4, 7))
+    blocks = pagelog.shift_loads(store, utc(2026, 3, 30), utc(2026, 4, 7))
     assert len(blocks) == 14 and {b.budget for b in blocks} == {2}
     flagged = [
         (b.start, b.end, b.load.incidents, b.load.pages, b.load.split["sleep"], b.state)
@@ -290,7 +290,7 @@ def test_an_8_hour_shift_keeps_its_own_window_and_budget_2(store: Store) -> None
     assert (meter.shift_incidents, meter.shift_budget, meter.state) == (3, 2, "red")
     assert not meter.in_blocks
     assert meter.reasons[0] == "3 incidents this shift, budget 2"
-    (only,) = pageload.shift_loads(store, utc(2026, 3, 25), utc(2026, 3, 26))
+    (only,) = pagelog.shift_loads(store, utc(2026, 3, 25), utc(2026, 3, 26))
     assert (only.start, only.end, only.budget, only.state) == (
         utc(2026, 3, 25, 9),
         utc(2026, 3, 25, 17),
@@ -305,7 +305,7 @@ def test_overlapping_levels_are_one_stretch_not_counted_twice(store: Store) -> N
     shift(store, "pd:A", utc(2026, 3, 25, 9), utc(2026, 3, 25, 21), level=2)
     incident(store, "pd:I1", utc(2026, 3, 25, 10))
     notify(store, "pd:I1", "pd:A", utc(2026, 3, 25, 10))
-    (only,) = pageload.shift_loads(store, utc(2026, 3, 25), utc(2026, 3, 26))
+    (only,) = pagelog.shift_loads(store, utc(2026, 3, 25), utc(2026, 3, 26))
     assert (only.load.incidents, only.state) == (1, "green")
 
 
@@ -383,7 +383,7 @@ def test_three_incidents_in_one_minute_are_one_page_but_three_against_the_budget
     for n in (1, 2, 3):
         incident(store, f"pd:I{n}", t0)
         notify(store, f"pd:I{n}", "pd:A", t0 + timedelta(seconds=10 * n))
-    load = pageload.load_by_person(store, utc(2026, 3, 25), utc(2026, 3, 26))
+    load = pagelog.load_by_person(store, utc(2026, 3, 25), utc(2026, 3, 26))
     ann = next(item for item in load if item.person_id == "pd:A")
     assert ann.pages == 1  # PagerDuty's rule: one page per person within 60 s
     assert ann.incidents == 3  # but the SRE budget counts incidents: this shift is red

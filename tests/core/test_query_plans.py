@@ -83,7 +83,7 @@ def _build(root: Path, *, drills: int, open_drills: int) -> Path:
 
 
 def _refresh(conn: sqlite3.Connection) -> None:
-    """What the cockpit screen reads on a refresh (screens/view_model), via store/reads."""
+    """What the cockpit screen reads on a refresh (cockpit/view_model.py), via store/reads."""
     opened = reads.open_refs(conn)
     reads.drill_refs(conn)
     reads.resolved_refs(conn)

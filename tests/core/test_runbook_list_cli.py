@@ -9,7 +9,8 @@ import pytest
 
 from cockpit.cli.main import main
 from cockpit.drills.scenario import scenario_from_runbook
-from cockpit.drills.service import finish_drill, start_drill
+from cockpit.drills.service import finish_drill
+from cockpit.drills.start import start_drill
 from cockpit.runbooks import load_runbook
 from cockpit.store import Store
 

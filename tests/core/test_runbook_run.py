@@ -221,8 +221,8 @@ def test_a_rollback_entered_by_hand_finishes_rolled_back_when_its_steps_are_done
     from pageseed import incident
 
     from cockpit.runbooks.run_events import DONE, ROLLBACK_ENTERED
-    from cockpit.runbooks.runs_store import RunService
     from cockpit.store import Store
+    from cockpit.store.run_service import RunService
 
     store = Store.open(tmp_path)
     incident(store, "pagerduty:R1", T0)

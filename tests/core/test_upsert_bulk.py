@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlalchemy.dialects import sqlite
 
-from cockpit.integrations.base import IncidentRecord, LogEntryRecord
+from cockpit.records import IncidentRecord, LogEntryRecord
 from cockpit.store import Incident, Store, TimelineEvent
 from cockpit.store.bulk import db_text
 from cockpit.store.timefmt import to_db_text

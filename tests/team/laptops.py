@@ -14,7 +14,7 @@ from pathlib import Path
 import psycopg
 from team_pg import PgServer
 
-from cockpit.integrations.base import IncidentRecord
+from cockpit.records import IncidentRecord
 from cockpit.store.engine import Store
 from cockpit.store.upsert import upsert_incidents
 

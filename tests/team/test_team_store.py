@@ -197,3 +197,29 @@ def test_uuid7_is_version_7_and_time_ordered() -> None:
     ids = [uuid7() for _ in range(50)]
     assert all(uuid.UUID(i).version == 7 for i in ids)
     assert [i[:13] for i in ids] == sorted(i[:13] for i in ids)
+
+
+def test_uuid7_is_monotonic_within_a_process() -> None:
+    ids = [uuid7() for _ in range(2_000)]  # many share a millisecond
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
+
+
+def test_pages_crossing_a_power_of_ten_in_transaction_ids_skip_nothing(
+    pg_server: PgServer, team_db: str
+) -> None:
+    """Pull pages are ordered by the transaction id as a number: ordered as text ("999" after
+    "1000") a page ended past rows it never returned, and the watermark skipped them."""
+    url = pg_server.url("alice", team_db)
+    with psycopg.connect(url, autocommit=True) as conn:
+        now = int(conn.execute("SELECT pg_current_xact_id()::text").fetchone()[0])  # type: ignore[index]
+        boundary = 10 ** len(str(now))
+        assert boundary - now < 200_000, "the test cluster is older than this test expects"
+        for _ in range(boundary - now - 10):  # spend transaction ids up to just below it
+            conn.execute("SELECT pg_current_xact_id()")
+        made = [_insert(conn) for _ in range(30)]  # one transaction each: they cross it
+    with psycopg.connect(pg_server.url("bob", team_db), autocommit=True) as reader:
+        mark, got = exchange.START, []
+        while page := exchange.fetch_after(reader, mark, limit=4):
+            got += [event.id for event in page]
+            mark = (page[-1].tx, page[-1].id)
+    assert [i for i in got if i in set(made)] == made  # all of them, once, in order

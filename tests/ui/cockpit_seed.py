@@ -8,13 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cockpit.config import load_settings
-from cockpit.integrations.base import (
-    AlertRecord,
-    IncidentRecord,
-    LogEntryRecord,
-    OnCallRecord,
-    PersonRecord,
-)
+from cockpit.records import AlertRecord, IncidentRecord, LogEntryRecord, OnCallRecord, PersonRecord
 from cockpit.store.engine import Store
 from cockpit.store.upsert import (
     insert_log_entries,

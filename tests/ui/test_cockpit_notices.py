@@ -162,7 +162,7 @@ async def test_snooze_refused_on_a_triggered_incident(app: CockpitApp) -> None:
 
 
 async def test_page_load_meter_reads_the_metrics_and_ignores_drills(app: CockpitApp) -> None:
-    from cockpit.integrations.base import LogEntryRecord
+    from cockpit.records import LogEntryRecord
     from cockpit.store.upsert import insert_log_entries
 
     with app.store.write() as session:  # type: ignore[union-attr]

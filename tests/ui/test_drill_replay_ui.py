@@ -18,9 +18,9 @@ from textual.widgets import Static
 from cockpit.app import CockpitApp, make_app
 from cockpit.config import load_settings
 from cockpit.drills import Scenario
-from cockpit.integrations.base import LogEntryRecord
 from cockpit.integrations.pagerduty import PagerDutyProvider
 from cockpit.integrations.pagerduty_emulator import start_emulator
+from cockpit.records import LogEntryRecord
 from cockpit.runbooks.library import load_library
 from cockpit.screens.choice_dialog import ChoiceDialog
 from cockpit.screens.cockpit_screen import CockpitScreen

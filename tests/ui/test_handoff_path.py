@@ -42,7 +42,7 @@ def work_the_incident(app: CockpitApp) -> None:
     from cockpit_seed import frozen
 
     from cockpit.runbooks.run_events import DECIDED, DONE, TIMER_STARTED
-    from cockpit.runbooks.runs_store import RunService
+    from cockpit.store.run_service import RunService
 
     store = app.store
     assert store is not None

@@ -3,9 +3,12 @@ the flywheel beside the pages; + and - change the window."""
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
+import pytest
 from cockpit_seed import NOW
 from textual.widgets import Static
 
@@ -145,3 +148,45 @@ def test_every_person_in_the_chart_has_a_colour_of_their_own() -> None:
         str(span.style) for span in chart.spans if chart.plain[span.start : span.end].strip() == "■"
     }
     assert len(squares) == 12
+
+
+async def test_a_newer_window_stops_the_older_gathering(
+    app: CockpitApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 17 item 6: + pressed three times quickly ran three gatherings to the end, one
+    after the other. Now the newer request cancels the older and the older stops at its
+    next checkpoint: one window's worth of reading, and the screen shows the last window.
+    The gatherings are held at a gate until all three keys are in, so nothing here depends
+    on how fast the thread is."""
+    from cockpit.metrics import report
+
+    gate = threading.Event()
+    read: list[object] = []
+    real_read, real_report = report.read_page_log, report.stats_report
+
+    def counted_read(conn: Any, since: Any, until: Any) -> Any:
+        read.append(since)
+        return real_read(conn, since, until)
+
+    def held(*args: Any, **kwargs: Any) -> Any:
+        gate.wait(30)
+        return real_report(*args, **kwargs)
+
+    monkeypatch.setattr(report, "read_page_log", counted_read)
+    monkeypatch.setattr(report, "stats_report", held)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("S")  # the first gathering (8 weeks) waits at the gate
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, StatsScreen)
+        await pilot.press("plus", "plus", "plus")  # 12, 26, and 26 is the longest
+        assert screen.weeks == 26
+        gate.set()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert read == [NOW - timedelta(weeks=26)]  # the 8- and 12-week ones read nothing
+        assert screen.gathered == 1
+        assert screen.data is not None and screen.data.since == NOW - timedelta(weeks=26)
+        title = str(screen.query_one("#stats").border_title)
+        assert "last 26 weeks" in title and "loading" not in title

@@ -35,10 +35,11 @@ from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 
+from cockpit.integrations.pagerduty_emulator.account import ApiError
 from cockpit.integrations.pagerduty_emulator.faults import Fault, FaultError
 from cockpit.integrations.pagerduty_emulator.seed import seed_history
 from cockpit.integrations.pagerduty_emulator.server import EmulatorServer
-from cockpit.integrations.pagerduty_emulator.state import ApiError, EmulatorState
+from cockpit.integrations.pagerduty_emulator.state import EmulatorState
 
 __all__ = [
     "ApiError",

@@ -23,9 +23,9 @@ from cockpit.integrations.pagerduty_emulator.model import (
 )
 
 if TYPE_CHECKING:
-    from cockpit.integrations.pagerduty_emulator.state import EmulatorState
+    from cockpit.integrations.pagerduty_emulator.account import Account
 
-from cockpit.integrations.pagerduty_emulator.state import ApiError
+from cockpit.integrations.pagerduty_emulator.account import ApiError
 
 MAX_SNOOZE = 604_800
 CHANNEL_LABEL = {
@@ -46,7 +46,7 @@ def _epoch(value: datetime | float | None, default: float) -> float:
 
 
 def make_entry(
-    state: EmulatorState,
+    state: Account,
     incident: Incident,
     kind: str,
     at: float,
@@ -68,7 +68,7 @@ def make_entry(
 
 
 def notify_entries(
-    state: EmulatorState,
+    state: Account,
     incident: Incident,
     user_ids: list[str],
     at: float,
@@ -112,7 +112,7 @@ def _touch(incident: Incident, at: float, status_changed: bool, by: tuple[str, s
         incident.last_status_change_by = by
 
 
-def _log(state: EmulatorState, entries: list[LogEntry]) -> None:
+def _log(state: Account, entries: list[LogEntry]) -> None:
     for entry in entries:
         state.append_log(entry)
     if entries:
@@ -120,7 +120,7 @@ def _log(state: EmulatorState, entries: list[LogEntry]) -> None:
 
 
 def new_incident(
-    state: EmulatorState,
+    state: Account,
     number: int,
     title: str,
     service: Service,
@@ -164,7 +164,7 @@ def new_incident(
 
 
 def create_incident(
-    state: EmulatorState,
+    state: Account,
     *,
     title: str,
     service_id: str | None = None,
@@ -233,7 +233,7 @@ def create_incident(
     return incident
 
 
-def _team_ids(state: EmulatorState, teams: list[str]) -> list[str]:
+def _team_ids(state: Account, teams: list[str]) -> list[str]:
     by_name = {team.name.lower(): team.id for team in state.teams.values()}
     found = [t if t in state.teams else by_name.get(t.lower(), "") for t in teams]
     unknown = [t for t, ident in zip(teams, found, strict=True) if not ident]
@@ -242,7 +242,7 @@ def _team_ids(state: EmulatorState, teams: list[str]) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def acknowledge(state: EmulatorState, incident: Incident, user_id: str, at: float) -> None:
+def acknowledge(state: Account, incident: Incident, user_id: str, at: float) -> None:
     """Acknowledge; acknowledging again renews it (PagerDuty logs each acknowledgement)."""
     if incident.status == "resolved":
         raise _already_resolved(incident)
@@ -260,7 +260,7 @@ def acknowledge(state: EmulatorState, incident: Incident, user_id: str, at: floa
     )
 
 
-def unacknowledge(state: EmulatorState, incident: Incident, user_id: str, at: float) -> None:
+def unacknowledge(state: Account, incident: Incident, user_id: str, at: float) -> None:
     if incident.status == "resolved":
         raise _already_resolved(incident)
     if incident.status == "triggered":
@@ -274,7 +274,7 @@ def unacknowledge(state: EmulatorState, incident: Incident, user_id: str, at: fl
 
 
 def resolve(
-    state: EmulatorState, incident: Incident, user_id: str, at: float, resolution: str | None = None
+    state: Account, incident: Incident, user_id: str, at: float, resolution: str | None = None
 ) -> None:
     if incident.status == "resolved":
         raise _already_resolved(incident)
@@ -294,7 +294,7 @@ def resolve(
     _log(state, [entry])
 
 
-def reopen(state: EmulatorState, incident: Incident) -> None:
+def reopen(state: Account, incident: Incident) -> None:
     """Take back a resolution, as an acknowledgement of a resolved incident does (the spec:
     it reopens and is assigned to the caller). Logs nothing itself: the assign and acknowledge
     entries that ``updates`` writes next are what PagerDuty shows. Alerts stay resolved."""
@@ -305,14 +305,14 @@ def reopen(state: EmulatorState, incident: Incident) -> None:
     state.json_cache.pop(incident.id, None)
 
 
-def check_assignees(state: EmulatorState, user_ids: list[str]) -> None:
+def check_assignees(state: Account, user_ids: list[str]) -> None:
     unknown = [uid for uid in user_ids if uid not in state.users]
     if unknown or not user_ids:
         raise ApiError(400, "Invalid Input Provided", 2001, [f"Unknown assignee(s): {unknown}"])
 
 
 def reassign(
-    state: EmulatorState,
+    state: Account,
     incident: Incident,
     user_ids: list[str],
     by_id: str,
@@ -348,7 +348,7 @@ def reassign(
     _log(state, [entry, *paged])
 
 
-def check_level(state: EmulatorState, incident: Incident, level: Any) -> int:
+def check_level(state: Account, incident: Incident, level: Any) -> int:
     if not isinstance(level, int) or isinstance(level, bool):
         raise ApiError(400, "Invalid Input Provided", 2001, ["escalation_level must be an integer"])
     levels = len(state.policies[incident.escalation_policy_id].schedule_ids)
@@ -362,7 +362,7 @@ def check_level(state: EmulatorState, incident: Incident, level: Any) -> int:
     return level
 
 
-def escalate(state: EmulatorState, incident: Incident, level: int, by_id: str, at: float) -> None:
+def escalate(state: Account, incident: Incident, level: int, by_id: str, at: float) -> None:
     if incident.status == "resolved":
         raise _already_resolved(incident)
     check_level(state, incident, level)
@@ -387,9 +387,7 @@ def escalate(state: EmulatorState, incident: Incident, level: int, by_id: str, a
     _log(state, [entry, *notify_entries(state, incident, assignees, at)])
 
 
-def add_note(
-    state: EmulatorState, incident: Incident, user_id: str, content: str, at: float
-) -> Note:
+def add_note(state: Account, incident: Incident, user_id: str, content: str, at: float) -> Note:
     if not isinstance(content, str) or not content.strip():
         raise ApiError(400, "Invalid Input Provided", 2001, ["Note content must not be empty"])
     if len(content) > 25_000:
@@ -405,9 +403,7 @@ def add_note(
     return note
 
 
-def snooze(
-    state: EmulatorState, incident: Incident, duration: Any, user_id: str, at: float
-) -> None:
+def snooze(state: Account, incident: Incident, duration: Any, user_id: str, at: float) -> None:
     if (
         isinstance(duration, bool)
         or not isinstance(duration, int)

@@ -15,9 +15,10 @@ from __future__ import annotations
 from typing import Any
 
 from cockpit.integrations.pagerduty_emulator import actions, render
+from cockpit.integrations.pagerduty_emulator.account import ApiError
 from cockpit.integrations.pagerduty_emulator.faults import Fault, FaultError
 from cockpit.integrations.pagerduty_emulator.routes import dumps
-from cockpit.integrations.pagerduty_emulator.state import ApiError, EmulatorState
+from cockpit.integrations.pagerduty_emulator.state import EmulatorState
 
 
 def control(

@@ -13,7 +13,8 @@ import uuid
 from typing import Any
 
 from cockpit.integrations.pagerduty_emulator import actions
-from cockpit.integrations.pagerduty_emulator.state import ApiError, EmulatorState
+from cockpit.integrations.pagerduty_emulator.account import ApiError
+from cockpit.integrations.pagerduty_emulator.state import EmulatorState
 
 SEVERITIES = ("critical", "error", "warning", "info")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from cockpit.integrations.pagerduty_emulator.state import ApiError
+from cockpit.integrations.pagerduty_emulator.account import ApiError
 
 Query = dict[str, list[str]]
 MAX_LIMIT = 100

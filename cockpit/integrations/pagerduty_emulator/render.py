@@ -28,7 +28,7 @@ from cockpit.integrations.pagerduty_emulator.model import (
 )
 
 if TYPE_CHECKING:
-    from cockpit.integrations.pagerduty_emulator.state import EmulatorState
+    from cockpit.integrations.pagerduty_emulator.account import Account
 
 HTML = "https://cockpit-emulator.pagerduty.com"
 API = "https://api.pagerduty.com"
@@ -69,7 +69,7 @@ def ref(kind: str, record_id: str, summary: str) -> dict[str, Any]:
     }
 
 
-def agent_ref(state: EmulatorState, agent: tuple[str, str] | None) -> dict[str, Any] | None:
+def agent_ref(state: Account, agent: tuple[str, str] | None) -> dict[str, Any] | None:
     if agent is None:
         return None
     kind, record_id = agent
@@ -84,7 +84,7 @@ def incident_summary(incident: Incident) -> str:
     return f"[#{incident.number}] {incident.title}"
 
 
-def user_json(user: User, state: EmulatorState) -> dict[str, Any]:
+def user_json(user: User, state: Account) -> dict[str, Any]:
     body = dict(ref("user", user.id, user.name))
     body.update(
         type="user",
@@ -110,7 +110,7 @@ def team_json(team: Team) -> dict[str, Any]:
     return body
 
 
-def service_json(service: Service, state: EmulatorState) -> dict[str, Any]:
+def service_json(service: Service, state: Account) -> dict[str, Any]:
     policy = state.policies[service.escalation_policy_id]
     body = dict(ref("service", service.id, service.name))
     body.update(
@@ -130,7 +130,7 @@ def service_json(service: Service, state: EmulatorState) -> dict[str, Any]:
     return body
 
 
-def policy_json(policy: EscalationPolicy, state: EmulatorState) -> dict[str, Any]:
+def policy_json(policy: EscalationPolicy, state: Account) -> dict[str, Any]:
     body = dict(ref("escalation_policy", policy.id, policy.name))
     rules = []
     for level, schedule_id in enumerate(policy.schedule_ids, start=1):
@@ -159,7 +159,7 @@ def policy_json(policy: EscalationPolicy, state: EmulatorState) -> dict[str, Any
     return body
 
 
-def oncall_json(shift: Shift, state: EmulatorState, fmt: Fmt, include: set[str]) -> dict[str, Any]:
+def oncall_json(shift: Shift, state: Account, fmt: Fmt, include: set[str]) -> dict[str, Any]:
     user = state.users[shift.user_id]
     policy = state.policies[shift.escalation_policy_id]
     schedule = state.schedules[shift.schedule_id]
@@ -175,13 +175,13 @@ def oncall_json(shift: Shift, state: EmulatorState, fmt: Fmt, include: set[str])
     }
 
 
-def _user_ref_or_full(state: EmulatorState, user_id: str, full: bool) -> dict[str, Any]:
+def _user_ref_or_full(state: Account, user_id: str, full: bool) -> dict[str, Any]:
     user = state.users[user_id]
     return user_json(user, state) if full else ref("user", user.id, user.name)
 
 
 def incident_json(
-    incident: Incident, state: EmulatorState, fmt: Fmt = iso, include: frozenset[str] = frozenset()
+    incident: Incident, state: Account, fmt: Fmt = iso, include: frozenset[str] = frozenset()
 ) -> dict[str, Any]:
     service = state.services[incident.service_id]
     policy = state.policies[incident.escalation_policy_id]
@@ -268,7 +268,7 @@ def ref_log(entry: LogEntry | None, incident: Incident) -> dict[str, Any] | None
 
 
 def log_entry_json(
-    entry: LogEntry, state: EmulatorState, fmt: Fmt = iso, include: frozenset[str] = frozenset()
+    entry: LogEntry, state: Account, fmt: Fmt = iso, include: frozenset[str] = frozenset()
 ) -> dict[str, Any]:
     incident = state.incidents[entry.incident_id]
     service = state.services[incident.service_id]
@@ -303,7 +303,7 @@ def log_entry_json(
     return body
 
 
-def alert_json(alert: Alert, incident: Incident, state: EmulatorState, fmt: Fmt) -> dict[str, Any]:
+def alert_json(alert: Alert, incident: Incident, state: Account, fmt: Fmt) -> dict[str, Any]:
     service = state.services[incident.service_id]
     body = dict(ref("alert", alert.id, alert.summary))
     body.update(
@@ -324,7 +324,7 @@ def alert_json(alert: Alert, incident: Incident, state: EmulatorState, fmt: Fmt)
     return body
 
 
-def note_json(note: Note, state: EmulatorState, fmt: Fmt) -> dict[str, Any]:
+def note_json(note: Note, state: Account, fmt: Fmt) -> dict[str, Any]:
     user = state.users[note.user_id]
     return {
         "id": note.id,
@@ -336,7 +336,7 @@ def note_json(note: Note, state: EmulatorState, fmt: Fmt) -> dict[str, Any]:
     }
 
 
-def cached(state: EmulatorState, key: str, build: Callable[[], dict[str, Any]]) -> str:
+def cached(state: Account, key: str, build: Callable[[], dict[str, Any]]) -> str:
     """The JSON text of a default rendering, built once until an action forgets it."""
     text = state.json_cache.get(key)
     if text is None:
@@ -345,7 +345,7 @@ def cached(state: EmulatorState, key: str, build: Callable[[], dict[str, Any]]) 
     return text
 
 
-def prerender(state: EmulatorState, incidents: Iterable[Incident]) -> None:
+def prerender(state: Account, incidents: Iterable[Incident]) -> None:
     """Fill the cache for ``incidents`` and their log entries (the seeder calls this).
 
     Rendering is most of what a cold list page costs (~10 ms for 100 incidents); doing it at
@@ -361,7 +361,7 @@ def prerender(state: EmulatorState, incidents: Iterable[Incident]) -> None:
                 cache[entry.id] = json.dumps(body, separators=(",", ":"))
 
 
-def forget(state: EmulatorState, incident: Incident) -> None:
+def forget(state: Account, incident: Incident) -> None:
     """Drop cached JSON of an incident and of log entries that echo its title."""
     state.json_cache.pop(incident.id, None)
     for entry in incident.log_entries:

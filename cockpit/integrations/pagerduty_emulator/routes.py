@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from cockpit.integrations.pagerduty_emulator import actions, render, updates
+from cockpit.integrations.pagerduty_emulator.account import KNOWN_STATUSES, OVERVIEW_TYPES, ApiError
 from cockpit.integrations.pagerduty_emulator.model import Incident, LogEntry
 from cockpit.integrations.pagerduty_emulator.params import (
     Query,
@@ -24,12 +25,7 @@ from cockpit.integrations.pagerduty_emulator.params import (
     window,
     zone,
 )
-from cockpit.integrations.pagerduty_emulator.state import (
-    KNOWN_STATUSES,
-    OVERVIEW_TYPES,
-    ApiError,
-    EmulatorState,
-)
+from cockpit.integrations.pagerduty_emulator.state import EmulatorState
 
 Result = tuple[int, str]
 MAX_BULK = 250

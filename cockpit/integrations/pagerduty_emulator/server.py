@@ -20,10 +20,11 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from cockpit.integrations.pagerduty_emulator import events
+from cockpit.integrations.pagerduty_emulator.account import ApiError
 from cockpit.integrations.pagerduty_emulator.control import control
 from cockpit.integrations.pagerduty_emulator.faults import Fault
 from cockpit.integrations.pagerduty_emulator.routes import dispatch, dumps
-from cockpit.integrations.pagerduty_emulator.state import ApiError, EmulatorState
+from cockpit.integrations.pagerduty_emulator.state import EmulatorState
 
 WRITE_METHODS = ("POST", "PUT", "DELETE", "PATCH")
 EVENTS_PATHS = ("/v2/enqueue", "/enqueue")

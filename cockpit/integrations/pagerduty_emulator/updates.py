@@ -29,7 +29,7 @@ from cockpit.integrations.pagerduty_emulator.model import Incident
 from cockpit.integrations.pagerduty_emulator.params import invalid
 
 if TYPE_CHECKING:
-    from cockpit.integrations.pagerduty_emulator.state import EmulatorState
+    from cockpit.integrations.pagerduty_emulator.account import Account
 
 STATUSES = ("acknowledged", "resolved", "triggered")
 
@@ -58,7 +58,7 @@ def _assignees(raw: Any) -> list[str]:
     return found
 
 
-def parse_change(state: EmulatorState, incident: Incident, change: Any) -> Change:
+def parse_change(state: Account, incident: Incident, change: Any) -> Change:
     """Check a body against the incident as it is now; raises :class:`ApiError`."""
     if not isinstance(change, dict) or change.get("type") not in ("incident", "incident_reference"):
         raise invalid("incident.type must be incident or incident_reference")
@@ -90,7 +90,7 @@ def parse_change(state: EmulatorState, incident: Incident, change: Any) -> Chang
     return parsed
 
 
-def apply_change(state: EmulatorState, incident: Incident, change: Change, user_id: str) -> None:
+def apply_change(state: Account, incident: Incident, change: Change, user_id: str) -> None:
     """Apply a checked change in the order the module docstring gives."""
     at = state.now()
     if incident.status == "resolved" and change.status == "acknowledged":

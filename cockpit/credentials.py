@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import keyring
 import keyring.errors
 from keyring.backend import KeyringBackend
 
 from cockpit.errors import CockpitError
-from cockpit.redact import remember, url_secrets
+from cockpit.seen_secrets import remember, url_secrets
+
+if TYPE_CHECKING:
+    from cockpit.config import Settings
 
 KEYRING_SERVICE = "cockpit"
 # service name -> (settings key, environment variable)
@@ -106,7 +109,7 @@ def delete_token(service: str) -> bool:
     return True
 
 
-def find_token(service: str, settings: Any) -> FoundToken | None:
+def find_token(service: str, settings: Settings) -> FoundToken | None:
     """The token and its source: keyring, then the env var / settings file; None if unset."""
     _check_service(service)
     if keyring_available():
@@ -127,12 +130,12 @@ def find_token(service: str, settings: Any) -> FoundToken | None:
     return None
 
 
-def load_token(service: str, settings: Any) -> str | None:
+def load_token(service: str, settings: Settings) -> str | None:
     found = find_token(service, settings)
     return found.token if found else None
 
 
-def known_secrets(settings: Any = None) -> list[str]:
+def known_secrets(settings: Settings | None = None) -> list[str]:
     """Every secret the user has configured, to mask wherever text is shown or kept: the
     tokens in the keyring, the secret ``COCKPIT_*`` variables, the secret settings (when
     ``settings`` is given), and the userinfo of each configured URL. Never raises: a keyring
@@ -170,7 +173,7 @@ def _env_secrets() -> list[str]:
     return found
 
 
-def _settings_secrets(settings: Any) -> list[str]:
+def _settings_secrets(settings: Settings | None) -> list[str]:
     if settings is None:
         return []
     found: list[str] = []

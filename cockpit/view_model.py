@@ -1,9 +1,9 @@
 """What the cockpit screen shows, read from the store in one short read per refresh.
 
-No Textual here: the widgets render these records, and tests can check them without a
-terminal. Every string stays raw; the widgets pass it through ``cockpit.text.safe``.
-The reads are plain SQL (``cockpit.store.reads``): the first frame is drawn before the ORM
-is imported, and a refresh compiles nothing.
+No Textual here: the widgets and the screens both render these records (so this module sits
+below both), and tests can check them without a terminal. Every string stays raw; the widgets
+pass it through ``cockpit.text.safe``. The reads are plain SQL (``cockpit.store.reads``): the
+first frame is drawn before the ORM is imported, and a refresh compiles nothing.
 """
 
 from __future__ import annotations
