@@ -246,7 +246,7 @@ class CockpitApp(App[None]):
         status, previous = message.status, self.team_status
         self.team_status = status
         for line in status.lost:
-            self.notify(safe_line(line), title="Baton race lost", severity="warning", timeout=15)
+            self.notify(safe_line(line), title="Lost the race", severity="warning", timeout=15)
         if status.state == "error" and (previous is None or previous.message != status.message):
             self.notify(safe_line(status.message), title="Team store", severity="error", timeout=12)
         for screen in self.screen_stack:

@@ -1,5 +1,6 @@
 """Two cockpits open side by side (two data folders, alice's and bob's, real PostgreSQL, both
-joined): what one engineer does shows on the other's screen with no key pressed there.
+joined): what one engineer does (a baton taken, a runbook step ticked) shows on the other's
+screen with no key pressed there.
 
 Both apps run headless in this process (``App.run_test``); each has its own team link (the
 exchange thread and the LISTEN thread), as the real ``cockpit`` does. The waits poll the
@@ -13,6 +14,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from laptops import Laptop, make_laptop, make_laptops, team_events
@@ -20,6 +22,7 @@ from team_pg import PgServer
 
 from cockpit.app import CockpitApp, make_app
 from cockpit.config import load_settings
+from cockpit.runbooks.library import load_library
 from cockpit.store.engine import Store
 from cockpit.widgets.baton import Baton
 from cockpit.widgets.status_bar import StatusBar
@@ -53,7 +56,7 @@ def two(tmp_path: Path, pg_server: PgServer, team_db: str) -> list[Laptop]:
     return found
 
 
-def cockpit_of(laptop: Laptop) -> tuple[CockpitApp, Store]:
+def cockpit_of(laptop: Laptop, library: list[Any] | None = None) -> tuple[CockpitApp, Store]:
     settings = load_settings(
         laptop.folder / "config.toml",
         environ={},
@@ -61,7 +64,7 @@ def cockpit_of(laptop: Laptop) -> tuple[CockpitApp, Store]:
     )
     assert settings.team_url  # `cockpit team join` wrote it
     store = Store.open(laptop.folder / "data")
-    return make_app(settings, store, library=[]), store
+    return make_app(settings, store, library=library or []), store
 
 
 def baton_line(app: CockpitApp) -> str:
@@ -146,14 +149,16 @@ async def test_a_baton_race_lost_is_a_toast(
 
 
 def lost(app: CockpitApp) -> list[str]:
-    return [n.message for n in app.notices if n.title == "Baton race lost"]
+    return [n.message for n in app.notices if n.title == "Lost the race"]
 
 
 PSYCOPG_AFTER_A_KEY = """
 import asyncio, sys, time
 from pathlib import Path
+from typing import Any
 from cockpit.app import make_app
 from cockpit.config import load_settings
+from cockpit.runbooks.library import load_library
 from cockpit.store.engine import Store
 
 folder, url = Path(sys.argv[1]), sys.argv[2]
@@ -187,3 +192,39 @@ def test_without_team_mode_the_tui_imports_nothing_of_it(
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ([str(team)] * 2)
+
+
+RUNBOOK = """---
+id: payments-incident
+title: Payments incident
+services: [payments]
+match:
+  title: "(?i)incident"
+---
+# Payments incident
+
+## Checks
+- [ ] Open the payments dashboard
+- [ ] Check the queue depth
+"""
+
+
+async def test_a_tick_in_a_shows_in_b_runbook_panel(two: list[Laptop], tmp_path: Path) -> None:
+    folder = tmp_path / "runbooks"
+    folder.mkdir()
+    (folder / "payments.md").write_text(RUNBOOK)
+    a, b = two
+    app_a, store_a = cockpit_of(a, load_library([folder]))
+    app_b, store_b = cockpit_of(b, load_library([folder]))
+    try:
+        async with app_a.run_test(size=(160, 48)) as pilot_a, app_b.run_test(size=(160, 48)):
+            for app in (app_a, app_b):
+                assert await until(lambda app=app: team_words(app) == "team ✓"), team_words(app)
+            assert "Open the payments dashboard" in screen_text(app_b)
+            assert "— alice" not in screen_text(app_b)
+            await pilot_a.press("space")  # ticks the highlighted (first) step
+            assert await until(lambda: "— alice" in screen_text(app_b)), screen_text(app_b)
+            assert "not started" not in screen_text(app_b)
+    finally:
+        store_a.close()
+        store_b.close()
