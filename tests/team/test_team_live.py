@@ -138,7 +138,7 @@ def test_a_baton_taken_on_a_reaches_b_with_no_command_run(
     link_b, store_b = _link(b, pg_server.url("bob", team_db), seen_b)
     try:
         assert _until(lambda: bool(seen_b.last and seen_b.last.state == "ok")), seen_b.seen
-        assert _until(lambda: link_b._is_listening())
+        assert _until(lambda: bool(link_b.listener and link_b.listener.connected))
         # A local change only: the link notices the commit, pushes, and B hears of it.
         actions.take_baton(store_a, "pagerduty:P1", user="alice")
         assert _until(lambda: [row[3] for row in b.batons()] == ["accepted"]), b.batons()
