@@ -12,6 +12,7 @@ from textual import on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.filter import LineFilter
+from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.worker import Worker, WorkerState
 
@@ -38,6 +39,8 @@ from cockpit.widgets.inert import InertFilter, inert_segments
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
+    from cockpit.team.live import TeamLink, TeamStatus
+
 Clock = Callable[[], datetime]
 NOTIFY_LIMIT = 600  # characters of a notification's message: about ten lines of a toast
 NOTIFY_LINES = 10
@@ -52,6 +55,14 @@ class Notice:
     title: str
     message: str
     severity: str
+
+
+class TeamUpdate(Message):
+    """The team link (its own thread) reports how the last exchange went."""
+
+    def __init__(self, status: TeamStatus) -> None:
+        super().__init__()
+        self.status = status
 
 
 class CockpitApp(App[None]):
@@ -146,6 +157,9 @@ class CockpitApp(App[None]):
         self.last_good_sync: datetime | None = None
         # (Drill, Runbook) for `cockpit drill`: the app opens in practice mode on it.
         self.open_drill: tuple[Any, Any] | None = None
+        # Team mode (a team_url is set): the background exchange and what it last said.
+        self.team_link: TeamLink | None = None
+        self.team_status: TeamStatus | None = None
 
     @property
     def library(self) -> list[Any]:
@@ -199,6 +213,48 @@ class CockpitApp(App[None]):
             interval = max(5, int(getattr(self.settings, "sync_interval", 60) or 60))
             self.set_interval(interval, self.start_sync)
             self.call_after_refresh(self.start_sync)
+        if getattr(self.settings, "team_url", ""):
+            # After the first frame: the team link's threads import psycopg and the keyring.
+            self.call_after_refresh(self._start_team)
+
+    def _start_team(self) -> None:
+        from cockpit.errors import CockpitError
+        from cockpit.team.live import TeamLink, TeamStatus, configured_url
+
+        if self.store is None:
+            return
+        try:
+            url = configured_url(self.settings)
+        except CockpitError as error:
+            self.post_message(TeamUpdate(TeamStatus("error", message=str(error))))
+            return
+
+        def password() -> str | None:
+            from cockpit.team.url import find_password
+
+            return find_password(url)
+
+        # Called from the link's thread: post_message is the thread-safe way in.
+        self.team_link = TeamLink(
+            self.store, url, lambda status: self.post_message(TeamUpdate(status)), password=password
+        )
+        self.team_link.start()
+
+    def on_team_update(self, message: TeamUpdate) -> None:
+        from cockpit.widgets.status_bar import StatusBar
+
+        status, previous = message.status, self.team_status
+        self.team_status = status
+        for line in status.lost:
+            self.notify(safe_line(line), title="Lost the race", severity="warning", timeout=15)
+        if status.state == "error" and (previous is None or previous.message != status.message):
+            self.notify(safe_line(status.message), title="Team store", severity="error", timeout=12)
+        for screen in self.screen_stack:
+            for bar in screen.query(StatusBar):
+                bar.team = status
+        if status.applied:
+            # The same refresh path as after a paging sync: each screen reloads what it shows.
+            self._forward(StoreChanged())
 
     @work(thread=True, exit_on_error=False, group="warm-up", description="load the ORM")
     def _warm_up(self) -> None:
@@ -235,7 +291,12 @@ class CockpitApp(App[None]):
             self.push_screen(HelpScreen(self.screen))
 
     def action_sync_now(self) -> None:
+        if self.team_link is not None:
+            self.team_link.poke()  # ctrl+r asks the team store too
         if self.sync_service is None:
+            if self.team_link is not None:
+                self.notify("Exchanging with the team store.", title="Team", timeout=3)
+                return
             self.notify(
                 "No paging service is connected, so there is nothing to sync. "
                 "Run `cockpit auth login pagerduty` to connect one.",
@@ -402,6 +463,9 @@ class CockpitApp(App[None]):
                 title="Sync problems",
                 severity="warning",
             )
+        if self.team_link is not None and report.online and getattr(report, "changed", False):
+            # New incidents may be what parked team events were waiting for.
+            self.team_link.poke()
         self._forward(message)
 
     def on_sync_crashed(self, message: SyncCrashed) -> None:
@@ -419,6 +483,12 @@ class CockpitApp(App[None]):
         self._forward(message)
 
     async def on_unmount(self) -> None:
+        if self.team_link is not None:
+            import asyncio
+
+            # A second at most: an exchange cut short by the exit is redone next time (its
+            # local transaction rolls back, and a push is the same insert when repeated).
+            await asyncio.to_thread(self.team_link.stop, 1.0)
         if self.sync_service is not None and hasattr(self.sync_service, "aclose"):
             try:
                 await self.sync_service.aclose()

@@ -80,7 +80,52 @@ def run_sync(args: argparse.Namespace) -> int:
         )
     service = SyncService(store, providers, window_days=settings.sync_window_days)
     interval = args.interval or settings.sync_interval
-    return asyncio.run(_sync(service, store, args.watch, interval))
+    team = _team_exchange(settings, store)
+    return asyncio.run(_sync(service, store, args.watch, interval, team=team))
+
+
+def _team_exchange(settings: Any, store: Store) -> Callable[[str], None] | None:
+    """In team mode, the exchange that follows each paging sync: it prints one line, and a
+    team store that is down or refuses is a warning on stderr, never the sync's failure
+    (what waits stays queued). None when team mode is off: nothing of it is imported."""
+    if not getattr(settings, "team_url", ""):
+        return None
+
+    def exchange_once(stamp: str) -> None:
+        import sqlite3
+
+        from cockpit.cli.team_cmd import report_lines
+        from cockpit.errors import CockpitError
+        from cockpit.team import exchange, local
+        from cockpit.team.live import configured_url, require_psycopg
+        from cockpit.team.url import find_password
+
+        try:
+            require_psycopg()
+        except CockpitError as error:
+            print(f"{stamp}  warning: team: {error}", file=sys.stderr)
+            return
+        import psycopg
+
+        try:
+            url = configured_url(settings)
+            report = exchange.sync(store, url, find_password(url))
+        except (CockpitError, local.TeamLocalError, psycopg.Error) as error:
+            message = str(error).strip().splitlines()[0] if str(error).strip() else ""
+            try:
+                pending = exchange.status(store)["pending"]
+                waiting = f"; {pending} event(s) wait to go up, nothing is lost"
+            except (sqlite3.Error, local.TeamLocalError):
+                waiting = ""
+            print(
+                f"{stamp}  warning: team: {safe_line(message or type(error).__name__)}{waiting}",
+                file=sys.stderr,
+            )
+            return
+        for line in report_lines(report):
+            print(f"{stamp}{'' if line.startswith('team:') else '  '}{line}")
+
+    return exchange_once
 
 
 async def _sync(
@@ -89,9 +134,12 @@ async def _sync(
     watch: bool,
     interval: float,
     sleep: Callable[[float], Awaitable[object]] | None = None,
+    *,
+    team: Callable[[str], None] | None = None,
 ) -> int:
     """One sync, or with ``watch`` one every ``interval`` seconds (``sleep`` waits between
-    them: asyncio's, or a test's clock)."""
+    them: asyncio's, or a test's clock), each followed by the ``team`` exchange in team
+    mode."""
     import asyncio
 
     sleep = sleep or asyncio.sleep
@@ -111,6 +159,9 @@ async def _sync(
                 continue
             progress.close()
             _print_report(report, _stamp() if watch else "")
+            if team is not None:
+                # psycopg blocks: in a thread, so the service's connections stay served.
+                await asyncio.to_thread(team, _stamp() if watch else "")
             if not watch:
                 clean = not (report.failed or report.errors or report.paused or report.alerts)
                 return 0 if report.online and clean else 1

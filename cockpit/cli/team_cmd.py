@@ -94,7 +94,10 @@ def _setup(args: argparse.Namespace, create: bool) -> int:
     print(f"team_url = {safe_line(target.url)} (you are {safe_line(user)})")
     if where:
         print("the password is in the keyring")
-    print("next: `cockpit team sync` shares this laptop's batons and pulls the squad's")
+    print(
+        "next: `cockpit` (the TUI) and `cockpit sync` now share this laptop's batons and "
+        "pull the squad's; `cockpit team sync` does it once by hand"
+    )
     return 0
 
 
@@ -108,18 +111,23 @@ def run_join(args: argparse.Namespace) -> int:
 
 def _team_url(settings: Any) -> str:
     from cockpit.cli.main import CliError
-    from cockpit.team.url import parse
+    from cockpit.team.live import configured_url
 
-    url = str(getattr(settings, "team_url", "") or "")
+    url = configured_url(settings)  # refuses a URL holding a password, saying where it is
     if not url:
         raise CliError("team mode is not set up here: run `cockpit team join postgresql://...`")
-    if parse(url).password:
-        where = getattr(settings, "sources", {}).get("team_url", "the settings")
-        raise CliError(
-            f"team_url ({where}) holds a password: run `cockpit team join URL` once to move it "
-            "to the keyring, and keep team_url without it"
-        )
     return url
+
+
+def report_lines(report: Any) -> list[str]:
+    """An exchange's report as ``cockpit team sync`` and ``cockpit sync`` print it: one line,
+    then one per baton race lost."""
+    lines = [
+        f"team: {report.pushed} up, {report.pulled} down ({report.applied} applied, "
+        f"{report.parked} waiting for their incident), {report.pending} still waiting"
+    ]
+    lines += [f"lost the race: {safe_line(line)}" for line in report.lost]
+    return lines
 
 
 def run_status(args: argparse.Namespace) -> int:
@@ -189,10 +197,5 @@ def run_sync(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report.__dict__, indent=2))
     else:
-        print(
-            f"team: {report.pushed} up, {report.pulled} down ({report.applied} applied, "
-            f"{report.parked} waiting for their incident), {report.pending} still waiting"
-        )
-        for line in report.lost:
-            print(f"lost the race: {safe_line(line)}")
+        print("\n".join(report_lines(report)))
     return 0
