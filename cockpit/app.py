@@ -14,6 +14,7 @@ from textual.binding import Binding, BindingType
 from textual.filter import LineFilter
 from textual.message import Message
 from textual.notifications import SeverityLevel
+from textual.signal import Signal
 from textual.worker import Worker, WorkerState
 
 from cockpit.screens.commands import (
@@ -143,6 +144,9 @@ class CockpitApp(App[None]):
         self.sync_service = sync
         self.clock: Clock = clock or utcnow
         self.keymap_overrides: dict[str, str] = {}  # [keymap], set at mount
+        # A sync's and the team link's news (started, progress, finished, crashed, the store
+        # changed) for every screen that shows store data: each subscribes at mount.
+        self.store_news: Signal[Message] = Signal(self, "store-news")
         # What the toasts said, newest last (what the user saw, sanitised): tests read it.
         self.notices: deque[Notice] = deque(maxlen=NOTICES_KEPT)
         self.welcome = welcome or store is None
@@ -254,7 +258,7 @@ class CockpitApp(App[None]):
                 bar.team = status
         if status.applied:
             # The same refresh path as after a paging sync: each screen reloads what it shows.
-            self._forward(StoreChanged())
+            self.store_news.publish(StoreChanged())
 
     @work(thread=True, exit_on_error=False, group="warm-up", description="load the ORM")
     def _warm_up(self) -> None:
@@ -349,12 +353,6 @@ class CockpitApp(App[None]):
                 f"{message}. Nothing else was changed; try again.", title="Failed", severity="error"
             )
 
-    def _forward(self, message: Any) -> None:
-        for screen in self.screen_stack:
-            handler = getattr(screen, "on_app_message", None)
-            if handler is not None:
-                handler(message)
-
     def footer_shows(self, action: str) -> bool:
         """The footer shows H and D on the cockpit itself, not on the screens they open."""
         if action in ("handoff", "drill"):
@@ -364,10 +362,10 @@ class CockpitApp(App[None]):
     def on_sync_started(self, message: SyncStarted) -> None:
         if not self.practice_only:
             self.sync_state = "syncing"
-        self._forward(message)
+        self.store_news.publish(message)
 
     def on_sync_progress(self, message: SyncProgress) -> None:
-        self._forward(message)
+        self.store_news.publish(message)
 
     def _fatal_error(self) -> None:
         """Textual prints a crash with every frame's local variables, which could show a token
@@ -466,7 +464,7 @@ class CockpitApp(App[None]):
         if self.team_link is not None and report.online and getattr(report, "changed", False):
             # New incidents may be what parked team events were waiting for.
             self.team_link.poke()
-        self._forward(message)
+        self.store_news.publish(message)
 
     def on_sync_crashed(self, message: SyncCrashed) -> None:
         self.sync_state = "practice" if self.practice_only else "offline"
@@ -477,10 +475,10 @@ class CockpitApp(App[None]):
             severity="error",
             timeout=10,
         )
-        self._forward(message)
+        self.store_news.publish(message)
 
     def on_store_changed(self, message: StoreChanged) -> None:
-        self._forward(message)
+        self.store_news.publish(message)
 
     async def on_unmount(self) -> None:
         if self.team_link is not None:

@@ -17,6 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.dom import DOMNode
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import OptionList
 
@@ -223,6 +224,8 @@ class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
         checklist.focus_steps()
         self.call_after_refresh(checklist.scroll_visible, animate=False)
         self.set_interval(1, self.tick_clock)
+        # At once, as the app publishes: the status bar and the list follow the sync.
+        self.cockpit.store_news.subscribe(self, self.on_store_news, immediate=True)
         # Everything built so far (widgets, imported modules, the ORM's metadata) lives as
         # long as the app: taking it out of the collector's scans keeps the full collections
         # that many small per-tick objects trigger from stalling a key press (p95 halves).
@@ -396,7 +399,7 @@ class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
             gc.collect()
         gc.freeze()
 
-    def on_app_message(self, message: Any) -> None:
+    def on_store_news(self, message: Message) -> None:
         bar = self.query_one(StatusBar)
         if isinstance(message, SyncStarted):
             bar.state, bar.progress = "syncing", ""

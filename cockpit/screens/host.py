@@ -10,6 +10,9 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from cockpit.view_model import Clock
 
 if TYPE_CHECKING:
+    from textual.message import Message
+    from textual.signal import Signal
+
     from cockpit.config import Settings
     from cockpit.store.engine import Store
 
@@ -22,6 +25,7 @@ class CockpitHost(Protocol):
     clock: Clock
     sync_state: str  # local, practice, syncing, online, offline
     last_good_sync: datetime | None
+    store_news: Signal[Message]  # published by the app; see CockpitApp
 
     @property
     def library(self) -> list[Any]: ...
