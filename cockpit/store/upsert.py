@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Table, bindparam, exists, func, or_, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlmodel import Session, SQLModel
 
 from cockpit.records import (
@@ -31,9 +31,8 @@ from cockpit.store.models import (
     OnCallShift,
     OutboxItem,
     Person,
-    TimelineEvent,
 )
-from cockpit.store.timefmt import as_utc, utcnow
+from cockpit.store.timefmt import as_utc
 from cockpit.store.types import UTCDateTime
 
 _BATCH = 500
@@ -44,9 +43,7 @@ def qualify(source: str, remote_id: str) -> str:
 
 
 def _insert(session: Session, table: Table) -> Any:
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
+    return sqlite.insert(table)  # the store is SQLite (engine.py refuses anything else)
 
 
 def _table(model: type[SQLModel]) -> Table:
@@ -58,85 +55,15 @@ def _rows_in_batches(rows: Sequence[dict[str, Any]]) -> Iterable[Sequence[dict[s
         yield rows[start : start + _BATCH]
 
 
-def incident_row(source: str, record: IncidentRecord, is_drill: bool = False) -> dict[str, Any]:
-    return {
-        "id": qualify(source, record.id),
-        "source": source,
-        "remote_id": record.id,
-        "number": record.number,
-        "title": record.title,
-        "status": record.status,
-        "urgency": record.urgency,
-        "priority": record.priority,
-        "service_id": record.service_id,
-        "service_name": record.service_name,
-        "team": record.team,
-        "escalation_policy_id": record.escalation_policy_id,
-        "assignees": [qualify(source, a) for a in record.assignees],
-        "html_url": record.html_url,
-        "runbook_url": record.runbook_url,
-        "incident_key": record.incident_key,
-        "labels": dict(record.labels),
-        "annotations": dict(record.annotations),
-        "created_at": as_utc(record.created_at),
-        "updated_at": as_utc(record.updated_at),
-        "acknowledged_at": as_utc(record.acknowledged_at) if record.acknowledged_at else None,
-        "resolved_at": as_utc(record.resolved_at) if record.resolved_at else None,
-        "is_drill": is_drill,
-        "synced_at": utcnow(),
-    }
-
-
 def upsert_incidents(
     session: Session, source: str, records: Iterable[IncidentRecord], is_drill: bool = False
 ) -> int:
-    if _is_sqlite(session):
-        tuples = bulk.incident_tuples(source, records, is_drill)
-        bulk.upsert_incident_tuples(driver_connection(session), tuples)
-        return len(tuples)
-    rows = [incident_row(source, r, is_drill) for r in records]
-    if not rows:
-        return 0
-    table = _table(Incident)
-    for batch in _rows_in_batches(rows):
-        stmt = _insert(session, table)
-        # A first acknowledgement, once known locally, is never forgotten by a later pull.
-        update = {
-            c: stmt.excluded[c]
-            for c in batch[0]
-            if c not in ("id", "acknowledged_at", "snoozed_until")
-        }
-        update["acknowledged_at"] = _coalesce(
-            table.c.acknowledged_at, stmt.excluded.acknowledged_at
-        )
-        session.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=update), batch)
-    return len(rows)
-
-
-def _is_sqlite(session: Session) -> bool:
-    return bool(session.get_bind().dialect.name == "sqlite")
-
-
-def _coalesce(*columns: Any) -> Any:
-    return func.coalesce(*columns)
-
-
-def timeline_row(source: str, entry: LogEntryRecord, is_drill: bool = False) -> dict[str, Any]:
-    details = dict(entry.details)
-    if entry.agent_name:
-        details.setdefault("agent_name", entry.agent_name)
-    return {
-        "incident_id": qualify(source, entry.incident_id),
-        "at": as_utc(entry.created_at),
-        "kind": entry.type,
-        "summary": entry.summary,
-        "actor": qualify(source, entry.agent_id),
-        "person_id": qualify(source, entry.person_id),
-        "channel": entry.channel,
-        "remote_id": qualify(source, entry.id),
-        "is_drill": is_drill,
-        "details": details,
-    }
+    """Insert or update incidents (the remote side wins; a first acknowledgement and a snooze
+    known here are kept): plain sqlite3 rows (cockpit/store/bulk.py) in the session's
+    transaction."""
+    tuples = bulk.incident_tuples(source, records, is_drill)
+    bulk.upsert_incident_tuples(driver_connection(session), tuples)
+    return len(tuples)
 
 
 def insert_log_entries(
@@ -150,27 +77,16 @@ def insert_log_entries(
     Entries of incidents the store does not hold yet are held back and reported, so the
     caller can fetch those incidents first (a foreign key protects the timeline).
     """
-    if _is_sqlite(session):
-        tuples = bulk.timeline_tuples(source, entries)
-        if not tuples:
-            return 0, []
-        tuples, missing = _held_back(session, tuples, known_incidents)
-        conn = driver_connection(session)
-        before = conn.total_changes
-        bulk.insert_timeline_tuples(conn, tuples)
-        inserted = conn.total_changes - before  # entries seen before are not counted
-        bulk.first_acknowledgements(conn, tuples)
-        return inserted, missing
-    rows = [timeline_row(source, e) for e in entries]
-    if not rows:
+    tuples = bulk.timeline_tuples(source, entries)
+    if not tuples:
         return 0, []
-    rows, missing = _held_back(session, rows, known_incidents)
-    table = _table(TimelineEvent)
-    for batch in _rows_in_batches(rows):
-        stmt = _insert(session, table).on_conflict_do_nothing(index_elements=["remote_id"])
-        session.execute(stmt, batch)
-    _first_acknowledgements(session, rows)
-    return len(rows), missing
+    tuples, missing = _held_back(session, tuples, known_incidents)
+    conn = driver_connection(session)
+    before = conn.total_changes
+    bulk.insert_timeline_tuples(conn, tuples)
+    inserted = conn.total_changes - before  # entries seen before are not counted
+    bulk.first_acknowledgements(conn, tuples)
+    return inserted, missing
 
 
 _Row = TypeVar("_Row", bulk.TimelineTuple, dict[str, Any])
@@ -195,33 +111,6 @@ def _held_back(
 
 def _incident_of(row: bulk.TimelineTuple | dict[str, Any]) -> str:
     return row["incident_id"] if isinstance(row, dict) else row[0]
-
-
-def _first_acknowledgements(session: Session, rows: list[dict[str, Any]]) -> None:
-    """PagerDuty lists no acknowledgements on a resolved incident; the log has the first one,
-    which MTTA needs. Taken from the rows at hand: a query over the whole timeline per
-    batch would grow with history."""
-    first: dict[str, datetime] = {}
-    for row in rows:
-        if row["kind"] == "acknowledge":
-            at = row["at"]
-            if row["incident_id"] not in first or at < first[row["incident_id"]]:
-                first[row["incident_id"]] = at
-    if not first:
-        return
-    incidents = _table(Incident)
-    session.execute(
-        update(incidents)
-        .where(incidents.c.id == bindparam("ack_id"))
-        .where(
-            or_(
-                incidents.c.acknowledged_at.is_(None),
-                incidents.c.acknowledged_at > bindparam("ack_at", type_=UTCDateTime()),
-            )
-        )
-        .values(acknowledged_at=bindparam("ack_at", type_=UTCDateTime())),
-        [{"ack_id": key, "ack_at": at} for key, at in first.items()],
-    )
 
 
 def _existing_ids(session: Session, ids: set[str]) -> set[str]:

@@ -17,8 +17,9 @@ def test_exit_code_and_output_and_no_stdin() -> None:
 
 def test_a_timeout_kills_the_whole_pipeline(tmp_path: Path) -> None:
     pids = tmp_path / "pids"
-    code, output = execute(f"sh -c 'echo $$ > {pids}; sleep 30' | cat", timeout=1)
-    assert code is None and "timed out after 1 s: killed" in output
+    # 3 s: time for the inner shell to start and write its pid on a loaded machine.
+    code, output = execute(f"sh -c 'echo $$ > {pids}; sleep 60' | cat", timeout=3)
+    assert code is None and "timed out after 3 s: killed" in output
     child = int(pids.read_text())
     try:
         os.kill(child, 0)

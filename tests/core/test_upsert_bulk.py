@@ -13,18 +13,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlalchemy.dialects import sqlite
+from upsert_reference import first_acknowledgements, incident_row, timeline_row
 
 from cockpit.records import IncidentRecord, LogEntryRecord
 from cockpit.store import Incident, Store, TimelineEvent
 from cockpit.store.bulk import db_text
 from cockpit.store.timefmt import to_db_text
-from cockpit.store.upsert import (
-    _first_acknowledgements,
-    incident_row,
-    insert_log_entries,
-    timeline_row,
-    upsert_incidents,
-)
+from cockpit.store.upsert import insert_log_entries, upsert_incidents
 
 TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12)
 IDS = st.text("ABCDEFGHJKLMNPQRSTUVWXYZ0123456789", min_size=1, max_size=8)
@@ -101,7 +96,7 @@ def _typed_write(store: Store, records: list[IncidentRecord], logs: list[LogEntr
                 sqlite.insert(timeline).on_conflict_do_nothing(index_elements=["remote_id"]),
                 [row],
             )
-        _first_acknowledgements(session, rows)
+        first_acknowledgements(session, rows)
 
 
 def _rows(store: Store, sql: str) -> list[tuple[Any, ...]]:
