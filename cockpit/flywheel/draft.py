@@ -214,21 +214,7 @@ def _step_of(runbook: Runbook | None, snapshot: dict[str, str], step_id: str) ->
 
 
 def _run_steps(run: RunbookRun, rows: list[StepEvent], drafted: Drafted) -> None:
-    events = [
-        RunEvent.from_row(
-            {
-                "seq": r.seq,
-                "at": r.at,
-                "kind": r.kind,
-                "step_id": r.step_id,
-                "branch": r.branch,
-                "reason": r.reason,
-                "actor": r.actor,
-                "details": r.details,
-            }
-        )
-        for r in rows
-    ]
+    events = [RunEvent.from_step(r) for r in rows]
     runbook = _load(run.runbook_path)
     snapshot = _snapshot(events)
     drafted.runbooks.append(run.runbook_id)

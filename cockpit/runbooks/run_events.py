@@ -48,6 +48,9 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+_STEP_FIELDS = ("seq", "at", "kind", "step_id", "branch", "reason", "actor", "details")
+
+
 class RunError(CockpitError):
     """A transition the run's current state does not allow; the message says why."""
 
@@ -94,3 +97,8 @@ class RunEvent:
             row.get("actor") or "",
             dict(row.get("details") or {}),
         )
+
+    @classmethod
+    def from_step(cls, step: Any) -> RunEvent:
+        """From a stored step row (the ORM's ``StepEvent`` or the plain ``StepRow``)."""
+        return cls.from_row({name: getattr(step, name) for name in _STEP_FIELDS})

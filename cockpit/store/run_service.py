@@ -69,21 +69,7 @@ _REPLAY = (UNDONE, RUNBOOK_CHANGED)
 
 def to_engine(rows: list[StepRow] | list[StepEvent], run: Run) -> list[RunEvent]:
     """A run's stored step rows as the engine's events, its start included."""
-    events = [
-        RunEvent.from_row(
-            {
-                "seq": r.seq,
-                "at": r.at,
-                "kind": r.kind,
-                "step_id": r.step_id,
-                "branch": r.branch,
-                "reason": r.reason,
-                "actor": r.actor,
-                "details": r.details,
-            }
-        )
-        for r in rows
-    ]
+    events = [RunEvent.from_step(r) for r in rows]
     if not events or events[0].kind != STARTED:
         # A run written before the engine kept a `started` event: it started with its row.
         events.insert(
