@@ -40,6 +40,7 @@ from cockpit.widgets.inert import InertFilter, inert_segments
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
+    from cockpit.config import Settings
     from cockpit.team.live import TeamLink, TeamStatus
 
 Clock = Callable[[], datetime]
@@ -130,7 +131,7 @@ class CockpitApp(App[None]):
 
     def __init__(
         self,
-        settings: Any,
+        settings: Settings,
         store: Store | None,
         sync: Any = None,
         clock: Clock | None = None,
@@ -502,7 +503,7 @@ def _practice_only(sync: Any) -> bool:
 
 
 def make_app(
-    settings: Any,
+    settings: Settings,
     store: Store | None,
     sync: Any = None,
     clock: Clock | None = None,

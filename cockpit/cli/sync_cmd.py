@@ -12,6 +12,7 @@ from cockpit.cli.common import ProgressPrinter, local_time, settings_and_store
 from cockpit.text import count, safe_line
 
 if TYPE_CHECKING:
+    from cockpit.config import Settings
     from cockpit.store.engine import Store
     from cockpit.store.models import Incident, OutboxItem
     from cockpit.sync.service import SyncReport, SyncService
@@ -84,7 +85,7 @@ def run_sync(args: argparse.Namespace) -> int:
     return asyncio.run(_sync(service, store, args.watch, interval, team=team))
 
 
-def _team_exchange(settings: Any, store: Store) -> Callable[[str], None] | None:
+def _team_exchange(settings: Settings, store: Store) -> Callable[[str], None] | None:
     """In team mode, the exchange that follows each paging sync: it prints one line, and a
     team store that is down or refuses is a warning on stderr, never the sync's failure
     (what waits stays queued). None when team mode is off: nothing of it is imported."""

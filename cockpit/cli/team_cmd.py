@@ -10,9 +10,12 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cockpit.text import safe_line
+
+if TYPE_CHECKING:
+    from cockpit.config import Settings
 
 
 def register(sub: Any) -> None:
@@ -109,7 +112,7 @@ def run_join(args: argparse.Namespace) -> int:
     return _setup(args, create=False)
 
 
-def _team_url(settings: Any) -> str:
+def _team_url(settings: Settings) -> str:
     from cockpit.cli.main import CliError
     from cockpit.team.live import configured_url
 

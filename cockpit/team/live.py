@@ -33,6 +33,7 @@ from cockpit.errors import CockpitError
 if TYPE_CHECKING:
     import psycopg
 
+    from cockpit.config import Settings
     from cockpit.store.engine import Store
     from cockpit.team.exchange import ExchangeReport
 
@@ -45,7 +46,7 @@ BACKOFF = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0)  # seconds before the next try after 
 SHORT = 40  # characters of an error in the status bar; the toast has the whole message
 
 
-def configured_url(settings: Any) -> str:
+def configured_url(settings: Settings) -> str:
     """The ``team_url`` setting; "" when team mode is off. A URL holding a password is
     refused (the password belongs in the keyring), naming where it was set."""
     url = str(getattr(settings, "team_url", "") or "").strip()
