@@ -68,7 +68,18 @@ def _sqlite_engine(path: Path) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql(conn.get_execution_options().get("sqlite_begin", "BEGIN"))
+        options = conn.get_execution_options()
+        begin = options.get("sqlite_begin", "BEGIN")
+        if not options.get("sqlite_at_once"):
+            conn.exec_driver_sql(begin)
+            return
+        # Fail at once rather than wait for another writer (Store.at_once); once the lock is
+        # ours nothing else in the transaction waits in WAL mode.
+        conn.exec_driver_sql("PRAGMA busy_timeout = 0")
+        try:
+            conn.exec_driver_sql(begin)
+        finally:
+            conn.exec_driver_sql(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
     return engine
 
@@ -96,6 +107,11 @@ def _describe(error: Exception, where: str) -> StoreError:
     return StoreError(f"{where}: {message}")
 
 
+class StoreBusy(StoreError):
+    """Another connection holds the write lock, and the write was asked not to wait for it
+    (:meth:`Store.at_once`). Nothing was written."""
+
+
 class Store:
     """The local store. Use :meth:`read` for queries and :meth:`write` for changes."""
 
@@ -104,7 +120,9 @@ class Store:
         self.where = str(path)
         self._engine: Engine | None = None
         self._writer: Engine | None = None
+        self._writer_at_once: Engine | None = None
         self._engine_lock = threading.Lock()  # the app warms it up in a thread
+        self._local = threading.local()
 
     @property
     def engine(self) -> Engine:
@@ -112,15 +130,35 @@ class Store:
             if self._engine is None:
                 engine = _sqlite_engine(self.path)
                 self._writer = engine.execution_options(sqlite_begin="BEGIN IMMEDIATE")
+                self._writer_at_once = self._writer.execution_options(sqlite_at_once=True)
                 self._engine = engine
             return self._engine
 
     @property
     def writer(self) -> Engine:
-        """The engine whose transactions take the write lock up front."""
-        self.engine  # noqa: B018 - creates both engines
-        assert self._writer is not None
-        return self._writer
+        """The engine whose transactions take the write lock up front (without waiting for
+        it inside :meth:`at_once`)."""
+        self.engine  # noqa: B018 - creates the engines
+        writer = self._writer_at_once if self._at_once else self._writer
+        assert writer is not None
+        return writer
+
+    @property
+    def _at_once(self) -> bool:
+        return bool(getattr(self._local, "at_once", False))
+
+    @contextmanager
+    def at_once(self) -> Iterator[None]:
+        """Writes made by this thread in this block take the write lock only if it is free
+        now: when another connection holds it (a sync's batch), :meth:`write` raises
+        :class:`StoreBusy` at once instead of waiting up to the busy timeout. The UI writes
+        this way on its event loop and hands a busy write to a thread."""
+        previous = self._at_once
+        self._local.at_once = True
+        try:
+            yield
+        finally:
+            self._local.at_once = previous
 
     @classmethod
     def open(cls, location: Path | str, *, migrate: bool = True) -> Store:
@@ -238,12 +276,15 @@ class Store:
         from sqlalchemy.exc import DatabaseError, OperationalError
         from sqlmodel import Session
 
+        at_once = self._at_once
         session = Session(self.writer, expire_on_commit=False)
         try:
             yield session
             session.commit()
         except (OperationalError, DatabaseError, *_DB_ERRORS) as error:
             _rollback(session)
+            if at_once and _is_busy(error):
+                raise StoreBusy(f"{self.where}: another writer holds the store") from None
             raise _describe(error, self.where) from None
         except BaseException:
             session.rollback()
@@ -277,6 +318,11 @@ class Store:
                 pass
         if self._engine is not None:
             self._engine.dispose()
+
+
+def _is_busy(error: Exception) -> bool:
+    message = str(getattr(error, "orig", error)).lower()
+    return "locked" in message or "busy" in message
 
 
 def _rollback(session: Session) -> None:
