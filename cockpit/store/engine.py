@@ -107,6 +107,43 @@ def _describe(error: Exception, where: str) -> StoreError:
     return StoreError(f"{where}: {message}")
 
 
+class _Turns:
+    """This process's writers take the write lock in turn, first come first served. SQLite's
+    own wait for a busy lock polls with growing sleeps (1, 2, 5 ... 100 ms): a tick waiting
+    behind a sync's batch could miss the moment it ended and wait behind the next one too.
+    Here it is next. Other processes still meet SQLite's busy timeout."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._next = 0  # the ticket the next writer draws
+        self._serving = 0  # the ticket whose turn it is
+        self._owner: int | None = None
+
+    @contextmanager
+    def turn(self, *, wait: bool = True) -> Iterator[bool]:
+        """Yields whether the turn is ours (always, when ``wait``)."""
+        me = threading.get_ident()
+        with self._cond:
+            nested = self._owner == me  # a write inside a write: SQLite says what is wrong
+            refused = not nested and not wait and self._next != self._serving
+            if not nested and not refused:
+                ticket = self._next
+                self._next += 1
+                while ticket != self._serving:
+                    self._cond.wait()
+                self._owner = me
+        if nested or refused:
+            yield not refused
+            return
+        try:
+            yield True
+        finally:
+            with self._cond:
+                self._owner = None
+                self._serving += 1
+                self._cond.notify_all()
+
+
 class StoreBusy(StoreError):
     """Another connection holds the write lock, and the write was asked not to wait for it
     (:meth:`Store.at_once`). Nothing was written."""
@@ -123,6 +160,7 @@ class Store:
         self._writer_at_once: Engine | None = None
         self._engine_lock = threading.Lock()  # the app warms it up in a thread
         self._local = threading.local()
+        self._turns = _Turns()
 
     @property
     def engine(self) -> Engine:
@@ -277,20 +315,23 @@ class Store:
         from sqlmodel import Session
 
         at_once = self._at_once
-        session = Session(self.writer, expire_on_commit=False)
-        try:
-            yield session
-            session.commit()
-        except (OperationalError, DatabaseError, *_DB_ERRORS) as error:
-            _rollback(session)
-            if at_once and _is_busy(error):
-                raise StoreBusy(f"{self.where}: another writer holds the store") from None
-            raise _describe(error, self.where) from None
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
+        with self._turns.turn(wait=not at_once) as ours:
+            if not ours:
+                raise StoreBusy(f"{self.where}: this process is writing to the store")
+            session = Session(self.writer, expire_on_commit=False)
+            try:
+                yield session
+                session.commit()
+            except (OperationalError, DatabaseError, *_DB_ERRORS) as error:
+                _rollback(session)
+                if at_once and _is_busy(error):
+                    raise StoreBusy(f"{self.where}: another writer holds the store") from None
+                raise _describe(error, self.where) from None
+            except BaseException:
+                session.rollback()
+                raise
+            finally:
+                session.close()
 
     def integrity_check(self) -> list[str]:
         """SQLite's full integrity check; ``["ok"]`` when the file is sound."""

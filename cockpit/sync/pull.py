@@ -58,7 +58,7 @@ BACKFILL_BATCH = 8
 # Rows per write transaction. ~1,000 timeline rows take 10-40 ms to insert: the write lock
 # is never held long enough to stall a tick (the UI's writes go between batches), and the
 # sync holds no more than a batch of entries in memory (issue 17 items 4 and 8).
-BATCH_ROWS = 1_000  # incidents fetched at once for entries whose incident we lack
+BATCH_ROWS = 250
 ROSTER_BACK = timedelta(days=14)
 ROSTER_AHEAD = timedelta(days=14)
 # Alerts (details, runbook URLs, links) are read only for open incidents that are new or
@@ -171,34 +171,58 @@ async def _pull_chunk(
 ) -> tuple[int, int, int]:
     """One chunk of history: (incidents stored, log entries read, of them new).
 
-    Its incidents first (a few thousand at most), then its log entries as they arrive, each
-    batch of BATCH_ROWS written in a thread in its own transaction while the provider fetches
-    the next pages: the write lock is never held for long (the UI writes between batches),
-    and no more than a batch of entries is held in memory (issue 17 items 4 and 8)."""
+    Its incidents (a few thousand at most) and its log entries are listed at once; the
+    entries are written as they arrive, each batch of BATCH_ROWS in its own transaction in a
+    thread, one batch written while the next is read (after the chunk's incidents: an entry
+    needs its incident). The write lock is never held for long, the UI writes between
+    batches, and no more than two batches of entries are held (issue 17 items 4 and 8)."""
     source = provider.name
-    incidents = [i async for i in provider.list_incidents(low, high)]
-    await asyncio.to_thread(_write, store, source, incidents, [])
-    known = {qualify(source, i.id) for i in incidents}
-    stored = len(incidents)
-    del incidents
-    read = new = 0
-    batch: list[LogEntryRecord] = []
 
-    async def flush() -> None:
-        nonlocal stored, new
-        lacking, inserted = await asyncio.to_thread(_write, store, source, [], batch, known)
-        added, late = await _backfill(store, provider, lacking, batch)
-        stored, new = stored + added, new + inserted + late
+    async def list_and_write_incidents() -> set[str]:
+        incidents = [i async for i in provider.list_incidents(low, high)]
+        await asyncio.to_thread(_write, store, source, incidents, [])
+        return {qualify(source, i.id) for i in incidents}
 
-    async for entry in provider.log_entries(low, high):
-        batch.append(entry)
-        read += 1
-        if len(batch) >= BATCH_ROWS:
-            await flush()
-            batch = []
-    if batch:
-        await flush()
-    return stored, read, new
+    listing = asyncio.ensure_future(list_and_write_incidents())
+    writing: asyncio.Future[tuple[list[str], int]] | None = None
+    written: list[LogEntryRecord] = []
+    known: set[str] = set()
+    added = read = new = 0
+
+    async def settle() -> None:
+        """Wait for the batch being written, and fetch the incidents it lacked."""
+        nonlocal writing, added, new
+        if writing is not None:
+            lacking, inserted = await writing
+            writing = None
+            more, late = await _backfill(store, provider, lacking, written)
+            added, new = added + more, new + inserted + late
+
+    async def write(batch: list[LogEntryRecord]) -> None:
+        nonlocal writing, written, known
+        if not known:
+            known = await listing
+        await settle()
+        written = batch
+        writing = asyncio.ensure_future(asyncio.to_thread(_write, store, source, [], batch, known))
+
+    try:
+        batch: list[LogEntryRecord] = []
+        async for entry in provider.log_entries(low, high):
+            batch.append(entry)
+            read += 1
+            if len(batch) >= BATCH_ROWS:
+                await write(batch)
+                batch = []
+        if batch:
+            await write(batch)
+        known = await listing
+        await settle()
+    finally:
+        # Stopped early: a batch being written is finished by its thread (it is a whole
+        # transaction either way); the chunk is not recorded as done, so it is read again.
+        listing.cancel()
+    return len(known) + added, read, new
 
 
 async def _incremental(
