@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from sqlmodel import Session
 
 BUSY_TIMEOUT_MS = 15_000
+WAL_AUTOCHECKPOINT = 1_000  # pages: SQLite's default
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 DB_NAME = "cockpit.db"
 _DB_ERRORS = (sqlite3.OperationalError, sqlite3.DatabaseError)
@@ -305,12 +306,17 @@ class Store:
             session.close()
 
     @contextmanager
-    def write(self) -> Iterator[Session]:
+    def write(self, *, checkpoint: bool = True) -> Iterator[Session]:
         """One transaction holding the write lock; committed on success, rolled back on error.
 
         A failing write is a StoreError whether it went through the ORM or through the plain
         ``sqlite3`` connection under the session (the sync's bulk inserts,
-        ``cockpit.store.bulk``): a full disk says so, and nothing is half written."""
+        ``cockpit.store.bulk``): a full disk says so, and nothing is half written.
+
+        ``checkpoint=False``: this commit does not copy the WAL into the database even when
+        the WAL is past SQLite's auto-checkpoint size (a first sync's many small batches
+        each paid for one, ~4 ms a commit, holding the write turn); the writer calls
+        :meth:`checkpoint` when it is done."""
         from sqlalchemy.exc import DatabaseError, OperationalError
         from sqlmodel import Session
 
@@ -319,8 +325,12 @@ class Store:
             if not ours:
                 raise StoreBusy(f"{self.where}: this process is writing to the store")
             session = Session(self.writer, expire_on_commit=False)
+            deferred: sqlite3.Connection | None = None
             try:
                 yield session
+                if not checkpoint:
+                    deferred = driver_connection(session)
+                    deferred.execute("PRAGMA wal_autocheckpoint = 0")
                 session.commit()
             except (OperationalError, DatabaseError, *_DB_ERRORS) as error:
                 _rollback(session)
@@ -331,7 +341,24 @@ class Store:
                 session.rollback()
                 raise
             finally:
+                if deferred is not None:
+                    deferred.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT}")
                 session.close()
+
+    def checkpoint(self) -> None:
+        """Copy the WAL into the database now, waiting for no reader or writer (PASSIVE):
+        what SQLite's auto-checkpoint would have done at the commits made with
+        ``write(checkpoint=False)``. Best effort, as the auto-checkpoint is."""
+        try:
+            conn = _connect(self.path)
+        except _DB_ERRORS:
+            return
+        try:
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except _DB_ERRORS:
+            pass  # the next commit's auto-checkpoint will do it
+        finally:
+            conn.close()
 
     def integrity_check(self) -> list[str]:
         """SQLite's full integrity check; ``["ok"]`` when the file is sound."""

@@ -59,6 +59,7 @@ BACKFILL_BATCH = 8
 # is never held long enough to stall a tick (the UI's writes go between batches), and the
 # sync holds no more than a batch of entries in memory (issue 17 items 4 and 8).
 BATCH_ROWS = 250
+BATCHES_AHEAD = 4  # read and waiting to be written
 ROSTER_BACK = timedelta(days=14)
 ROSTER_AHEAD = timedelta(days=14)
 # Alerts (details, runbook URLs, links) are read only for open incidents that are new or
@@ -97,6 +98,7 @@ def _fewer_collections() -> Iterator[None]:
     ran and a first sync of 100k entries kept every body: 245 MB resident at the end
     (bench/sync.py --memory). At GC_THRESHOLD a few dozen run, for ~0.05 s of CPU."""
     previous = gc.get_threshold()
+    gc.freeze()
     gc.set_threshold(GC_THRESHOLD, previous[1], previous[2])
     try:
         yield
@@ -154,6 +156,8 @@ async def _initial(
         # chunk, and every batch of it is an idempotent upsert.
         cursor["initial_done_until"] = high.isoformat()
         await asyncio.to_thread(_save_state, store, provider, None, cursor)
+        # The batches' commits left the WAL to grow: it is copied once a chunk.
+        await asyncio.to_thread(store.checkpoint)
         result.incidents += incidents
         result.log_entries += read
         result.new_entries += new
@@ -173,9 +177,10 @@ async def _pull_chunk(
 
     Its incidents (a few thousand at most) and its log entries are listed at once; the
     entries are written as they arrive, each batch of BATCH_ROWS in its own transaction in a
-    thread, one batch written while the next is read (after the chunk's incidents: an entry
-    needs its incident). The write lock is never held for long, the UI writes between
-    batches, and no more than two batches of entries are held (issue 17 items 4 and 8)."""
+    thread, while the next ones are read (up to BATCHES_AHEAD waiting; all after the chunk's
+    incidents: an entry needs its incident). The write lock is never held for long, the UI
+    writes between batches, and no more than a few batches of entries are held in memory
+    (issue 17 items 4 and 8)."""
     source = provider.name
 
     async def list_and_write_incidents() -> set[str]:
@@ -183,46 +188,46 @@ async def _pull_chunk(
         await asyncio.to_thread(_write, store, source, incidents, [])
         return {qualify(source, i.id) for i in incidents}
 
-    listing = asyncio.ensure_future(list_and_write_incidents())
-    writing: asyncio.Future[tuple[list[str], int]] | None = None
-    written: list[LogEntryRecord] = []
-    known: set[str] = set()
-    added = read = new = 0
+    batches: asyncio.Queue[list[LogEntryRecord] | None] = asyncio.Queue(BATCHES_AHEAD)
 
-    async def settle() -> None:
-        """Wait for the batch being written, and fetch the incidents it lacked."""
-        nonlocal writing, added, new
-        if writing is not None:
-            lacking, inserted = await writing
-            writing = None
-            more, late = await _backfill(store, provider, lacking, written)
+    async def write_batches() -> tuple[int, int]:
+        known = await listing
+        added = new = 0
+        while (batch := await batches.get()) is not None:
+            lacking, inserted = await asyncio.to_thread(_write, store, source, [], batch, known)
+            more, late = await _backfill(store, provider, lacking, batch)
             added, new = added + more, new + inserted + late
+        return len(known) + added, new
 
-    async def write(batch: list[LogEntryRecord]) -> None:
-        nonlocal writing, written, known
-        if not known:
-            known = await listing
-        await settle()
-        written = batch
-        writing = asyncio.ensure_future(asyncio.to_thread(_write, store, source, [], batch, known))
+    listing = asyncio.ensure_future(list_and_write_incidents())
+    writing = asyncio.ensure_future(write_batches())
 
+    async def hand_over(batch: list[LogEntryRecord] | None) -> None:
+        putting = asyncio.ensure_future(batches.put(batch))
+        await asyncio.wait({putting, writing}, return_when=asyncio.FIRST_COMPLETED)
+        if not putting.done():  # the writer stopped: its error is the pull's
+            putting.cancel()
+            writing.result()
+
+    read = 0
     try:
         batch: list[LogEntryRecord] = []
         async for entry in provider.log_entries(low, high):
             batch.append(entry)
             read += 1
             if len(batch) >= BATCH_ROWS:
-                await write(batch)
+                await hand_over(batch)
                 batch = []
         if batch:
-            await write(batch)
-        known = await listing
-        await settle()
+            await hand_over(batch)
+        await hand_over(None)
+        stored, new = await writing
     finally:
-        # Stopped early: a batch being written is finished by its thread (it is a whole
+        # Stopped early: a batch being written is finished by its thread (a whole
         # transaction either way); the chunk is not recorded as done, so it is read again.
+        writing.cancel()
         listing.cancel()
-    return len(known) + added, read, new
+    return stored, read, new
 
 
 async def _incremental(
@@ -264,14 +269,14 @@ def _write(
     entries need but the store lacks, and how many entries were new. Every batch is an
     idempotent upsert, so an interrupted write is completed by doing it again."""
     for part in _batches(incidents):
-        with store.write() as session:
+        with store.write(checkpoint=False) as session:
             upsert_incidents(session, source, part)
             apply_remote_snoozes(session, source, part)
     known = (known or set()) | {qualify(source, i.id) for i in incidents}
     missing: set[str] = set()
     inserted = 0
     for rows in _batches(entries):
-        with store.write() as session:
+        with store.write(checkpoint=False) as session:
             new, lacking = insert_log_entries(session, source, rows, known)
         inserted += new
         missing.update(lacking)
@@ -286,6 +291,7 @@ async def _apply(
 ) -> tuple[int, int]:
     missing, inserted = await asyncio.to_thread(_write, store, provider.name, incidents, entries)
     added, late = await _backfill(store, provider, missing, entries)
+    await asyncio.to_thread(store.checkpoint)
     return added, inserted + late
 
 

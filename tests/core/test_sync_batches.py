@@ -26,8 +26,8 @@ class CountedStore(Store):
     commits = 0
 
     @contextmanager
-    def write(self) -> Iterator[Session]:
-        with super().write() as session:
+    def write(self, **options: bool) -> Iterator[Session]:
+        with super().write(**options) as session:
             yield session
         self.commits += 1
         if callable(self.on_commit):
@@ -55,7 +55,9 @@ async def test_a_first_sync_stopped_between_batches_resumes_with_nothing_lost_or
         store.on_commit = lambda n: n >= 8 and loop.call_soon_threadsafe(enough.set)
         provider = _provider(emulator.url, emulator.token)
         first = asyncio.create_task(pull.pull_provider(store, provider, window_days=15))
-        await enough.wait()
+        waiting = asyncio.ensure_future(enough.wait())
+        await asyncio.wait({first, waiting}, return_when=asyncio.FIRST_COMPLETED)
+        assert not first.done(), first.exception()  # stopped in the middle, not ended
         first.cancel()
         with pytest.raises(asyncio.CancelledError):
             await first
@@ -92,8 +94,8 @@ async def test_every_write_transaction_of_a_first_sync_is_bounded(
 
     class Sized(Store):
         @contextmanager
-        def write(self) -> Iterator[Session]:
-            with super().write() as session:
+        def write(self, **options: bool) -> Iterator[Session]:
+            with super().write(**options) as session:
                 conn = session.connection().connection.driver_connection
                 before = conn.total_changes  # type: ignore[union-attr]
                 yield session
