@@ -29,6 +29,11 @@ time during a run; near the wall time, the client is CPU bound and more requests
 cannot help. "GC" is the part of it spent in garbage collections (``gc.callbacks``). Run:
 ``.venv/bin/python bench/sync.py [--incidents 10000] [--rounds 3] [--rate-limit 960]
 [--profile]`` (needs ``pip install -e '.[bench]'`` for python-pagerduty).
+
+``--memory`` (issue 17 item 8) measures only peak resident memory: the installed ``cockpit
+sync`` into a fresh data folder and the plain listing (this script's ``--plain-child``),
+each a fresh process, taking turns; each one's peak comes from ``os.wait4``. Goal: cockpit's
+peak within 2x the plain listing's.
 """
 
 from __future__ import annotations
