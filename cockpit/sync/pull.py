@@ -55,10 +55,11 @@ CHUNK = timedelta(days=7)
 # because inserts are idempotent.
 OVERLAP = timedelta(seconds=30)
 BACKFILL_BATCH = 8
-# Rows per write transaction. ~1,000 timeline rows take 10-40 ms to insert: the write lock
-# is never held long enough to stall a tick (the UI's writes go between batches), and the
-# sync holds no more than a batch of entries in memory (issue 17 items 4 and 8).
-BATCH_ROWS = 250
+# Rows per write transaction: a few milliseconds each (1,000 took 10-40 ms), so a tick waits
+# for one at most (the UI's writes take their turn between batches), and the sync holds no
+# more than a few batches of entries in memory (issue 17 items 4 and 8). 100, 250 and 1,000
+# cost the same sync time; 100 gave the UI the shortest waits (bench/responsiveness.py).
+BATCH_ROWS = 100
 BATCHES_AHEAD = 4  # read and waiting to be written
 ROSTER_BACK = timedelta(days=14)
 ROSTER_AHEAD = timedelta(days=14)
@@ -194,7 +195,13 @@ async def _pull_chunk(
         known = await listing
         added = new = 0
         while (batch := await batches.get()) is not None:
-            lacking, inserted = await asyncio.to_thread(_write, store, source, [], batch, known)
+            job = asyncio.ensure_future(asyncio.to_thread(_write, store, source, [], batch, known))
+            try:
+                lacking, inserted = await asyncio.shield(job)
+            except asyncio.CancelledError:
+                # Its thread cannot be stopped: the pull ends once the batch is in (or not).
+                await asyncio.wait({job})
+                raise
             more, late = await _backfill(store, provider, lacking, batch)
             added, new = added + more, new + inserted + late
         return len(known) + added, new
@@ -223,10 +230,12 @@ async def _pull_chunk(
         await hand_over(None)
         stored, new = await writing
     finally:
-        # Stopped early: a batch being written is finished by its thread (a whole
-        # transaction either way); the chunk is not recorded as done, so it is read again.
+        # Stopped early: the batch being written is finished by its thread (a whole
+        # transaction either way) before the pull ends; the chunk is not recorded as done,
+        # so it is read again.
         writing.cancel()
         listing.cancel()
+        await asyncio.wait({writing, listing})
     return stored, read, new
 
 
