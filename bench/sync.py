@@ -29,6 +29,11 @@ time during a run; near the wall time, the client is CPU bound and more requests
 cannot help. "GC" is the part of it spent in garbage collections (``gc.callbacks``). Run:
 ``.venv/bin/python bench/sync.py [--incidents 10000] [--rounds 3] [--rate-limit 960]
 [--profile]`` (needs ``pip install -e '.[bench]'`` for python-pagerduty).
+
+``--memory`` (issue 17 item 8) measures only peak resident memory: the installed ``cockpit
+sync`` into a fresh data folder and the plain listing (this script's ``--plain-child``),
+each a fresh process, taking turns; each one's peak comes from ``os.wait4``. Goal: cockpit's
+peak within 2x the plain listing's.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ import cProfile
 import gc
 import io
 import math
+import os
 import pstats
 import shutil
 import ssl
@@ -291,11 +297,69 @@ def change_incidents(handle: Emulator, count: int) -> None:
             client.put(f"/incidents/{incident['id']}", json=body, headers=acting).raise_for_status()
 
 
+def _peak_rss_mb(command: list[str], env: dict[str, str]) -> tuple[float, float, int]:
+    """(peak resident MB, wall s, exit code) of ``command`` run as a child process."""
+    started = time.perf_counter()
+    child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    return usage.ru_maxrss / 1024, time.perf_counter() - started, child.returncode
+
+
+def run_memory(handle: Emulator, rounds: int) -> int:
+    """Peak RSS of ``cockpit sync`` (the installed command, a fresh store) against the plain
+    python-pagerduty listing (this script's ``--plain-child``), each a fresh process,
+    taking turns; the ratio is each pair's, the goal <= 2x (issue 17 item 8)."""
+    cockpit_cmd = [str(Path(sys.executable).with_name("cockpit")), "sync"]
+    plain_cmd = [sys.executable, __file__, "--plain-child", handle.url, handle.token,
+                 str(handle.cert_path)]  # fmt: skip
+    ratios = []
+    with tempfile.TemporaryDirectory() as tmp:
+        config = Path(tmp) / "config.toml"
+        config.write_text("")
+        for round_no in range(rounds):
+            data = Path(tmp) / f"data{round_no}"
+            env = {**os.environ, "COCKPIT_CONFIG": str(config), "COCKPIT_DATA_DIR": str(data),
+                   "COCKPIT_PAGERDUTY_URL": handle.url, "COCKPIT_PAGERDUTY_TOKEN": handle.token,
+                   "COCKPIT_PAGERDUTY_CA_BUNDLE": str(handle.cert_path),
+                   "COCKPIT_SYNC_WINDOW_DAYS": str(WINDOW_DAYS)}  # fmt: skip
+            peaks: dict[str, tuple[float, float, int]] = {}
+            for who in ["plain", "cockpit"] if round_no % 2 == 0 else ["cockpit", "plain"]:
+                fresh_window(handle)
+                peaks[who] = _peak_rss_mb(cockpit_cmd if who == "cockpit" else plain_cmd, env)
+            (c_mb, c_s, c_rc), (p_mb, p_s, p_rc) = peaks["cockpit"], peaks["plain"]
+            if c_rc or p_rc:
+                raise SystemExit(f"a child failed: cockpit sync {c_rc}, plain listing {p_rc}")
+            ratios.append(c_mb / p_mb)
+            print(f"  round {round_no + 1}: cockpit sync peak {c_mb:.0f} MB ({c_s:.1f} s), plain "
+                  f"listing peak {p_mb:.0f} MB ({p_s:.1f} s): {c_mb / p_mb:.2f}x")  # fmt: skip
+    median = statistics.median(ratios)
+    print(f"peak RSS cockpit sync / plain listing: median {median:.2f}x "
+          f"({'ok' if median <= 2 else 'MISS'}, goal <= 2x)")  # fmt: skip
+    return 0
+
+
+def plain_child(url: str, token: str, cert: str) -> int:
+    """The plain listing alone in this process (``--memory`` measures its peak RSS)."""
+    handle = Emulator(None, url, token, Path(cert))  # type: ignore[arg-type]
+    until = datetime.now(UTC) + timedelta(minutes=1)
+    result = run_plain(handle, until - timedelta(days=WINDOW_DAYS), until)
+    return 0 if result["log_entries"] else 1
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--plain-child"]:
+        return plain_child(*argv[1:4])
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--incidents", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--profile", action="store_true", help="cProfile one cockpit sync")
+    parser.add_argument(
+        "--memory",
+        action="store_true",
+        help="only peak RSS: `cockpit sync` vs the plain listing, each in a fresh process",
+    )
     parser.add_argument(
         "--rate-limit",
         type=int,
@@ -307,6 +371,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     handle = start_emulator_process(args.incidents, SEED_DAYS, args.rate_limit)
     try:
+        if args.memory:
+            return run_memory(handle, args.rounds)
         return _bench(handle, args, started)
     finally:
         handle.stop()

@@ -50,7 +50,7 @@ from typing import Any
 
 import psycopg
 
-from cockpit.integrations.base import IncidentRecord
+from cockpit.records import IncidentRecord
 from cockpit.store.engine import Store
 from cockpit.store.upsert import upsert_incidents
 from cockpit.team import events as team_events

@@ -469,26 +469,30 @@ class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
             return None
         return self.incident_view.ref
 
-    def act(self, done: str, call: Any, *args: Any, **kwargs: Any) -> bool:
-        """Run a store action; its errors become a notification that says what to do."""
-        try:
-            call(
-                self.cockpit.store,
-                *args,
-                user=self.cockpit.settings.user or "",
-                clock=self.cockpit.clock,
-                **kwargs,
-            )
-        except CockpitError as error:
-            self.notify(str(error), title="Not done", severity="error", timeout=8)
-            return False
-        if done:
-            self.notify(done, timeout=4)
-        self.reload()
-        self.post_message(IncidentActed(getattr(call, "__name__", ""), args[0] if args else ""))
-        if self.cockpit.sync_service is not None:
-            self.cockpit.start_sync()
-        return True
+    def act(self, done: str, call: Any, *args: Any, **kwargs: Any) -> None:
+        """Run a store action (never waiting on the event loop for a sync's write: see
+        ``store_writes``); its errors become a notification that says what to do."""
+        store, user, clock = (
+            self.cockpit.store,
+            self.cockpit.settings.user or "",
+            self.cockpit.clock,
+        )
+
+        def landed(_: object, error: Exception | None) -> None:
+            if error is not None:
+                self.notify(str(error), title="Not done", severity="error", timeout=8)
+                return
+            if done:
+                self.notify(done, timeout=4)
+            self.reload()
+            self.post_message(IncidentActed(getattr(call, "__name__", ""), args[0] if args else ""))
+            if self.cockpit.sync_service is not None:
+                self.cockpit.start_sync()
+
+        if not self.writes.run(
+            lambda: call(store, *args, user=user, clock=clock, **kwargs), landed
+        ):
+            self.notify("Saving… (a sync is writing to the store)", timeout=2)
 
     def action_ack(self) -> None:
         from cockpit.sync import actions  # the ORM: not for the first frame

@@ -22,6 +22,7 @@ notes did next (:class:`cockpit.drills.replay.Replay`), and the banner says how 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -257,19 +258,31 @@ class DrillScreen(CockpitScreen):
 
     # ------------------------------------------------------------------ timing hooks
 
-    def _transition(self, runbook: Runbook, ref: IncidentRef, kind: str, **kwargs: Any) -> bool:
+    def _transition(
+        self,
+        runbook: Runbook,
+        ref: IncidentRef,
+        kind: str,
+        *,
+        then: Callable[[bool], None] | None = None,
+        **kwargs: Any,
+    ) -> None:
         step_id = kwargs.get("step_id", "")
         why = self.unclear.pop(step_id, None) if kind in TICKS else None
         if why is not None:
             kwargs["details"] = {**(kwargs.get("details") or {}), "unclear": True}
             kwargs["reason"] = f"unclear: {why}" if why else "unclear"
-        done = super()._transition(runbook, ref, kind, **kwargs)
-        if not done and why is not None:
-            self.unclear[step_id] = why
-        self._show_banner()
-        if done and not self.finished and not self.runs.open_runbook_id(self.incident_id):
-            self.call_after_refresh(self.finish)
-        return done
+
+        def landed(done: bool) -> None:
+            if not done and why is not None:
+                self.unclear[step_id] = why
+            self._show_banner()
+            if done and not self.finished and not self.runs.open_runbook_id(self.incident_id):
+                self.call_after_refresh(self.finish)
+            if then is not None:
+                then(done)
+
+        super()._transition(runbook, ref, kind, then=landed, **kwargs)
 
     def on_runbook_checklist_requested(self, event: RunbookChecklist.Requested) -> None:
         """``x`` is refused here, before the cockpit asks for the command's parameters."""

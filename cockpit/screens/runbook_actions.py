@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -19,6 +20,7 @@ from cockpit.runbooks.model import Runbook, Step
 from cockpit.runbooks.run_view import RunView
 from cockpit.screens.confirm import ConfirmDialog, incident_line
 from cockpit.screens.input_dialog import InputDialog, check_not_empty
+from cockpit.screens.store_writes import StoreWrites
 from cockpit.store.run_service import RunService
 from cockpit.text import safe, safe_line
 from cockpit.view_model import IncidentRef, IncidentView
@@ -27,6 +29,11 @@ from cockpit.widgets.step_prompt import timer_left
 
 if TYPE_CHECKING:
     from cockpit.screens.host import CockpitHost as CockpitApp
+
+
+# The item_id of a checklist key replayed after a save: the step highlighted by then.
+AT_HIGHLIGHT = "\x00highlighted"
+_SAVING = " · saving…"  # the checklist's border while a transition waits for the store
 
 
 def check_reason(value: str) -> str:
@@ -173,28 +180,82 @@ class RunbookActions:
             return
         checklist.show(run, why, self.now, follow=follow)  # type: ignore[attr-defined]
 
-    def _transition(self, runbook: Runbook, ref: IncidentRef, kind: str, **kwargs: Any) -> bool:
-        try:
-            run = self.runs.apply(
-                ref.id, runbook, kind, actor=self.me.id, is_drill=ref.is_drill, **kwargs
-            )
-        except CockpitError as error:
-            self.notify(str(error), title="Runbook", severity="error")  # type: ignore[attr-defined]
-            return False
-        if self.incident_view is None or self.incident_view.incident.id != ref.id:
-            self._show_incident(follow=True)  # type: ignore[attr-defined]
-            return True
-        # Only what a transition changes is redrawn: the checklist and the timeline.
+    @property
+    def writes(self) -> StoreWrites:
+        """The screen's writes: at once when the store is free, else queued to a thread."""
+        writes: StoreWrites | None = getattr(self, "_writes", None)
+        if writes is None:
+            store = self.cockpit.store
+            assert store is not None
+            writes = self._writes = StoreWrites(store)
+        return writes
+
+    def _transition(
+        self,
+        runbook: Runbook,
+        ref: IncidentRef,
+        kind: str,
+        *,
+        then: Callable[[bool], None] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """Record a transition; ``then(recorded)`` follows once it is in the store (at once,
+        unless a sync's batch holds the store: then the checklist says "saving…" until it
+        lands, and the user's next checklist keys wait for it)."""
+        runs, actor = self.runs, self.me.id
+
+        def write() -> RunView:
+            return runs.apply(ref.id, runbook, kind, actor=actor, is_drill=ref.is_drill, **kwargs)
+
+        def landed(run: RunView | None, error: Exception | None) -> None:
+            checklist = self.query_one(RunbookChecklist)  # type: ignore[attr-defined]
+            subtitle = str(checklist.border_subtitle)
+            if subtitle.endswith(_SAVING) and not self.writes.queued:
+                checklist.border_subtitle = subtitle.removesuffix(_SAVING)
+            if run is None:
+                self.notify(  # type: ignore[attr-defined]
+                    f"{error}. It was not recorded: do it again.",
+                    title="Runbook",
+                    severity="error",
+                )
+            elif self.incident_view is None or self.incident_view.incident.id != ref.id:
+                self._show_incident(follow=True)  # type: ignore[attr-defined]
+            else:
+                # Only what a transition changes is redrawn: the checklist and the timeline.
+                checklist.show(run, checklist.reasons, self.now, follow=True)  # type: ignore[attr-defined]
+                self.refresh_timeline()  # type: ignore[attr-defined]
+            if then is not None:
+                then(run is not None)
+            self._replay_waiting()
+
+        if not self.writes.run(write, landed):
+            checklist = self.query_one(RunbookChecklist)  # type: ignore[attr-defined]
+            if not str(checklist.border_subtitle).endswith(_SAVING):
+                checklist.border_subtitle = f"{checklist.border_subtitle}{_SAVING}"
+
+    def _replay_waiting(self) -> None:
+        """The checklist keys pressed while a transition was being saved, in order, each on
+        the step highlighted when its turn comes (as if pressed after the save)."""
+        waiting: list[str] = getattr(self, "_waiting", [])
+        if self.writes.queued or not waiting:
+            return
+        self._waiting: list[str] = []
         checklist = self.query_one(RunbookChecklist)  # type: ignore[attr-defined]
-        checklist.show(run, checklist.reasons, self.now, follow=True)  # type: ignore[attr-defined]
-        self.refresh_timeline()  # type: ignore[attr-defined]
-        return True
+        for action in waiting:
+            checklist.post_message(RunbookChecklist.Requested(checklist, action, AT_HIGHLIGHT))
 
     def on_runbook_checklist_requested(self, event: RunbookChecklist.Requested) -> None:
         event.stop()
         ref = self.incident_view.ref if self.incident_view else None
         if ref is None:
             return
+        if self.writes.queued:
+            # The checklist shows the run as it was before the write being saved: the key
+            # waits for it, then acts on what the user will see (nothing is dropped).
+            self._waiting = [*getattr(self, "_waiting", []), event.action]
+            return
+        if event.item_id == AT_HIGHLIGHT:
+            event.item_id = event.checklist.highlighted
         if event.action == "pick":
             self._pick(ref)
             return
@@ -450,6 +511,7 @@ class RunbookActions:
                 return
             if answer != "keep":
                 outcome = "resolved" if answer == "finish" else "abandoned"
+                # Queued on the same writer as the resolve that follows: they land in order.
                 self._transition(
                     runbook, ref, "finished", branch=outcome, reason="incident resolved"
                 )

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from sqlmodel import Session
 
 BUSY_TIMEOUT_MS = 15_000
+WAL_AUTOCHECKPOINT = 1_000  # pages: SQLite's default
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 DB_NAME = "cockpit.db"
 _DB_ERRORS = (sqlite3.OperationalError, sqlite3.DatabaseError)
@@ -68,7 +69,18 @@ def _sqlite_engine(path: Path) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql(conn.get_execution_options().get("sqlite_begin", "BEGIN"))
+        options = conn.get_execution_options()
+        begin = options.get("sqlite_begin", "BEGIN")
+        if not options.get("sqlite_at_once"):
+            conn.exec_driver_sql(begin)
+            return
+        # Fail at once rather than wait for another writer (Store.at_once); once the lock is
+        # ours nothing else in the transaction waits in WAL mode.
+        conn.exec_driver_sql("PRAGMA busy_timeout = 0")
+        try:
+            conn.exec_driver_sql(begin)
+        finally:
+            conn.exec_driver_sql(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
     return engine
 
@@ -96,6 +108,48 @@ def _describe(error: Exception, where: str) -> StoreError:
     return StoreError(f"{where}: {message}")
 
 
+class _Turns:
+    """This process's writers take the write lock in turn, first come first served. SQLite's
+    own wait for a busy lock polls with growing sleeps (1, 2, 5 ... 100 ms): a tick waiting
+    behind a sync's batch could miss the moment it ended and wait behind the next one too.
+    Here it is next. Other processes still meet SQLite's busy timeout."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._next = 0  # the ticket the next writer draws
+        self._serving = 0  # the ticket whose turn it is
+        self._owner: int | None = None
+
+    @contextmanager
+    def turn(self, *, wait: bool = True) -> Iterator[bool]:
+        """Yields whether the turn is ours (always, when ``wait``)."""
+        me = threading.get_ident()
+        with self._cond:
+            nested = self._owner == me  # a write inside a write: SQLite says what is wrong
+            refused = not nested and not wait and self._next != self._serving
+            if not nested and not refused:
+                ticket = self._next
+                self._next += 1
+                while ticket != self._serving:
+                    self._cond.wait()
+                self._owner = me
+        if nested or refused:
+            yield not refused
+            return
+        try:
+            yield True
+        finally:
+            with self._cond:
+                self._owner = None
+                self._serving += 1
+                self._cond.notify_all()
+
+
+class StoreBusy(StoreError):
+    """Another connection holds the write lock, and the write was asked not to wait for it
+    (:meth:`Store.at_once`). Nothing was written."""
+
+
 class Store:
     """The local store. Use :meth:`read` for queries and :meth:`write` for changes."""
 
@@ -104,7 +158,10 @@ class Store:
         self.where = str(path)
         self._engine: Engine | None = None
         self._writer: Engine | None = None
+        self._writer_at_once: Engine | None = None
         self._engine_lock = threading.Lock()  # the app warms it up in a thread
+        self._local = threading.local()
+        self._turns = _Turns()
 
     @property
     def engine(self) -> Engine:
@@ -112,15 +169,35 @@ class Store:
             if self._engine is None:
                 engine = _sqlite_engine(self.path)
                 self._writer = engine.execution_options(sqlite_begin="BEGIN IMMEDIATE")
+                self._writer_at_once = self._writer.execution_options(sqlite_at_once=True)
                 self._engine = engine
             return self._engine
 
     @property
     def writer(self) -> Engine:
-        """The engine whose transactions take the write lock up front."""
-        self.engine  # noqa: B018 - creates both engines
-        assert self._writer is not None
-        return self._writer
+        """The engine whose transactions take the write lock up front (without waiting for
+        it inside :meth:`at_once`)."""
+        self.engine  # noqa: B018 - creates the engines
+        writer = self._writer_at_once if self._at_once else self._writer
+        assert writer is not None
+        return writer
+
+    @property
+    def _at_once(self) -> bool:
+        return bool(getattr(self._local, "at_once", False))
+
+    @contextmanager
+    def at_once(self) -> Iterator[None]:
+        """Writes made by this thread in this block take the write lock only if it is free
+        now: when another connection holds it (a sync's batch), :meth:`write` raises
+        :class:`StoreBusy` at once instead of waiting up to the busy timeout. The UI writes
+        this way on its event loop and hands a busy write to a thread."""
+        previous = self._at_once
+        self._local.at_once = True
+        try:
+            yield
+        finally:
+            self._local.at_once = previous
 
     @classmethod
     def open(cls, location: Path | str, *, migrate: bool = True) -> Store:
@@ -229,27 +306,59 @@ class Store:
             session.close()
 
     @contextmanager
-    def write(self) -> Iterator[Session]:
+    def write(self, *, checkpoint: bool = True) -> Iterator[Session]:
         """One transaction holding the write lock; committed on success, rolled back on error.
 
         A failing write is a StoreError whether it went through the ORM or through the plain
         ``sqlite3`` connection under the session (the sync's bulk inserts,
-        ``cockpit.store.bulk``): a full disk says so, and nothing is half written."""
+        ``cockpit.store.bulk``): a full disk says so, and nothing is half written.
+
+        ``checkpoint=False``: this commit does not copy the WAL into the database even when
+        the WAL is past SQLite's auto-checkpoint size (a first sync's many small batches
+        each paid for one, ~4 ms a commit, holding the write turn); the writer calls
+        :meth:`checkpoint` when it is done."""
         from sqlalchemy.exc import DatabaseError, OperationalError
         from sqlmodel import Session
 
-        session = Session(self.writer, expire_on_commit=False)
+        at_once = self._at_once
+        with self._turns.turn(wait=not at_once) as ours:
+            if not ours:
+                raise StoreBusy(f"{self.where}: this process is writing to the store")
+            session = Session(self.writer, expire_on_commit=False)
+            deferred: sqlite3.Connection | None = None
+            try:
+                yield session
+                if not checkpoint:
+                    deferred = driver_connection(session)
+                    deferred.execute("PRAGMA wal_autocheckpoint = 0")
+                session.commit()
+            except (OperationalError, DatabaseError, *_DB_ERRORS) as error:
+                _rollback(session)
+                if at_once and _is_busy(error):
+                    raise StoreBusy(f"{self.where}: another writer holds the store") from None
+                raise _describe(error, self.where) from None
+            except BaseException:
+                session.rollback()
+                raise
+            finally:
+                if deferred is not None:
+                    deferred.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT}")
+                session.close()
+
+    def checkpoint(self) -> None:
+        """Copy the WAL into the database now, waiting for no reader or writer (PASSIVE):
+        what SQLite's auto-checkpoint would have done at the commits made with
+        ``write(checkpoint=False)``. Best effort, as the auto-checkpoint is."""
         try:
-            yield session
-            session.commit()
-        except (OperationalError, DatabaseError, *_DB_ERRORS) as error:
-            _rollback(session)
-            raise _describe(error, self.where) from None
-        except BaseException:
-            session.rollback()
-            raise
+            conn = _connect(self.path)
+        except _DB_ERRORS:
+            return
+        try:
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except _DB_ERRORS:
+            pass  # the next commit's auto-checkpoint will do it
         finally:
-            session.close()
+            conn.close()
 
     def integrity_check(self) -> list[str]:
         """SQLite's full integrity check; ``["ok"]`` when the file is sound."""
@@ -277,6 +386,11 @@ class Store:
                 pass
         if self._engine is not None:
             self._engine.dispose()
+
+
+def _is_busy(error: Exception) -> bool:
+    message = str(getattr(error, "orig", error)).lower()
+    return "locked" in message or "busy" in message
 
 
 def _rollback(session: Session) -> None:

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlmodel import Session, col, select
 
@@ -23,7 +24,9 @@ from cockpit.integrations.base import (
     AuthError,
     InvalidRequest,
     NotFound,
+    OnCallRecord,
     PagingProvider,
+    PersonRecord,
     ProgressCallback,
     ProviderError,
 )
@@ -42,11 +45,20 @@ from cockpit.store.upsert import (
     upsert_people,
 )
 
+_T = TypeVar("_T")
+GC_THRESHOLD = 10_000
+
 CHUNK = timedelta(days=7)
 # Log entries can land a little out of order; re-reading a short overlap costs nothing
 # because inserts are idempotent.
 OVERLAP = timedelta(seconds=30)
-BACKFILL_BATCH = 8  # incidents fetched at once for entries whose incident we lack
+BACKFILL_BATCH = 8
+# Rows per write transaction: a few milliseconds each (1,000 took 10-40 ms), so a tick waits
+# for one at most (the UI's writes take their turn between batches), and the sync holds no
+# more than a few batches of entries in memory (issue 17 items 4 and 8). 100, 250 and 1,000
+# cost the same sync time; 100 gave the UI the shortest waits (bench/responsiveness.py).
+BATCH_ROWS = 100
+BATCHES_AHEAD = 4  # read and waiting to be written
 ROSTER_BACK = timedelta(days=14)
 ROSTER_AHEAD = timedelta(days=14)
 # Alerts (details, runbook URLs, links) are read only for open incidents that are new or
@@ -78,10 +90,15 @@ def _key(provider: PagingProvider) -> str:
 @contextmanager
 def _fewer_collections() -> Iterator[None]:
     """The first sync allocates ~10 objects per log entry and keeps few: the default
-    generation-0 threshold (700) runs full collections that cost a quarter of its CPU
-    (measured, bench/sync.py). A larger threshold for its duration only."""
+    generation-0 threshold (700) runs collections that cost a quarter of its CPU (measured,
+    bench/sync.py). A larger threshold for its duration only, but not so large that none
+    runs: each page's HTTP response (its ~150 KB body) sits in a reference cycle that only
+    the collector frees. At 100,000 (net allocations, which a sync never reaches) none
+    ran and a first sync of 100k entries kept every body: 245 MB resident at the end
+    (bench/sync.py --memory). At GC_THRESHOLD a few dozen run, for ~0.05 s of CPU."""
     previous = gc.get_threshold()
-    gc.set_threshold(100_000, previous[1], previous[2])
+    gc.freeze()
+    gc.set_threshold(GC_THRESHOLD, previous[1], previous[2])
     try:
         yield
     finally:
@@ -130,39 +147,94 @@ async def _initial(
     done_until = cursor.get("initial_done_until")
     start = datetime.fromisoformat(done_until) if done_until else begin
     chunks = _chunks(start, now)
-    # Two requests in flight (incidents and log entries of a chunk), and the next chunk is
-    # fetched while this one is written in a thread: the network and SQLite overlap.
-    pending = asyncio.ensure_future(_fetch(provider, *chunks[0])) if chunks else None
-    try:
-        for index, (low, high) in enumerate(chunks):
-            if progress:
-                progress(index, len(chunks), f"history {low:%Y-%m-%d} to {high:%Y-%m-%d}")
-            assert pending is not None
-            incidents, entries = await pending
-            pending = (
-                asyncio.ensure_future(_fetch(provider, *chunks[index + 1]))
-                if index + 1 < len(chunks)
-                else None
-            )
-            cursor["initial_done_until"] = high.isoformat()
-            missing, inserted = await asyncio.to_thread(
-                _write, store, provider.name, incidents, entries
-            )
-            added, late = await _backfill(store, provider, missing, entries)
-            _save_state(store, provider, None, cursor)
-            result.incidents += len(incidents) + added
-            result.log_entries += len(entries)
-            result.new_entries += inserted + late
-    finally:
-        if pending is not None:
-            pending.cancel()
+    for index, (low, high) in enumerate(chunks):
+        if progress:
+            progress(index, len(chunks), f"history {low:%Y-%m-%d} to {high:%Y-%m-%d}")
+        incidents, read, new = await _pull_chunk(store, provider, low, high)
+        # Recorded once the chunk's last batch is committed: a kill before this re-reads the
+        # chunk, and every batch of it is an idempotent upsert.
+        cursor["initial_done_until"] = high.isoformat()
+        await asyncio.to_thread(_save_state, store, provider, None, cursor)
+        # The batches' commits left the WAL to grow: it is copied once a chunk.
+        await asyncio.to_thread(store.checkpoint)
+        result.incidents += incidents
+        result.log_entries += read
+        result.new_entries += new
     if progress:
         progress(len(chunks), len(chunks), "history done")
     cursor.pop("initial_done_until", None)
-    _save_state(store, provider, now - OVERLAP, cursor)
+    await asyncio.to_thread(_save_state, store, provider, now - OVERLAP, cursor)
     # No ALERTS_DUE in the cursor yet: every open incident of the window is owed its alerts.
     result.alerts = await _pull_alerts(store, provider, [], [], progress)
     return result
+
+
+async def _pull_chunk(
+    store: Store, provider: PagingProvider, low: datetime, high: datetime
+) -> tuple[int, int, int]:
+    """One chunk of history: (incidents stored, log entries read, of them new).
+
+    Its incidents (a few thousand at most) and its log entries are listed at once; the
+    entries are written as they arrive, each batch of BATCH_ROWS in its own transaction in a
+    thread, while the next ones are read (up to BATCHES_AHEAD waiting; all after the chunk's
+    incidents: an entry needs its incident). The write lock is never held for long, the UI
+    writes between batches, and no more than a few batches of entries are held in memory
+    (issue 17 items 4 and 8)."""
+    source = provider.name
+
+    async def list_and_write_incidents() -> set[str]:
+        incidents = [i async for i in provider.list_incidents(low, high)]
+        await asyncio.to_thread(_write, store, source, incidents, [])
+        return {qualify(source, i.id) for i in incidents}
+
+    batches: asyncio.Queue[list[LogEntryRecord] | None] = asyncio.Queue(BATCHES_AHEAD)
+
+    async def write_batches() -> tuple[int, int]:
+        known = await listing
+        added = new = 0
+        while (batch := await batches.get()) is not None:
+            job = asyncio.ensure_future(asyncio.to_thread(_write, store, source, [], batch, known))
+            try:
+                lacking, inserted = await asyncio.shield(job)
+            except asyncio.CancelledError:
+                # Its thread cannot be stopped: the pull ends once the batch is in (or not).
+                await asyncio.wait({job})
+                raise
+            more, late = await _backfill(store, provider, lacking, batch)
+            added, new = added + more, new + inserted + late
+        return len(known) + added, new
+
+    listing = asyncio.ensure_future(list_and_write_incidents())
+    writing = asyncio.ensure_future(write_batches())
+
+    async def hand_over(batch: list[LogEntryRecord] | None) -> None:
+        putting = asyncio.ensure_future(batches.put(batch))
+        await asyncio.wait({putting, writing}, return_when=asyncio.FIRST_COMPLETED)
+        if not putting.done():  # the writer stopped: its error is the pull's
+            putting.cancel()
+            writing.result()
+
+    read = 0
+    try:
+        batch: list[LogEntryRecord] = []
+        async for entry in provider.log_entries(low, high):
+            batch.append(entry)
+            read += 1
+            if len(batch) >= BATCH_ROWS:
+                await hand_over(batch)
+                batch = []
+        if batch:
+            await hand_over(batch)
+        await hand_over(None)
+        stored, new = await writing
+    finally:
+        # Stopped early: the batch being written is finished by its thread (a whole
+        # transaction either way) before the pull ends; the chunk is not recorded as done,
+        # so it is read again.
+        writing.cancel()
+        listing.cancel()
+        await asyncio.wait({writing, listing})
+    return stored, read, new
 
 
 async def _incremental(
@@ -174,10 +246,10 @@ async def _incremental(
     if progress:
         progress(0, None, "changes")
     page = await provider.changes_since(watermark, progress)
-    wanted = _alerts_wanted(store, provider.name, page.incidents)
+    wanted = await asyncio.to_thread(_alerts_wanted, store, provider.name, page.incidents)
     added, inserted = await _apply(store, provider, page.incidents, page.log_entries)
     new_mark = min(page.watermark, utcnow()) if page.complete else watermark
-    _save_state(store, provider, max(new_mark - OVERLAP, watermark), None)
+    await asyncio.to_thread(_save_state, store, provider, max(new_mark - OVERLAP, watermark), None)
     alerts = await _pull_alerts(store, provider, wanted, page.incidents, progress)
     return PullResult(
         incidents=len(page.incidents) + added,
@@ -187,16 +259,9 @@ async def _incremental(
     )
 
 
-async def _fetch(
-    provider: PagingProvider, low: datetime, high: datetime
-) -> tuple[list[IncidentRecord], list[LogEntryRecord]]:
-    async def incidents() -> list[IncidentRecord]:
-        return [i async for i in provider.list_incidents(low, high)]
-
-    async def entries() -> list[LogEntryRecord]:
-        return [e async for e in provider.log_entries(low, high)]
-
-    return await asyncio.gather(incidents(), entries())
+def _batches(rows: list[_T]) -> Iterator[list[_T]]:
+    for start in range(0, len(rows), BATCH_ROWS):
+        yield rows[start : start + BATCH_ROWS]
 
 
 def _write(
@@ -204,15 +269,25 @@ def _write(
     source: str,
     incidents: list[IncidentRecord],
     entries: list[LogEntryRecord],
+    known: set[str] | None = None,
 ) -> tuple[list[str], int]:
-    """One batch in one transaction; returns the incidents that entries need but we lack,
-    and how many entries were new."""
-    with store.write() as session:
-        upsert_incidents(session, source, incidents)
-        apply_remote_snoozes(session, source, incidents)
-        known = {f"{source}:{i.id}" for i in incidents}
-        inserted, missing = insert_log_entries(session, source, entries, known)
-    return missing, inserted
+    """Incidents, then the entries, in transactions of at most BATCH_ROWS rows each (run in
+    a thread: a transaction can wait for another process's). Returns the incidents that
+    entries need but the store lacks, and how many entries were new. Every batch is an
+    idempotent upsert, so an interrupted write is completed by doing it again."""
+    for part in _batches(incidents):
+        with store.write(checkpoint=False) as session:
+            upsert_incidents(session, source, part)
+            apply_remote_snoozes(session, source, part)
+    known = (known or set()) | {qualify(source, i.id) for i in incidents}
+    missing: set[str] = set()
+    inserted = 0
+    for rows in _batches(entries):
+        with store.write(checkpoint=False) as session:
+            new, lacking = insert_log_entries(session, source, rows, known)
+        inserted += new
+        missing.update(lacking)
+    return sorted(missing), inserted
 
 
 async def _apply(
@@ -221,8 +296,9 @@ async def _apply(
     incidents: list[IncidentRecord],
     entries: list[LogEntryRecord],
 ) -> tuple[int, int]:
-    missing, inserted = _write(store, provider.name, incidents, entries)
+    missing, inserted = await asyncio.to_thread(_write, store, provider.name, incidents, entries)
     added, late = await _backfill(store, provider, missing, entries)
+    await asyncio.to_thread(store.checkpoint)
     return added, inserted + late
 
 
@@ -240,10 +316,7 @@ async def _backfill(
         batch = missing[start : start + BACKFILL_BATCH]
         found = await asyncio.gather(*(_get_or_none(provider, q.split(":", 1)[1]) for q in batch))
         fetched += [record for record in found if record is not None]
-    with store.write() as session:
-        upsert_incidents(session, provider.name, fetched)
-        apply_remote_snoozes(session, provider.name, fetched)
-        inserted, _ = insert_log_entries(session, provider.name, entries)
+    _, inserted = await asyncio.to_thread(_write, store, provider.name, fetched, entries)
     return len(fetched), inserted
 
 
@@ -306,9 +379,8 @@ async def _pull_alerts(
     source = provider.name
     changed = 0
     if any(r.status == "resolved" for r in touched):
-        with store.write() as session:
-            changed = resolve_alerts_of(session, source, touched)
-    due = _owe_alerts(store, provider, wanted)
+        changed = await asyncio.to_thread(_resolve_alerts, store, source, touched)
+    due = await asyncio.to_thread(_owe_alerts, store, provider, wanted)
     if not due:
         return changed
     batch = due[:ALERTS_PER_PULL]
@@ -330,16 +402,25 @@ async def _pull_alerts(
             else:
                 failure = failure or answer
         if records:
-            with store.write() as session:
-                written += upsert_alerts(session, source, records)
+            written += await asyncio.to_thread(_store_alerts, store, source, records)
         if failure is not None:
             break
-    _settle_alerts(store, provider, done)
+    await asyncio.to_thread(_settle_alerts, store, provider, done)
     if progress:
         progress(len(batch), len(batch), "alerts")
     if failure is not None:
         raise failure
     return written
+
+
+def _resolve_alerts(store: Store, source: str, touched: list[IncidentRecord]) -> int:
+    with store.write() as session:
+        return resolve_alerts_of(session, source, touched)
+
+
+def _store_alerts(store: Store, source: str, records: list[AlertRecord]) -> int:
+    with store.write() as session:
+        return upsert_alerts(session, source, records)
 
 
 async def _alerts_of(provider: PagingProvider, remote_id: str) -> list[AlertRecord] | ProviderError:
@@ -410,9 +491,19 @@ async def _roster(store: Store, provider: PagingProvider) -> None:
     since, until = now - ROSTER_BACK, now + ROSTER_AHEAD
     people = await provider.people()
     oncalls = await provider.oncalls(since=since, until=until)
+    await asyncio.to_thread(_store_roster, store, provider.name, people, oncalls, since)
+
+
+def _store_roster(
+    store: Store,
+    source: str,
+    people: list[PersonRecord],
+    oncalls: list[OnCallRecord],
+    since: datetime,
+) -> None:
     with store.write() as session:
-        upsert_people(session, provider.name, people)
-        replace_oncalls(session, provider.name, oncalls, since=since)
+        upsert_people(session, source, people)
+        replace_oncalls(session, source, oncalls, since=since)
 
 
 async def refresh_roster(store: Store, provider: PagingProvider) -> None:

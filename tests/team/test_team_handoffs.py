@@ -20,8 +20,8 @@ from laptops import Laptop, make_laptops, team_events
 from team_pg import PgServer
 
 from cockpit.handoff import accept_handoff, draft_handoff, save_handoff, sign_handoff
-from cockpit.integrations.base import IncidentRecord
 from cockpit.integrations.pagerduty_emulator import EmulatorHandle, start_emulator
+from cockpit.records import IncidentRecord
 from cockpit.store.engine import Store
 from cockpit.store.upsert import upsert_incidents
 from cockpit.team import apply, handoffs, local

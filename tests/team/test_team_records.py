@@ -17,7 +17,7 @@ from team_pg import PgServer
 from cockpit.drills import finish_drill, start_drill
 from cockpit.drills.scenario import scenario_from_runbook
 from cockpit.flywheel import flywheel_weeks, record_insight
-from cockpit.integrations.base import IncidentRecord
+from cockpit.records import IncidentRecord
 from cockpit.runbooks.library import samples_dir
 from cockpit.runbooks.parse import load_runbook
 from cockpit.store.engine import Store

@@ -1,0 +1,131 @@
+"""The screen's writes never wait on the event loop for another writer (issue 17 item 4).
+
+A real SQLite transaction on another connection holds the store's write lock (as a sync's
+batch does): a tick, the keys after it and an ack are answered at once, and each write lands
+once the lock is released, in the order it was made, exactly once.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from cockpit_seed import notices
+from sqlmodel import select
+
+from cockpit.app import CockpitApp
+from cockpit.store.engine import store_path
+from cockpit.store.models import Incident, OutboxItem, StepEvent
+from cockpit.widgets.runbook_checklist import RunbookChecklist
+
+INCIDENT = "pagerduty:PINC101"
+
+
+@contextmanager
+def write_lock_held(app: CockpitApp) -> Iterator[sqlite3.Connection]:
+    """Another connection in a write transaction (``BEGIN IMMEDIATE``) until the caller
+    commits it; rolled back if the test fails first."""
+    conn = sqlite3.connect(store_path(app.settings), isolation_level=None)
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    finally:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        conn.close()
+
+
+def ticked(app: CockpitApp) -> list[str]:
+    with app.store.read() as session:  # type: ignore[union-attr]
+        events = session.exec(select(StepEvent).order_by(StepEvent.seq)).all()
+    return [e.step_id for e in events if e.kind == "done"]
+
+
+async def until(pilot: object, check: object) -> None:
+    """Let the app run until ``check()`` holds (the writer thread lands its writes)."""
+    for _ in range(400):
+        if check():  # type: ignore[operator]
+            return
+        await pilot.pause(0.025)  # type: ignore[attr-defined]
+    raise AssertionError("the queued write never landed")
+
+
+async def test_a_tick_while_a_sync_holds_the_store_is_answered_and_lands_once(
+    app: CockpitApp,
+) -> None:
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        checklist = app.screen.query_one(RunbookChecklist)
+        view = checklist.view
+        assert view is not None
+        first, second = view.plan[0], view.plan[1]
+        assert checklist.highlighted == first
+        with write_lock_held(app) as held:
+            await pilot.press("space")  # queued: the lock is held
+            await pilot.pause()
+            assert ticked(app) == []
+            assert "saving…" in str(checklist.border_subtitle)
+            # The app keeps answering: the highlight moves on the key after the tick.
+            await pilot.press("down")
+            await pilot.pause()
+            assert checklist.highlighted == second
+            await pilot.press("space")  # waits for the first tick, then ticks what is shown
+            await pilot.pause()
+            assert ticked(app) == []
+            held.execute("COMMIT")
+        await until(pilot, lambda: len(ticked(app)) >= 2)
+        await pilot.pause()
+        assert ticked(app) == [first, second]
+        view = checklist.view
+        assert view is not None and view.status.get(first) == "done"
+        assert view.status.get(second) == "done"
+        assert "saving…" not in str(checklist.border_subtitle)
+
+
+async def test_an_ack_while_the_store_is_held_is_queued_then_sent_once(app: CockpitApp) -> None:
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        with write_lock_held(app) as held:
+            await pilot.press("a")
+            await pilot.pause()
+            assert any("Saving" in message for _, message, _ in notices(app))
+            await pilot.press("down")  # still answering
+            await pilot.pause()
+            held.execute("COMMIT")
+
+        def acked() -> bool:
+            with app.store.read() as session:  # type: ignore[union-attr]
+                return session.get(Incident, INCIDENT).status == "acknowledged"  # type: ignore[union-attr]
+
+        await until(pilot, acked)
+        await pilot.pause()
+        assert any("Acknowledged" in message for _, message, _ in notices(app))
+    with app.store.read() as session:  # type: ignore[union-attr]
+        items = session.exec(select(OutboxItem).where(OutboxItem.action == "acknowledge")).all()
+    assert len(items) == 1
+
+
+async def test_a_write_that_fails_in_the_writer_thread_says_so(
+    app: CockpitApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A queued tick that cannot be recorded (the disk filled up while it waited) is
+    reported, not dropped in silence."""
+    from cockpit.errors import StoreError
+    from cockpit.store.engine import StoreBusy
+    from cockpit.store.run_service import RunService
+
+    def apply(self: RunService, *args: object, **kwargs: object) -> object:
+        if self.store._at_once:  # the event loop's try: the store is busy
+            raise StoreBusy("busy")
+        raise StoreError("the disk is full. This change was not saved")  # the thread's
+
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        monkeypatch.setattr(RunService, "apply", apply)
+        checklist = app.screen.query_one(RunbookChecklist)
+        await pilot.press("space")
+        await until(pilot, lambda: any("not recorded" in m for _, m, _ in notices(app)))
+        assert "saving…" not in str(checklist.border_subtitle)
+    assert ticked(app) == []
