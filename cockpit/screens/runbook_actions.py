@@ -28,7 +28,31 @@ from cockpit.widgets.runbook_checklist import RunbookChecklist, fill
 from cockpit.widgets.step_prompt import timer_left
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
+    from textual.screen import Screen
+
     from cockpit.screens.host import CockpitHost as CockpitApp
+
+    class _Screen(Screen[None]):
+        """What the mixin needs of the cockpit screen it is mixed into, for the checker."""
+
+        current_id: str | None
+
+        @property
+        def now(self) -> datetime: ...
+        def _show_incident(self, *, follow: bool = False) -> None: ...
+        def offer_links(self, urls: list[str], none_message: str) -> None: ...
+        def allowed_to_run(self, run: RunView | None, ref: IncidentRef) -> bool: ...
+        def _use_command(
+            self, how: str, runbook: Runbook, ref: IncidentRef, step_id: str, command: str
+        ) -> None: ...
+        def act(self, done: str, call: Any, *args: Any, **kwargs: Any) -> None: ...
+        def captured(self) -> IncidentRef | None: ...
+        def refresh_timeline(self) -> None: ...
+
+else:
+    _Screen = object
 
 
 # The item_id of a checklist key replayed after a save: the step highlighted by then.
@@ -103,7 +127,7 @@ def _stamps(library: list[Runbook]) -> dict[str, int]:
     return stamps
 
 
-class RunbookActions:
+class RunbookActions(_Screen):
     """Needs from the screen: cockpit, runs, me, now, incident_view, notify, query_one, act."""
 
     runs: RunService
@@ -113,7 +137,7 @@ class RunbookActions:
 
     @property
     def cockpit(self) -> CockpitApp:
-        return self.app  # type: ignore[attr-defined]
+        return self.app  # type: ignore[return-value]  # the CockpitApp, known by its protocol
 
     def _library(self) -> list[Runbook]:
         """The library, read again when one of its files was edited since it was read (so a
@@ -128,7 +152,7 @@ class RunbookActions:
                 self._stamped, self._stamps = library, _stamps(library)
             return list(library)
         except CockpitError as error:
-            self.notify(str(error), title="Runbooks", severity="error")  # type: ignore[attr-defined]
+            self.notify(str(error), title="Runbooks", severity="error")
             return []
 
     def choose_runbook(self, view: IncidentView) -> tuple[Runbook | None, str, list[RunbookMatch]]:
@@ -156,7 +180,7 @@ class RunbookActions:
         return None, "", matches
 
     def show_runbook(self, *, follow: bool = False) -> None:
-        checklist = self.query_one(RunbookChecklist)  # type: ignore[attr-defined]
+        checklist = self.query_one(RunbookChecklist)
         view = self.incident_view
         # Which incident the runbook is for stays in sight when a narrow screen scrolls the
         # incident's own lines away.
@@ -176,9 +200,9 @@ class RunbookActions:
         try:
             run = self.runs.load(view.incident.id, runbook)
         except CockpitError as error:
-            self.notify(str(error), title="Runbook run", severity="error")  # type: ignore[attr-defined]
+            self.notify(str(error), title="Runbook run", severity="error")
             return
-        checklist.show(run, why, self.now, follow=follow)  # type: ignore[attr-defined]
+        checklist.show(run, why, self.now, follow=follow)
 
     @property
     def writes(self) -> StoreWrites:
@@ -208,28 +232,28 @@ class RunbookActions:
             return runs.apply(ref.id, runbook, kind, actor=actor, is_drill=ref.is_drill, **kwargs)
 
         def landed(run: RunView | None, error: Exception | None) -> None:
-            checklist = self.query_one(RunbookChecklist)  # type: ignore[attr-defined]
+            checklist = self.query_one(RunbookChecklist)
             subtitle = str(checklist.border_subtitle)
             if subtitle.endswith(_SAVING) and not self.writes.queued:
                 checklist.border_subtitle = subtitle.removesuffix(_SAVING)
             if run is None:
-                self.notify(  # type: ignore[attr-defined]
+                self.notify(
                     f"{error}. It was not recorded: do it again.",
                     title="Runbook",
                     severity="error",
                 )
             elif self.incident_view is None or self.incident_view.incident.id != ref.id:
-                self._show_incident(follow=True)  # type: ignore[attr-defined]
+                self._show_incident(follow=True)
             else:
                 # Only what a transition changes is redrawn: the checklist and the timeline.
-                checklist.show(run, checklist.reasons, self.now, follow=True)  # type: ignore[attr-defined]
-                self.refresh_timeline()  # type: ignore[attr-defined]
+                checklist.show(run, checklist.reasons, self.now, follow=True)
+                self.refresh_timeline()
             if then is not None:
                 then(run is not None)
             self._replay_waiting()
 
         if not self.writes.run(write, landed):
-            checklist = self.query_one(RunbookChecklist)  # type: ignore[attr-defined]
+            checklist = self.query_one(RunbookChecklist)
             if not str(checklist.border_subtitle).endswith(_SAVING):
                 checklist.border_subtitle = f"{checklist.border_subtitle}{_SAVING}"
 
@@ -240,7 +264,7 @@ class RunbookActions:
         if self.writes.queued or not waiting:
             return
         self._waiting: list[str] = []
-        checklist = self.query_one(RunbookChecklist)  # type: ignore[attr-defined]
+        checklist = self.query_one(RunbookChecklist)
         for action in waiting:
             checklist.post_message(RunbookChecklist.Requested(checklist, action, AT_HIGHLIGHT))
 
@@ -267,7 +291,7 @@ class RunbookActions:
             if run.last_tick:
                 self._transition(runbook, ref, "undone")
             else:
-                self.notify("Nothing to undo.", severity="warning")  # type: ignore[attr-defined]
+                self.notify("Nothing to undo.", severity="warning")
             return
         if event.action == "rollback":
             self._rollback(runbook, ref)
@@ -279,7 +303,7 @@ class RunbookActions:
             )
         item = run.item(item_id)
         if item is None:
-            self.notify("Highlight a step first (↑↓).", severity="warning")  # type: ignore[attr-defined]
+            self.notify("Highlight a step first (↑↓).", severity="warning")
             return
         if item.kind == "decision" and event.action in ("tick", "decide"):
             self._decide(runbook, ref, item_id, run)
@@ -288,14 +312,14 @@ class RunbookActions:
         if step is None:
             return
         if event.action == "link":
-            self.offer_links(event.checklist.step_urls(), "This step has no link.")  # type: ignore[attr-defined]
+            self.offer_links(event.checklist.step_urls(), "This step has no link.")
         elif event.action == "tick":
             self._tick(run, ref, step, event.checklist)
         elif event.action in ("skip", "fail"):
             self._skip_or_fail(runbook, ref, step, event.action)
         elif event.action == "timer":
             if not step.timer_seconds:
-                self.notify("This step has no timer.", severity="warning")  # type: ignore[attr-defined]
+                self.notify("This step has no timer.", severity="warning")
             else:
                 self._transition(
                     runbook,
@@ -306,12 +330,12 @@ class RunbookActions:
                 )
         elif event.action in ("copy", "run"):
             if not step.command:
-                self.notify("This step has no command.", severity="warning")  # type: ignore[attr-defined]
+                self.notify("This step has no command.", severity="warning")
                 return
-            if event.action == "run" and not self.allowed_to_run(run, ref):  # type: ignore[attr-defined]
+            if event.action == "run" and not self.allowed_to_run(run, ref):
                 # Refused before any parameter is asked: nothing the user types could make a
                 # drill run a command.
-                self.notify(  # type: ignore[attr-defined]
+                self.notify(
                     "Commands never run in a drill: copy it (c) and read it instead.",
                     title="Practice mode",
                     severity="warning",
@@ -320,7 +344,7 @@ class RunbookActions:
             self._with_params(
                 event.checklist,
                 list(step.params),
-                lambda values: self._use_command(  # type: ignore[attr-defined]
+                lambda values: self._use_command(
                     event.action, runbook, ref, step.id, fill(step.command, values)
                 ),
             )
@@ -334,7 +358,7 @@ class RunbookActions:
             if step.id == run.last_tick:
                 self._transition(runbook, ref, "undone")
             else:
-                self.notify("Only the last tick can be undone (u).", severity="warning")  # type: ignore[attr-defined]
+                self.notify("Only the last tick can be undone (u).", severity="warning")
             return
         if step.timer_seconds and step.id not in run.timers and status != "failed":
             self._transition(
@@ -345,7 +369,7 @@ class RunbookActions:
                 details={"seconds": step.timer_seconds},
             )
             return
-        left = timer_left(run, step, self.now) if step.id in run.timers else 0  # type: ignore[attr-defined]
+        left = timer_left(run, step, self.now) if step.id in run.timers else 0
         if left <= 0:
             self._tick_done(run, ref, step, checklist)
             return
@@ -362,7 +386,7 @@ class RunbookActions:
             if yes:
                 self._tick_done(run, ref, step, checklist)
 
-        self.app.push_screen(  # type: ignore[attr-defined]
+        self.app.push_screen(
             ConfirmDialog("Timer still running", body, "Tick now"),
             confirmed,
         )
@@ -387,7 +411,7 @@ class RunbookActions:
             if yes:
                 self._transition(runbook, ref, "done", step_id=step.id)
 
-        self.app.push_screen(ConfirmDialog("Risky step", body, "Done", risky=True), confirmed)  # type: ignore[attr-defined]
+        self.app.push_screen(ConfirmDialog("Risky step", body, "Done", risky=True), confirmed)
 
     def _skip_or_fail(self, runbook: Runbook, ref: IncidentRef, step: Step, how: str) -> None:
         kind = "skipped" if how == "skip" else "failed"
@@ -402,7 +426,7 @@ class RunbookActions:
                 self._transition(runbook, ref, kind, step_id=step.id, reason=reason.strip())
 
         title = "Skip step" if how == "skip" else "Step failed"
-        self.app.push_screen(InputDialog(title, body, check=check_reason), got)  # type: ignore[attr-defined]
+        self.app.push_screen(InputDialog(title, body, check=check_reason), got)
 
     def _rollback(self, runbook: Runbook, ref: IncidentRef) -> None:
         body = Text("Leave the main path and roll back ")
@@ -413,7 +437,7 @@ class RunbookActions:
             if reason and reason.strip():
                 self._transition(runbook, ref, "rollback_entered", reason=reason.strip())
 
-        self.app.push_screen(InputDialog("Roll back", body, check=check_reason), got)  # type: ignore[attr-defined]
+        self.app.push_screen(InputDialog("Roll back", body, check=check_reason), got)
 
     def _with_params(self, checklist: RunbookChecklist, names: list[str], then: Any) -> None:
         """Ask each parameter not known yet, then call ``then(values)``."""
@@ -428,7 +452,7 @@ class RunbookActions:
                 checklist.params[name] = value.strip()
                 self._with_params(checklist, names, then)
 
-        self.app.push_screen(  # type: ignore[attr-defined]
+        self.app.push_screen(
             InputDialog(
                 f"Parameter: {name}",
                 Text(f"Value of {name} for this command:"),
@@ -444,7 +468,7 @@ class RunbookActions:
         if item is None or item.decision is None:
             return
         if decision_id in run.status:
-            self.notify(  # type: ignore[attr-defined]
+            self.notify(
                 "Already answered; undo it first (u) to change the answer.",
                 severity="warning",
             )
@@ -464,7 +488,7 @@ class RunbookActions:
             if label:
                 self._transition(runbook, ref, "decided", step_id=decision_id, branch=label)
 
-        self.app.push_screen(ChoiceDialog(title, incident_line(ref), choices), chosen)  # type: ignore[attr-defined]
+        self.app.push_screen(ChoiceDialog(title, incident_line(ref), choices), chosen)
 
     def _pick(self, ref: IncidentRef) -> None:
         from cockpit.screens.runbook_picker import runbook_picker
@@ -473,7 +497,7 @@ class RunbookActions:
         if view is None:
             return
         if self.runs.open_runbook_id(ref.id):
-            self.notify(  # type: ignore[attr-defined]
+            self.notify(
                 "A run is open on this incident: finish it before picking another.",
                 severity="warning",
             )
@@ -486,7 +510,7 @@ class RunbookActions:
                 self._runbook_choice[ref.id] = path
                 self.show_runbook(follow=True)
 
-        self.app.push_screen(runbook_picker(ref, matches, library), chosen)  # type: ignore[attr-defined]
+        self.app.push_screen(runbook_picker(ref, matches, library), chosen)
 
     def resolve_with_run(self, ref: IncidentRef) -> bool:
         """A resolve while a run is open asks what to do with the run first."""
@@ -515,7 +539,7 @@ class RunbookActions:
                 self._transition(
                     runbook, ref, "finished", branch=outcome, reason="incident resolved"
                 )
-            self.act(f"Resolved {ref.label}", actions.resolve, ref.id)  # type: ignore[attr-defined]
+            self.act(f"Resolved {ref.label}", actions.resolve, ref.id)
 
-        self.app.push_screen(ChoiceDialog(title, body, choices), chosen)  # type: ignore[attr-defined]
+        self.app.push_screen(ChoiceDialog(title, body, choices), chosen)
         return True

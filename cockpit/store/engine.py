@@ -164,6 +164,11 @@ class Store:
         self._turns = _Turns()
 
     @property
+    def engine_started(self) -> bool:
+        """Whether the ORM's engine was built (the first frame is drawn without it)."""
+        return self._engine is not None
+
+    @property
     def engine(self) -> Engine:
         with self._engine_lock:
             if self._engine is None:
