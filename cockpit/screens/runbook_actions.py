@@ -6,8 +6,6 @@ transition goes through :class:`RunService` (one write transaction with its time
 
 from __future__ import annotations
 
-import os
-import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +13,8 @@ from rich.text import Text
 
 from cockpit.durations import compact
 from cockpit.errors import CockpitError
-from cockpit.runbooks.match import IncidentFacts, RunbookMatch, match_runbooks
+from cockpit.runbook_choice import choose, facts_of, stamps
+from cockpit.runbooks.match import RunbookMatch, match_runbooks
 from cockpit.runbooks.model import Runbook, Step
 from cockpit.runbooks.run_view import RunView
 from cockpit.screens.confirm import ConfirmDialog, incident_line
@@ -64,69 +63,6 @@ def check_reason(value: str) -> str:
     return "" if value.strip() else "Say why in a few words: the next person will read it."
 
 
-def facts_of(view: IncidentView) -> IncidentFacts:
-    incident = view.incident
-    labels = dict(incident.labels)
-    urls = [incident.runbook_url] + [a.runbook_url for a in view.alerts]
-    for alert in view.alerts:
-        labels = {**alert.labels, **labels}
-    return IncidentFacts(
-        title=incident.title,
-        service=incident.service_name,
-        urgency=incident.urgency,
-        priority=incident.priority,
-        labels=labels,
-        runbook_urls=[u for u in urls if u],
-        alertname=labels.get("alertname", ""),
-    )
-
-
-_WORDS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"^runbook URL .* (?:is listed by|points at) this"), "the alert's runbook link"),
-    (re.compile(r"^alert (?P<a>.+) is listed in alerts$"), "alert {a}"),
-    (re.compile(r"^service (?P<a>.+) is listed$"), "service {a}"),
-    (re.compile(r"^title matches /"), "its title"),
-    (re.compile(r"^label (?P<a>[^=]+)=(?P<b>.*) matches /"), "{a}={b}"),
-    (re.compile(r"^label (?P<a>[^=]+)=(?P<b>.*) does not match /"), "but not {a}={b}"),
-    (re.compile(r"^(?P<a>urgency|priority) (?P<b>\S+) as the runbook expects$"), "{b} {a}"),
-    (
-        re.compile(r"^(?P<a>urgency|priority) (?P<b>\S+), the runbook is for (?P<c>.+)$"),
-        "but {b} {a} (it is for {c})",
-    ),
-]
-
-
-def why_in_words(reasons: tuple[str, ...] | list[str]) -> str:
-    """The match's reasons as a short phrase for the checklist's header ("matches service
-    product-api, its title and high urgency"), no patterns: the picker (p) and ``cockpit
-    runbook match`` show them in full. A reason of an unknown form is kept as it is."""
-    positive: list[str] = []
-    negative: list[str] = []
-    for reason in reasons:
-        for pattern, words in _WORDS:
-            found = pattern.match(reason)
-            if found:
-                phrase = words.format(**found.groupdict())
-                (negative if phrase.startswith("but ") else positive).append(phrase)
-                break
-        else:
-            positive.append(reason)
-    if not positive:
-        return ", ".join(negative)
-    said = positive[0] if len(positive) == 1 else ", ".join(positive[:-1]) + " and " + positive[-1]
-    return "matches " + " ".join([said, *negative])
-
-
-def _stamps(library: list[Runbook]) -> dict[str, int]:
-    stamps = {}
-    for runbook in library:
-        try:
-            stamps[runbook.path] = os.stat(runbook.path).st_mtime_ns
-        except OSError:
-            stamps[runbook.path] = 0
-    return stamps
-
-
 class RunbookActions(_Screen):
     """Needs from the screen: cockpit, runs, me, now, incident_view, notify, query_one, act."""
 
@@ -145,11 +81,11 @@ class RunbookActions(_Screen):
         try:
             library = self.cockpit.library
             if getattr(self, "_stamped", None) is not library:
-                self._stamped, self._stamps = library, _stamps(library)
-            elif _stamps(library) != self._stamps:
+                self._stamped, self._stamps = library, stamps(library)
+            elif stamps(library) != self._stamps:
                 self.cockpit.reload_library()
                 library = self.cockpit.library
-                self._stamped, self._stamps = library, _stamps(library)
+                self._stamped, self._stamps = library, stamps(library)
             return list(library)
         except CockpitError as error:
             self.notify(str(error), title="Runbooks", severity="error")
@@ -157,27 +93,12 @@ class RunbookActions(_Screen):
 
     def choose_runbook(self, view: IncidentView) -> tuple[Runbook | None, str, list[RunbookMatch]]:
         """(runbook, why, matches): the open run's runbook, the user's pick, else the best match."""
-        library = self._library()
-        by_path = {r.path: r for r in library}
-        by_id = {r.id: r for r in library}
-        open_id = self.runs.open_runbook_id(view.incident.id)
-        matches = match_runbooks(library, facts_of(view))
-        if open_id and open_id in by_id:
-            # The run keeps its runbook; still say why it fits (or that it no longer does).
-            reasons = next((m.reasons for m in matches if m.runbook.id == open_id), None)
-            if reasons:
-                return by_id[open_id], why_in_words(reasons) + "  (run open)", []
-            return by_id[open_id], "the open run's runbook (picked; it does not match now)", []
-        chosen = self._runbook_choice.get(view.incident.id)
-        if chosen and chosen in by_path:
-            return by_path[chosen], "picked by you", matches
-        if matches:
-            best = matches[0]
-            why = why_in_words(best.reasons)
-            if len(matches) > 1:
-                why += f"  ({len(matches) - 1} other match(es): p to pick)"
-            return best.runbook, why, matches
-        return None, "", matches
+        return choose(
+            self._library(),
+            view,
+            self.runs.open_runbook_id(view.incident.id),
+            self._runbook_choice.get(view.incident.id),
+        )
 
     def show_runbook(self, *, follow: bool = False) -> None:
         checklist = self.query_one(RunbookChecklist)

@@ -70,7 +70,7 @@ async def test_the_demo_history_as_synced_shows_the_runbook_of_each_incident(
 ) -> None:
     """The demo's own emulator (seed 1, 200 incidents, 30 days) through a real sync, each
     incident as the cockpit screen gives it to the matcher (with its alerts when open)."""
-    from cockpit.screens.runbook_actions import facts_of
+    from cockpit.runbook_choice import facts_of
     from cockpit.view_model import load_incident
 
     kinds = [

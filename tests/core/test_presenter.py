@@ -10,6 +10,8 @@ import pytest
 
 from cockpit.config import ConfigError, load_settings
 from cockpit.presenter import FilterCycle, applicable, list_filters, step
+from cockpit.runbook_choice import choose
+from cockpit.runbooks.library import load_library
 from cockpit.store.reads import IncidentFilter
 from cockpit.view_model import IncidentView
 
@@ -77,3 +79,42 @@ def test_a_bad_saved_filter_is_refused_naming_it(tmp_path: Path, table: str, sai
     with pytest.raises(ConfigError) as caught:
         load_settings(path, environ={})
     assert str(path) in str(caught.value) and said in str(caught.value)
+
+
+def _incident_view(title: str, service: str) -> IncidentView:
+    incident = SimpleNamespace(
+        id="pagerduty:P1",
+        title=title,
+        service_name=service,
+        urgency="high",
+        priority="",
+        labels={},
+        runbook_url="",
+    )
+    return IncidentView(
+        incident=incident,  # type: ignore[arg-type]
+        alerts=[],
+        paged=[],
+        assignees=[],
+        timeline=[],
+        holder_id=ME,
+        holder_name="",
+        holder_since=None,
+        offer=None,
+        offer_to_name="",
+    )
+
+
+def test_the_runbook_shown_is_the_open_runs_then_the_pick_then_the_best_match() -> None:
+    library = load_library([Path(__file__).parents[2] / "runbooks"])
+    view = _incident_view("High latency on product-api /product", "product-api")
+    best, why, matches = choose(library, view, None, None)
+    assert best is not None and best.id == "product-cache-stampede"
+    assert why.startswith("matches ") and matches[0].runbook is best
+    other = next(r for r in library if r.id == "disk-full")
+    picked, why, _ = choose(library, view, None, other.path)
+    assert picked is other and why == "picked by you"
+    kept, why, matches = choose(library, view, "disk-full", None)  # a run keeps its runbook
+    assert kept is other and "does not match now" in why and matches == []
+    nothing = _incident_view("Something nobody wrote a runbook for", "nowhere")
+    assert choose(library, nothing, None, None)[:2] == (None, "")

@@ -83,7 +83,7 @@ def _row(store: Store, remote_id: str) -> Incident:
 
 def _facts(store: Store, remote_id: str) -> IncidentFacts:
     """What the cockpit screen gives the matcher for this incident, from the store."""
-    from cockpit.screens.runbook_actions import facts_of
+    from cockpit.runbook_choice import facts_of
     from cockpit.view_model import load_incident
 
     view = load_incident(store, f"pagerduty:{remote_id}")
