@@ -107,7 +107,9 @@ async def test_the_interval_never_cancels_a_running_sync(
             await pilot.pause(4 * TICK)
             await app.workers.wait_for_complete()
             assert sync.cancelled == 0  # nor any later one
-            assert app.sync_state == "online"
+            # The interval keeps starting syncs (each of a few ms): one may be under way now.
+            assert app.sync_state in {"online", "syncing"}
+            assert app.last_good_sync is not None
     finally:
         store.close()
     stored = store.execute("SELECT count(*) FROM incidents")[0][0]
