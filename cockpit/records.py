@@ -49,6 +49,9 @@ class IncidentRecord:
     incident_key: str = ""
     # When a snooze set on the service (by anyone) ends: PagerDuty's pending "unacknowledge".
     snoozed_until: datetime | None = None
+    # (all, triggered) alerts, as the service counts them; None where it does not say. A
+    # changed incident whose counts match the alerts the store holds needs no alert request.
+    alert_counts: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)

@@ -219,7 +219,18 @@ def incident(raw: dict[str, Any]) -> IncidentRecord:
         runbook_url=_runbook_from(details or {}, _list(contexts)) if details or contexts else "",
         incident_key=_str(get("incident_key")),
         snoozed_until=_snoozed_until(get("pending_actions")),
+        alert_counts=_alert_counts(get("alert_counts")),
     )
+
+
+def _alert_counts(raw: Any) -> tuple[int, int] | None:
+    counts = _dict(raw)
+    if counts is None:
+        return None
+    every, triggered = counts.get("all"), counts.get("triggered")
+    if not isinstance(every, int) or not isinstance(triggered, int) or isinstance(every, bool):
+        return None
+    return every, triggered
 
 
 def is_full_incident(raw: Any) -> bool:

@@ -354,11 +354,31 @@ def _alerts_wanted(store: Store, source: str, incidents: list[IncidentRecord]) -
                 )
             )
         }
-    return [
+    changed = [
         remote_id
         for remote_id, record in candidates.items()
         if seen.get(remote_id) != (as_utc(record.updated_at), record.status)
     ]
+    # A changed incident (acknowledged, reassigned, a note) whose alert counts match the
+    # alerts stored for it has no alert to read: an acknowledgement of ten incidents stays one
+    # request, not eleven. A new incident, or one whose counts moved, is read.
+    counted = [r for r in changed if r in seen and candidates[r].alert_counts is not None]
+    if not counted:
+        return changed
+    with store.rows() as conn:
+        marks = ",".join("?" * len(counted))
+        held = {
+            incident_id: (every, int(triggered or 0))
+            for incident_id, every, triggered in conn.execute(
+                "SELECT incident_id, count(*), sum(status = 'triggered') FROM alerts"
+                f" WHERE incident_id IN ({marks}) GROUP BY incident_id",
+                [qualify(source, r) for r in counted],
+            )
+        }
+    same = {
+        r for r in counted if held.get(qualify(source, r), (0, 0)) == candidates[r].alert_counts
+    }
+    return [r for r in changed if r not in same]
 
 
 async def _pull_alerts(

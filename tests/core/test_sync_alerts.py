@@ -315,3 +315,27 @@ async def test_a_snooze_made_in_pagerduty_shows_its_real_end(
     await service.sync_once()
     assert _row(store, target.id).snoozed_until is None
     await service.aclose()
+
+
+async def test_incidents_changed_without_new_alerts_cost_no_alert_request(
+    store: Store, emulator: EmulatorHandle
+) -> None:
+    """Acknowledged elsewhere: the incident changed, its alerts did not (the listing's
+    ``alert_counts`` match the alerts stored), so the sync reads no alerts."""
+    service = _service(store, emulator)
+    await service.sync_once()
+    first = _alert_requests(emulator)
+    someone = next(iter(emulator.state.users))
+    with emulator.state.lock:
+        triggered = [i for i in emulator.state.incidents.values() if i.status == "triggered"]
+        assert len(triggered) >= 2
+        for incident in triggered[:2]:
+            remote.acknowledge(emulator.state, incident, someone, emulator.state.now())
+    before = emulator.state.request_count
+    report = await service.sync_once()
+    assert report.online and not report.errors
+    assert _alert_requests(emulator) == first  # counts matched: nothing to read
+    assert emulator.state.request_count - before == 1
+    for incident in triggered[:2]:
+        assert _row(store, incident.id).status == "acknowledged"
+    await service.aclose()
