@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 from rich.text import Text
 from textual import work
 
-from cockpit.errors import CockpitError
 from cockpit.runbooks.shell import COMMAND_TIMEOUT, execute, record
 from cockpit.screens.confirm import ConfirmDialog, incident_line
 from cockpit.screens.messages import CommandFinished
@@ -38,6 +37,7 @@ if TYPE_CHECKING:
     from textual.screen import Screen
 
     from cockpit.screens.host import CockpitHost
+    from cockpit.screens.store_writes import StoreWrites
 
     class _Screen(Screen[None]):
         """What the mixin needs of the cockpit screen it is mixed into, for the checker."""
@@ -45,6 +45,9 @@ if TYPE_CHECKING:
         runs: RunService
         me: Any
         incident_view: Any
+
+        @property
+        def writes(self) -> StoreWrites: ...
 
         @property
         def cockpit(self) -> CockpitHost: ...
@@ -158,25 +161,34 @@ class CommandRunner(_Screen):
             message.output,
             (settings.pagerduty_token or "", settings.alertmanager_token or ""),
         )
-        if runbook is not None:
-            try:
-                self.runs.apply(
-                    message.incident_id,
-                    runbook,
-                    "command_run",
-                    step_id=message.step_id,
-                    actor=self.me.id,
-                    summary=kept.summary,
-                    details=kept.details,
-                )
-            except CockpitError as error:
+        code = "-" if message.exit_code is None else message.exit_code
+        severity: SeverityLevel = "information" if message.exit_code == 0 else "warning"
+
+        def landed(_: object, error: Exception | None) -> None:
+            if error is not None:
                 self.notify(f"{error}; the output was not kept.", severity="error")
                 return
-        severity: SeverityLevel = "information" if message.exit_code == 0 else "warning"
-        code = "-" if message.exit_code is None else message.exit_code
-        self.notify(
-            f"Command finished (exit {code}); its output is in the timeline.",
-            severity=severity,
-        )
-        self.refresh_timeline()
-        self.show_runbook()
+            self.notify(
+                f"Command finished (exit {code}); its output is in the timeline.",
+                severity=severity,
+            )
+            self.refresh_timeline()
+            self.show_runbook()
+
+        if runbook is None:
+            landed(None, None)
+            return
+
+        def write() -> object:
+            return self.runs.apply(
+                message.incident_id,
+                runbook,
+                "command_run",
+                step_id=message.step_id,
+                actor=self.me.id,
+                summary=kept.summary,
+                details=kept.details,
+            )
+
+        # Like a tick: never waiting on the event loop for a sync's write lock.
+        self.writes.run(write, landed)

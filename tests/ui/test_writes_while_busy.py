@@ -129,3 +129,37 @@ async def test_a_write_that_fails_in_the_writer_thread_says_so(
         await until(pilot, lambda: any("not recorded" in m for _, m, _ in notices(app)))
         assert "saving…" not in str(checklist.border_subtitle)
     assert ticked(app) == []
+
+
+async def test_a_commands_output_while_a_sync_holds_the_store_lands_once(
+    app: CockpitApp,
+) -> None:
+    """A step's command finishing while the store is held: its exit code and output are kept
+    once the lock is released, and the app answered keys meanwhile."""
+    from cockpit.screens.messages import CommandFinished
+
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        checklist = app.screen.query_one(RunbookChecklist)
+        assert checklist.view is not None
+        runbook_id = checklist.view.runbook.id
+        step = checklist.view.current  # the step whose command ran
+
+        def kept() -> list[str]:
+            with app.store.read() as session:  # type: ignore[union-attr]
+                rows = session.exec(select(StepEvent)).all()
+            return [e.details.get("command", "") for e in rows if e.kind == "command_run"]
+
+        with write_lock_held(app) as held:
+            app.screen.post_message(
+                CommandFinished(INCIDENT, step, 0, "ok\n", command="true", runbook_id=runbook_id)
+            )
+            await pilot.pause()
+            await pilot.press("down")  # the app still answers
+            await pilot.pause()
+            assert kept() == []
+            held.execute("COMMIT")
+        await until(pilot, lambda: kept() == ["true"])
+        await pilot.pause(0.2)
+        assert kept() == ["true"]
+        assert any("Command finished (exit 0)" in message for _, message, _ in notices(app))
