@@ -98,8 +98,9 @@ def _setup(args: argparse.Namespace, create: bool) -> int:
     if where:
         print("the password is in the keyring")
     print(
-        "next: `cockpit` (the TUI) and `cockpit sync` now share this laptop's batons and "
-        "pull the squad's; `cockpit team sync` does it once by hand"
+        "next: `cockpit` (the TUI) and `cockpit sync` now share this laptop's batons, runs, "
+        "handoffs, drills, insights and local notes and pull the squad's; `cockpit team sync` "
+        "does it once by hand"
     )
     return 0
 
@@ -166,7 +167,8 @@ def run_status(args: argparse.Namespace) -> int:
         return 0
     print(f"team store: {safe_line(url)}")
     print(
-        "shared: baton offers and acceptances (runs, handoffs, drills, insights and notes: not yet)"
+        "shared: batons, runbook runs and their events, handoffs, drills and debriefs, insights"
+        " and guardrails, local notes (not: tokens, settings, the paging service's data)"
     )
     print(
         f"waiting to go up: {local['pending']}; sent: {local['sent']}; "

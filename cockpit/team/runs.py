@@ -28,6 +28,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from cockpit.runbooks.links import plain
 from cockpit.runbooks.run_events import TEAM_AUTHOR
 from cockpit.store.timefmt import as_utc, to_db_text
 from cockpit.team import local
@@ -467,7 +468,8 @@ def _summary(
         steps = json.loads(row or "{}").get("steps")
         if isinstance(steps, dict):
             texts.update(steps)
-    what = str(texts.get(step_id, step_id))
+    # As the local line says it (run_view.describe): link text kept, URLs and marks dropped.
+    what = plain(str(texts.get(step_id, step_id)))
     why = f" ({reason})" if reason else ""
     words = {
         "started": "runbook started",

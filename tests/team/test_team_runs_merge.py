@@ -26,7 +26,7 @@ id: stampede
 title: Cache stampede
 ---
 ## Checks
-- [ ] Look at the dashboard {#look}
+- [ ] Look at the [dashboard](https://grafana.example.com/d/x) {#look}
 - [ ] Check the hit ratio {#ratio}
 
 ## Actions
