@@ -29,7 +29,6 @@ INCIDENT_ACTIONS = frozenset(
         "incident_link",
     }
 )
-FILTER_KEYS = ("urgency", "mine", "team", "service")
 
 
 def applicable(view: IncidentView | None, me_id: str) -> frozenset[str]:

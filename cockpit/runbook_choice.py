@@ -10,26 +10,18 @@ from __future__ import annotations
 import os
 import re
 
-from cockpit.runbooks.match import IncidentFacts, RunbookMatch, match_runbooks
+from cockpit.runbooks.match import (
+    IncidentFacts,
+    RunbookMatch,
+    facts_of_incident,
+    match_runbooks,
+)
 from cockpit.runbooks.model import Runbook
 from cockpit.view_model import IncidentView
 
 
 def facts_of(view: IncidentView) -> IncidentFacts:
-    incident = view.incident
-    labels = dict(incident.labels)
-    urls = [incident.runbook_url] + [a.runbook_url for a in view.alerts]
-    for alert in view.alerts:
-        labels = {**alert.labels, **labels}
-    return IncidentFacts(
-        title=incident.title,
-        service=incident.service_name,
-        urgency=incident.urgency,
-        priority=incident.priority,
-        labels=labels,
-        runbook_urls=[u for u in urls if u],
-        alertname=labels.get("alertname", ""),
-    )
+    return facts_of_incident(view.incident, view.alerts)
 
 
 _WORDS: list[tuple[re.Pattern[str], str]] = [

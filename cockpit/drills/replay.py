@@ -29,7 +29,7 @@ from sqlmodel import Session, col, select
 from cockpit.drills.scenario import Scenario
 from cockpit.drills.start import DrillError, start_drill
 from cockpit.metrics.stats import format_seconds
-from cockpit.runbooks.match import IncidentFacts, match_runbooks
+from cockpit.runbooks.match import IncidentFacts, facts_of_incident, match_runbooks
 from cockpit.runbooks.model import ROLLBACK, Runbook
 from cockpit.store.engine import Store
 from cockpit.store.models import (
@@ -319,19 +319,7 @@ def _history(session: Session, incident: Incident) -> History:
         None,
     )
     runbook_id, path, rolled = _then_run(session, incident.id, start)
-    urls = [incident.runbook_url] + [a.runbook_url for a in alerts]
-    labels = dict(incident.labels or {})
-    for alert in alerts:
-        labels = {**(alert.labels or {}), **labels}
-    facts = IncidentFacts(
-        title=incident.title,
-        service=incident.service_name,
-        urgency=incident.urgency,
-        priority=incident.priority,
-        labels=labels,
-        runbook_urls=[u for u in urls if u],
-        alertname=labels.get("alertname", ""),
-    )
+    facts = facts_of_incident(incident, alerts)
     copied = {
         "team": incident.team,
         "priority": incident.priority,

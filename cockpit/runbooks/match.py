@@ -10,7 +10,7 @@ Regexes run on RE2 (``cockpit.runbooks.patterns``): linear time, whatever the pa
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
@@ -39,6 +39,25 @@ class IncidentFacts:
     labels: dict[str, str] = field(default_factory=dict)
     runbook_urls: list[str] = field(default_factory=list)
     alertname: str = ""
+
+
+def facts_of_incident(incident: Any, alerts: Sequence[Any] = ()) -> IncidentFacts:
+    """The facts of an incident row and its alerts (any objects with those fields: the
+    screen's rows, the ORM's, a replay's): an incident's own labels win over its alerts',
+    and every runbook link any of them names is kept."""
+    labels = dict(incident.labels or {})
+    for alert in alerts:
+        labels = {**(alert.labels or {}), **labels}
+    urls = [incident.runbook_url] + [alert.runbook_url for alert in alerts]
+    return IncidentFacts(
+        title=incident.title,
+        service=incident.service_name,
+        urgency=incident.urgency,
+        priority=incident.priority,
+        labels=labels,
+        runbook_urls=[url for url in urls if url],
+        alertname=labels.get("alertname", ""),
+    )
 
 
 @dataclass(frozen=True)

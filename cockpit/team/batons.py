@@ -14,6 +14,17 @@ from cockpit.team.events import Pulled, has_incident, now_text, park, queue, unp
 BATONS = "baton_passes"
 
 
+def _queue_accept(
+    conn: sqlite3.Connection, incident: str, offer_id: str, by: str, accepted_at: object
+) -> None:
+    queue(
+        conn,
+        "baton_accept",
+        incident,
+        {"offer": offer_id, "by": by, "accepted_at": str(accepted_at)},
+    )
+
+
 def capture(conn: sqlite3.Connection) -> int:
     """Queue the local baton rows not shared yet (by local id watermark) and the acceptance of
     offers shared while open. Returns how many events were queued. Runs in the caller's
@@ -45,12 +56,7 @@ def capture(conn: sqlite3.Connection) -> int:
         queued += 1
         shared = "offered"
         if state == "accepted":
-            queue(
-                conn,
-                "baton_accept",
-                incident,
-                {"offer": offer_id, "by": to_p, "accepted_at": str(accepted_at)},
-            )
+            _queue_accept(conn, incident, offer_id, to_p, accepted_at)
             queued += 1
             shared = "accepted"
         conn.execute(
@@ -65,12 +71,7 @@ def capture(conn: sqlite3.Connection) -> int:
         (BATONS,),
     ).fetchall()
     for local_id, offer_id, incident, to_p, accepted_at, _state in open_offers:
-        queue(
-            conn,
-            "baton_accept",
-            incident,
-            {"offer": offer_id, "by": to_p, "accepted_at": str(accepted_at)},
-        )
+        _queue_accept(conn, incident, offer_id, to_p, accepted_at)
         queued += 1
         conn.execute(
             "UPDATE team_rows SET state = 'accepted' WHERE tbl = ? AND local_id = ?",

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from cockpit.errors import CockpitError
 from cockpit.team import apply as applying
 from cockpit.team import handoffs, local, schema
+from cockpit.team.events import unpark
 
 if TYPE_CHECKING:
     import psycopg
@@ -306,7 +307,7 @@ def _retry_parked(conn: sqlite3.Connection, own: set[str]) -> int:
             continue  # a kind this cockpit does not know: kept for a later version
         event = applying.Pulled(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5], r[6])
         if applying.apply(conn, event, own) == "applied":
-            conn.execute("DELETE FROM team_parked WHERE id = ?", (event.id,))
+            unpark(conn, event)
             applied += 1
     return applied
 
