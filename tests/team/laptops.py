@@ -25,10 +25,17 @@ class Laptop:
     folder: Path
     member: str
 
-    def run(self, *argv: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        env = dict(
-            os.environ, COCKPIT_TEAM_ORIGIN=self.name, COCKPIT_PAGERDUTY_URL="http://127.0.0.1:9"
-        )  # never reached
+    def run(
+        self, *argv: str, check: bool = True, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """``cockpit ARGV`` on this laptop; ``env`` adds to (or overrides) its environment,
+        whose PagerDuty URL is never reached unless ``env`` names a real one."""
+        env = {
+            **os.environ,
+            "COCKPIT_TEAM_ORIGIN": self.name,
+            "COCKPIT_PAGERDUTY_URL": "http://127.0.0.1:9",
+            **(env or {}),
+        }
         result = subprocess.run(
             [
                 sys.executable,

@@ -7,10 +7,7 @@ processes sharing a real PostgreSQL team store."""
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import subprocess
-import sys
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -370,30 +367,8 @@ def test_two_laptops_accept_one_handoff_across_laptops(
 
 def _pagerduty_sync(laptop: Laptop, emulator: EmulatorHandle) -> None:
     """`cockpit sync` on a laptop against the PagerDuty emulator (pull, then deliver)."""
-    env = dict(
-        os.environ,
-        COCKPIT_TEAM_ORIGIN=laptop.name,
-        COCKPIT_PAGERDUTY_URL=emulator.url,
-        COCKPIT_PAGERDUTY_TOKEN=emulator.token,
-    )
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "cockpit",
-            "--config",
-            str(laptop.folder / "config.toml"),
-            "--data-dir",
-            str(laptop.folder / "data"),
-            "sync",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-        stdin=subprocess.DEVNULL,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+    pagerduty = {"COCKPIT_PAGERDUTY_URL": emulator.url, "COCKPIT_PAGERDUTY_TOKEN": emulator.token}
+    laptop.run("sync", env=pagerduty)
 
 
 @pytest.mark.postgres

@@ -5,8 +5,6 @@ delivers it once the store is back. Timeouts are generous: these say "it happens
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 import threading
 import time
@@ -195,38 +193,13 @@ def test_a_schema_this_cockpit_does_not_know_is_a_message_not_a_crash(
         store.close()
 
 
-def _cockpit_sync(laptop: Laptop, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "cockpit",
-            "--config",
-            str(laptop.folder / "config.toml"),
-            "--data-dir",
-            str(laptop.folder / "data"),
-            "sync",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-        stdin=subprocess.DEVNULL,
-    )
-
-
 def test_cockpit_sync_also_pushes_a_local_baton_and_a_down_team_store_is_a_warning(
     two: list[Laptop], pg_server: PgServer, team_db: str
 ) -> None:
     a, _b = two
     with start_emulator(incidents=3, days=2, seed=5) as emulator:
-        env = dict(
-            os.environ,
-            COCKPIT_PAGERDUTY_URL=emulator.url,
-            COCKPIT_PAGERDUTY_TOKEN=emulator.token,
-            COCKPIT_TEAM_ORIGIN="laptop-a",
-        )
-        first = _cockpit_sync(a, env)
+        env = {"COCKPIT_PAGERDUTY_URL": emulator.url, "COCKPIT_PAGERDUTY_TOKEN": emulator.token}
+        first = a.run("sync", env=env, check=False)
         assert first.returncode == 0, first.stderr
         assert "team: 0 up, 0 down" in first.stdout
         store = Store.open(a.folder / "data")
@@ -236,7 +209,7 @@ def test_cockpit_sync_also_pushes_a_local_baton_and_a_down_team_store_is_a_warni
                 " AND remote_id NOT IN ('P1', 'P2') ORDER BY id"
             )
             actions.take_baton(store, str(found[0][0]), user="alice")
-            second = _cockpit_sync(a, env)
+            second = a.run("sync", env=env, check=False)
             assert second.returncode == 0, second.stderr
             assert "team: 2 up" in second.stdout
             assert [(kind, author) for kind, author, _ in team_events(pg_server, team_db)] == [
@@ -249,7 +222,7 @@ def test_cockpit_sync_also_pushes_a_local_baton_and_a_down_team_store_is_a_warni
             store.close()
         pg_server.stop()
         try:
-            third = _cockpit_sync(a, env)
+            third = a.run("sync", env=env, check=False)
         finally:
             pg_server.start()
     assert third.returncode == 0, third.stderr
