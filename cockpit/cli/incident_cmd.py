@@ -154,7 +154,7 @@ def _label(incident: Incident) -> str:
 
 def _filter(args: argparse.Namespace, settings: Settings, store: Any) -> queries.IncidentFilter:
     """Flags, over a saved filter (``[filters.NAME]``, checked when the settings were read)."""
-    from cockpit.presenter import saved_filter
+    from cockpit.presenter.incidents import saved_filter
     from cockpit.store import queries
     from cockpit.sync.identity import get_me
 

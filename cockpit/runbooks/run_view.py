@@ -10,7 +10,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
 from cockpit.runbooks.links import plain
 from cockpit.runbooks.model import Decision, Runbook, Step
@@ -31,6 +31,11 @@ from cockpit.runbooks.run_events import (
     VALIDATED,
     RunEvent,
 )
+
+# The keys of the checklist, as the widget asks for them and the presenter decides them.
+ChecklistKey = Literal[
+    "tick", "undo", "skip", "fail", "timer", "copy", "run", "link", "decide", "rollback", "pick"
+]
 
 
 class StoredRun(Protocol):
@@ -254,3 +259,12 @@ def describe(state: RunState, event: RunEvent) -> str:
     if kind == RUNBOOK_CHANGED:
         return "runbook changed: " + ", ".join(describe_changes([event.details]))
     return f"runbook {kind.replace('_', ' ')} {event.step_id}".rstrip()
+
+
+def timer_left(view: RunView, step: Step, now: datetime) -> int:
+    """Seconds until the step's running timer is due (<= 0: due); the timer's own length."""
+    started = view.timers.get(step.id)
+    seconds = step.timer_seconds or 0
+    if started is None:
+        return seconds
+    return seconds - int((now - started).total_seconds())

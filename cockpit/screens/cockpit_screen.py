@@ -23,7 +23,16 @@ from textual.widgets import OptionList
 
 from cockpit.durations import compact, describe
 from cockpit.errors import CockpitError
-from cockpit.presenter import INCIDENT_ACTIONS, FilterCycle, applicable, list_filters, step
+from cockpit.presenter.incidents import (
+    INCIDENT_ACTIONS,
+    FilterCycle,
+    applicable,
+    empty_line,
+    keep_current,
+    list_filters,
+    news,
+    step,
+)
 from cockpit.runbooks.links import plain
 from cockpit.screens.command_runner import CommandRunner
 from cockpit.screens.confirm import ConfirmDialog, incident_line
@@ -244,9 +253,7 @@ class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
             every = switcher_view if name == "all" else load_switcher(store)
             self._announce_new(switcher_view, every)
             self._empty = self._empty_line(name, every)
-            ids = [r.id for r in switcher_view.open + switcher_view.resolved]
-            if self.current_id not in ids:
-                self.current_id = switcher_view.open[0].id if switcher_view.open else None
+            self.current_id = keep_current(switcher_view, self.current_id)
             self.query_one(IncidentSwitcher).show(switcher_view, self.current_id, self._empty)
             self._show_incident(follow=follow)
             self._show_status()
@@ -254,36 +261,21 @@ class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
             self.notify(f"{error}", title="Cannot read the local store", severity="error")
 
     def _empty_line(self, name: str, every: SwitcherView) -> Text:
-        """What the list and the panel say when no incident is shown: never "All quiet" while
-        a filter hides open incidents, the first sync is still running, or the service is
-        out of reach."""
-        count = sum(1 for ref in every.open if not ref.is_drill)
-        if name != "all" and count:
-            return Text(
-                f"no incident matches '{safe_line(name)}'; {count} open: / to change", "yellow"
-            )
-        if self.cockpit.sync_service is not None and not self._synced:
-            return Text("syncing… no open incident in the local store yet", "dim")
-        if self.cockpit.sync_service is not None and self.cockpit.sync_state == "offline":
-            return Text(
-                "No open incident in the local store, but the paging service is out "
-                "of reach: it may know of more.",
-                "yellow",
-            )
-        return Text("No open incident. All quiet.", "dim")
+        line = empty_line(
+            name,
+            every,
+            syncs=self.cockpit.sync_service is not None,
+            synced=self._synced,
+            sync_state=self.cockpit.sync_state,
+        )
+        return Text(safe_line(line.text), "yellow" if line.tone == "warning" else "dim")
 
     def _announce_new(self, view: SwitcherView, every: SwitcherView) -> None:
         """A notification for each open incident that is new to the store since the last
         refresh. The selection stays where the user put it: arriving is news, not a reason
         to move. A store filling up in its first sync is history, not news."""
         last, self._last_rowid = self._last_rowid, view.last_rowid
-        if last is None or self._cold or not view.arrived:
-            return
-        fresh = [
-            ref
-            for ref in every.open
-            if ref.id in view.arrived and not ref.is_drill and ref.status != "resolved"
-        ]
+        fresh = [] if self._cold else news(view, every, last)
         urgency = every.urgency
         for ref in fresh[:3]:
             level = urgency.get(ref.id, "") or "unknown"

@@ -13,10 +13,26 @@ from rich.text import Text
 
 from cockpit.durations import compact
 from cockpit.errors import CockpitError
+from cockpit.presenter.checklist import (
+    AskBranch,
+    AskReason,
+    ConfirmEarlyTick,
+    ConfirmRisky,
+    Move,
+    OfferLinks,
+    PickRunbook,
+    Record,
+    Refuse,
+    UseCommand,
+    check_reason,
+    checklist_move,
+    tick_move,
+    with_reason,
+)
 from cockpit.runbook_choice import choose, facts_of, stamps
 from cockpit.runbooks.match import RunbookMatch, match_runbooks
-from cockpit.runbooks.model import Runbook, Step
-from cockpit.runbooks.run_view import RunView
+from cockpit.runbooks.model import Runbook
+from cockpit.runbooks.run_view import ChecklistKey, Item, RunView
 from cockpit.screens.confirm import ConfirmDialog, incident_line
 from cockpit.screens.input_dialog import InputDialog, check_not_empty
 from cockpit.screens.store_writes import StoreWrites
@@ -24,7 +40,6 @@ from cockpit.store.run_service import RunService
 from cockpit.text import safe, safe_line
 from cockpit.view_model import IncidentRef, IncidentView
 from cockpit.widgets.runbook_checklist import RunbookChecklist, fill
-from cockpit.widgets.step_prompt import timer_left
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -57,10 +72,6 @@ else:
 # The item_id of a checklist key replayed after a save: the step highlighted by then.
 AT_HIGHLIGHT = "\x00highlighted"
 _SAVING = " · saving…"  # the checklist's border while a transition waits for the store
-
-
-def check_reason(value: str) -> str:
-    return "" if value.strip() else "Say why in a few words: the next person will read it."
 
 
 class RunbookActions(_Screen):
@@ -181,10 +192,10 @@ class RunbookActions(_Screen):
     def _replay_waiting(self) -> None:
         """The checklist keys pressed while a transition was being saved, in order, each on
         the step highlighted when its turn comes (as if pressed after the save)."""
-        waiting: list[str] = getattr(self, "_waiting", [])
+        waiting: list[ChecklistKey] = getattr(self, "_waiting", [])
         if self.writes.queued or not waiting:
             return
-        self._waiting: list[str] = []
+        self._waiting: list[ChecklistKey] = []
         checklist = self.query_one(RunbookChecklist)
         for action in waiting:
             checklist.post_message(RunbookChecklist.Requested(checklist, action, AT_HIGHLIGHT))
@@ -201,100 +212,62 @@ class RunbookActions(_Screen):
             return
         if event.item_id == AT_HIGHLIGHT:
             event.item_id = event.checklist.highlighted
-        if event.action == "pick":
-            self._pick(ref)
-            return
         run: RunView | None = event.checklist.view
-        if run is None:
-            return
-        runbook = run.runbook
-        if event.action == "undo":
-            if run.last_tick:
-                self._transition(runbook, ref, "undone")
-            else:
-                self.notify("Nothing to undo.", severity="warning")
-            return
-        if event.action == "rollback":
-            self._rollback(runbook, ref)
-            return
-        item_id = event.item_id or run.current
-        if event.action == "decide":
-            item_id = next(
-                (i for i in run.plan if run.by_id[i].kind == "decision" and i not in run.status), ""
-            )
-        item = run.item(item_id)
-        if item is None:
-            self.notify("Highlight a step first (↑↓).", severity="warning")
-            return
-        if item.kind == "decision" and event.action in ("tick", "decide"):
-            self._decide(runbook, ref, item_id, run)
-            return
-        step = item.step
-        if step is None:
-            return
-        if event.action == "link":
-            self.offer_links(event.checklist.step_urls(), "This step has no link.")
-        elif event.action == "tick":
-            self._tick(run, ref, step, event.checklist)
-        elif event.action in ("skip", "fail"):
-            self._skip_or_fail(runbook, ref, step, event.action)
-        elif event.action == "timer":
-            if not step.timer_seconds:
-                self.notify("This step has no timer.", severity="warning")
-            else:
-                self._transition(
-                    runbook,
-                    ref,
-                    "timer_started",
-                    step_id=item_id,
-                    details={"seconds": step.timer_seconds},
-                )
-        elif event.action in ("copy", "run"):
-            if not step.command:
-                self.notify("This step has no command.", severity="warning")
-                return
-            if event.action == "run" and not self.allowed_to_run(run, ref):
-                # Refused before any parameter is asked: nothing the user types could make a
-                # drill run a command.
-                self.notify(
-                    "Commands never run in a drill: copy it (c) and read it instead.",
-                    title="Practice mode",
-                    severity="warning",
-                )
-                return
-            self._with_params(
-                event.checklist,
-                list(step.params),
-                lambda values: self._use_command(
-                    event.action, runbook, ref, step.id, fill(step.command, values)
-                ),
-            )
+        move = checklist_move(run, event.action, event.item_id, self.now)
+        if isinstance(move, PickRunbook):
+            self._pick(ref)
+        elif move is not None and run is not None:
+            self._perform(move, run, ref, event.checklist)
 
-    def _tick(
-        self, run: RunView, ref: IncidentRef, step: Step, checklist: RunbookChecklist
+    def _perform(
+        self, move: Move, run: RunView, ref: IncidentRef, checklist: RunbookChecklist
     ) -> None:
+        """Do what the presenter decided: record it, or ask the user first, or say why not."""
         runbook = run.runbook
-        status = run.status.get(step.id)
-        if status in ("done", "skipped"):
-            if step.id == run.last_tick:
-                self._transition(runbook, ref, "undone")
-            else:
-                self.notify("Only the last tick can be undone (u).", severity="warning")
-            return
-        if step.timer_seconds and step.id not in run.timers and status != "failed":
-            self._transition(
-                runbook,
-                ref,
-                "timer_started",
-                step_id=step.id,
-                details={"seconds": step.timer_seconds},
+        match move:
+            case Record():
+                self._transition(runbook, ref, move.kind, **move.arguments())
+            case Refuse():
+                self.notify(move.message, title=move.title, severity="warning")
+            case ConfirmEarlyTick():
+                self._confirm_early_tick(move, run, ref, checklist)
+            case ConfirmRisky():
+                self._confirm_risky(move, runbook, ref, checklist)
+            case AskReason():
+                self._ask_reason(move, runbook, ref)
+            case AskBranch():
+                self._decide(runbook, ref, move.item)
+            case OfferLinks():
+                self.offer_links(checklist.step_urls(), "This step has no link.")
+            case UseCommand():
+                self._command(move, run, ref, checklist)
+
+    def _command(
+        self, move: UseCommand, run: RunView, ref: IncidentRef, checklist: RunbookChecklist
+    ) -> None:
+        if move.how == "run" and not self.allowed_to_run(run, ref):
+            # Refused before any parameter is asked: nothing the user types could make a
+            # drill run a command.
+            self.notify(
+                "Commands never run in a drill: copy it (c) and read it instead.",
+                title="Practice mode",
+                severity="warning",
             )
             return
-        left = timer_left(run, step, self.now) if step.id in run.timers else 0
-        if left <= 0:
-            self._tick_done(run, ref, step, checklist)
-            return
+        step = move.step
+        self._with_params(
+            checklist,
+            list(step.params),
+            lambda values: self._use_command(
+                move.how, run.runbook, ref, step.id, fill(step.command or "", values)
+            ),
+        )
+
+    def _confirm_early_tick(
+        self, move: ConfirmEarlyTick, run: RunView, ref: IncidentRef, checklist: RunbookChecklist
+    ) -> None:
         # The second space on a timer step would tick it while it still runs: ask first.
+        step, left = move.step, move.left
         body = Text("The timer of this step is still running: ")
         body.append(f"{left // 60}:{left % 60:02d} left", "bold")
         body.append(f" of {compact(step.timer_seconds or 0)}.\n")
@@ -305,21 +278,15 @@ class RunbookActions(_Screen):
 
         def confirmed(yes: bool | None) -> None:
             if yes:
-                self._tick_done(run, ref, step, checklist)
+                then = tick_move(run, step, self.now, timer_confirmed=True)
+                self._perform(then, run, ref, checklist)
 
-        self.app.push_screen(
-            ConfirmDialog("Timer still running", body, "Tick now"),
-            confirmed,
-        )
+        self.app.push_screen(ConfirmDialog("Timer still running", body, "Tick now"), confirmed)
 
-    def _tick_done(
-        self, run: RunView, ref: IncidentRef, step: Step, checklist: RunbookChecklist
+    def _confirm_risky(
+        self, move: ConfirmRisky, runbook: Runbook, ref: IncidentRef, checklist: RunbookChecklist
     ) -> None:
-        """Tick the step, asking first when it is marked risky."""
-        runbook = run.runbook
-        if not step.risky:
-            self._transition(runbook, ref, "done", step_id=step.id)
-            return
+        step = move.step
         body = Text("This step is marked risky:\n")
         body.append(safe_line(step.text), "bold")
         if step.command:
@@ -330,35 +297,32 @@ class RunbookActions(_Screen):
 
         def confirmed(yes: bool | None) -> None:
             if yes:
-                self._transition(runbook, ref, "done", step_id=step.id)
+                self._transition(runbook, ref, move.then.kind, **move.then.arguments())
 
         self.app.push_screen(ConfirmDialog("Risky step", body, "Done", risky=True), confirmed)
 
-    def _skip_or_fail(self, runbook: Runbook, ref: IncidentRef, step: Step, how: str) -> None:
-        kind = "skipped" if how == "skip" else "failed"
-        body = Text("Skip " if how == "skip" else "Mark as failed ")
-        body.append(safe_line(step.text)[:160], "bold")
-        body.append("\non ")
-        body.append_text(incident_line(ref))
-        body.append("\nWhy? (kept in the timeline and the drill debrief)")
+    def _ask_reason(self, move: AskReason, runbook: Runbook, ref: IncidentRef) -> None:
+        step = move.step
+        if move.kind == "rollback_entered" or step is None:
+            title = "Roll back"
+            body = Text("Leave the main path and roll back ")
+            body.append_text(incident_line(ref))
+            body.append(f"\nwith {safe_line(runbook.title)}? Why?")
+        else:
+            skip = move.kind == "skipped"
+            title = "Skip step" if skip else "Step failed"
+            body = Text("Skip " if skip else "Mark as failed ")
+            body.append(safe_line(step.text)[:160], "bold")
+            body.append("\non ")
+            body.append_text(incident_line(ref))
+            body.append("\nWhy? (kept in the timeline and the drill debrief)")
 
         def got(reason: str | None) -> None:
-            if reason and reason.strip():
-                self._transition(runbook, ref, kind, step_id=step.id, reason=reason.strip())
+            record = with_reason(move, reason)
+            if record is not None:
+                self._transition(runbook, ref, record.kind, **record.arguments())
 
-        title = "Skip step" if how == "skip" else "Step failed"
         self.app.push_screen(InputDialog(title, body, check=check_reason), got)
-
-    def _rollback(self, runbook: Runbook, ref: IncidentRef) -> None:
-        body = Text("Leave the main path and roll back ")
-        body.append_text(incident_line(ref))
-        body.append(f"\nwith {safe_line(runbook.title)}? Why?")
-
-        def got(reason: str | None) -> None:
-            if reason and reason.strip():
-                self._transition(runbook, ref, "rollback_entered", reason=reason.strip())
-
-        self.app.push_screen(InputDialog("Roll back", body, check=check_reason), got)
 
     def _with_params(self, checklist: RunbookChecklist, names: list[str], then: Any) -> None:
         """Ask each parameter not known yet, then call ``then(values)``."""
@@ -382,17 +346,10 @@ class RunbookActions(_Screen):
             got,
         )
 
-    def _decide(self, runbook: Runbook, ref: IncidentRef, decision_id: str, run: RunView) -> None:
+    def _decide(self, runbook: Runbook, ref: IncidentRef, item: Item) -> None:
         from cockpit.screens.choice_dialog import ChoiceDialog
 
-        item = run.item(decision_id)
-        if item is None or item.decision is None:
-            return
-        if decision_id in run.status:
-            self.notify(
-                "Already answered; undo it first (u) to change the answer.",
-                severity="warning",
-            )
+        if item.decision is None:
             return
         choices = []
         for branch in item.decision.branches:
@@ -407,7 +364,7 @@ class RunbookActions(_Screen):
 
         def chosen(label: str | None) -> None:
             if label:
-                self._transition(runbook, ref, "decided", step_id=decision_id, branch=label)
+                self._transition(runbook, ref, "decided", step_id=item.id, branch=label)
 
         self.app.push_screen(ChoiceDialog(title, incident_line(ref), choices), chosen)
 

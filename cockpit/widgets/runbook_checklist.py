@@ -36,7 +36,7 @@ from textual.widgets import Static
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from cockpit.runbooks.model import ROLLBACK, VALIDATION, Runbook
-from cockpit.runbooks.run_view import RunView
+from cockpit.runbooks.run_view import ChecklistKey, RunView
 from cockpit.text import safe_line
 from cockpit.widgets.step_list import StepList
 from cockpit.widgets.step_prompt import fill, item_prompt, signature
@@ -137,7 +137,7 @@ class RunbookChecklist(Vertical, can_focus=False):
     class Requested(Message):
         """The user asked for a runbook action; the screen does it (it knows the incident)."""
 
-        def __init__(self, checklist: RunbookChecklist, action: str, item_id: str) -> None:
+        def __init__(self, checklist: RunbookChecklist, action: ChecklistKey, item_id: str) -> None:
             super().__init__()
             self.checklist = checklist
             self.action = action
@@ -353,7 +353,7 @@ class RunbookChecklist(Vertical, can_focus=False):
             found += urls(detail)
         return list(dict.fromkeys(found))
 
-    def _request(self, action: str) -> None:
+    def _request(self, action: ChecklistKey) -> None:
         if self.view is None and action != "pick":
             self.app.notify("No runbook here yet: press p to pick one.", severity="warning")
             return

@@ -23,7 +23,7 @@ from cockpit.runbooks.links import CODE, LINK, pieces
 from cockpit.runbooks.model import Step
 from cockpit.runbooks.params import fill_params
 from cockpit.runbooks.render import format_seconds
-from cockpit.runbooks.run_view import Item, RunView
+from cockpit.runbooks.run_view import Item, RunView, timer_left
 from cockpit.text import safe, safe_line
 
 _MARK = {"done": ("✓", "green"), "skipped": ("↷", "dim"), "failed": ("✗", "bold red")}
@@ -161,15 +161,6 @@ def _timer(text: Text, view: RunView, step: Step, status: str, now: datetime) ->
         left = timer_left(view, step, now)
         label = f"  ⏱ {left // 60}:{left % 60:02d} left" if left > 0 else "  ⏱ DUE"
         text.append(label, "bold cyan" if left > 0 else "bold reverse yellow")
-
-
-def timer_left(view: RunView, step: Step, now: datetime) -> int:
-    """Seconds until the step's running timer is due (<= 0: due); the timer's own length."""
-    started = view.timers.get(step.id)
-    seconds = step.timer_seconds or 0
-    if started is None:
-        return seconds
-    return seconds - int((now - started).total_seconds())
 
 
 def signature(view: RunView, item: Item, now: datetime, params: Mapping[str, str]) -> tuple:

@@ -9,11 +9,20 @@ from types import SimpleNamespace
 import pytest
 
 from cockpit.config import ConfigError, load_settings
-from cockpit.presenter import FilterCycle, applicable, list_filters, step
+from cockpit.presenter.incidents import (
+    EmptyLine,
+    FilterCycle,
+    applicable,
+    empty_line,
+    keep_current,
+    list_filters,
+    news,
+    step,
+)
 from cockpit.runbook_choice import choose
 from cockpit.runbooks.library import load_library
 from cockpit.store.reads import IncidentFilter
-from cockpit.view_model import IncidentView
+from cockpit.view_model import IncidentRef, IncidentView, SwitcherView
 
 ME = "pagerduty:PME"
 
@@ -118,3 +127,38 @@ def test_the_runbook_shown_is_the_open_runs_then_the_pick_then_the_best_match() 
     assert kept is other and "does not match now" in why and matches == []
     nothing = _incident_view("Something nobody wrote a runbook for", "nowhere")
     assert choose(library, nothing, None, None)[:2] == (None, "")
+
+
+def ref(n: int, status: str = "triggered", *, drill: bool = False) -> IncidentRef:
+    return IncidentRef(f"i{n}", f"P{n}", n, f"incident {n}", status, is_drill=drill)
+
+
+def test_a_refresh_keeps_the_incident_on_screen_while_it_is_listed() -> None:
+    listed = SwitcherView(open=[ref(1), ref(2)], resolved=[ref(3, "resolved")])
+    assert keep_current(listed, "i2") == "i2"
+    assert keep_current(listed, "i3") == "i3"  # resolved, still listed: stays
+    assert keep_current(listed, "i9") == "i1"  # gone (filtered out, deleted): the first open
+    assert keep_current(listed, None) == "i1"
+    assert keep_current(SwitcherView(open=[], resolved=[ref(3, "resolved")]), "i9") is None
+
+
+def test_an_empty_list_never_says_all_quiet_when_it_may_not_be() -> None:
+    two_open = SwitcherView(open=[ref(1), ref(2), ref(3, drill=True)], resolved=[])
+    nothing = SwitcherView(open=[], resolved=[])
+    hidden = empty_line("mine", two_open, syncs=True, synced=True, sync_state="online")
+    assert hidden == EmptyLine("no incident matches 'mine'; 2 open: / to change", "warning")
+    first = empty_line("all", nothing, syncs=True, synced=False, sync_state="syncing")
+    assert first.text.startswith("syncing") and first.tone == "quiet"
+    away = empty_line("all", nothing, syncs=True, synced=True, sync_state="offline")
+    assert "out of reach" in away.text and away.tone == "warning"
+    quiet = EmptyLine("No open incident. All quiet.", "quiet")
+    assert empty_line("all", nothing, syncs=True, synced=True, sync_state="online") == quiet
+    assert empty_line("all", nothing, syncs=False, synced=False, sync_state="local") == quiet
+
+
+def test_news_is_open_real_incidents_stored_since_the_last_refresh() -> None:
+    every = SwitcherView(open=[ref(1), ref(2), ref(3, drill=True)], resolved=[])
+    arrived = SwitcherView(open=[], resolved=[], arrived=frozenset({"i2", "i3"}))
+    assert [r.id for r in news(arrived, every, last_rowid=10)] == ["i2"]
+    assert news(arrived, every, last_rowid=None) == []  # the first refresh: nothing is news
+    assert news(SwitcherView(open=[], resolved=[]), every, last_rowid=10) == []

@@ -1,8 +1,9 @@
-"""The cockpit screen's decisions, without a terminal.
+"""The cockpit screen's incident decisions, without a terminal.
 
 Which incident keys act on the incident on screen as it is, the incident list's filters (all,
-high urgency, mine, then each saved ``[filters.NAME]``), and stepping through the list. The
-screen draws what these say and asks nothing else; tests drive them with plain values.
+high urgency, mine, then each saved ``[filters.NAME]``), stepping through the list, which
+incident stays current after a refresh, what an empty list says, and which arrivals are news.
+The screen draws what these say and asks nothing else; tests drive them with plain values.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cockpit.store.reads import IncidentFilter
-from cockpit.view_model import IncidentView
+from cockpit.view_model import IncidentRef, IncidentView, SwitcherView
 
 # The actions that act on one incident: the footer shows their keys only when they act on
 # the incident on screen as it is now (each still works, and says why when it cannot).
@@ -98,3 +99,53 @@ def step(ids: Sequence[str], current: str | None, delta: int) -> str | None:
         return None
     index = ids.index(current) if current in ids else -delta
     return ids[(index + delta) % len(ids)]
+
+
+def keep_current(view: SwitcherView, current: str | None) -> str | None:
+    """The incident to show after a refresh: the one on screen while it is still listed
+    (a refresh never moves the user), else the first open one, else none."""
+    if current is not None and any(r.id == current for r in (*view.open, *view.resolved)):
+        return current
+    return view.open[0].id if view.open else None
+
+
+@dataclass(frozen=True)
+class EmptyLine:
+    """What the list and the panel say when no incident is shown, and how loudly."""
+
+    text: str
+    tone: str  # "quiet" or "warning"
+
+
+def empty_line(
+    filter_name: str, every: SwitcherView, *, syncs: bool, synced: bool, sync_state: str
+) -> EmptyLine:
+    """Never "All quiet" while a filter hides open incidents, the first sync is still
+    running, or the paging service is out of reach (``syncs``: a paging service is set up;
+    ``synced``: a sync of this session has ended)."""
+    count = sum(1 for ref in every.open if not ref.is_drill)
+    if filter_name != "all" and count:
+        return EmptyLine(
+            f"no incident matches '{filter_name}'; {count} open: / to change", "warning"
+        )
+    if syncs and not synced:
+        return EmptyLine("syncing… no open incident in the local store yet", "quiet")
+    if syncs and sync_state == "offline":
+        return EmptyLine(
+            "No open incident in the local store, but the paging service is out "
+            "of reach: it may know of more.",
+            "warning",
+        )
+    return EmptyLine("No open incident. All quiet.", "quiet")
+
+
+def news(view: SwitcherView, every: SwitcherView, last_rowid: int | None) -> list[IncidentRef]:
+    """The open incidents (no drill) new to the store since the refresh that saw
+    ``last_rowid`` (None: the first refresh, which announces nothing)."""
+    if last_rowid is None or not view.arrived:
+        return []
+    return [
+        ref
+        for ref in every.open
+        if ref.id in view.arrived and not ref.is_drill and ref.status != "resolved"
+    ]
