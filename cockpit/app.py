@@ -23,6 +23,7 @@ from cockpit.screens.commands import (
     RunbookCommands,
     ShiftCommands,
 )
+from cockpit.screens.host import host_of
 from cockpit.screens.messages import (
     IncidentActed,
     StoreChanged,
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
     from rich.console import RenderableType
 
     from cockpit.config import Settings
+    from cockpit.runbooks.model import Runbook
     from cockpit.team.live import TeamLink, TeamStatus
 
 Clock = Callable[[], datetime]
@@ -137,7 +139,7 @@ class CockpitApp(App[None]):
         clock: Clock | None = None,
         *,
         welcome: bool = False,
-        library: list[Any] | None = None,
+        library: list[Runbook] | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -167,7 +169,7 @@ class CockpitApp(App[None]):
         self.team_status: TeamStatus | None = None
 
     @property
-    def library(self) -> list[Any]:
+    def library(self) -> list[Runbook]:
         """The runbooks, read once on first use (never at import, never for the welcome)."""
         if self._library is None:
             from cockpit.errors import ConfigError
@@ -271,23 +273,23 @@ class CockpitApp(App[None]):
     def action_handoff(self) -> None:
         from cockpit.screens.handoff_screen import open_handoff
 
-        open_handoff(self)
+        open_handoff(host_of(self))
 
     def action_stats(self) -> None:
         from cockpit.screens.stats_screen import open_stats
 
-        open_stats(self)
+        open_stats(host_of(self))
 
     def action_drill(self) -> None:
         from cockpit.screens.drill_screen import start_drill_flow
 
-        start_drill_flow(self)
+        start_drill_flow(host_of(self))
 
     def on_incident_acted(self, message: IncidentActed) -> None:
         if message.action == "resolve":
             from cockpit.screens.insight_screen import ask_insight
 
-            ask_insight(self, message.incident_id)
+            ask_insight(host_of(self), message.incident_id)
 
     def action_help(self) -> None:
         from cockpit.screens.help import HelpScreen
@@ -509,7 +511,7 @@ def make_app(
     clock: Clock | None = None,
     *,
     welcome: bool = False,
-    library: list[Any] | None = None,
+    library: list[Runbook] | None = None,
 ) -> CockpitApp:
     """The one factory: the CLI, the demo, the tests and the benchmarks all build the app here."""
     return CockpitApp(settings, store, sync, clock, welcome=welcome, library=library)

@@ -8,6 +8,7 @@ the incident (id and title) when its key is pressed, so a sync in between cannot
 from __future__ import annotations
 
 import gc
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -36,6 +37,7 @@ from cockpit.presenter.incidents import (
 from cockpit.runbooks.links import plain
 from cockpit.screens.command_runner import CommandRunner
 from cockpit.screens.confirm import ConfirmDialog, incident_line
+from cockpit.screens.host import host_of
 from cockpit.screens.input_dialog import (
     InputDialog,
     check_duration,
@@ -75,7 +77,7 @@ from cockpit.widgets.status_bar import StatusBar
 from cockpit.widgets.timeline import Timeline
 
 if TYPE_CHECKING:
-    from cockpit.screens.host import CockpitHost
+    from cockpit.screens.host import HostApp
 
 
 class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
@@ -199,8 +201,8 @@ class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
         self.filters = FilterCycle()  # all, high urgency, mine, then the saved ones
 
     @property
-    def cockpit(self) -> CockpitHost:
-        return self.app  # type: ignore[return-value]
+    def cockpit(self) -> HostApp:
+        return host_of(self)
 
     @property
     def now(self) -> datetime:
@@ -461,7 +463,7 @@ class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
             return None
         return self.incident_view.ref
 
-    def act(self, done: str, call: Any, *args: Any, **kwargs: Any) -> None:
+    def act(self, done: str, call: Callable[..., object], *args: Any, **kwargs: Any) -> None:
         """Run a store action (never waiting on the event loop for a sync's write: see
         ``store_writes``); its errors become a notification that says what to do."""
         store, user, clock = (

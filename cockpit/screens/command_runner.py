@@ -15,7 +15,7 @@ the timeline is one and the same command.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import work
@@ -29,28 +29,29 @@ if TYPE_CHECKING:
     from cockpit.runbooks.model import Runbook
     from cockpit.runbooks.run_view import RunView
     from cockpit.store.run_service import RunService
-    from cockpit.view_model import IncidentRef
+    from cockpit.sync.identity import Me
+    from cockpit.view_model import IncidentRef, IncidentView
 
 
 if TYPE_CHECKING:
     from textual.notifications import SeverityLevel
     from textual.screen import Screen
 
-    from cockpit.screens.host import CockpitHost
+    from cockpit.screens.host import HostApp
     from cockpit.screens.store_writes import StoreWrites
 
     class _Screen(Screen[None]):
         """What the mixin needs of the cockpit screen it is mixed into, for the checker."""
 
         runs: RunService
-        me: Any
-        incident_view: Any
+        me: Me
+        incident_view: IncidentView | None
 
         @property
         def writes(self) -> StoreWrites: ...
 
         @property
-        def cockpit(self) -> CockpitHost: ...
+        def cockpit(self) -> HostApp: ...
         def show_runbook(self, *, follow: bool = False) -> None: ...
         def refresh_timeline(self) -> None: ...
 

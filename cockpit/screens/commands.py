@@ -12,6 +12,7 @@ from typing import Any
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from cockpit.screens.host import host_of
 from cockpit.screens.keys import key_display
 from cockpit.text import safe_line
 
@@ -132,7 +133,7 @@ class ShiftCommands(_EntriesCommands):
     """The shift around the incidents: handoff, stats, drills."""
 
     def entries(self) -> list[Entry]:
-        app: Any = self.app
+        app = host_of(self)
         if getattr(app, "store", None) is None:
             return []
         return [

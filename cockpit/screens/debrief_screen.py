@@ -14,7 +14,7 @@ folder (as the flywheel's draft) and shows it as a diff against the runbook.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.table import Table
 from rich.text import Text
@@ -29,6 +29,7 @@ from cockpit.errors import CockpitError
 from cockpit.metrics.stats import format_seconds
 from cockpit.runbooks.links import plain
 from cockpit.runbooks.model import Runbook
+from cockpit.screens.host import host_of
 from cockpit.store.models import Drill
 from cockpit.text import safe_line
 from cockpit.widgets.footer import KeyFooter
@@ -267,7 +268,7 @@ class DebriefScreen(Screen[None]):
         from cockpit.drills.draft import draft_from_debrief
         from cockpit.flywheel.draft import drafts_folder
 
-        app: Any = self.app
+        app = host_of(self)
         if self.runbook is None:
             self.notify(
                 "The runbook of this drill is not loaded: `cockpit drill draft "

@@ -21,6 +21,11 @@ notes did next (:class:`cockpit.drills.replay.Replay`), and the banner says how 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cockpit.screens.host import HostApp
+
 import re
 from collections.abc import Callable
 from datetime import datetime
@@ -41,6 +46,7 @@ from cockpit.runbooks.links import plain
 from cockpit.runbooks.model import Runbook
 from cockpit.screens.choice_dialog import ChoiceDialog
 from cockpit.screens.cockpit_screen import CockpitScreen
+from cockpit.screens.host import store_or_say
 from cockpit.store.models import Drill, Incident
 from cockpit.text import safe_line
 from cockpit.view_model import IncidentRef
@@ -410,15 +416,14 @@ class DrillChoice(ChoiceDialog):
         self.query_one(OptionList).highlighted = min(self.first_highlight, len(self.choices) - 1)
 
 
-def start_drill_flow(app: Any) -> None:
+def start_drill_flow(app: HostApp) -> None:
     """From a key or the palette: pick a runbook (never or long-ago drilled first), start a
     drill on a made-up incident from its trigger, and open practice mode; or replay a past
     incident (the entry on top)."""
     from textual.screen import ModalScreen
 
-    store = app.store
+    store = store_or_say(app, "A drill")
     if store is None:
-        app.notify("No local store yet: connect a paging service first.", severity="warning")
         return
     if isinstance(app.screen, DrillScreen | ModalScreen):
         return
@@ -470,11 +475,13 @@ def start_drill_flow(app: Any) -> None:
     )
 
 
-def open_drill(app: Any, runbook: Runbook, scenario: Any = None) -> DrillScreen | None:
+def open_drill(app: HostApp, runbook: Runbook, scenario: Any = None) -> DrillScreen | None:
     from cockpit.drills import scenario_from_runbook, start_drill
     from cockpit.view_model import me_of
 
-    store = app.store
+    store = store_or_say(app, "A drill")
+    if store is None:
+        return None
     me = me_of(store, getattr(app.settings, "user", "") or "")
     try:
         drill = start_drill(
@@ -500,12 +507,14 @@ def _when(at: datetime, now: datetime) -> str:
     return "today" if days <= 0 else ("yesterday" if days == 1 else f"{days} days ago")
 
 
-def start_replay_flow(app: Any) -> None:
+def start_replay_flow(app: HostApp) -> None:
     """Pick a past incident, then its runbook (the one that ran then or matches it, first),
     then the speed; the drill opens on the replay."""
     from cockpit.drills.replay import load_history, past_incidents
 
-    store = app.store
+    store = store_or_say(app, "A replay")
+    if store is None:
+        return
     incidents = past_incidents(store)
     if not incidents:
         app.notify(
@@ -559,7 +568,7 @@ def start_replay_flow(app: Any) -> None:
     )
 
 
-def _pick_replay_runbook(app: Any, history: Any) -> None:
+def _pick_replay_runbook(app: HostApp, history: Any) -> None:
     from cockpit.runbooks.match import match_runbooks
 
     try:
@@ -596,7 +605,7 @@ def _pick_replay_runbook(app: Any, history: Any) -> None:
     app.push_screen(ChoiceDialog(Text("Which runbook?", "bold"), body, choices), chosen)
 
 
-def _pick_replay_speed(app: Any, history: Any, runbook: Runbook) -> None:
+def _pick_replay_speed(app: HostApp, history: Any, runbook: Runbook) -> None:
     from cockpit.drills.replay import SPEEDS
 
     events = history.events
@@ -626,11 +635,13 @@ def _pick_replay_speed(app: Any, history: Any, runbook: Runbook) -> None:
     )
 
 
-def open_replay(app: Any, history: Any, runbook: Runbook, speed: float) -> DrillScreen | None:
+def open_replay(app: HostApp, history: Any, runbook: Runbook, speed: float) -> DrillScreen | None:
     from cockpit.drills.replay import start_replay
     from cockpit.view_model import me_of
 
-    store = app.store
+    store = store_or_say(app, "A replay")
+    if store is None:
+        return None
     me = me_of(store, getattr(app.settings, "user", "") or "")
     try:
         drill = start_replay(

@@ -47,12 +47,13 @@ from cockpit.handoff import (
 )
 from cockpit.handoff.draft import OpenItem, group_by_service
 from cockpit.handoff.markdown import clock, cut_words, run_words, timer_words
+from cockpit.screens.host import host_of
 from cockpit.store.models import Handoff, Incident
 from cockpit.text import count, safe_line
 from cockpit.widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
-    from cockpit.screens.host import CockpitHost
+    from cockpit.screens.host import HostApp
 
 TITLE_WIDTH = 56
 DETAIL_WIDTH = 72  # the open list's lines when its width is not known yet
@@ -361,8 +362,8 @@ class HandoffScreen(Screen[None]):
         self.exported: str = ""  # where the Markdown was last written
 
     @property
-    def cockpit(self) -> CockpitHost:
-        return self.app  # type: ignore[return-value]
+    def cockpit(self) -> HostApp:
+        return host_of(self)
 
     @property
     def me(self) -> str:
@@ -826,7 +827,7 @@ def _store_changed() -> Any:
     return StoreChanged()
 
 
-def open_handoff(app: Any) -> None:
+def open_handoff(app: HostApp) -> None:
     """From a key or the palette: the handoff screen, once."""
     from textual.screen import ModalScreen
 

@@ -14,7 +14,12 @@ samples: ``cockpit.flywheel.draft.drafts_folder``) and says where.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cockpit.screens.host import HostApp
+
+from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -27,6 +32,7 @@ from textual.widgets.option_list import Option
 from cockpit.errors import CockpitError
 from cockpit.flywheel import GUARDRAILS, draft_runbook, needs_draft, record_insight
 from cockpit.flywheel.draft import drafts_folder
+from cockpit.screens.host import host_of
 from cockpit.text import safe_line
 
 
@@ -101,7 +107,11 @@ class InsightScreen(ModalScreen[str | None]):
         self.query_one("#dialog-error", Static).update(Text(message))
 
     def action_save(self) -> None:
-        app: Any = self.app
+        app = host_of(self)
+        store = app.store
+        if store is None:  # asked only where there is one (ask_insight)
+            self.dismiss(None)
+            return
         text = self.query_one("#insight-text", Input).value
         whys = self.query_one("#insight-whys", TextArea).text.splitlines()
         guardrails = self.query_one("#insight-guardrail", OptionList)
@@ -110,7 +120,7 @@ class InsightScreen(ModalScreen[str | None]):
         owner = self.query_one("#insight-owner", Input).value
         try:
             record_insight(
-                app.store,
+                store,
                 self.incident_id,
                 text=text,
                 whys=whys,
@@ -127,7 +137,7 @@ class InsightScreen(ModalScreen[str | None]):
             try:
                 path = str(
                     draft_runbook(
-                        app.store, self.incident_id, drafts, reason=self.reason, clock=app.clock
+                        store, self.incident_id, drafts, reason=self.reason, clock=app.clock
                     )
                 )
             except CockpitError as error:
@@ -142,7 +152,7 @@ class InsightScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-def ask_insight(app: Any, incident_id: str) -> None:
+def ask_insight(app: HostApp, incident_id: str) -> None:
     """Open the insight dialog for a resolved, real incident (never for a drill)."""
     from cockpit.store.models import Incident
 

@@ -6,7 +6,7 @@ transition goes through :class:`RunService` (one write transaction with its time
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -34,6 +34,7 @@ from cockpit.runbooks.match import RunbookMatch, match_runbooks
 from cockpit.runbooks.model import Runbook
 from cockpit.runbooks.run_view import ChecklistKey, Item, RunView
 from cockpit.screens.confirm import ConfirmDialog, incident_line
+from cockpit.screens.host import host_of
 from cockpit.screens.input_dialog import InputDialog, check_not_empty
 from cockpit.screens.store_writes import StoreWrites
 from cockpit.store.run_service import RunService
@@ -46,7 +47,8 @@ if TYPE_CHECKING:
 
     from textual.screen import Screen
 
-    from cockpit.screens.host import CockpitHost as CockpitApp
+    from cockpit.screens.host import HostApp
+    from cockpit.sync.identity import Me
 
     class _Screen(Screen[None]):
         """What the mixin needs of the cockpit screen it is mixed into, for the checker."""
@@ -61,7 +63,9 @@ if TYPE_CHECKING:
         def _use_command(
             self, how: str, runbook: Runbook, ref: IncidentRef, step_id: str, command: str
         ) -> None: ...
-        def act(self, done: str, call: Any, *args: Any, **kwargs: Any) -> None: ...
+        def act(
+            self, done: str, call: Callable[..., object], *args: Any, **kwargs: Any
+        ) -> None: ...
         def captured(self) -> IncidentRef | None: ...
         def refresh_timeline(self) -> None: ...
 
@@ -78,13 +82,13 @@ class RunbookActions(_Screen):
     """Needs from the screen: cockpit, runs, me, now, incident_view, notify, query_one, act."""
 
     runs: RunService
-    me: Any
+    me: Me
     incident_view: IncidentView | None
     _runbook_choice: dict[str, str]
 
     @property
-    def cockpit(self) -> CockpitApp:
-        return self.app  # type: ignore[return-value]  # the CockpitApp, known by its protocol
+    def cockpit(self) -> HostApp:
+        return host_of(self)
 
     def _library(self) -> list[Runbook]:
         """The library, read again when one of its files was edited since it was read (so a
@@ -324,7 +328,12 @@ class RunbookActions(_Screen):
 
         self.app.push_screen(InputDialog(title, body, check=check_reason), got)
 
-    def _with_params(self, checklist: RunbookChecklist, names: list[str], then: Any) -> None:
+    def _with_params(
+        self,
+        checklist: RunbookChecklist,
+        names: list[str],
+        then: Callable[[Mapping[str, str]], None],
+    ) -> None:
         """Ask each parameter not known yet, then call ``then(values)``."""
         missing = [n for n in names if not checklist.params.get(n)]
         if not missing:

@@ -28,11 +28,12 @@ from textual.widgets import Static
 from textual.worker import get_current_worker
 
 from cockpit.metrics.stats import format_seconds
+from cockpit.screens.host import host_of
 from cockpit.text import safe_line
 from cockpit.widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
-    from cockpit.screens.host import CockpitHost as CockpitApp
+    from cockpit.screens.host import HostApp
 
 WINDOWS = (4, 8, 12, 26)
 BAR_WIDTH = 40
@@ -280,8 +281,8 @@ class StatsScreen(Screen[None]):
         self.gathered = 0  # gatherings that ran to the end (superseded ones stop early)
 
     @property
-    def cockpit(self) -> CockpitApp:
-        return self.app  # type: ignore[return-value]
+    def cockpit(self) -> HostApp:
+        return host_of(self)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="stats", can_focus=True):
@@ -343,7 +344,7 @@ class StatsScreen(Screen[None]):
         self.dismiss(None)
 
 
-def open_stats(app: Any) -> None:
+def open_stats(app: HostApp) -> None:
     if app.store is None:
         app.notify("No local store yet: connect a paging service first.", severity="warning")
         return

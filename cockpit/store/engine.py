@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
     from sqlmodel import Session
 
+    from cockpit.config import Settings
+
 BUSY_TIMEOUT_MS = 15_000
 WAL_AUTOCHECKPOINT = 1_000  # pages: SQLite's default
 _SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -444,15 +446,15 @@ def _check_file(path: Path) -> None:
         )
 
 
-def open_store(settings: Any) -> Store:
+def open_store(settings: Settings) -> Store:
     """The store the settings point at (``database_url``, a sqlite:/// URL, or ``data_dir``)."""
-    url = getattr(settings, "database_url", "") or ""
+    url = settings.database_url or ""
     return Store.open(url if url else settings.data_path)
 
 
-def store_path(settings: Any) -> Path:
+def store_path(settings: Settings) -> Path:
     """The file :func:`open_store` opens (whether or not it exists yet)."""
-    url = getattr(settings, "database_url", "") or ""
+    url = settings.database_url or ""
     if url.startswith("sqlite:///"):
         return Path(url.removeprefix("sqlite:///"))
     path = Path(settings.data_path)
