@@ -8,9 +8,8 @@ the incident (id and title) when its key is pressed, so a sync in between cannot
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import on
@@ -22,8 +21,9 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import OptionList
 
-from cockpit.durations import compact, describe
 from cockpit.errors import CockpitError
+from cockpit.presenter import incident_acts as acts
+from cockpit.presenter.incident_acts import Act
 from cockpit.presenter.incidents import (
     INCIDENT_ACTIONS,
     FilterCycle,
@@ -43,7 +43,6 @@ from cockpit.screens.input_dialog import (
     check_duration,
     check_level,
     duration_meaning,
-    parse_duration,
 )
 from cockpit.screens.keys import find_binding
 from cockpit.screens.link_actions import LinkActions
@@ -463,9 +462,14 @@ class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
             return None
         return self.incident_view.ref
 
-    def act(self, done: str, call: Callable[..., object], *args: Any, **kwargs: Any) -> None:
-        """Run a store action (never waiting on the event loop for a sync's write: see
-        ``store_writes``); its errors become a notification that says what to do."""
+    def act(self, act: Act | None) -> None:
+        """Record an act on an incident (never waiting on the event loop for a sync's write:
+        see ``store_writes``); its errors become a notification that says what to do."""
+        if act is None:
+            return  # the answer made no act (cancelled, empty): nothing is sent
+        from cockpit.sync import actions  # the ORM: not for the first frame
+
+        call = getattr(actions, act.action)
         store, user, clock = (
             self.cockpit.store,
             self.cockpit.settings.user or "",
@@ -476,28 +480,24 @@ class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
             if error is not None:
                 self.notify(str(error), title="Not done", severity="error", timeout=8)
                 return
-            if done:
-                self.notify(done, timeout=4)
+            self.notify(act.done, timeout=4)
             self.reload()
-            self.post_message(IncidentActed(getattr(call, "__name__", ""), args[0] if args else ""))
+            self.post_message(IncidentActed(act.action, act.incident_id))
             if self.cockpit.sync_service is not None:
                 self.cockpit.start_sync()
 
-        if not self.writes.run(
-            lambda: call(store, *args, user=user, clock=clock, **kwargs), landed
-        ):
+        def write() -> object:
+            return call(store, act.incident_id, *act.args, user=user, clock=clock, **act.kwargs)
+
+        if not self.writes.run(write, landed):
             self.notify("Saving… (a sync is writing to the store)", timeout=2)
 
     def action_ack(self) -> None:
-        from cockpit.sync import actions  # the ORM: not for the first frame
-
         ref = self.captured()
         if ref is not None:
-            self.act(f"Acknowledged {ref.label}", actions.acknowledge, ref.id)
+            self.act(acts.acknowledge(ref))
 
     def action_resolve(self) -> None:
-        from cockpit.sync import actions  # the ORM: not for the first frame
-
         ref = self.captured()
         if ref is None:
             return
@@ -509,111 +509,62 @@ class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
 
         def done(yes: bool | None) -> None:
             if yes:
-                self.act(f"Resolved {ref.label}", actions.resolve, ref.id)
+                self.act(acts.resolve(ref))
 
         self.app.push_screen(ConfirmDialog("Resolve incident", body, "Resolve"), done)
 
     def action_snooze(self) -> None:
-        from cockpit.sync import actions  # the ORM: not for the first frame
-
         ref = self.captured()
         if ref is None:
             return
         body = Text("Snooze ")
         body.append_text(incident_line(ref))
         body.append(" for how long? (90s, 30m, 2h, 1d; a number alone is minutes)")
-
-        def done(value: str | None) -> None:
-            seconds = parse_duration(value or "")
-            if seconds:
-                self.act(
-                    f"Snoozed {ref.label} for {compact(seconds)} ({describe(seconds)})",
-                    actions.snooze,
-                    ref.id,
-                    seconds,
-                )
-
-        self.app.push_screen(
-            InputDialog(
-                "Snooze", body, value="30m", check=check_duration, meaning=duration_meaning
-            ),
-            done,
+        dialog = InputDialog(
+            "Snooze", body, value="30m", check=check_duration, meaning=duration_meaning
         )
+        self.app.push_screen(dialog, lambda answer: self.act(acts.snooze(ref, answer)))
 
     def action_escalate(self) -> None:
-        from cockpit.sync import actions  # the ORM: not for the first frame
-
         ref = self.captured()
         if ref is None:
             return
         body = Text("Escalate ")
         body.append_text(incident_line(ref))
         body.append(" to which escalation level?")
-
-        def done(value: str | None) -> None:
-            if value and value.strip().isdigit():
-                level = int(value)
-                self.act(f"Escalated {ref.label} to level {level}", actions.escalate, ref.id, level)
-
-        self.app.push_screen(InputDialog("Escalate", body, value="2", check=check_level), done)
+        dialog = InputDialog("Escalate", body, value="2", check=check_level)
+        self.app.push_screen(dialog, lambda answer: self.act(acts.escalate(ref, answer)))
 
     def action_note(self) -> None:
         from cockpit.screens.note_dialog import NoteDialog  # TextArea: not for the first frame
-        from cockpit.sync import actions  # the ORM: not for the first frame
 
         ref = self.captured()
-        if ref is None:
-            return
-
-        def done(content: str | None) -> None:
-            if content:
-                self.act(f"Note added to {ref.label}", actions.add_note, ref.id, content)
-
-        self.app.push_screen(NoteDialog(ref), done)
+        if ref is not None:
+            self.app.push_screen(NoteDialog(ref), lambda text: self.act(acts.note(ref, text)))
 
     def action_take_baton(self) -> None:
-        from cockpit.sync import actions  # the ORM: not for the first frame
-
         ref = self.captured()
         if ref is not None:
-            self.act(f"You hold the baton of {ref.label}", actions.take_baton, ref.id)
+            self.act(acts.take_baton(ref))
 
     def action_accept_baton(self) -> None:
-        from cockpit.sync import actions  # the ORM: not for the first frame
-
         ref = self.captured()
         if ref is not None:
-            self.act(f"Baton of {ref.label} accepted", actions.accept_baton, ref.id, by=self.me.id)
+            self.act(acts.accept_baton(ref, self.me.id))
 
     def action_pass_baton(self) -> None:
         from cockpit.screens.baton_dialog import BatonDialog
-        from cockpit.sync import actions  # the ORM: not for the first frame
         from cockpit.view_model import roster
 
         ref = self.captured()
-        if ref is None or self.incident_view is None:
+        store = self.cockpit.store
+        if ref is None or self.incident_view is None or store is None:
             return
         holder = self.incident_view.holder_id
-        people = roster(self.cockpit.store, self.now)  # type: ignore[arg-type]
-
-        def done(result: tuple[str, str] | None) -> None:
-            if result:
-                person, note = result
-                self.act(
-                    f"Baton of {ref.label} offered; they hold it once they accept",
-                    actions.offer_baton,
-                    ref.id,
-                    person,
-                    note,
-                )
-
+        people = acts.baton_receivers(roster(store, self.now), self.me.id, holder)
         self.app.push_screen(
-            BatonDialog(
-                ref,
-                [p for p in people if p.person_id != self.me.id or holder != self.me.id],
-                holder,
-            ),
-            done,
+            BatonDialog(ref, people, holder),
+            lambda answer: self.act(acts.offer_baton(ref, answer)),
         )
 
     # ------------------------------------------------------------------ palette

@@ -29,6 +29,7 @@ from cockpit.presenter.checklist import (
     tick_move,
     with_reason,
 )
+from cockpit.presenter.incident_acts import Act, resolve_with_run
 from cockpit.runbook_choice import choose, facts_of, stamps
 from cockpit.runbooks.match import RunbookMatch, match_runbooks
 from cockpit.runbooks.model import Runbook
@@ -63,9 +64,7 @@ if TYPE_CHECKING:
         def _use_command(
             self, how: str, runbook: Runbook, ref: IncidentRef, step_id: str, command: str
         ) -> None: ...
-        def act(
-            self, done: str, call: Callable[..., object], *args: Any, **kwargs: Any
-        ) -> None: ...
+        def act(self, act: Act | None) -> None: ...
         def captured(self) -> IncidentRef | None: ...
         def refresh_timeline(self) -> None: ...
 
@@ -402,7 +401,6 @@ class RunbookActions(_Screen):
     def resolve_with_run(self, ref: IncidentRef) -> bool:
         """A resolve while a run is open asks what to do with the run first."""
         from cockpit.screens.choice_dialog import ChoiceDialog
-        from cockpit.sync import actions  # the ORM: not for the first frame
 
         open_id = self.runs.open_runbook_id(ref.id)
         runbook = next((r for r in self._library() if r.id == open_id), None)
@@ -418,15 +416,11 @@ class RunbookActions(_Screen):
         ]
 
         def chosen(answer: str | None) -> None:
-            if not answer:
-                return
-            if answer != "keep":
-                outcome = "resolved" if answer == "finish" else "abandoned"
+            record, resolve = resolve_with_run(ref, answer)
+            if record is not None:
                 # Queued on the same writer as the resolve that follows: they land in order.
-                self._transition(
-                    runbook, ref, "finished", branch=outcome, reason="incident resolved"
-                )
-            self.act(f"Resolved {ref.label}", actions.resolve, ref.id)
+                self._transition(runbook, ref, record.kind, **record.arguments())
+            self.act(resolve)
 
         self.app.push_screen(ChoiceDialog(title, body, choices), chosen)
         return True

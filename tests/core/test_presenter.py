@@ -162,3 +162,62 @@ def test_news_is_open_real_incidents_stored_since_the_last_refresh() -> None:
     assert [r.id for r in news(arrived, every, last_rowid=10)] == ["i2"]
     assert news(arrived, every, last_rowid=None) == []  # the first refresh: nothing is news
     assert news(SwitcherView(open=[], resolved=[]), every, last_rowid=10) == []
+
+
+def test_incident_keys_make_the_acts_the_outbox_sends() -> None:
+    from cockpit.presenter import incident_acts as acts
+    from cockpit.sync import actions
+
+    one = ref(7)
+    made = [
+        acts.acknowledge(one),
+        acts.resolve(one),
+        acts.snooze(one, "90"),
+        acts.escalate(one, " 2 "),
+        acts.note(one, "looked at the dashboard"),
+        acts.take_baton(one),
+        acts.accept_baton(one, ME),
+        acts.offer_baton(one, ("pagerduty:PB", "yours, the cache is warm")),
+    ]
+    for act in made:
+        assert act is not None and act.incident_id == "i7" and "#7" in act.done
+        assert callable(getattr(actions, act.action))  # a real function of the outbox
+    snooze, escalate = made[2], made[3]
+    assert snooze is not None and snooze.args == (5400,)  # a number alone is minutes
+    assert snooze.done == "Snoozed #7 for 90m (1 hour 30 minutes)"
+    assert escalate is not None and escalate.args == (2,)
+    assert made[6] is not None and made[6].kwargs == {"by": ME}
+
+
+def test_answers_that_make_no_act_send_nothing() -> None:
+    from cockpit.presenter import incident_acts as acts
+
+    one = ref(7)
+    assert acts.snooze(one, None) is None and acts.snooze(one, "soon") is None
+    assert acts.snooze(one, "0") is None
+    assert acts.escalate(one, "0") is None and acts.escalate(one, "two") is None
+    assert acts.note(one, "  \n ") is None and acts.note(one, None) is None
+    assert acts.offer_baton(one, None) is None and acts.offer_baton(one, ("", "x")) is None
+
+
+def test_resolving_with_an_open_run_settles_the_run_first() -> None:
+    from cockpit.presenter import incident_acts as acts
+    from cockpit.presenter.checklist import Record
+
+    one = ref(7)
+    finish, resolve = acts.resolve_with_run(one, "finish")
+    assert finish == Record("finished", branch="resolved", reason="incident resolved")
+    assert resolve == acts.resolve(one)
+    abandon, _ = acts.resolve_with_run(one, "abandon")
+    assert abandon is not None and abandon.branch == "abandoned"
+    assert acts.resolve_with_run(one, "keep") == (None, acts.resolve(one))
+    assert acts.resolve_with_run(one, None) == (None, None)
+
+
+def test_the_baton_goes_to_anyone_but_its_holder() -> None:
+    from cockpit.presenter.incident_acts import baton_receivers
+    from cockpit.view_model import RosterEntry
+
+    people = [RosterEntry(ME, "me", ""), RosterEntry("pagerduty:PB", "bo", "on call now")]
+    assert [p.name for p in baton_receivers(people, ME, ME)] == ["bo"]
+    assert [p.name for p in baton_receivers(people, ME, "pagerduty:PB")] == ["me", "bo"]
