@@ -7,7 +7,9 @@ The TUI and the headless commands both call these; neither talks HTTP.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,7 +30,7 @@ from cockpit.store.models import (
 )
 from cockpit.store.queries import find_incident, person_name
 from cockpit.store.timefmt import utcnow
-from cockpit.sync.identity import get_me
+from cockpit.sync.identity import Me, get_me
 
 # What the user's actions are stamped with: the app's clock (a drill's, a test's), or now.
 Clock = Callable[[], datetime]
@@ -106,51 +108,84 @@ def _supersede(session: Session, incident_id: str, actions: tuple[str, ...], by:
         session.add(item)
 
 
+@dataclass(frozen=True)
+class _Acting:
+    """One user act on one incident, inside its write transaction: who, when, and the two
+    things every act leaves (an outbox item where the service takes it, a timeline line)."""
+
+    session: Session
+    incident: Incident
+    me: Me
+    now: datetime
+
+    def enqueue(self, action: str, payload: dict[str, Any]) -> OutboxItem | None:
+        return _enqueue(self.session, self.incident, action, payload)
+
+    def event(self, kind: str, summary: str, item: OutboxItem | None) -> None:
+        _event(self.session, self.incident, kind, summary, self.me.id, item, self.now)
+
+
+@contextmanager
+def _acting(
+    store: Store,
+    ref: str,
+    *,
+    user: str,
+    clock: Clock,
+    refuse: Callable[[Incident], str],
+    note: str = "",
+) -> Iterator[_Acting]:
+    """The preamble of every status act: the incident (or a clear error), ``refuse``'s
+    reason not to act (nothing is written then), who acts and when, the user's note."""
+    with store.write() as session:
+        incident = _incident(session, ref)
+        why = refuse(incident)
+        if why:
+            raise ActionError(why)
+        me = get_me(session, user)
+        now = clock()
+        if note:
+            _add_note(session, incident, note, me.name, now)
+        yield _Acting(session, incident, me, now)
+
+
 def acknowledge(
     store: Store, ref: str, *, user: str = "", note: str = "", clock: Clock = utcnow
 ) -> Incident:
     """Acknowledge; ``note`` is added to the incident and, where the service keeps one (an
     Alertmanager silence), is the write's comment."""
-    with store.write() as session:
-        incident = _incident(session, ref)
+
+    def refuse(incident: Incident) -> str:
         if incident.status == "resolved":
-            raise ActionError(f"{incident.remote_id} is already resolved: nothing to acknowledge")
-        me = get_me(session, user)
-        now = clock()
-        if note:
-            _add_note(session, incident, note, me.name, now)
+            return f"{incident.remote_id} is already resolved: nothing to acknowledge"
+        return ""
+
+    with _acting(store, ref, user=user, clock=clock, refuse=refuse, note=note) as act:
+        incident, me, now = act.incident, act.me, act.now
         incident.status = "acknowledged"
         incident.acknowledged_at = incident.acknowledged_at or now
         incident.updated_at = now
-        session.add(incident)
-        item = _enqueue(
-            session,
-            incident,
-            "acknowledge",
-            {"comment": _comment(note, f"acknowledged by {me.name} in cockpit")},
-        )
-        _event(session, incident, "acknowledge", f"Acknowledged by {me.name}", me.id, item, now)
+        act.session.add(incident)
+        comment = _comment(note, f"acknowledged by {me.name} in cockpit")
+        item = act.enqueue("acknowledge", {"comment": comment})
+        act.event("acknowledge", f"Acknowledged by {me.name}", item)
         return incident
 
 
 def resolve(
     store: Store, ref: str, *, user: str = "", note: str = "", clock: Clock = utcnow
 ) -> Incident:
-    with store.write() as session:
-        incident = _incident(session, ref)
-        if incident.status == "resolved":
-            raise ActionError(f"{incident.remote_id} is already resolved")
-        me = get_me(session, user)
-        now = clock()
-        if note:
-            _add_note(session, incident, note, me.name, now)
+    def refuse(incident: Incident) -> str:
+        return f"{incident.remote_id} is already resolved" if incident.status == "resolved" else ""
+
+    with _acting(store, ref, user=user, clock=clock, refuse=refuse, note=note) as act:
+        incident, now = act.incident, act.now
         incident.status = "resolved"
         incident.resolved_at = now
         incident.updated_at = now
-        session.add(incident)
-        _supersede(session, incident.id, ("acknowledge", "snooze", "escalate"), "resolve")
-        item = _enqueue(session, incident, "resolve", {})
-        _event(session, incident, "resolve", f"Resolved by {me.name}", me.id, item, now)
+        act.session.add(incident)
+        _supersede(act.session, incident.id, ("acknowledge", "snooze", "escalate"), "resolve")
+        act.event("resolve", f"Resolved by {act.me.name}", act.enqueue("resolve", {}))
         return incident
 
 
@@ -159,45 +194,24 @@ def snooze(
 ) -> Incident:
     if not 1 <= seconds <= MAX_SNOOZE:
         raise ActionError(f"snooze must be between 1 second and 7 days, got {seconds} s")
-    with store.write() as session:
-        incident = _incident(session, ref)
+
+    def refuse(incident: Incident) -> str:
         # An Alertmanager snooze is a silence, which needs no acknowledge first.
-        allowed = (
-            ("acknowledged", "triggered")
-            if incident.source == "alertmanager"
-            else ("acknowledged",)
+        allowed = ("acknowledged", "triggered") if incident.source == "alertmanager" else ()
+        if incident.status in (*allowed, "acknowledged"):
+            return ""
+        return (
+            f"{incident.remote_id} is {incident.status}: only an acknowledged incident "
+            "can be snoozed (acknowledge it first)"
         )
-        if incident.status not in allowed:
-            raise ActionError(
-                f"{incident.remote_id} is {incident.status}: only an acknowledged incident "
-                "can be snoozed (acknowledge it first)"
-            )
-        me = get_me(session, user)
-        now = clock()
-        if note:
-            _add_note(session, incident, note, me.name, now)
-        incident.snoozed_until = now + timedelta(seconds=seconds)
-        session.add(incident)
-        item = _enqueue(
-            session,
-            incident,
-            "snooze",
-            {
-                "seconds": seconds,
-                "comment": _comment(
-                    note, f"snoozed for {compact(seconds)} by {me.name} in cockpit"
-                ),
-            },
-        )
-        _event(
-            session,
-            incident,
-            "snooze",
-            f"Snoozed {compact(seconds)} by {me.name}",
-            me.id,
-            item,
-            now,
-        )
+
+    with _acting(store, ref, user=user, clock=clock, refuse=refuse, note=note) as act:
+        incident, me = act.incident, act.me
+        incident.snoozed_until = act.now + timedelta(seconds=seconds)
+        act.session.add(incident)
+        comment = _comment(note, f"snoozed for {compact(seconds)} by {me.name} in cockpit")
+        item = act.enqueue("snooze", {"seconds": seconds, "comment": comment})
+        act.event("snooze", f"Snoozed {compact(seconds)} by {me.name}", item)
         return incident
 
 
@@ -206,24 +220,17 @@ def escalate(
 ) -> Incident:
     if level < 1:
         raise ActionError(f"escalation level must be 1 or more, got {level}")
-    with store.write() as session:
-        incident = _incident(session, ref)
+
+    def refuse(incident: Incident) -> str:
         if incident.status == "resolved":
-            raise ActionError(f"{incident.remote_id} is resolved: nothing to escalate")
-        _check_level(session, incident, level)
-        me = get_me(session, user)
-        now = clock()
-        item = _enqueue(session, incident, "escalate", {"level": level})
-        _event(
-            session,
-            incident,
-            "escalate",
-            f"Escalated to level {level} by {me.name}",
-            me.id,
-            item,
-            now,
-        )
-        return incident
+            return f"{incident.remote_id} is resolved: nothing to escalate"
+        return ""
+
+    with _acting(store, ref, user=user, clock=clock, refuse=refuse) as act:
+        _check_level(act.session, act.incident, level)
+        item = act.enqueue("escalate", {"level": level})
+        act.event("escalate", f"Escalated to level {level} by {act.me.name}", item)
+        return act.incident
 
 
 def _check_level(session: Session, incident: Incident, level: int) -> None:
