@@ -61,15 +61,34 @@ def why_in_words(reasons: tuple[str, ...] | list[str]) -> str:
 
 
 def stamps(library: list[Runbook]) -> dict[str, int]:
-    """Each runbook file's modification time: the library is read again when one changed
-    (so a runbook edited mid-run is seen, and the run records what changed)."""
-    stamps = {}
-    for runbook in library:
+    """Each runbook file's modification time, and each of their folders' (a file added to,
+    removed from or renamed in a folder changes the folder's)."""
+    found = {}
+    for path in [r.path for r in library] + sorted({os.path.dirname(r.path) for r in library}):
         try:
-            stamps[runbook.path] = os.stat(runbook.path).st_mtime_ns
+            found[path] = os.stat(path).st_mtime_ns
         except OSError:
-            stamps[runbook.path] = 0
-    return stamps
+            found[path] = 0
+    return found
+
+
+class LibraryWatch:
+    """Whether the runbook library on disk changed since it was read, so a runbook edited
+    mid-run is seen (and the run records what changed) and one dropped in a folder is
+    offered, without reading any runbook again while nothing changed (one ``stat`` per
+    file and folder)."""
+
+    def __init__(self) -> None:
+        self._library: list[Runbook] | None = None
+        self._stamps: dict[str, int] = {}
+
+    def changed(self, library: list[Runbook]) -> bool:
+        """True when a file or folder of ``library`` changed since ``library`` was first
+        seen here (then read it again and hand the new one over)."""
+        if library is not self._library:
+            self._library, self._stamps = library, stamps(library)
+            return False
+        return stamps(library) != self._stamps
 
 
 def choose(

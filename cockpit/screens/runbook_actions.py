@@ -30,7 +30,7 @@ from cockpit.presenter.checklist import (
     with_reason,
 )
 from cockpit.presenter.incident_acts import Act, resolve_with_run
-from cockpit.runbook_choice import choose, facts_of, stamps
+from cockpit.runbook_choice import LibraryWatch, choose, facts_of
 from cockpit.runbooks.match import RunbookMatch, match_runbooks
 from cockpit.runbooks.model import Runbook
 from cockpit.runbooks.run_view import ChecklistKey, Item, RunView
@@ -90,17 +90,16 @@ class RunbookActions(_Screen):
         return host_of(self)
 
     def _library(self) -> list[Runbook]:
-        """The library, read again when one of its files was edited since it was read (so a
-        runbook changed mid-run is seen, and the run records what changed)."""
+        """The library, read again when one of its files or folders changed since it was
+        read (so a runbook changed mid-run is seen, and the run records what changed)."""
         try:
-            library = self.cockpit.library
-            if getattr(self, "_stamped", None) is not library:
-                self._stamped, self._stamps = library, stamps(library)
-            elif stamps(library) != self._stamps:
+            watch: LibraryWatch | None = getattr(self, "_library_watch", None)
+            if watch is None:
+                watch = self._library_watch = LibraryWatch()
+            if watch.changed(self.cockpit.library):
                 self.cockpit.reload_library()
-                library = self.cockpit.library
-                self._stamped, self._stamps = library, stamps(library)
-            return list(library)
+                watch.changed(self.cockpit.library)
+            return list(self.cockpit.library)
         except CockpitError as error:
             self.notify(str(error), title="Runbooks", severity="error")
             return []
