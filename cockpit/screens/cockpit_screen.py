@@ -8,7 +8,9 @@ the incident (id and title) when its key is pressed, so a sync in between cannot
 from __future__ import annotations
 
 import gc
+from collections.abc import Callable
 from datetime import datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -45,7 +47,7 @@ from cockpit.screens.input_dialog import (
     duration_meaning,
 )
 from cockpit.screens.keys import find_binding
-from cockpit.screens.link_actions import LinkActions
+from cockpit.screens.link_actions import LinkOffer
 from cockpit.screens.messages import (
     IncidentActed,
     SyncCrashed,
@@ -79,7 +81,7 @@ if TYPE_CHECKING:
     from cockpit.screens.host import HostApp
 
 
-class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
+class CockpitScreen(RunbookActions, CommandRunner, Screen[None]):
     # The runbook's steps have the keys; focusing them first (not the first focusable
     # widget, then them) saves a rebuild of the footer at start-up.
     AUTO_FOCUS = "#runbook-steps"
@@ -566,6 +568,22 @@ class CockpitScreen(RunbookActions, CommandRunner, LinkActions, Screen[None]):
             BatonDialog(ref, people, holder),
             lambda answer: self.act(acts.offer_baton(ref, answer)),
         )
+
+    # ------------------------------------------------------------------ links
+
+    @cached_property
+    def links(self) -> LinkOffer:
+        return LinkOffer(self)
+
+    def offer_links(self, urls: list[str], none_message: str) -> None:
+        self.links.offer_links(urls, none_message)
+
+    def action_incident_link(self) -> None:
+        self.links.offer_incident_links(self.incident_view)
+
+    def palette_links(self) -> list[tuple[str, str, Callable[[], object]]]:
+        """Palette entries: each incident link that may be offered, by name."""
+        return self.links.palette_entries(self.incident_view)
 
     # ------------------------------------------------------------------ palette
 

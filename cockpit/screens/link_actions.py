@@ -1,7 +1,8 @@
 """Links from a step or an incident: always copied (OSC 52 works over SSH), opened in a
 browser only where one can open, and only after asking.
 
-A mixin of :class:`CockpitScreen`. URLs come from runbooks and the paging service, so a
+:class:`LinkOffer` does it for any screen (the cockpit screen keeps one). URLs come from
+runbooks and the paging service, so a
 link is offered (listed, copied, opened) only when ``cockpit.runbooks.links.refusal`` finds
 nothing wrong with it: one http(s) URL, no whitespace, control, bidi or invisible character.
 Anything else is refused with a toast that says why, and never reaches the clipboard.
@@ -12,16 +13,19 @@ from __future__ import annotations
 import os
 import sys
 import webbrowser
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import work
 
 from cockpit.runbooks.links import offerable, refusal
 from cockpit.screens.confirm import ConfirmDialog
 from cockpit.text import safe_line
 
 if TYPE_CHECKING:
+    from textual.widget import Widget
+
     from cockpit.view_model import IncidentView
 
 
@@ -51,23 +55,16 @@ def incident_links(view: IncidentView | None) -> list[tuple[str, str]]:
     return links
 
 
-if TYPE_CHECKING:
-    from textual.screen import Screen
+class LinkOffer:
+    """Offers links on behalf of ``node`` (its toasts, its dialogs, its workers)."""
 
-    _Screen = Screen[None]
-else:
-    _Screen = object
-
-
-class LinkActions(_Screen):
-    """Needs from the screen: app, notify, incident_view."""
-
-    incident_view: IncidentView | None
+    def __init__(self, node: Widget) -> None:
+        self.node = node
 
     def offer_links(self, urls: list[str], none_message: str) -> None:
         """Copy a step's link (and offer to open it); with several, ask which first."""
         if not urls:
-            self.notify(none_message, severity="warning")
+            self.node.notify(none_message, severity="warning")
             return
         self.pick_link([(f"link {n}", url) for n, url in enumerate(urls, start=1)])
 
@@ -95,7 +92,7 @@ class LinkActions(_Screen):
             if url:
                 self.offer_link(url)
 
-        self.app.push_screen(
+        self.node.app.push_screen(
             ChoiceDialog(
                 Text("Which link? (copied; opened only if you say so)", "bold"), Text(""), choices
             ),
@@ -104,7 +101,7 @@ class LinkActions(_Screen):
 
     def _say_refused(self, links: list[tuple[str, str]]) -> None:
         lines = [f"{what}: {refusal(url)}: {safe_line(url)[:80]}" for what, url in links]
-        self.notify(
+        self.node.notify(
             "Not copied, not opened (a link must be one http(s) URL with nothing "
             "hidden in it):\n" + "\n".join(lines[:5]),
             title="Link refused",
@@ -117,10 +114,11 @@ class LinkActions(_Screen):
         if why:
             self._say_refused([("link", url)])
             return
-        self.app.copy_to_clipboard(url)
+        app = self.node.app
+        app.copy_to_clipboard(url)
         shown = safe_line(url)
         if not can_open_browser():
-            self.notify(
+            self.node.notify(
                 f"Copied {shown}. No browser here: paste it where you can open it.",
                 title="Link copied",
                 timeout=8,
@@ -132,31 +130,33 @@ class LinkActions(_Screen):
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self._open_in_browser(url)
+                # webbrowser may wait for the browser process to start: never on the UI thread.
+                self.node.run_worker(
+                    partial(webbrowser.open, url, new=2),
+                    thread=True,
+                    exit_on_error=False,
+                    group="browser",
+                    description="open a link",
+                )
 
-        self.app.push_screen(ConfirmDialog("Open link", body, "Open"), answered)
+        app.push_screen(ConfirmDialog("Open link", body, "Open"), answered)
 
-    @work(thread=True, exit_on_error=False, group="browser", description="open a link")
-    def _open_in_browser(self, url: str) -> None:
-        # webbrowser may wait for the browser process to start: never on the UI thread.
-        webbrowser.open(url, new=2)
-
-    def action_incident_link(self) -> None:
-        links = incident_links(self.incident_view)
+    def offer_incident_links(self, view: IncidentView | None) -> None:
+        links = incident_links(view)
         if not links:
-            self.notify(
+            self.node.notify(
                 "This incident has no link (no runbook URL, page or alert link).",
                 severity="warning",
             )
             return
         self.pick_link(links)
 
-    def palette_links(self) -> list[tuple[str, str, Any]]:
+    def palette_entries(
+        self, view: IncidentView | None
+    ) -> list[tuple[str, str, Callable[[], object]]]:
         """Palette entries: each incident link that may be offered, by name."""
-        from functools import partial
-
         return [
             (f"Copy link: {what}", safe_line(url)[:80], partial(self.offer_link, url))
-            for what, url in incident_links(self.incident_view)
+            for what, url in incident_links(view)
             if not refusal(url)
         ]
