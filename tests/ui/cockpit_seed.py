@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cockpit.config import load_settings
 from cockpit.records import AlertRecord, IncidentRecord, LogEntryRecord, OnCallRecord, PersonRecord
@@ -18,6 +19,9 @@ from cockpit.store.upsert import (
     upsert_people,
 )
 from cockpit.sync.identity import Me, set_me
+
+if TYPE_CHECKING:
+    from cockpit.screens.cockpit_screen import CockpitScreen
 
 NOW = datetime(2026, 3, 10, 3, 12, 0, tzinfo=UTC)
 HERE = Path(__file__).parent
@@ -186,3 +190,19 @@ def screen_text(app: object) -> str:
 def notices(app: object) -> list[tuple[str, str, str]]:
     """(title, message, severity) of the notifications shown, oldest first."""
     return [(n.title, n.message, n.severity) for n in app.notices]  # type: ignore[attr-defined]
+
+
+def store_of(app: object) -> Store:
+    """The app's local store (the tests' apps all have one)."""
+    store = getattr(app, "store", None)
+    assert isinstance(store, Store), "this app has no local store"
+    return store
+
+
+def cockpit_screen(app: object) -> CockpitScreen:
+    """The cockpit screen on top (a drill's practice screen is one too)."""
+    from cockpit.screens.cockpit_screen import CockpitScreen
+
+    screen = getattr(app, "screen", None)
+    assert isinstance(screen, CockpitScreen), f"the screen on top is {type(screen).__name__}"
+    return screen

@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from cockpit_seed import NOW, frozen, screen_text, seed
+from cockpit_seed import NOW, cockpit_screen, frozen, screen_text, seed
 
 from cockpit.app import CockpitApp, make_app
 from cockpit.runbooks.library import load_library
@@ -75,7 +75,7 @@ def am_app(tmp_path: Path) -> Iterator[CockpitApp]:
 async def _show_group(app: CockpitApp, pilot: object) -> None:
     await pilot.pause()  # type: ignore[attr-defined]
     for _ in range(6):
-        if app.screen.current_id == GROUP_ID:  # type: ignore[attr-defined]
+        if cockpit_screen(app).current_id == GROUP_ID:
             return
         await pilot.press("right_square_bracket")  # type: ignore[attr-defined]
         await pilot.pause()  # type: ignore[attr-defined]
@@ -101,7 +101,9 @@ async def test_panel_shows_source_and_the_labels_that_tell_alerts_apart(
         assert panel.size.height <= 10
         assert "…" in text or size[0] > 120
 
-        links = dict((url, what) for what, url in incident_links(am_app.screen.incident_view))  # type: ignore[attr-defined]
+        links = dict(
+            (url, what) for what, url in incident_links(cockpit_screen(am_app).incident_view)
+        )
         assert GENERATOR in links and RUNBOOK in links
 
 
@@ -109,7 +111,7 @@ async def test_a_pagerduty_incident_says_where_it_came_from(am_app: CockpitApp) 
     async with am_app.run_test(size=(160, 48)) as pilot:
         await pilot.pause()
         for _ in range(6):
-            if am_app.screen.current_id == "pagerduty:PINC101":  # type: ignore[attr-defined]
+            if cockpit_screen(am_app).current_id == "pagerduty:PINC101":
                 break
             await pilot.press("right_square_bracket")
             await pilot.pause()

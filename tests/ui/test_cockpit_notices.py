@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cockpit_seed import NOW, Clock, notices
+from cockpit_seed import NOW, Clock, cockpit_screen, notices, store_of
 from sqlmodel import select
 
 from cockpit.app import CockpitApp, make_app
@@ -82,7 +82,7 @@ async def test_new_incident_during_sync_notifies_without_moving(
         sync.armed = True
         await pilot.press("ctrl+r")
         await settle(app, pilot)
-        assert app.screen.current_id == SECOND  # type: ignore[attr-defined]
+        assert cockpit_screen(app).current_id == SECOND
         assert app.screen.query_one(IncidentSwitcher).highlighted_id == SECOND
         assert app.focused is focused
         new = [n for n in notices(app) if n[0] == "New high-urgency incident"]
@@ -139,7 +139,7 @@ async def test_snooze_and_escalate_name_the_incident(app: CockpitApp) -> None:
         assert isinstance(app.screen, InputDialog)
         await pilot.press("backspace", "3", "enter")
         await pilot.pause()
-    with app.store.read() as session:  # type: ignore[union-attr]
+    with store_of(app).read() as session:
         items = {(i.action, i.incident_id): i.payload for i in session.exec(select(OutboxItem))}
         lines = [
             t.kind
@@ -165,7 +165,7 @@ async def test_page_load_meter_reads_the_metrics_and_ignores_drills(app: Cockpit
     from cockpit.records import LogEntryRecord
     from cockpit.store.upsert import insert_log_entries
 
-    with app.store.write() as session:  # type: ignore[union-attr]
+    with store_of(app).write() as session:
         session.add(
             Incident(
                 id="drill:d1",
@@ -205,7 +205,7 @@ async def test_incident_links_offer_a_choice(
     monkeypatch.setattr("webbrowser.open", lambda url, new=0: opened.append(url))
     copied: list[str] = []
     app.copy_to_clipboard = copied.append  # type: ignore[method-assign]
-    with app.store.write() as session:  # type: ignore[union-attr]
+    with store_of(app).write() as session:
         incident = session.get(Incident, "pagerduty:PINC101")
         assert incident is not None
         incident.html_url = "https://acme.pagerduty.com/incidents/PINC101"

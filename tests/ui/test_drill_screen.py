@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from cockpit_seed import HERE, NOW, seed
+from cockpit_seed import HERE, NOW, seed, store_of
 from sqlmodel import select
 from textual.widgets import Input, Static, TextArea
 
@@ -122,7 +122,7 @@ async def test_scripted_drill_gives_the_expected_debrief(
     report = target.read_text(encoding="utf-8")
     assert report.startswith("# Drill debrief: Cache stampede on product detail")
     assert "WRONG BRANCH" in report and "| 2 |" in report and "stall, unclear" in report
-    with app.store.read() as session:  # type: ignore[union-attr]
+    with store_of(app).read() as session:
         drill = session.exec(select(Drill)).one()
         unclear = session.exec(select(StepEvent).where(StepEvent.step_id == CHECK_2)).one()
     assert drill.finished_at == NOW + timedelta(seconds=sum(times) + 5)
@@ -151,7 +151,7 @@ async def test_start_a_drill_from_the_key_and_end_it(clocked: tuple[CockpitApp, 
         debrief = app.screen
         assert isinstance(debrief, DebriefScreen)
         assert debrief.analysis.steps == [] and "No step was ticked" in debrief.drill.report_md
-    with app.store.read() as session:  # type: ignore[union-attr]
+    with store_of(app).read() as session:
         assert (
             session.exec(select(StepEvent.kind).where(StepEvent.kind == "command_run")).all() == []
         )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cockpit_seed import notices
+from cockpit_seed import notices, store_of
 from sqlmodel import select
 from textual.widgets import Input, Static, TextArea
 
@@ -119,7 +119,7 @@ async def test_from_h_to_an_accepted_handoff_and_its_markdown(
         assert confirm.confirm == "Take 1 baton"
         await press("y")
         accepted_after = keys
-        with app.store.read() as session:  # type: ignore[union-attr]
+        with store_of(app).read() as session:
             row = session.exec(select(Handoff)).one()
             passes = session.exec(select(BatonPass)).all()
         assert row.accepted_at is not None and row.to_person == "pagerduty:PCAR"
@@ -235,7 +235,7 @@ async def test_nothing_is_signed_until_the_incoming_engineer_is_named(app: Cockp
         assert isinstance(screen, HandoffScreen)
         assert "(not named yet)" in str(screen.query_one("#handoff-title", Static).content)
         assert "DRAFT" in str(screen.query_one("#handoff-title", Static).content)
-    with app.store.read() as session:  # type: ignore[union-attr]
+    with store_of(app).read() as session:
         assert [h.signed_at for h in session.exec(select(Handoff))] in ([], [None])
 
 

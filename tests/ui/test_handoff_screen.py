@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from cockpit_seed import NOW, incident
+from cockpit_seed import NOW, incident, store_of
 from sqlmodel import select
 from textual.widgets import Input, Static, TextArea
 
@@ -48,7 +48,7 @@ async def test_draft_sign_accept_export(app: CockpitApp, tmp_path: Path) -> None
         assert chooser.choices[0][0] == "pagerduty:PCAR"  # on call, not the outgoing
         await pilot.press("enter")
         await pilot.pause()
-        with app.store.read() as session:  # type: ignore[union-attr]
+        with store_of(app).read() as session:
             row = session.exec(select(Handoff)).one()
         assert row.signed_at is not None and "watch db-1" in row.body_md
         assert row.to_person == "pagerduty:PCAR"
@@ -61,7 +61,7 @@ async def test_draft_sign_accept_export(app: CockpitApp, tmp_path: Path) -> None
         assert confirm.confirm == "Take 1 baton"
         await pilot.press("y")
         await pilot.pause()
-        with app.store.read() as session:  # type: ignore[union-attr]
+        with store_of(app).read() as session:
             passes = session.exec(select(BatonPass).order_by(BatonPass.id)).all()
             row = session.exec(select(Handoff)).one()
         # The offer is accepted in place: one pass, from the outgoing to the incoming.
@@ -88,7 +88,7 @@ async def test_accept_needs_a_signature(app: CockpitApp) -> None:
         await pilot.press("H", "a")
         await pilot.pause()
         assert isinstance(app.screen, HandoffScreen)  # no chooser: sign first
-        with app.store.read() as session:  # type: ignore[union-attr]
+        with store_of(app).read() as session:
             assert session.exec(select(BatonPass)).all() == []
 
 

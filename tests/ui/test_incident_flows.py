@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cockpit_seed import NOW, screen_text
+from cockpit_seed import NOW, cockpit_screen, screen_text, store_of
 from sqlmodel import select
 from textual.widgets import TextArea
 
@@ -24,9 +24,9 @@ async def test_switch_incidents_and_refresh_keeps_selection(app: CockpitApp) -> 
         await pilot.pause()
         await pilot.press("right_square_bracket")
         await pilot.pause()
-        assert app.screen.current_id == SECOND  # type: ignore[attr-defined]
+        assert cockpit_screen(app).current_id == SECOND
         # A newer, more urgent incident arrives: the list reorders, the user stays put.
-        with app.store.write() as session:  # type: ignore[union-attr]
+        with store_of(app).write() as session:
             session.add(
                 Incident(
                     id="pagerduty:PNEW",
@@ -39,9 +39,9 @@ async def test_switch_incidents_and_refresh_keeps_selection(app: CockpitApp) -> 
                     updated_at=NOW,
                 )
             )
-        app.screen.reload()  # type: ignore[attr-defined]
+        cockpit_screen(app).reload()
         await pilot.pause()
-        assert app.screen.current_id == SECOND  # type: ignore[attr-defined]
+        assert cockpit_screen(app).current_id == SECOND
         switcher = app.screen.query_one(IncidentSwitcher)
         assert switcher.highlighted_id == SECOND
         assert app.focused is app.screen.query_one(RunbookChecklist).steps
@@ -56,7 +56,7 @@ async def test_confirmation_names_incident_captured_at_key_press(app: CockpitApp
         assert "#101" in str(dialog.body) and "High latency" in str(dialog.body)
         await pilot.press("y")
         await pilot.pause()
-    with app.store.read() as session:  # type: ignore[union-attr]
+    with store_of(app).read() as session:
         assert session.get(Incident, FIRST).status == "resolved"  # type: ignore[union-attr]
         assert session.get(Incident, SECOND).status == "acknowledged"  # type: ignore[union-attr]
 
@@ -72,7 +72,7 @@ async def test_resolve_with_open_run_asks_about_the_run(app: CockpitApp) -> None
         await pilot.press("escape")  # skip the flywheel's insight that a resolve asks for
         view = app.screen.query_one(RunbookChecklist).view
         assert view is not None and view.finished and view.outcome == "abandoned"
-    with app.store.read() as session:  # type: ignore[union-attr]
+    with store_of(app).read() as session:
         assert session.get(Incident, FIRST).status == "resolved"  # type: ignore[union-attr]
 
 
@@ -90,7 +90,7 @@ async def test_pass_the_baton_with_a_note(app: CockpitApp) -> None:
         await pilot.press(*"db failover at step 3", "enter")
         await pilot.pause()
         assert "offered to" in str(app.screen.query_one("#baton").render())
-    with app.store.read() as session:  # type: ignore[union-attr]
+    with store_of(app).read() as session:
         baton = session.exec(select(BatonPass)).one()
     assert (baton.to_person, baton.note, baton.state) == (
         "pagerduty:PCAR",
@@ -110,7 +110,7 @@ async def test_take_baton_and_note_queue_in_outbox(app: CockpitApp) -> None:
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert app.screen.query_one(StatusBar).pending == 3  # reassign, its note, this note
-    with app.store.read() as session:  # type: ignore[union-attr]
+    with store_of(app).read() as session:
         actions = sorted(i.action for i in session.exec(select(OutboxItem)))
         notes = [n.content for n in session.exec(select(Note))]
     assert actions == ["note", "note", "reassign"]

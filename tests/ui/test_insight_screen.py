@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cockpit_seed import cockpit_screen, store_of
 from sqlmodel import select
 from textual.widgets import Input, OptionList, TextArea
 
@@ -17,7 +18,7 @@ from cockpit.store.models import Incident, Insight
 
 async def resolve(app: CockpitApp, pilot: object, incident_id: str) -> None:
     p = pilot  # type: ignore[assignment]
-    app.screen.go_to_incident(incident_id)  # type: ignore[attr-defined]
+    cockpit_screen(app).go_to_incident(incident_id)
     await p.pause()
     await p.press("R")
     assert isinstance(app.screen, ConfirmDialog)
@@ -39,7 +40,7 @@ async def test_insight_guardrail_and_draft(app: CockpitApp, tmp_path: Path) -> N
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert not isinstance(app.screen, InsightScreen)
-    with app.store.read() as session:  # type: ignore[union-attr]
+    with store_of(app).read() as session:
         insight = session.exec(select(Insight)).one()
     assert insight.incident_id == "pagerduty:PINC103"
     assert insight.text == "Log rotation stopped" and insight.whys == ["Why full?", "No rotation"]
@@ -60,7 +61,7 @@ async def test_escape_skips_and_empty_insight_is_refused(app: CockpitApp) -> Non
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, InsightScreen)
-    with app.store.read() as session:  # type: ignore[union-attr]
+    with store_of(app).read() as session:
         assert session.exec(select(Insight)).all() == []
         assert session.get(Incident, "pagerduty:PINC102").status == "resolved"  # type: ignore[union-attr]
 

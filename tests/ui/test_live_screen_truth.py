@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cockpit_seed import HERE, NOW, Clock, notices, screen_text, seed
+from cockpit_seed import HERE, NOW, Clock, cockpit_screen, notices, screen_text, seed
 
 from cockpit.app import CockpitApp, make_app
 from cockpit.config import load_settings
@@ -376,7 +376,7 @@ async def test_the_status_bar_shows_the_real_age_of_the_last_good_sync(
             clock.now += timedelta(minutes=1)
             app.start_sync()
             await settle(app, pilot)
-            app.screen.tick_clock()  # type: ignore[attr-defined]
+            cockpit_screen(app).tick_clock()
             shown = bar.render().plain
             assert shown.startswith("○ offline")
             assert f"last good sync {minute}m ago" in shown

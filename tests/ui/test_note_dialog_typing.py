@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+from cockpit_seed import cockpit_screen
 from sqlmodel import select
 from textual import events
 from textual.app import App
@@ -125,7 +126,7 @@ async def test_fast_typing_and_paste_reach_the_service_verbatim(
     try:
         async with app.run_test(size=(120, 40)) as pilot:
             await settle(app, pilot)
-            incident_id = app.screen.current_id  # type: ignore[attr-defined]
+            incident_id = cockpit_screen(app).current_id
             assert incident_id
             remote_id = incident_id.split(":", 1)[1]
             before = remote_notes(emulator, remote_id)

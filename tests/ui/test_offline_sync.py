@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cockpit_seed import cockpit_screen
 from sqlmodel import select
 from textual.widgets import TextArea
 
@@ -54,7 +55,7 @@ async def test_note_written_offline_syncs_when_back(
             await settle(app, pilot)
             bar = app.screen.query_one(StatusBar)
             assert bar.state == "offline"
-            incident_id = app.screen.current_id  # type: ignore[attr-defined]
+            incident_id = cockpit_screen(app).current_id
             assert incident_id
             await pilot.press("n")
             app.screen.query_one(TextArea).text = "written on the plane"

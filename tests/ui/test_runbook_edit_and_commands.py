@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-from cockpit_seed import NOW, frozen, notices, screen_text
+from cockpit_seed import NOW, cockpit_screen, frozen, notices, screen_text, store_of
 from sqlmodel import select
 
 from cockpit.app import CockpitApp, make_app
@@ -66,7 +66,7 @@ async def test_runbook_edited_mid_run_keeps_progress_and_says_what_changed(
         assert "runbook changed: 1 step added, 1 renamed" in screen_text(app)
         app.screen.reload()  # type: ignore[attr-defined]  # recorded once, not per refresh
         await pilot.pause()
-    with app.store.read() as session:  # type: ignore[union-attr]
+    with store_of(app).read() as session:
         changed = session.exec(select(StepEvent).where(StepEvent.kind == "runbook_changed")).one()
         line = session.exec(
             select(TimelineEvent).where(TimelineEvent.summary.startswith("runbook changed"))
@@ -89,7 +89,7 @@ async def test_skip_needs_a_reason(app: CockpitApp) -> None:
         await pilot.pause()
         view = checklist(app).view
         assert view is not None and view.status["checks.open-the-latency-dashboard"] == "skipped"
-    with app.store.read() as session:  # type: ignore[union-attr]
+    with store_of(app).read() as session:
         event = session.exec(select(StepEvent).where(StepEvent.kind == "skipped")).one()
     assert event.reason == "no grafana access"
 
@@ -123,7 +123,7 @@ async def test_run_command_asks_with_parameters_filled_and_keeps_output(
             await app.workers.wait_for_complete()
             await pilot.pause()
         assert "ok" in screen_text(app)
-    with app.store.read() as session:  # type: ignore[union-attr]
+    with store_of(app).read() as session:
         event = session.exec(select(StepEvent).where(StepEvent.kind == "command_run")).one()
         line = session.exec(select(TimelineEvent).where(TimelineEvent.kind == "command")).one()
     assert event.details["command"] == "echo ok" and event.details["exit_code"] == 0
@@ -159,7 +159,7 @@ async def test_a_secret_in_command_output_never_reaches_the_store(
 
 async def test_command_is_never_run_in_a_drill(echo_app: CockpitApp) -> None:
     app = echo_app
-    with app.store.write() as session:  # type: ignore[union-attr]
+    with store_of(app).write() as session:
         session.add(
             Incident(
                 id="drill:d1",
@@ -175,13 +175,13 @@ async def test_command_is_never_run_in_a_drill(echo_app: CockpitApp) -> None:
         )
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.pause()
-        app.screen.go_to_incident("drill:d1")  # type: ignore[attr-defined]
+        cockpit_screen(app).go_to_incident("drill:d1")
         await pilot.pause()
         await pilot.press("x", *"ok", "enter")
         await pilot.pause()
         assert not isinstance(app.screen, ConfirmDialog)
         assert any("never run in a drill" in message for _, message, _ in notices(app))
-    with app.store.read() as session:  # type: ignore[union-attr]
+    with store_of(app).read() as session:
         assert not session.exec(select(StepEvent).where(StepEvent.kind == "command_run")).all()
 
 

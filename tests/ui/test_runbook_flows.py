@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cockpit_seed import frozen, screen_text
+from cockpit_seed import frozen, screen_text, store_of
 from sqlmodel import select
 
 from cockpit.app import CockpitApp, make_app
@@ -53,7 +53,7 @@ async def test_work_runbook_to_validation(app: CockpitApp) -> None:
         await pilot.pause()
         view = checklist(app).view
         assert view is not None and view.finished and view.outcome == "resolved"
-    with app.store.read() as session:  # type: ignore[union-attr]
+    with store_of(app).read() as session:
         run = session.exec(select(RunbookRun)).one()
         kinds = [e.kind for e in session.exec(select(StepEvent).order_by(StepEvent.seq))]
         lines = session.exec(select(TimelineEvent).where(TimelineEvent.kind == "runbook")).all()
@@ -76,7 +76,7 @@ async def test_rollback_branch_is_taken_and_shown(app: CockpitApp) -> None:
         await pilot.pause()
         view = checklist(app).view
         assert view is not None and view.finished and view.outcome == "rolled_back"
-    with app.store.read() as session:  # type: ignore[union-attr]
+    with store_of(app).read() as session:
         events = list(session.exec(select(StepEvent).order_by(StepEvent.seq)))
     # The engine records the branch itself (rollback_entered is the by-hand call, `r`).
     decided = next(e for e in events if e.kind == "decided")
@@ -99,7 +99,7 @@ async def test_rollback_by_hand_asks_why(app: CockpitApp) -> None:
         # The cursor goes to Rollback's first step, not the main path's next (issue 16 item 1).
         assert view.current == "rollback.flagctl-disable-product-swr-env-prod"
         assert checklist(app).highlighted == view.current
-    with app.store.read() as session:  # type: ignore[union-attr]
+    with store_of(app).read() as session:
         event = session.exec(select(StepEvent).where(StepEvent.kind == "rollback_entered")).one()
     assert event.reason == "made it worse"
 

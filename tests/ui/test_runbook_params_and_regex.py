@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from cockpit_seed import frozen, screen_text, seed
+from cockpit_seed import cockpit_screen, frozen, screen_text, seed, store_of
 from sqlmodel import select
 from textual.widgets import Input
 
@@ -65,7 +65,7 @@ def library_app(
 
 
 def incident_on_screen(app: CockpitApp) -> str:
-    view = app.screen.incident_view  # type: ignore[attr-defined]
+    view = cockpit_screen(app).incident_view
     return str(view.incident.number)
 
 
@@ -171,7 +171,7 @@ async def test_a_parameter_with_spaces_is_asked_filled_quoted_run_and_kept(
         await pilot.pause()
         assert copied == [ran]
         assert ran in screen_text(app)
-    with app.store.read() as session:  # type: ignore[union-attr]
+    with store_of(app).read() as session:
         event = session.exec(select(StepEvent).where(StepEvent.kind == "command_run")).one()
         line = session.exec(select(TimelineEvent).where(TimelineEvent.kind == "command")).one()
     assert event.details["command"] == ran and event.details["exit_code"] == 0

@@ -4,7 +4,7 @@ back while typing and in the notification."""
 
 from __future__ import annotations
 
-from cockpit_seed import notices
+from cockpit_seed import notices, store_of
 from sqlmodel import select
 from textual.widgets import Input, Static
 
@@ -56,6 +56,6 @@ async def test_a_bare_number_is_minutes_and_said_back(app: CockpitApp) -> None:
         assert not isinstance(app.screen, InputDialog)
         done = [n for n in notices(app) if "Snoozed" in n[1]]
         assert done and "for 45m (45 minutes)" in done[-1][1]
-    with app.store.read() as session:  # type: ignore[union-attr]
+    with store_of(app).read() as session:
         items = {(i.action, i.incident_id): i.payload for i in session.exec(select(OutboxItem))}
     assert items[("snooze", SECOND)]["seconds"] == 45 * 60

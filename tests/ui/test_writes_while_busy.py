@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from cockpit_seed import notices
+from cockpit_seed import notices, store_of
 from sqlmodel import select
 
 from cockpit.app import CockpitApp
@@ -38,7 +38,7 @@ def write_lock_held(app: CockpitApp) -> Iterator[sqlite3.Connection]:
 
 
 def ticked(app: CockpitApp) -> list[str]:
-    with app.store.read() as session:  # type: ignore[union-attr]
+    with store_of(app).read() as session:
         events = session.exec(select(StepEvent).order_by(StepEvent.seq)).all()
     return [e.step_id for e in events if e.kind == "done"]
 
@@ -96,13 +96,13 @@ async def test_an_ack_while_the_store_is_held_is_queued_then_sent_once(app: Cock
             held.execute("COMMIT")
 
         def acked() -> bool:
-            with app.store.read() as session:  # type: ignore[union-attr]
+            with store_of(app).read() as session:
                 return session.get(Incident, INCIDENT).status == "acknowledged"  # type: ignore[union-attr]
 
         await until(pilot, acked)
         await pilot.pause()
         assert any("Acknowledged" in message for _, message, _ in notices(app))
-    with app.store.read() as session:  # type: ignore[union-attr]
+    with store_of(app).read() as session:
         items = session.exec(select(OutboxItem).where(OutboxItem.action == "acknowledge")).all()
     assert len(items) == 1
 
@@ -146,7 +146,7 @@ async def test_a_commands_output_while_a_sync_holds_the_store_lands_once(
         step = checklist.view.current  # the step whose command ran
 
         def kept() -> list[str]:
-            with app.store.read() as session:  # type: ignore[union-attr]
+            with store_of(app).read() as session:
                 rows = session.exec(select(StepEvent)).all()
             return [e.details.get("command", "") for e in rows if e.kind == "command_run"]
 
