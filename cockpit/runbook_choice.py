@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
+from pathlib import Path
 
+from cockpit.runbooks.library import SKIPPED_DIRS
 from cockpit.runbooks.match import (
     IncidentFacts,
     RunbookMatch,
@@ -60,15 +63,22 @@ def why_in_words(reasons: tuple[str, ...] | list[str]) -> str:
     return "matches " + " ".join([said, *negative])
 
 
-def stamps(library: list[Runbook]) -> dict[str, int]:
-    """Each runbook file's modification time, and each of their folders' (a file added to,
-    removed from or renamed in a folder changes the folder's)."""
+def stamps(library: list[Runbook], roots: Sequence[Path] = ()) -> dict[str, int]:
+    """Each runbook file's modification time, and each folder's that could hold one (a file
+    added to, removed from or renamed in a folder changes the folder's): the folders of the
+    runbooks and every folder under ``roots`` (the configured runbook folders; drafts
+    skipped, as the library skips them)."""
+    paths = [r.path for r in library] + sorted({os.path.dirname(r.path) for r in library})
+    for root in roots:
+        for folder, subfolders, _files in os.walk(root):
+            subfolders[:] = sorted(d for d in subfolders if d.lower() not in SKIPPED_DIRS)
+            paths.append(folder)
     found = {}
-    for path in [r.path for r in library] + sorted({os.path.dirname(r.path) for r in library}):
+    for path in paths:
         try:
-            found[path] = os.stat(path).st_mtime_ns
+            found[str(path)] = os.stat(path).st_mtime_ns
         except OSError:
-            found[path] = 0
+            found[str(path)] = 0
     return found
 
 
@@ -82,13 +92,13 @@ class LibraryWatch:
         self._library: list[Runbook] | None = None
         self._stamps: dict[str, int] = {}
 
-    def changed(self, library: list[Runbook]) -> bool:
-        """True when a file or folder of ``library`` changed since ``library`` was first
-        seen here (then read it again and hand the new one over)."""
+    def changed(self, library: list[Runbook], roots: Sequence[Path] = ()) -> bool:
+        """True when a file or folder of ``library`` (or a folder under ``roots``) changed
+        since ``library`` was first seen here (then read it again and hand the new one over)."""
         if library is not self._library:
-            self._library, self._stamps = library, stamps(library)
+            self._library, self._stamps = library, stamps(library, roots)
             return False
-        return stamps(library) != self._stamps
+        return stamps(library, roots) != self._stamps
 
 
 def choose(

@@ -11,17 +11,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from cockpit.runbooks.model import Step
 from cockpit.runbooks.run_view import ChecklistKey, Item, RunView, timer_left
+
+# The transitions a checklist key records (``cockpit.runbooks.run_events``' names).
+Transition = Literal[
+    "done", "skipped", "failed", "undone", "decided", "rollback_entered", "timer_started",
+    "finished",
+]  # fmt: skip
+Asked = Literal["skipped", "failed", "rollback_entered"]
 
 
 @dataclass(frozen=True)
 class Record:
     """Record this transition of the run (one write, with its timeline line)."""
 
-    kind: str
+    kind: Transition
     step_id: str = ""
     details: dict[str, Any] = field(default_factory=dict)
     reason: str = ""
@@ -70,7 +77,7 @@ class ConfirmRisky:
 class AskReason:
     """Ask why in a few words (kept in the timeline and the debrief), then :func:`with_reason`."""
 
-    kind: str  # skipped, failed, rollback_entered
+    kind: Asked
     step: Step | None = None
 
 
@@ -85,7 +92,7 @@ class AskBranch:
 class UseCommand:
     """Copy (``how == "copy"``) or run the step's command, once its parameters are known."""
 
-    how: str
+    how: Literal["copy", "run"]
     step: Step
 
 
@@ -151,7 +158,7 @@ def checklist_move(
         if not step.timer_seconds:
             return Refuse("This step has no timer.")
         return Record("timer_started", step.id, {"seconds": step.timer_seconds})
-    if key in ("copy", "run"):
+    if key == "copy" or key == "run":
         if not step.command:
             return Refuse("This step has no command.")
         return UseCommand(key, step)

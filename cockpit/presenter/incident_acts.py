@@ -59,7 +59,7 @@ def snooze(ref: IncidentRef, answer: str | None) -> Act | None:
 def escalate(ref: IncidentRef, answer: str | None) -> Act | None:
     """A level of the escalation policy: a whole number from 1."""
     value = (answer or "").strip()
-    if not value.isdigit() or int(value) < 1:
+    if not value.isdecimal() or int(value) < 1:  # isdigit() passes "²", which int() refuses
         return None
     level = int(value)
     return Act("escalate", ref.id, f"Escalated {ref.label} to level {level}", (level,))
@@ -93,9 +93,6 @@ def baton_receivers(
 ) -> list[RosterEntry]:
     """Who the baton may be passed to: anyone on the roster, and me too unless I hold it."""
     return [p for p in people if p.person_id != me_id or holder_id != me_id]
-
-
-ResolveAnswer = Literal["finish", "abandon", "keep"]
 
 
 def resolve_with_run(ref: IncidentRef, answer: str | None) -> tuple[Record | None, Act | None]:

@@ -21,15 +21,10 @@ notes did next (:class:`cockpit.drills.replay.Replay`), and the banner says how 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from cockpit.screens.host import HostApp
-
 import re
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -52,6 +47,9 @@ from cockpit.text import safe_line
 from cockpit.view_model import IncidentRef
 from cockpit.widgets.incident_panel import IncidentPanel
 from cockpit.widgets.runbook_checklist import RunbookChecklist
+
+if TYPE_CHECKING:
+    from cockpit.screens.host import HostApp
 
 BANNER = "PRACTICE MODE — nothing is sent, no command runs"
 TICKS = ("done", "skipped", "failed", "decided")

@@ -47,7 +47,7 @@ from cockpit.handoff import (
 )
 from cockpit.handoff.draft import OpenItem, group_by_service
 from cockpit.handoff.markdown import clock, cut_words, run_words, timer_words
-from cockpit.screens.host import host_of
+from cockpit.screens.host import host_of, store_or_say
 from cockpit.store.models import Handoff, Incident
 from cockpit.text import count, safe_line
 from cockpit.widgets.footer import KeyFooter
@@ -833,8 +833,7 @@ def open_handoff(app: HostApp) -> None:
 
     from cockpit.screens.drill_screen import DrillScreen
 
-    if app.store is None:
-        app.notify("No local store yet: connect a paging service first.", severity="warning")
+    if store_or_say(app, "The handoff") is None:
         return
     if isinstance(app.screen, DrillScreen):
         app.notify("Practice mode: end the drill (E) before the handoff.", severity="warning")

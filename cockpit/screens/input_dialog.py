@@ -114,7 +114,7 @@ def duration_meaning(value: str) -> str:
 
 
 def check_level(value: str) -> str:
-    return "" if value.strip().isdigit() and int(value) >= 1 else "Give a level: 1, 2, 3..."
+    return "" if value.strip().isdecimal() and int(value) >= 1 else "Give a level: 1, 2, 3..."
 
 
 def check_not_empty(value: str) -> str:

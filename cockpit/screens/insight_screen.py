@@ -14,12 +14,7 @@ samples: ``cockpit.flywheel.draft.drafts_folder``) and says where.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from cockpit.screens.host import HostApp
-
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -34,6 +29,9 @@ from cockpit.flywheel import GUARDRAILS, draft_runbook, needs_draft, record_insi
 from cockpit.flywheel.draft import drafts_folder
 from cockpit.screens.host import host_of
 from cockpit.text import safe_line
+
+if TYPE_CHECKING:
+    from cockpit.screens.host import HostApp
 
 
 class InsightScreen(ModalScreen[str | None]):

@@ -7,7 +7,7 @@ transition goes through :class:`RunService` (one write transaction with its time
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, assert_never
 
 from rich.text import Text
 
@@ -31,6 +31,7 @@ from cockpit.presenter.checklist import (
 )
 from cockpit.presenter.incident_acts import Act, resolve_with_run
 from cockpit.runbook_choice import LibraryWatch, choose, facts_of
+from cockpit.runbooks.library import default_runbook_dirs
 from cockpit.runbooks.match import RunbookMatch, match_runbooks
 from cockpit.runbooks.model import Runbook
 from cockpit.runbooks.run_view import ChecklistKey, Item, RunView
@@ -96,9 +97,10 @@ class RunbookActions(_Screen):
             watch: LibraryWatch | None = getattr(self, "_library_watch", None)
             if watch is None:
                 watch = self._library_watch = LibraryWatch()
-            if watch.changed(self.cockpit.library):
+            roots = default_runbook_dirs(self.cockpit.settings)
+            if watch.changed(self.cockpit.library, roots):
                 self.cockpit.reload_library()
-                watch.changed(self.cockpit.library)
+                watch.changed(self.cockpit.library, roots)
             return list(self.cockpit.library)
         except CockpitError as error:
             self.notify(str(error), title="Runbooks", severity="error")
@@ -217,7 +219,7 @@ class RunbookActions(_Screen):
         run: RunView | None = event.checklist.view
         move = checklist_move(run, event.action, event.item_id, self.now)
         if isinstance(move, PickRunbook):
-            self._pick(ref)
+            self._pick(ref)  # the one move that needs no run
         elif move is not None and run is not None:
             self._perform(move, run, ref, event.checklist)
 
@@ -243,6 +245,10 @@ class RunbookActions(_Screen):
                 self.offer_links(checklist.step_urls(), "This step has no link.")
             case UseCommand():
                 self._command(move, run, ref, checklist)
+            case PickRunbook():
+                self._pick(ref)
+            case _:
+                assert_never(move)
 
     def _command(
         self, move: UseCommand, run: RunView, ref: IncidentRef, checklist: RunbookChecklist

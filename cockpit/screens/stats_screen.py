@@ -28,7 +28,7 @@ from textual.widgets import Static
 from textual.worker import get_current_worker
 
 from cockpit.metrics.stats import format_seconds
-from cockpit.screens.host import host_of
+from cockpit.screens.host import host_of, store_or_say
 from cockpit.text import safe_line
 from cockpit.widgets.footer import KeyFooter
 
@@ -345,8 +345,7 @@ class StatsScreen(Screen[None]):
 
 
 def open_stats(app: HostApp) -> None:
-    if app.store is None:
-        app.notify("No local store yet: connect a paging service first.", severity="warning")
+    if store_or_say(app, "Stats") is None:
         return
     from textual.screen import ModalScreen
 

@@ -49,6 +49,7 @@ id: swr
 
 ## Validation
 - [ ] Latency normal {#latency}
+- [ ] ⚠ Drain the canary, then watch it (wait 2m) {#canary}
 """
 T0 = datetime(2026, 3, 1, 3, 0, tzinfo=UTC)
 DECISION = "decision.fixed"
@@ -167,7 +168,8 @@ def test_decisions_ask_for_a_branch_once() -> None:
     run.do(m.decide, DECISION, "yes")
     answered = checklist_move(run.view, "tick", DECISION, run.now)
     assert answered == Refuse("Already answered; undo it first (u) to change the answer.")
-    assert isinstance(checklist_move(run.view, "decide", "", run.now), Refuse)
+    nothing_left = checklist_move(run.view, "decide", "", run.now)
+    assert nothing_left == Refuse("No decision waits for an answer on this run's path.")
 
 
 def test_commands_copy_and_run_only_from_a_step_that_has_one() -> None:
@@ -190,3 +192,19 @@ def test_links_pick_and_no_run() -> None:
 def test_a_run_not_started_ticks_its_first_step() -> None:
     run = Run()
     assert checklist_move(run.view, "tick", "", run.now) == Record("done", "look")
+
+
+def test_a_failed_timer_step_ticks_without_starting_its_timer_again() -> None:
+    run = started().do(m.tick, "look").do(m.tick, "pods").do(m.fail, "swr", "flagctl 503")
+    assert checklist_move(run.view, "tick", "swr", run.now) == Record("done", "swr")
+
+
+def test_a_risky_timer_step_still_asks_after_the_early_tick_is_confirmed() -> None:
+    run = started()
+    for step_id in ("look", "pods", "swr", "flush"):
+        run.do(m.tick, step_id)
+    run.do(m.decide, DECISION, "yes").do(m.tick, "latency").do(m.start_timer, "canary", 120)
+    early = checklist_move(run.view, "tick", "canary", run.now)
+    assert isinstance(early, ConfirmEarlyTick)
+    confirmed = tick_move(run.view, early.step, run.now, timer_confirmed=True)
+    assert isinstance(confirmed, ConfirmRisky) and confirmed.then == Record("done", "canary")

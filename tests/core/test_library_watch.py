@@ -47,3 +47,35 @@ def test_an_edited_runbook_or_a_new_one_in_the_folder_is_a_change(tmp_path: Path
     files[1].unlink()
     touch(folder, 1_700_000_300)
     assert watch.changed(library)
+
+
+def test_a_runbook_in_a_new_subfolder_or_an_empty_folder_is_a_change(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    touch(empty, 1_700_000_000)
+    watch = LibraryWatch()
+    library = load_library([empty])
+    assert library == [] and not watch.changed(library, [empty])
+    shutil.copy(SAMPLES / "disk-full.md", empty / "disk-full.md")
+    touch(empty, 1_700_000_100)
+    assert watch.changed(library, [empty])  # the first runbook of an empty folder
+
+    folder = folder_of_two(tmp_path)
+    touch(folder, 1_700_000_000)
+    library = load_library([folder])
+    assert not watch.changed(library, [folder])
+    (folder / "storage").mkdir()
+    touch(folder, 1_700_000_000)  # only the new subfolder's own time moves below
+    assert watch.changed(library, [folder])  # a new folder: it may hold runbooks
+    library = load_library([folder])
+    assert not watch.changed(library, [folder])
+    shutil.copy(SAMPLES / "disk-full.md", folder / "storage" / "volumes.md")
+    touch(folder / "storage", 1_700_000_500)
+    assert watch.changed(library, [folder])
+    assert any(r.path.endswith("volumes.md") for r in load_library([folder]))
+    (folder / "drafts").mkdir()
+    touch(folder, 1_700_000_600)
+    library = load_library([folder])
+    assert not watch.changed(library, [folder])
+    (folder / "drafts" / "idea.md").write_text("# Idea\n")
+    assert not watch.changed(library, [folder])  # drafts are not in the library

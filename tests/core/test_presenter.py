@@ -3,6 +3,7 @@ filters and their cycle, stepping through the list; saved filters are checked on
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -181,7 +182,9 @@ def test_incident_keys_make_the_acts_the_outbox_sends() -> None:
     ]
     for act in made:
         assert act is not None and act.incident_id == "i7" and "#7" in act.done
-        assert callable(getattr(actions, act.action))  # a real function of the outbox
+        # A real function of the outbox, called as the screen calls it: the arguments fit.
+        signature = inspect.signature(getattr(actions, act.action))
+        signature.bind(None, act.incident_id, *act.args, user="", clock=None, **act.kwargs)
     snooze, escalate = made[2], made[3]
     assert snooze is not None and snooze.args == (5400,)  # a number alone is minutes
     assert snooze.done == "Snoozed #7 for 90m (1 hour 30 minutes)"
@@ -196,6 +199,7 @@ def test_answers_that_make_no_act_send_nothing() -> None:
     assert acts.snooze(one, None) is None and acts.snooze(one, "soon") is None
     assert acts.snooze(one, "0") is None
     assert acts.escalate(one, "0") is None and acts.escalate(one, "two") is None
+    assert acts.escalate(one, "²") is None  # a digit to isdigit(), not to int()
     assert acts.note(one, "  \n ") is None and acts.note(one, None) is None
     assert acts.offer_baton(one, None) is None and acts.offer_baton(one, ("", "x")) is None
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cockpit_seed import NOW, cockpit_screen, screen_text, store_of
-from sqlmodel import select
+from sqlmodel import col, select
 from textual.widgets import TextArea
 
 from cockpit.app import CockpitApp
@@ -11,7 +11,7 @@ from cockpit.screens.baton_dialog import BatonDialog
 from cockpit.screens.confirm import ConfirmDialog
 from cockpit.screens.help import HelpScreen
 from cockpit.screens.note_dialog import NoteDialog
-from cockpit.store.models import BatonPass, Incident, Note, OutboxItem
+from cockpit.store.models import BatonPass, Incident, Note, OutboxItem, TimelineEvent
 from cockpit.widgets.incident_switcher import IncidentSwitcher
 from cockpit.widgets.runbook_checklist import RunbookChecklist
 from cockpit.widgets.status_bar import StatusBar
@@ -74,6 +74,16 @@ async def test_resolve_with_open_run_asks_about_the_run(app: CockpitApp) -> None
         assert view is not None and view.finished and view.outcome == "abandoned"
     with store_of(app).read() as session:
         assert session.get(Incident, FIRST).status == "resolved"  # type: ignore[union-attr]
+        lines = session.exec(
+            select(TimelineEvent)
+            .where(TimelineEvent.incident_id == FIRST)
+            .order_by(col(TimelineEvent.id))
+        ).all()
+    # The run is settled first, then the incident resolved (one writer, in that order).
+    order = [line.kind for line in lines if line.kind in ("runbook", "resolve")]
+    finished = max(i for i, line in enumerate(lines) if "abandoned" in line.summary)
+    resolved = next(i for i, line in enumerate(lines) if line.kind == "resolve")
+    assert finished < resolved, order
 
 
 async def test_pass_the_baton_with_a_note(app: CockpitApp) -> None:
