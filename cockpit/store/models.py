@@ -317,6 +317,26 @@ class SyncState(SQLModel, table=True):
     cursor: dict[str, Any] = _json(default_factory=dict)
 
 
+class StatsWeekMark(SQLModel, table=True):
+    """How many times something a UTC week's stats read has changed (kept by the triggers of
+    migration 0006, never written by the cockpit's code)."""
+
+    __tablename__ = "stats_week_marks"
+
+    week: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    changes: int
+
+
+class StatsWeek(SQLModel, table=True):
+    """One UTC week's partial stats report, as of ``changes`` (``cockpit.metrics.weeks``)."""
+
+    __tablename__ = "stats_weeks"
+
+    week: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    changes: int
+    data: str
+
+
 ALL_TABLES = [
     Person,
     Incident,
@@ -333,4 +353,6 @@ ALL_TABLES = [
     ChangeEvent,
     OutboxItem,
     SyncState,
+    StatsWeekMark,
+    StatsWeek,
 ]
