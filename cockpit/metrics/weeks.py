@@ -71,7 +71,7 @@ from cockpit.store.records import PEOPLE, PersonRow
 from cockpit.store.timefmt import as_utc, to_db_text
 
 # Bumped whenever what a part holds, or how it is computed, changes: older rows are refolded.
-FORMAT = 1
+FORMAT = 2
 DAY_US = 86400 * US
 WEEK_US = 7 * DAY_US
 DEDUP_US = DEDUP_SECONDS * US
@@ -79,7 +79,9 @@ BLOCK_US = 12 * 3600 * US
 _HOUR = 3600
 _DAY = 86400
 
-# A tally: pages, business, off-hours and sleep pages, the distinct incidents.
+# A tally: pages, business, off-hours and sleep pages, then the distinct incidents: a set of
+# ids while a part is folded; once it is done, how many of them are the part's own and the
+# ids of the others (:func:`_settle`).
 Tally = list[Any]
 # Pages still open at a part's edge: person -> (start in microseconds, counted in the window).
 Carry = dict[str, tuple[int, bool]]
@@ -99,6 +101,8 @@ class Part:
     spans: SpanKey = field(default_factory=list)
     weeks: dict[tuple[str, int], Tally] = field(default_factory=dict)  # (who, local Monday)
     blocks: dict[tuple[str, int], Tally] = field(default_factory=dict)  # (who, block start)
+    # who -> [the part's own incidents, the ids of others] over all the person's tallies
+    people: dict[str, list[Any]] = field(default_factory=dict)
     pages: int = 0
     durations: Durations = field(default_factory=dict)
     rollbacks: dict[tuple[str, str], list[float]] = field(default_factory=dict)
@@ -116,8 +120,9 @@ class Part:
                 "carry_out": [[who, at, kept] for who, (at, kept) in self.carry_out.items()],
                 "zones": self.zones,
                 "spans": self.spans,
-                "weeks": [[*key, *t[:4], sorted(t[4])] for key, t in self.weeks.items()],
-                "blocks": [[*key, *t[:4], sorted(t[4])] for key, t in self.blocks.items()],
+                "weeks": [[*key, *tally] for key, tally in self.weeks.items()],
+                "blocks": [[*key, *tally] for key, tally in self.blocks.items()],
+                "people": [[who, *own] for who, own in self.people.items()],
                 "pages": self.pages,
                 "durations": [[*key, *own] for key, own in self.durations.items()],
                 "rollbacks": [[*key, own] for key, own in self.rollbacks.items()],
@@ -136,8 +141,8 @@ class Part:
 
         def tallies(rows: list[list[Any]]) -> dict[tuple[str, int], Tally]:
             return {
-                (str(who), int(at)): [int(p), int(b), int(o), int(s), set(ids)]
-                for who, at, p, b, o, s, ids in rows
+                (str(who), int(at)): [int(p), int(b), int(o), int(s), int(own), _ids(others)]
+                for who, at, p, b, o, s, own, others in rows
             }
 
         def carry(rows: list[list[Any]]) -> Carry:
@@ -152,6 +157,7 @@ class Part:
             spans=[(str(p), int(s), None if e is None else int(e)) for p, s, e in data["spans"]],
             weeks=tallies(data["weeks"]),
             blocks=tallies(data["blocks"]),
+            people={str(who): [int(own), _ids(others)] for who, own, others in data["people"]},
             pages=int(data["pages"]),
             durations={
                 (service, joined): (int(count), list(acks), list(fixes))
@@ -161,6 +167,12 @@ class Part:
             changes={str(k): int(v) for k, v in data["changes"].items()},
             flywheel=[int(n) for n in data["flywheel"]],
         )
+
+
+def _ids(value: Any) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValueError("not a list of ids")
+    return value
 
 
 def _span_key(spans: dict[str, list[tuple[int, int | None]]], lo: int, hi: int) -> SpanKey:
@@ -255,6 +267,33 @@ class _Folder:
         }
 
 
+# The incidents of [lo, hi) whose every notify row is in [lo, hi) too: no other part can
+# count them, so a part keeps only how many of them a tally holds, not their ids. A notify
+# row added later anywhere bumps the change count of its incident's week (migration 0006),
+# so a part refolds when one of its own incidents stops being its own.
+_OWN = (
+    "SELECT i.id FROM incidents AS i WHERE i.created_at >= ? AND i.created_at < ? "
+    "AND NOT EXISTS (SELECT 1 FROM timeline_events AS o WHERE o.incident_id = i.id "
+    "AND o.kind = 'notify' AND (o.at < ? OR o.at >= ?))"
+)
+
+
+def _settle(part: Part, own: set[str]) -> None:
+    """Each tally's set of incidents as (how many are the part's own, the others' ids), and
+    the same per person over all their tallies."""
+    people: dict[str, set[str]] = {}
+    for tallies in (part.weeks, part.blocks):
+        for (who, _), tally in tallies.items():
+            found: set[str] = tally[4]
+            if tallies is part.weeks:
+                people.setdefault(who, set()).update(found)
+            others = sorted(found - own)
+            tally[4:] = [len(found) - len(others), others]
+    for who, found in sorted(people.items()):
+        others = sorted(found - own)
+        part.people[who] = [len(found) - len(others), others]
+
+
 def _text(at_us: int) -> str:
     return to_db_text(EPOCH + timedelta(microseconds=at_us))
 
@@ -278,6 +317,8 @@ def compute_part(
     read_from = lo - DEDUP_US if head else lo
     window = [_text(lo), _text(hi)]
     folder.fold(conn.execute(_NOTIFY_MICROS, (_text(read_from), window[1])), since_us)
+    own = {incident for (incident,) in conn.execute(_OWN, [*window, _text(read_from), window[1]])}
+    _settle(part, own)
     part.durations = window_durations(conn, window)
     part.rollbacks = window_rollbacks(conn, window)
     part.changes = window_changes(conn, window)
@@ -423,23 +464,37 @@ def store_fresh(store: Store, fresh: list[tuple[int, int, str]]) -> bool:
 # ---------------------------------------------------------------- adding the parts up
 
 
-def _add(into: dict[tuple[str, int], Tally], tallies: dict[tuple[str, int], Tally]) -> None:
+def _add(into: dict[Any, Tally], tallies: dict[Any, Tally]) -> None:
+    """Tallies added up: counts summed, the lists of other parts' ids gathered (a part's own
+    incidents are nobody else's, so their counts add)."""
     for key, tally in tallies.items():
         mine = into.get(key)
         if mine is None:
-            into[key] = [tally[0], tally[1], tally[2], tally[3], set(tally[4])]
+            into[key] = [*tally[:5], [tally[5]] if tally[5] else []]
         else:
             mine[0] += tally[0]
             mine[1] += tally[1]
             mine[2] += tally[2]
             mine[3] += tally[3]
-            mine[4] |= tally[4]
+            mine[4] += tally[4]
+            if tally[5]:
+                mine[5].append(tally[5])
 
 
-def _load(who: str, name: str, tally: Tally | None) -> Load:
+def _distinct(own: int, others: list[list[str]]) -> int:
+    if not others:
+        return own
+    if len(others) == 1:
+        return own + len(others[0])  # one part's ids, already distinct
+    return own + len(set().union(*others))
+
+
+def _load(who: str, name: str, tally: Tally | None, incidents: int | None = None) -> Load:
     if tally is None:
         return Load(who, name)
-    return Load(who, name, tally[0], len(tally[4]), dict(zip(BANDS, tally[1:4], strict=True)))
+    if incidents is None:
+        incidents = _distinct(tally[4], tally[5])
+    return Load(who, name, tally[0], incidents, dict(zip(BANDS, tally[1:4], strict=True)))
 
 
 @dataclass
@@ -467,9 +522,11 @@ def figures(
     changes: dict[str, int] = {}
     pages: dict[date, int] = {}
     flywheel: dict[date, list[int]] = {}
+    people_incidents: dict[str, Tally] = {}
     for part in found.parts:
         _add(weeks, part.weeks)
         _add(blocks, part.blocks)
+        _add(people_incidents, {who: [0, 0, 0, 0, *own] for who, own in part.people.items()})
         for key, (count, acks, fixes) in part.durations.items():
             own = durations.get(key)
             if own is None:
@@ -496,23 +553,26 @@ def figures(
         return person.name if person else who
 
     by_person: dict[str, dict[date, Load]] = {}
-    totals: dict[tuple[str, int], Tally] = {}
+    totals: dict[str, Tally] = {}
     for (who, monday_day), tally in sorted(weeks.items()):
         if not tally[0]:
-            continue  # only incidents joining a page counted elsewhere
+            continue  # only incidents joining a page counted in another week
         by_person.setdefault(who, {})[EPOCH_DAY + timedelta(days=monday_day)] = _load(
             who, name_of(who), tally
         )
-        _add(totals, {(who, 0): tally})
+        total = totals.get(who)
+        if total is None:
+            totals[who] = tally[:4]
+        else:
+            for index in range(4):
+                total[index] += tally[index]
     weekly = {who: own for who, own in by_person.items() if _in_team(people.get(who), team)}
-    loads = sorted(
-        (
-            _load(who, name_of(who), totals[who, 0])
-            for who in by_person
-            if _in_team(people.get(who), team)
-        ),
-        key=lambda load: (-load.pages, load.person_id),
-    )
+    loads = []
+    for who in by_person:
+        if _in_team(people.get(who), team):
+            own, others = people_incidents[who][4:]
+            loads.append(_load(who, name_of(who), [*totals[who], 0, []], _distinct(own, others)))
+    loads.sort(key=lambda load: (-load.pages, load.person_id))
 
     def block_load(who: str, name: str, _tz: str, lo: datetime, _hi: datetime) -> Load:
         return _load(who, name, blocks.get((who, micros(lo))))

@@ -106,6 +106,9 @@ def _seed_boundaries(path: Path) -> None:
     # times are in different weeks.
     _incident(path, "pd:LATE", EARLIER - timedelta(days=2))
     _notify(path, "pd:LATE", "pd:KOL", EARLIER + timedelta(days=3, hours=4), "again")
+    # Paged only in the week it was created in: the week keeps it as a count, not an id.
+    _incident(path, "pd:OWN", EARLIER + timedelta(days=1))
+    _notify(path, "pd:OWN", "pd:KOL", EARLIER + timedelta(days=1, minutes=1), "own")
 
 
 @pytest.fixture(scope="module")
@@ -184,7 +187,13 @@ def _late_notify_in_an_old_week(path: Path) -> None:
 
 
 def _late_notify_mid_week(path: Path) -> None:
-    _notify(path, "pd:EDGE1", "pd:KOL", EARLIER + timedelta(days=2, hours=3), "late-2")
+    _notify(path, "pd:OWN", "pd:KOL", EARLIER + timedelta(days=2, hours=3), "late-2")
+
+
+def _repaged_a_week_later(path: Path) -> None:
+    # Kolkata paged again for an incident of the week before: its first week must stop
+    # counting it as its own, or the person's total would count it twice.
+    _notify(path, "pd:OWN", "pd:KOL", EARLIER + timedelta(days=8), "own-again")
 
 
 def _incident_turned_drill(path: Path) -> None:
@@ -299,6 +308,7 @@ def _shift_added(path: Path) -> None:
 CHANGES = {
     "late notify across a Monday": _late_notify_in_an_old_week,
     "late notify mid-week": _late_notify_mid_week,
+    "re-paged a week later": _repaged_a_week_later,
     "notify removed": _notify_removed,
     "incident turned drill": _incident_turned_drill,
     "incident removed": _incident_removed,

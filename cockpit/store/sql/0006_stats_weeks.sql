@@ -24,6 +24,12 @@ BEGIN
   INSERT INTO stats_week_marks (week, changes) SELECT week, 1 FROM (SELECT ((CAST(strftime('%s', NEW.at) AS INTEGER) / 86400) - ((CAST(strftime('%s', NEW.at) AS INTEGER) / 86400) + 3) % 7) AS week) WHERE week IS NOT NULL
     ON CONFLICT (week) DO UPDATE SET changes = changes + 1;
 END;
+CREATE TRIGGER stats_notify_elsewhere AFTER INSERT ON timeline_events
+  WHEN NEW.kind = 'notify'
+BEGIN
+  INSERT INTO stats_week_marks (week, changes) SELECT week, 1 FROM (SELECT ((CAST(strftime('%s', created_at) AS INTEGER) / 86400) - ((CAST(strftime('%s', created_at) AS INTEGER) / 86400) + 3) % 7) AS week FROM incidents WHERE id = NEW.incident_id) WHERE week IS NOT NULL
+    ON CONFLICT (week) DO UPDATE SET changes = changes + 1;
+END;
 CREATE TRIGGER stats_notify_removed AFTER DELETE ON timeline_events
   WHEN OLD.kind = 'notify'
 BEGIN
