@@ -41,7 +41,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from cockpit.metrics.flywheel import _INCIDENT_WEEKS, _INSIGHT_WEEKS
-from cockpit.metrics.hours import BANDS
 from cockpit.metrics.pageload import DEDUP_SECONDS, Load, ShiftLoad, _in_team
 from cockpit.metrics.pagelog import (
     _NOTIFY_MICROS,
@@ -494,7 +493,8 @@ def _load(who: str, name: str, tally: Tally | None, incidents: int | None = None
         return Load(who, name)
     if incidents is None:
         incidents = _distinct(tally[4], tally[5])
-    return Load(who, name, tally[0], incidents, dict(zip(BANDS, tally[1:4], strict=True)))
+    split = {"business": tally[1], "off_hours": tally[2], "sleep": tally[3]}
+    return Load(who, name, tally[0], incidents, split)
 
 
 @dataclass

@@ -53,6 +53,8 @@ class Incident(SQLModel, table=True):
             "created_at",
             sqlite_where=text("is_drill = 1 AND status IN ('triggered', 'acknowledged')"),
         ),
+        # Partial: every drill (0006_stats_weeks.sql; the stats' list of drills to leave out).
+        Index("ix_incidents_drills", "id", sqlite_where=text("is_drill = 1")),
     )
 
     id: str = Field(primary_key=True)
