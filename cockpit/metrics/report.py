@@ -80,7 +80,7 @@ def _from_weeks(
         found = read_weeks(conn, since, until, checkpoint)
         checkpoint()
         figures = kept_weeks.figures(conn, found, by=by, team=team)
-    kept_weeks.store_fresh(store, found.fresh)
+        kept_weeks.store_fresh(conn, found.fresh)
     flywheel = flywheel_table(found.since, found.until, figures.flywheel, figures.pages_by_week)
     return StatsReport(
         found.since,

@@ -9,11 +9,13 @@ acknowledge and resolve (integer microseconds, kept whole because the report tak
 and percentiles of them), its times to rollback, change events and flywheel counts. Parts
 add up to the report exactly: counts add, distinct incidents are sets of ids joined.
 
-A whole week's part is kept in ``stats_weeks`` (migration 0006) with the week's change count
-as read in the same snapshot; the migration's triggers bump that count whenever anything the
-week's figures read changes (a late notify row, an incident turned drill, an
-acknowledgement, a baton delivered...), so a kept part is used only while its count is
-unchanged, and nothing a sync writes while a report runs can leave a stale part behind.
+A whole week's part is kept in ``stats_weeks`` (migration 0006), whose triggers delete it
+whenever anything the week's figures read changes (a late notify row, an incident turned
+drill, an acknowledgement, a baton delivered...): a kept part is current. The parts a report
+computed are stored in the transaction that read them, upgraded to a write without waiting:
+SQLite refuses the upgrade when another connection holds the write lock (a sync's batch) or
+has committed since the read began, and then nothing is stored this time, so a part read
+before a change can never be kept after it.
 
 What a week cannot know from its own rows is checked when it is used:
 
@@ -26,9 +28,7 @@ What a week cannot know from its own rows is checked when it is used:
 - a person's zone (their bands and local weeks) and the shifts the week's pages fall in
   (their judged blocks) are recorded with the part and compared with the store's.
 
-A part that fails to read (damaged, an older format) is computed again, never an error. The
-parts computed afresh are stored afterwards without waiting: when another writer holds the
-store (a sync), they are not stored this time.
+A part that fails to read (damaged, an older format) is computed again, never an error.
 """
 
 from __future__ import annotations
@@ -65,7 +65,6 @@ from cockpit.metrics.response import (
     window_durations,
     window_rollbacks,
 )
-from cockpit.store.engine import Store, _connect
 from cockpit.store.records import PEOPLE, PersonRow
 from cockpit.store.timefmt import as_utc, to_db_text
 
@@ -268,8 +267,8 @@ class _Folder:
 
 # The incidents of [lo, hi) whose every notify row is in [lo, hi) too: no other part can
 # count them, so a part keeps only how many of them a tally holds, not their ids. A notify
-# row added later anywhere bumps the change count of its incident's week (migration 0006),
-# so a part refolds when one of its own incidents stops being its own.
+# row added later anywhere deletes its incident's kept week (migration 0006): the week is
+# refolded when one of its own incidents stops being its own.
 _OWN = (
     "SELECT i.id FROM incidents AS i WHERE i.created_at >= ? AND i.created_at < ? "
     "AND NOT EXISTS (SELECT 1 FROM timeline_events AS o WHERE o.incident_id = i.id "
@@ -340,7 +339,7 @@ class Gathered:
     people: dict[str, PersonRow]
     spans: Spans
     parts: list[Part] = field(default_factory=list)
-    fresh: list[tuple[int, int, str]] = field(default_factory=list)  # week, changes, part
+    fresh: list[tuple[int, str]] = field(default_factory=list)  # week, part
     kept: int = 0  # whole weeks taken from the store
 
 
@@ -348,26 +347,15 @@ def _day_of(at_us: int) -> int:
     return at_us // DAY_US
 
 
-def _read_kept(conn: sqlite3.Connection, first: int, last: int) -> dict[int, tuple[int, str]]:
-    """Week -> (its change count now, the kept part if it is current)."""
+def _read_kept(conn: sqlite3.Connection, first: int, last: int) -> dict[int, str]:
+    """Week -> its kept part, as stored."""
     try:
-        marks = dict(
-            conn.execute(
-                "SELECT week, changes FROM stats_week_marks WHERE week >= ? AND week <= ?",
-                (first, last),
-            ).fetchall()
-        )
-        kept = conn.execute(
-            "SELECT week, changes, data FROM stats_weeks WHERE week >= ? AND week <= ?",
-            (first, last),
+        rows = conn.execute(
+            "SELECT week, data FROM stats_weeks WHERE week >= ? AND week <= ?", (first, last)
         ).fetchall()
     except sqlite3.OperationalError:  # a store not migrated to 0006: nothing kept
         return {}
-    found = {week: (changes, "") for week, changes in marks.items()}
-    for week, changes, data in kept:
-        now = marks.get(week, 0)
-        found[week] = (now, data if changes == now and isinstance(data, str) else "")
-    return found
+    return {week: data for week, data in rows if isinstance(data, str)}
 
 
 def gather(
@@ -399,12 +387,12 @@ def gather(
     for lo in whole:
         checkpoint()
         week = _day_of(lo)
-        changes, data = kept.get(week, (0, ""))
+        data = kept.get(week, "")
         part = _usable(data, lo, carry, people, spans_us) if data else None
         if part is None:
             part = compute_part(conn, lo, lo + WEEK_US, since_us, carry, people, spans_us)
             if use_kept:
-                found.fresh.append((week, changes, part.dumps()))
+                found.fresh.append((week, part.dumps()))
         else:
             found.kept += 1
         found.parts.append(part)
@@ -437,27 +425,22 @@ def _usable(
     return part
 
 
-def store_fresh(store: Store, fresh: list[tuple[int, int, str]]) -> bool:
-    """Keep the freshly computed weeks, only if the store's write lock is free now: the
-    cache is never worth waiting for (a sync's batch holds the lock). True when stored."""
+def store_fresh(conn: sqlite3.Connection, fresh: list[tuple[int, str]]) -> bool:
+    """Keep the freshly computed weeks, in the read transaction they were computed in
+    (``conn``), upgraded to a write only if that needs no wait: another writer holding the
+    lock (a sync's batch) or a commit since the read began make SQLite refuse at once, and the
+    report stands without its cache. True when stored."""
     if not fresh:
         return False
     try:
-        conn = _connect(store.path)
-    except sqlite3.Error:
-        return False
-    try:
         conn.execute("PRAGMA busy_timeout = 0")
-        conn.execute("BEGIN IMMEDIATE")
-        conn.executemany(
-            "INSERT OR REPLACE INTO stats_weeks (week, changes, data) VALUES (?, ?, ?)", fresh
-        )
+        conn.executemany("INSERT OR REPLACE INTO stats_weeks (week, data) VALUES (?, ?)", fresh)
         conn.execute("COMMIT")
         return True
-    except sqlite3.Error:  # busy, read-only, full: the report stands without its cache
+    except sqlite3.Error:  # busy, changed since, read-only, full: not kept this time
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         return False
-    finally:
-        conn.close()
 
 
 # ---------------------------------------------------------------- adding the parts up

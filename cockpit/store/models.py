@@ -319,23 +319,13 @@ class SyncState(SQLModel, table=True):
     cursor: dict[str, Any] = _json(default_factory=dict)
 
 
-class StatsWeekMark(SQLModel, table=True):
-    """How many times something a UTC week's stats read has changed (kept by the triggers of
-    migration 0006, never written by the cockpit's code)."""
-
-    __tablename__ = "stats_week_marks"
-
-    week: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
-    changes: int
-
-
 class StatsWeek(SQLModel, table=True):
-    """One UTC week's partial stats report, as of ``changes`` (``cockpit.metrics.weeks``)."""
+    """One UTC week's partial stats report (``cockpit.metrics.weeks``), deleted by the
+    triggers of migration 0006 whenever something it was computed from changes."""
 
     __tablename__ = "stats_weeks"
 
     week: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
-    changes: int
     data: str
 
 
@@ -355,6 +345,5 @@ ALL_TABLES = [
     ChangeEvent,
     OutboxItem,
     SyncState,
-    StatsWeekMark,
     StatsWeek,
 ]

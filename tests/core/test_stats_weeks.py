@@ -182,7 +182,7 @@ def test_other_windows_over_the_same_kept_weeks(store: Store, since: datetime) -
 def _late_notify_in_an_old_week(path: Path) -> None:
     # Tokyo paged 65 s before the Monday: the row at -30 s joins that page, so Monday's row
     # at +15 s starts a page of its own where it had joined the one begun at -30 s. Only
-    # the week before is marked; the kept Monday week (its rows unchanged) must be refolded.
+    # the week before is touched; the kept Monday week (its rows unchanged) must be refolded.
     _notify(path, "pd:EDGE0", "pd:TYO", MONDAY - timedelta(seconds=65), "late-1")
 
 
@@ -372,12 +372,15 @@ def test_a_busy_store_gets_the_report_without_its_cache(store: Store) -> None:
     assert _kept_weeks(store) == WHOLE_WEEKS
 
 
-def test_a_report_that_read_a_week_before_a_sync_changed_it_does_not_keep_it(store: Store) -> None:
-    plain_before = _plain(store)
+def test_a_report_that_read_a_week_before_a_sync_changed_it_does_not_keep_it(
+    store: Store,
+) -> None:
+    before = _plain(store)
     with store.rows() as conn:
         found = weeks.gather(conn, SINCE, NOW, lambda: None)
-    _late_notify_mid_week(store.path)  # the sync commits after the report's snapshot
-    weeks.store_fresh(store, found.fresh)
+        _late_notify_mid_week(store.path)  # a sync commits after the report's snapshot
+        assert not weeks.store_fresh(conn, found.fresh)
+    assert _kept_weeks(store) == 0
     after = _plain(store)
-    assert after != plain_before
+    assert after != before
     assert _cached(store) == after
