@@ -53,7 +53,13 @@ def stats_report(
     weeks computed afresh kept for next time; else everything from the rows, in one pass."""
     checkpoint()  # superseded before it began: read nothing
     if cached:
-        return _from_weeks(store, since, until, by=by, team=team, checkpoint=checkpoint)
+        try:
+            return _from_weeks(store, since, until, by=by, team=team, checkpoint=checkpoint)
+        except kept_weeks.DAMAGE:
+            # A kept week that read as JSON of the right shape but not of the right types:
+            # the weeks are forgotten (if the store is free now) and the report made from
+            # the rows, never an error.
+            kept_weeks.forget(store)
     with store.rows() as conn:
         log = read_page_log(conn, since, until)
         checkpoint()

@@ -65,6 +65,7 @@ from cockpit.metrics.response import (
     window_durations,
     window_rollbacks,
 )
+from cockpit.store.engine import Store, _connect
 from cockpit.store.records import PEOPLE, PersonRow
 from cockpit.store.timefmt import as_utc, to_db_text
 
@@ -414,7 +415,7 @@ def _usable(
     """The kept part if it holds what this report needs of [lo, lo + a week), else None."""
     try:
         part = Part.loads(data)
-    except (ValueError, KeyError, TypeError, AttributeError):
+    except DAMAGE:
         return None
     if part.lo != lo or part.hi != lo + WEEK_US or part.carry_in != carry:
         return None
@@ -423,6 +424,26 @@ def _usable(
     if part.spans != _span_key(spans, lo, lo + WEEK_US):
         return None
     return part
+
+
+# What a kept part that is not what this code wrote can raise while it is read or added up.
+DAMAGE = (ValueError, TypeError, KeyError, AttributeError, IndexError)
+
+
+def forget(store: Store) -> bool:
+    """Delete every kept week, only if the store's write lock is free now."""
+    try:
+        conn = _connect(store.path)
+    except sqlite3.Error:
+        return False
+    try:
+        conn.execute("PRAGMA busy_timeout = 0")
+        conn.execute("DELETE FROM stats_weeks")
+        return True
+    except sqlite3.Error:
+        return False
+    finally:
+        conn.close()
 
 
 def store_fresh(conn: sqlite3.Connection, fresh: list[tuple[int, str]]) -> bool:

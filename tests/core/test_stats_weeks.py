@@ -9,6 +9,7 @@ cache that missed it (its trigger or check removed) would show the old ones and 
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -354,6 +355,22 @@ def test_a_damaged_or_older_kept_week_is_folded_again(store: Store) -> None:
     assert _gathered(store).kept == WHOLE_WEEKS - 2
     assert _cached(store) == plain
     assert _gathered(store).kept == WHOLE_WEEKS  # both were stored again
+
+
+def test_a_kept_week_of_the_right_shape_but_wrong_types_is_no_error(store: Store) -> None:
+    plain = _plain(store)
+    _cached(store)
+    with store.rows() as conn:
+        week, data = conn.execute("SELECT week, data FROM stats_weeks LIMIT 1").fetchone()
+    part = json.loads(data)
+    part["durations"] = [
+        [s, t, n, [str(a) for a in acks], fixes] for s, t, n, acks, fixes in part["durations"]
+    ]
+    _sql(store.path, "UPDATE stats_weeks SET data = ? WHERE week = ?", json.dumps(part), week)
+    assert _cached(store) == plain
+    assert _kept_weeks(store) == 0  # forgotten, to be folded again next time
+    assert _cached(store) == plain
+    assert _kept_weeks(store) == WHOLE_WEEKS
 
 
 def test_a_busy_store_gets_the_report_without_its_cache(store: Store) -> None:
