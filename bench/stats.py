@@ -137,6 +137,16 @@ def forget_weeks(folder: Path) -> None:
         conn.close()
 
 
+def kept_weeks(folder: Path) -> int:
+    conn = sqlite3.connect(folder / "cockpit.db")
+    try:
+        return int(conn.execute("SELECT COUNT(*) FROM stats_weeks").fetchone()[0])
+    except sqlite3.OperationalError:
+        return 0
+    finally:
+        conn.close()
+
+
 def sync_writes(rounds: int) -> int:
     """The pull's writes with and without the weeks' triggers (see the module docstring)."""
     from cockpit.records import IncidentRecord, LogEntryRecord
@@ -275,6 +285,7 @@ def main(argv: list[str] | None = None) -> int:
             outputs[label] = timed(command, env)[3]
             if timed(command, env)[3] != outputs[label]:
                 sys.exit(f"{label}: the warm run printed another report than the cold one")
+            print(f"{label}: {kept_weeks(folders[label])} weeks kept after a run")
         order = list(folders)
         for _ in range(args.runs):
             for label in order:
