@@ -7,7 +7,9 @@ week holding ``until``). Each part is what its rows add to the report: its pages
 counted per person and local week, per judged shift block, in all; its incidents' times to
 acknowledge and resolve (integer microseconds, kept whole because the report takes medians
 and percentiles of them), its times to rollback, change events and flywheel counts. Parts
-add up to the report exactly: counts add, distinct incidents are sets of ids joined.
+add up to the report exactly: counts add; distinct incidents add for the incidents a part
+holds whole (every notify row of theirs is in it: no other part can count them) and are ids
+joined for the others, the only ones a part keeps by id.
 
 A whole week's part is kept in ``stats_weeks`` (migration 0006), whose triggers delete it
 whenever anything the week's figures read changes (a late notify row, an incident turned
@@ -28,7 +30,9 @@ What a week cannot know from its own rows is checked when it is used:
 - a person's zone (their bands and local weeks) and the shifts the week's pages fall in
   (their judged blocks) are recorded with the part and compared with the store's.
 
-A part that fails to read (damaged, an older format) is computed again, never an error.
+A part that fails to read (damaged, an older format) is computed again, never an error;
+one that reads but fails to add up makes the report forget the kept weeks and compute from
+the rows (``report.stats_report``).
 """
 
 from __future__ import annotations
