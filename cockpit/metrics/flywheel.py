@@ -8,7 +8,6 @@ flywheel is ``cockpit.flywheel``.
 from __future__ import annotations
 
 import sqlite3
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -59,24 +58,32 @@ def flywheel_rows(conn: sqlite3.Connection, log: PageLog) -> list[FlywheelWeek]:
     """The flywheel per UTC week of ``log``'s window, its pages taken from ``log``."""
     since, until = log.since, log.until
     window = (to_db_text(since), to_db_text(until))
-    counts: dict[date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    found: dict[date, list[int]] = {}
+    for day, incidents, with_insight in conn.execute(_INCIDENT_WEEKS, window):
+        week = found.setdefault(EPOCH_DAY + timedelta(days=day), [0, 0, 0, 0])
+        week[0] += incidents
+        week[1] += with_insight
+    for day, guardrails, runbooks in conn.execute(_INSIGHT_WEEKS, window):
+        week = found.setdefault(EPOCH_DAY + timedelta(days=day), [0, 0, 0, 0])
+        week[2] += guardrails
+        week[3] += runbooks
+    return flywheel_table(since, until, found, pages_by_utc_week(log))
+
+
+def flywheel_table(
+    since: datetime, until: datetime, counts: dict[date, list[int]], pages: dict[date, int]
+) -> list[FlywheelWeek]:
+    """Every UTC week from ``since``'s to ``until``'s (weeks with nothing in them too), from
+    the weeks' incidents, incidents with an insight, guardrails and drafts, and pages."""
+    weeks: dict[date, list[int]] = {}
     monday = _monday(since)
     while monday < until.date():
-        counts[monday]["incidents"] += 0
+        weeks[monday] = [0, 0, 0, 0, 0]
         monday += timedelta(days=7)
-    for day, incidents, with_insight in conn.execute(_INCIDENT_WEEKS, window):
-        week = counts[EPOCH_DAY + timedelta(days=day)]
-        week["incidents"] += incidents
-        week["with_insight"] += with_insight
-    for day, guardrails, runbooks in conn.execute(_INSIGHT_WEEKS, window):
-        week = counts[EPOCH_DAY + timedelta(days=day)]
-        week["guardrails"] += guardrails
-        week["runbooks"] += runbooks
-    for monday, count in pages_by_utc_week(log).items():
-        counts[monday]["pages"] += count
-    return [
-        FlywheelWeek(
-            m, c["incidents"], c["with_insight"], c["guardrails"], c["runbooks"], c["pages"]
-        )
-        for m, c in sorted(counts.items())
-    ]
+    for monday, sums in counts.items():
+        week = weeks.setdefault(monday, [0, 0, 0, 0, 0])
+        for index in range(4):
+            week[index] += sums[index]
+    for monday, count in pages.items():
+        weeks.setdefault(monday, [0, 0, 0, 0, 0])[4] += count
+    return [FlywheelWeek(monday, *week) for monday, week in sorted(weeks.items())]

@@ -19,7 +19,7 @@ from __future__ import annotations
 import sqlite3
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -281,35 +281,65 @@ def pages_by_utc_week(log: PageLog) -> dict[date, int]:
     return log.utc_weeks
 
 
-def shift_windows(
-    conn: sqlite3.Connection, log: PageLog, team: str | None = None
-) -> list[ShiftLoad]:
-    """:func:`shift_loads` from the log (the shifts read from ``conn``)."""
-    since, until = log.since, log.until
+Spans = dict[str, list[tuple[datetime, datetime | None]]]
+# person id, name, zone, block start, block end -> the load of that block
+BlockLoad = Callable[[str, str, str, datetime, datetime], Load]
+
+
+def shift_spans(conn: sqlite3.Connection, since: datetime, until: datetime) -> Spans:
+    """Each person's stretches on call that overlap [since, until), overlaps merged."""
     rows = SHIFTS.select(
         conn,
         'WHERE start IS NOT NULL AND start < ? AND ("end" IS NULL OR "end" > ?)',
         (to_db_text(until), to_db_text(since)),
     )
-    spans = _merge(rows)
-    people = {**_people(conn, set(spans) - set(log.people)), **log.people}
+    return _merge(rows)
+
+
+def shift_windows(
+    conn: sqlite3.Connection, log: PageLog, team: str | None = None
+) -> list[ShiftLoad]:
+    """:func:`shift_loads` from the log (the shifts read from ``conn``)."""
+    starts: dict[str, list[int]] = {}
+
+    def load_of(person_id: str, name: str, tz: str, lo: datetime, hi: datetime) -> Load:
+        paged = log.by_person.get(person_id)
+        own_pages = paged.pages if paged else []
+        own = starts.get(person_id)
+        if own is None:
+            own = starts[person_id] = [start for start, _ in own_pages]
+        first, last = bisect_left(own, micros(lo)), bisect_left(own, micros(hi))
+        return _load(person_id, name, own_pages[first:last], tz)
+
+    spans = shift_spans(conn, log.since, log.until)
+    return judged_blocks(conn, log.since, log.until, log.people, spans, team, load_of)
+
+
+def judged_blocks(
+    conn: sqlite3.Connection,
+    since: datetime,
+    until: datetime,
+    roster: dict[str, PersonRow],
+    spans: Spans,
+    team: str | None,
+    load_of: BlockLoad,
+) -> list[ShiftLoad]:
+    """Every judged block of ``spans`` that starts in [since, until), its load from
+    ``load_of``, by block start then person."""
+    people = {**_people(conn, set(spans) - set(roster)), **roster}
     result = []
     for person_id, own in spans.items():
         person = people.get(person_id)
         if not _in_team(person, team):
             continue
         name, tz = (person.name, person.time_zone) if person else (person_id, "UTC")
-        paged = log.by_person.get(person_id)
-        own_pages = paged.pages if paged else []
-        starts = [start for start, _ in own_pages]
         for shift_start, shift_end in own:
             # An open-ended shift: whole blocks up to the one holding ``until``.
             end = shift_end or block_at(shift_start, None, until - timedelta(microseconds=1))[2]
             for index, (lo, hi) in enumerate(shift_blocks(shift_start, end)):
                 if not since <= lo < until:
                     continue
-                first, last = bisect_left(starts, micros(lo)), bisect_left(starts, micros(hi))
-                load = _load(person_id, name, own_pages[first:last], tz)
+                load = load_of(person_id, name, tz, lo, hi)
                 budget = shift_budget(lo, hi)
                 where = "this shift" if (lo, hi) == (shift_start, shift_end) else "this 12 h"
                 state, reasons = budget_state(

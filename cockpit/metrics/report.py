@@ -11,11 +11,13 @@ request has superseded this one, so a stale gathering stops instead of running t
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from cockpit.metrics.flywheel import FlywheelWeek, flywheel_rows
+from cockpit.metrics import weeks as kept_weeks
+from cockpit.metrics.flywheel import FlywheelWeek, flywheel_rows, flywheel_table
 from cockpit.metrics.pageload import Load, ShiftLoad
 from cockpit.metrics.pagelog import loads_by_person, loads_by_week, read_page_log, shift_windows
 from cockpit.metrics.response import GroupBy, ResponseRow, response_rows
@@ -45,8 +47,19 @@ def stats_report(
     by: GroupBy = "service",
     team: str | None = None,
     checkpoint: Callable[[], None] = _nothing,
+    cached: bool = True,
 ) -> StatsReport:
+    """The report; ``cached``: whole weeks from the store's kept parts (:mod:`weeks`), the
+    weeks computed afresh kept for next time; else everything from the rows, in one pass."""
     checkpoint()  # superseded before it began: read nothing
+    if cached:
+        try:
+            return _from_weeks(store, since, until, by=by, team=team, checkpoint=checkpoint)
+        except kept_weeks.DAMAGE:
+            # A kept week that read as JSON of the right shape but not of the right types:
+            # the weeks are forgotten (if the store is free now) and the report made from
+            # the rows, never an error.
+            kept_weeks.forget(store)
     with store.rows() as conn:
         log = read_page_log(conn, since, until)
         checkpoint()
@@ -58,3 +71,36 @@ def stats_report(
         checkpoint()
         flywheel = flywheel_rows(conn, log)
     return StatsReport(log.since, log.until, weekly, loads, blocks, response, flywheel)
+
+
+def _from_weeks(
+    store: Store,
+    since: datetime,
+    until: datetime,
+    *,
+    by: GroupBy,
+    team: str | None,
+    checkpoint: Callable[[], None],
+) -> StatsReport:
+    with store.rows() as conn:
+        found = read_weeks(conn, since, until, checkpoint)
+        checkpoint()
+        figures = kept_weeks.figures(conn, found, by=by, team=team)
+        kept_weeks.store_fresh(conn, found.fresh)
+    flywheel = flywheel_table(found.since, found.until, figures.flywheel, figures.pages_by_week)
+    return StatsReport(
+        found.since,
+        found.until,
+        figures.weekly,
+        figures.loads,
+        figures.blocks,
+        figures.response,
+        flywheel,
+    )
+
+
+def read_weeks(
+    conn: sqlite3.Connection, since: datetime, until: datetime, checkpoint: Callable[[], None]
+) -> kept_weeks.Gathered:
+    """The window's parts (what the stats screen's test counts as one window's reading)."""
+    return kept_weeks.gather(conn, since, until, checkpoint)

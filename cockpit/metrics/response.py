@@ -221,32 +221,91 @@ def response_rows(
     """
     window = [to_db_text(since), to_db_text(until)]
     team_clause = _TEAM if team else ""
-    params = [*window, f", {team.strip().lower()}, "] if team else window
-    # Incidents by their (service, team) text first, one dict step each; the groups and
-    # the seconds are then made once per distinct pair rather than once per incident.
-    durations: dict[tuple[str, str], list[tuple[int | None, int | None]]] = defaultdict(list)
-    for service, joined, ack, resolved in conn.execute(_WINDOW + team_clause, params):
-        durations[service, joined].append((ack, resolved))
+    params = [*window, team_needle(team)] if team else window
+    durations = window_durations(conn, window, team_clause, params)
     rollbacks: dict[tuple[str, str], list[float]] = defaultdict(list)
     for service, joined, seconds in _rollbacks(conn, params, team_clause):
         rollbacks[service, joined].append(seconds)
+    return assemble(durations, rollbacks, _changes(conn, *window), by=by, team=team)
+
+
+# (service, team text) -> (incidents, their times to acknowledge, to resolve, in microseconds)
+Durations = dict[tuple[str, str], tuple[int, list[int], list[int]]]
+
+
+def team_needle(team: str) -> str:
+    """What ``_TEAM`` looks for in ``', ' || lower(team) || ', '``."""
+    return f", {team.strip().lower()}, "
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def in_team(joined: str | None, needle: str) -> bool:
+    """``_TEAM`` in Python, exactly: SQLite's ``lower()`` folds ASCII letters only."""
+    return joined is not None and needle in f", {joined.translate(_ASCII_LOWER)}, "
+
+
+def window_durations(
+    conn: sqlite3.Connection,
+    window: list[str],
+    team_clause: str = "",
+    params: list[str] | None = None,
+) -> Durations:
+    """The window's incidents by their (service, team) text, one dict step each; the groups
+    and the seconds are made later once per distinct pair rather than once per incident."""
+    found: dict[tuple[str, str], tuple[list[int], list[int], list[int]]] = {}
+    for service, joined, ack, resolved in conn.execute(_WINDOW + team_clause, params or window):
+        own = found.get((service, joined))
+        if own is None:
+            own = found[service, joined] = ([0], [], [])
+        own[0][0] += 1
+        if ack is not None:
+            own[1].append(ack)
+        if resolved is not None:
+            own[2].append(resolved)
+    return {key: (count[0], acks, fixes) for key, (count, acks, fixes) in found.items()}
+
+
+def window_rollbacks(
+    conn: sqlite3.Connection, window: list[str]
+) -> dict[tuple[str, str], list[float]]:
+    """Every time to rollback of the window's runs by the incident's (service, team)."""
+    rollbacks: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for service, joined, seconds in _rollbacks(conn, window, ""):
+        rollbacks[service, joined].append(seconds)
+    return dict(rollbacks)
+
+
+def window_changes(conn: sqlite3.Connection, window: list[str]) -> dict[str, int]:
+    return _changes(conn, window[0], window[1])
+
+
+def assemble(
+    durations: Durations,
+    rollbacks: dict[tuple[str, str], list[float]],
+    changes: dict[str, int],
+    *,
+    by: GroupBy = "service",
+    team: str | None = None,
+) -> list[ResponseRow]:
+    """The rows of :func:`response_rows` from the window's incidents (already of ``team``)."""
     overall = _Values()
     groups: dict[str, _Values] = defaultdict(_Values)
     for key in durations.keys() | rollbacks.keys():
         service, joined = key
         # An incident of several teams counts under each of them.
         names = [service or NONE] if by == "service" else teams_of(joined or "") or [NONE]
-        own = durations.get(key, [])
+        count, acks, fixes = durations.get(key, (0, [], []))
         # Exactly timedelta.total_seconds(): whole microseconds over 10**6.
-        mtta = [ack / 1_000_000 for ack, _ in own if ack is not None]
-        mttr = [resolved / 1_000_000 for _, resolved in own if resolved is not None]
+        mtta = [ack / 1_000_000 for ack in acks]
+        mttr = [resolved / 1_000_000 for resolved in fixes]
         for values in (overall, *(groups[name] for name in names)):
-            values.incidents += len(own)
+            values.incidents += count
             values.mtta += mtta
             values.mttr += mttr
             values.rollback += rollbacks.get(key, [])
     services = {service for service, _ in durations}
-    changes = _changes(conn, *window)
     if team:
         total_changes = sum(changes.get(service, 0) for service in services)
     else:

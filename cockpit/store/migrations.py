@@ -25,10 +25,21 @@ class Migration:
     sql: str
 
     def statements(self) -> list[str]:
-        body = "\n".join(
-            line for line in self.sql.splitlines() if not line.lstrip().startswith("--")
-        )
-        return [part.strip() for part in body.split(";") if part.strip()]
+        """The file's statements, whole: a trigger's body holds semicolons of its own, so a
+        statement ends where SQLite says it is complete, not at every semicolon."""
+        found, pending = [], ""
+        for line in self.sql.splitlines():
+            if line.lstrip().startswith("--"):
+                continue
+            pending += line + "\n"
+            if sqlite3.complete_statement(pending):
+                statement = pending.strip().removesuffix(";").strip()
+                if statement:
+                    found.append(statement)
+                pending = ""
+        if pending.strip():
+            found.append(pending.strip())
+        return found
 
 
 def all_migrations() -> list[Migration]:

@@ -53,6 +53,8 @@ class Incident(SQLModel, table=True):
             "created_at",
             sqlite_where=text("is_drill = 1 AND status IN ('triggered', 'acknowledged')"),
         ),
+        # Partial: every drill (0006_stats_weeks.sql; the stats' list of drills to leave out).
+        Index("ix_incidents_drills", "id", sqlite_where=text("is_drill = 1")),
     )
 
     id: str = Field(primary_key=True)
@@ -317,6 +319,16 @@ class SyncState(SQLModel, table=True):
     cursor: dict[str, Any] = _json(default_factory=dict)
 
 
+class StatsWeek(SQLModel, table=True):
+    """One UTC week's partial stats report (``cockpit.metrics.weeks``), deleted by the
+    triggers of migration 0006 whenever something it was computed from changes."""
+
+    __tablename__ = "stats_weeks"
+
+    week: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    data: str
+
+
 ALL_TABLES = [
     Person,
     Incident,
@@ -333,4 +345,5 @@ ALL_TABLES = [
     ChangeEvent,
     OutboxItem,
     SyncState,
+    StatsWeek,
 ]

@@ -162,17 +162,18 @@ async def test_a_newer_window_stops_the_older_gathering(
 
     gate = threading.Event()
     read: list[object] = []
-    real_read, real_report = report.read_page_log, report.stats_report
+    # The report reads a window's rows through ``read_weeks`` (whole weeks kept or folded).
+    real_read, real_report = report.read_weeks, report.stats_report
 
-    def counted_read(conn: Any, since: Any, until: Any) -> Any:
+    def counted_read(conn: Any, since: Any, until: Any, *rest: Any) -> Any:
         read.append(since)
-        return real_read(conn, since, until)
+        return real_read(conn, since, until, *rest)
 
     def held(*args: Any, **kwargs: Any) -> Any:
         gate.wait(30)
         return real_report(*args, **kwargs)
 
-    monkeypatch.setattr(report, "read_page_log", counted_read)
+    monkeypatch.setattr(report, "read_weeks", counted_read)
     monkeypatch.setattr(report, "stats_report", held)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
