@@ -69,7 +69,7 @@ from cockpit.metrics.response import (
     window_durations,
     window_rollbacks,
 )
-from cockpit.store.engine import Store, _connect
+from cockpit.store.engine import Store
 from cockpit.store.records import PEOPLE, PersonRow
 from cockpit.store.timefmt import as_utc, to_db_text
 
@@ -436,18 +436,7 @@ DAMAGE = (ValueError, TypeError, KeyError, AttributeError, IndexError)
 
 def forget(store: Store) -> bool:
     """Delete every kept week, only if the store's write lock is free now."""
-    try:
-        conn = _connect(store.path)
-    except sqlite3.Error:
-        return False
-    try:
-        conn.execute("PRAGMA busy_timeout = 0")
-        conn.execute("DELETE FROM stats_weeks")
-        return True
-    except sqlite3.Error:
-        return False
-    finally:
-        conn.close()
+    return store.try_write("DELETE FROM stats_weeks")
 
 
 def store_fresh(conn: sqlite3.Connection, fresh: list[tuple[int, str]]) -> bool:

@@ -299,6 +299,23 @@ class Store:
         finally:
             conn.close()
 
+    def try_write(self, sql: str) -> bool:
+        """Run one statement as its own write, only if the write lock is free now (never
+        waiting for a sync's batch): whether it was done. For what may simply be skipped, as
+        forgetting the kept statistics."""
+        try:
+            conn = _connect(self.path)
+        except sqlite3.Error:
+            return False
+        try:
+            conn.execute("PRAGMA busy_timeout = 0")
+            conn.execute(sql)
+            return True
+        except sqlite3.Error:
+            return False
+        finally:
+            conn.close()
+
     @contextmanager
     def read(self) -> Iterator[Session]:
         from sqlalchemy.exc import DatabaseError, OperationalError
