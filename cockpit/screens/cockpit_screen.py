@@ -24,8 +24,6 @@ from textual.screen import Screen
 from textual.widgets import OptionList
 
 from cockpit.errors import CockpitError
-from cockpit.presenter import incident_acts as acts
-from cockpit.presenter.incident_acts import Act
 from cockpit.presenter.incidents import (
     INCIDENT_ACTIONS,
     FilterCycle,
@@ -38,16 +36,8 @@ from cockpit.presenter.incidents import (
 )
 from cockpit.runbooks.links import plain
 from cockpit.screens.command_runner import CommandRunner
-from cockpit.screens.confirm import ConfirmDialog, incident_line
 from cockpit.screens.host import host_of
-from cockpit.screens.input_dialog import (
-    InputDialog,
-    check_duration,
-    check_level,
-    duration_meaning,
-)
 from cockpit.screens.keys import find_binding
-from cockpit.screens.link_actions import LinkOffer
 from cockpit.screens.messages import (
     IncidentActed,
     SyncCrashed,
@@ -78,7 +68,9 @@ from cockpit.widgets.status_bar import StatusBar
 from cockpit.widgets.timeline import Timeline
 
 if TYPE_CHECKING:
+    from cockpit.presenter.incident_acts import Act
     from cockpit.screens.host import HostApp
+    from cockpit.screens.link_actions import LinkOffer
 
 
 class CockpitScreen(RunbookActions, CommandRunner, Screen[None]):
@@ -495,11 +487,16 @@ class CockpitScreen(RunbookActions, CommandRunner, Screen[None]):
             self.notify("Saving… (a sync is writing to the store)", timeout=2)
 
     def action_ack(self) -> None:
+        from cockpit.presenter import incident_acts as acts
+
         ref = self.captured()
         if ref is not None:
             self.act(acts.acknowledge(ref))
 
     def action_resolve(self) -> None:
+        from cockpit.presenter import incident_acts as acts
+        from cockpit.screens.confirm import ConfirmDialog, incident_line
+
         ref = self.captured()
         if ref is None:
             return
@@ -516,6 +513,10 @@ class CockpitScreen(RunbookActions, CommandRunner, Screen[None]):
         self.app.push_screen(ConfirmDialog("Resolve incident", body, "Resolve"), done)
 
     def action_snooze(self) -> None:
+        from cockpit.presenter import incident_acts as acts
+        from cockpit.screens.confirm import incident_line
+        from cockpit.screens.input_dialog import InputDialog, check_duration, duration_meaning
+
         ref = self.captured()
         if ref is None:
             return
@@ -528,6 +529,10 @@ class CockpitScreen(RunbookActions, CommandRunner, Screen[None]):
         self.app.push_screen(dialog, lambda answer: self.act(acts.snooze(ref, answer)))
 
     def action_escalate(self) -> None:
+        from cockpit.presenter import incident_acts as acts
+        from cockpit.screens.confirm import incident_line
+        from cockpit.screens.input_dialog import InputDialog, check_level
+
         ref = self.captured()
         if ref is None:
             return
@@ -538,6 +543,7 @@ class CockpitScreen(RunbookActions, CommandRunner, Screen[None]):
         self.app.push_screen(dialog, lambda answer: self.act(acts.escalate(ref, answer)))
 
     def action_note(self) -> None:
+        from cockpit.presenter import incident_acts as acts
         from cockpit.screens.note_dialog import NoteDialog  # TextArea: not for the first frame
 
         ref = self.captured()
@@ -545,16 +551,21 @@ class CockpitScreen(RunbookActions, CommandRunner, Screen[None]):
             self.app.push_screen(NoteDialog(ref), lambda text: self.act(acts.note(ref, text)))
 
     def action_take_baton(self) -> None:
+        from cockpit.presenter import incident_acts as acts
+
         ref = self.captured()
         if ref is not None:
             self.act(acts.take_baton(ref))
 
     def action_accept_baton(self) -> None:
+        from cockpit.presenter import incident_acts as acts
+
         ref = self.captured()
         if ref is not None:
             self.act(acts.accept_baton(ref, self.me.id))
 
     def action_pass_baton(self) -> None:
+        from cockpit.presenter import incident_acts as acts
         from cockpit.screens.baton_dialog import BatonDialog
         from cockpit.view_model import roster
 
@@ -573,6 +584,8 @@ class CockpitScreen(RunbookActions, CommandRunner, Screen[None]):
 
     @cached_property
     def links(self) -> LinkOffer:
+        from cockpit.screens.link_actions import LinkOffer
+
         return LinkOffer(self)
 
     def offer_links(self, urls: list[str], none_message: str) -> None:

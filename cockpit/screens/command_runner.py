@@ -20,8 +20,6 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual import work
 
-from cockpit.runbooks.shell import COMMAND_TIMEOUT, execute, record
-from cockpit.screens.confirm import ConfirmDialog, incident_line
 from cockpit.screens.messages import CommandFinished
 from cockpit.text import safe, safe_line
 
@@ -99,6 +97,8 @@ class CommandRunner(_Screen):
         self, how: str, runbook: Runbook, ref: IncidentRef, step_id: str, command: str
     ) -> None:
         """Copy (``how == "copy"``) or, after asking, run ``command`` (parameters filled)."""
+        from cockpit.runbooks.shell import COMMAND_TIMEOUT
+        from cockpit.screens.confirm import ConfirmDialog, incident_line
         from cockpit.widgets.runbook_checklist import RunbookChecklist
 
         checklist = self.query_one(RunbookChecklist)
@@ -144,6 +144,8 @@ class CommandRunner(_Screen):
 
     @work(thread=True, exit_on_error=False, group="command", description="runbook command")
     def run_command(self, run: RunView, ref: IncidentRef, step_id: str, command: str) -> None:
+        from cockpit.runbooks.shell import execute
+
         if not self.allowed_to_run(run, ref):  # asked again: the incident may be a drill now
             return
         code, output = execute(command)
@@ -154,6 +156,8 @@ class CommandRunner(_Screen):
         )
 
     def on_command_finished(self, message: CommandFinished) -> None:
+        from cockpit.runbooks.shell import record
+
         runbook = next((r for r in self.cockpit.library if r.id == message.runbook_id), None)
         settings = self.cockpit.settings
         kept = record(

@@ -13,32 +13,12 @@ from rich.text import Text
 
 from cockpit.durations import compact
 from cockpit.errors import CockpitError
-from cockpit.presenter.checklist import (
-    AskBranch,
-    AskReason,
-    ConfirmEarlyTick,
-    ConfirmRisky,
-    Move,
-    OfferLinks,
-    PickRunbook,
-    Record,
-    Refuse,
-    UseCommand,
-    check_reason,
-    checklist_move,
-    tick_move,
-    with_reason,
-)
-from cockpit.presenter.incident_acts import Act, resolve_with_run
 from cockpit.runbook_choice import LibraryWatch, choose, facts_of
 from cockpit.runbooks.library import default_runbook_dirs
 from cockpit.runbooks.match import RunbookMatch, match_runbooks
 from cockpit.runbooks.model import Runbook
 from cockpit.runbooks.run_view import ChecklistKey, Item, RunView
-from cockpit.screens.confirm import ConfirmDialog, incident_line
 from cockpit.screens.host import host_of
-from cockpit.screens.input_dialog import InputDialog, check_not_empty
-from cockpit.screens.store_writes import StoreWrites
 from cockpit.store.run_service import RunService
 from cockpit.text import safe, safe_line
 from cockpit.view_model import IncidentRef, IncidentView
@@ -49,7 +29,16 @@ if TYPE_CHECKING:
 
     from textual.screen import Screen
 
+    from cockpit.presenter.checklist import (
+        AskReason,
+        ConfirmEarlyTick,
+        ConfirmRisky,
+        Move,
+        UseCommand,
+    )
+    from cockpit.presenter.incident_acts import Act
     from cockpit.screens.host import HostApp
+    from cockpit.screens.store_writes import StoreWrites
     from cockpit.sync.identity import Me
 
     class _Screen(Screen[None]):
@@ -143,6 +132,8 @@ class RunbookActions(_Screen):
     @property
     def writes(self) -> StoreWrites:
         """The screen's writes: at once when the store is free, else queued to a thread."""
+        from cockpit.screens.store_writes import StoreWrites
+
         writes: StoreWrites | None = getattr(self, "_writes", None)
         if writes is None:
             store = self.cockpit.store
@@ -205,6 +196,8 @@ class RunbookActions(_Screen):
             checklist.post_message(RunbookChecklist.Requested(checklist, action, AT_HIGHLIGHT))
 
     def on_runbook_checklist_requested(self, event: RunbookChecklist.Requested) -> None:
+        from cockpit.presenter.checklist import PickRunbook, checklist_move
+
         event.stop()
         ref = self.incident_view.ref if self.incident_view else None
         if ref is None:
@@ -227,6 +220,18 @@ class RunbookActions(_Screen):
         self, move: Move, run: RunView, ref: IncidentRef, checklist: RunbookChecklist
     ) -> None:
         """Do what the presenter decided: record it, or ask the user first, or say why not."""
+        from cockpit.presenter.checklist import (
+            AskBranch,
+            AskReason,
+            ConfirmEarlyTick,
+            ConfirmRisky,
+            OfferLinks,
+            PickRunbook,
+            Record,
+            Refuse,
+            UseCommand,
+        )
+
         runbook = run.runbook
         match move:
             case Record():
@@ -275,6 +280,9 @@ class RunbookActions(_Screen):
         self, move: ConfirmEarlyTick, run: RunView, ref: IncidentRef, checklist: RunbookChecklist
     ) -> None:
         # The second space on a timer step would tick it while it still runs: ask first.
+        from cockpit.presenter.checklist import tick_move
+        from cockpit.screens.confirm import ConfirmDialog, incident_line
+
         step, left = move.step, move.left
         body = Text("The timer of this step is still running: ")
         body.append(f"{left // 60}:{left % 60:02d} left", "bold")
@@ -294,6 +302,8 @@ class RunbookActions(_Screen):
     def _confirm_risky(
         self, move: ConfirmRisky, runbook: Runbook, ref: IncidentRef, checklist: RunbookChecklist
     ) -> None:
+        from cockpit.screens.confirm import ConfirmDialog, incident_line
+
         step = move.step
         body = Text("This step is marked risky:\n")
         body.append(safe_line(step.text), "bold")
@@ -310,6 +320,10 @@ class RunbookActions(_Screen):
         self.app.push_screen(ConfirmDialog("Risky step", body, "Done", risky=True), confirmed)
 
     def _ask_reason(self, move: AskReason, runbook: Runbook, ref: IncidentRef) -> None:
+        from cockpit.presenter.checklist import check_reason, with_reason
+        from cockpit.screens.confirm import incident_line
+        from cockpit.screens.input_dialog import InputDialog
+
         step = move.step
         if move.kind == "rollback_entered" or step is None:
             title = "Roll back"
@@ -339,6 +353,8 @@ class RunbookActions(_Screen):
         then: Callable[[Mapping[str, str]], None],
     ) -> None:
         """Ask each parameter not known yet, then call ``then(values)``."""
+        from cockpit.screens.input_dialog import InputDialog, check_not_empty
+
         missing = [n for n in names if not checklist.params.get(n)]
         if not missing:
             then(checklist.params)
@@ -361,6 +377,7 @@ class RunbookActions(_Screen):
 
     def _decide(self, runbook: Runbook, ref: IncidentRef, item: Item) -> None:
         from cockpit.screens.choice_dialog import ChoiceDialog
+        from cockpit.screens.confirm import incident_line
 
         if item.decision is None:
             return
@@ -405,7 +422,9 @@ class RunbookActions(_Screen):
 
     def resolve_with_run(self, ref: IncidentRef) -> bool:
         """A resolve while a run is open asks what to do with the run first."""
+        from cockpit.presenter.incident_acts import resolve_with_run
         from cockpit.screens.choice_dialog import ChoiceDialog
+        from cockpit.screens.confirm import incident_line
 
         open_id = self.runs.open_runbook_id(ref.id)
         runbook = next((r for r in self._library() if r.id == open_id), None)

@@ -141,7 +141,8 @@ def test_a_baton_taken_on_a_reaches_b_with_no_command_run(
         actions.take_baton(store_a, "pagerduty:P1", user="alice")
         assert _until(lambda: [row[3] for row in b.batons()] == ["accepted"]), b.batons()
         assert b.batons()[0][1] == "local:alice"
-        assert any(status.applied for status in seen_b.seen)
+        # The status that says so is reported just after the apply commits: wait for it too.
+        assert _until(lambda: any(status.applied for status in seen_b.seen)), seen_b.seen
         assert ("baton_accept", "alice", "laptop-a") in team_events(pg_server, team_db)
         assert seen_a.last is not None and seen_a.last.pending == 0
     finally:
