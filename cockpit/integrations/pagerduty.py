@@ -155,14 +155,9 @@ class PagerDutyProvider:
         # `since` alone would mean one month, so the end is always given
         end = until or datetime.now(UTC) + timedelta(minutes=1)
         params = {"sort_by": "created_at:asc"}
-        done = 0
-        async for raw in self._windowed("/incidents", "incidents", params, since, end):
-            done += 1
-            if progress and done % PAGE == 0:
-                progress(done, None, "incidents")
+        rows = self._windowed("/incidents", "incidents", params, since, end)
+        async for raw in _counted(rows, progress, "incidents"):
             yield parse.incident(raw)
-        if progress:
-            progress(done, done, "incidents")
 
     async def log_entries(
         self,
@@ -171,14 +166,9 @@ class PagerDutyProvider:
         progress: ProgressCallback | None = None,
     ) -> AsyncIterator[LogEntryRecord]:
         params = {"is_overview": "false"}
-        done = 0
-        async for raw in self._windowed("/log_entries", "log_entries", params, since, until):
-            done += 1
-            if progress and done % PAGE == 0:
-                progress(done, None, "log entries")
+        rows = self._windowed("/log_entries", "log_entries", params, since, until)
+        async for raw in _counted(rows, progress, "log entries"):
             yield parse.log_entry(raw)
-        if progress:
-            progress(done, done, "log entries")
 
     async def changes_since(
         self, watermark: datetime, progress: ProgressCallback | None = None
@@ -545,3 +535,17 @@ def _seg(value: str) -> str:
 
 
 __all__ = ["PagerDutyProvider", "check_base_url"]
+
+
+async def _counted(
+    rows: AsyncIterator[dict[str, Any]], progress: ProgressCallback | None, what: str
+) -> AsyncIterator[dict[str, Any]]:
+    """``rows`` as they come, saying how many so far once a page (and the total at the end)."""
+    done = 0
+    async for row in rows:
+        done += 1
+        if progress and done % PAGE == 0:
+            progress(done, None, what)
+        yield row
+    if progress:
+        progress(done, done, what)
