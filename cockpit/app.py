@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 
     from cockpit.config import Settings
     from cockpit.runbooks.model import Runbook
+    from cockpit.screens.store_writes import StoreWrites
     from cockpit.team.live import TeamLink, TeamStatus
 
 Clock = Callable[[], datetime]
@@ -154,6 +155,7 @@ class CockpitApp(App[None]):
         self.notices: deque[Notice] = deque(maxlen=NOTICES_KEPT)
         self.welcome = welcome or store is None
         self._library = library
+        self._writes: StoreWrites | None = None
         # local: no paging service; practice: only a drill's, which sends nothing.
         self.practice_only = _practice_only(sync)
         self.sync_state = (
@@ -186,6 +188,18 @@ class CockpitApp(App[None]):
                     timeout=12,
                 )
         return self._library
+
+    @property
+    def writes(self) -> StoreWrites:
+        """The one writer of every screen's store writes (a tick, an ack, a handoff signed, an
+        insight): done at once when the store is free, else queued in order to a thread, so
+        no key waits on the event loop for a sync's lock (``screens/store_writes.py``)."""
+        if self._writes is None:
+            from cockpit.screens.store_writes import StoreWrites
+
+            assert self.store is not None, "the welcome screen writes nothing"
+            self._writes = StoreWrites(self.store)
+        return self._writes
 
     def reload_library(self) -> None:
         self._library = None

@@ -109,6 +109,7 @@ class DrillScreen(CockpitScreen):
         self.exit_after = exit_after
         self.unclear: dict[str, str] = {}  # step id -> what was unclear, until its tick
         self.finished = False
+        self._finishing = False  # the drill's end is being saved
         self.current_id = drill.incident_id
         self.replay: Replay | None = None  # a replay of a real incident: what comes next
         self._age_shown = ""
@@ -364,18 +365,38 @@ class DrillScreen(CockpitScreen):
 
     def finish(self) -> None:
         """Close the run and the made-up incident, store the report, open the debrief."""
-        from cockpit.screens.debrief_screen import DebriefScreen
-
-        if self.finished:
-            return
+        if self.finished or self._finishing:
+            return  # the last tick and E can both ask while the first is being saved
         store = self.cockpit.store
         assert store is not None and self.drill.id is not None
+        drill_id, runbook, clock = self.drill.id, self.runbook, self.cockpit.clock
+
+        def write() -> Drill:
+            return finish_drill(store, drill_id, runbook, clock=clock)
+
+        def landed(drill: Drill | None, error: Exception | None) -> None:
+            self._finishing = False
+            if drill is None:
+                self.notify(f"{error}", title="Debrief", severity="error")
+                return
+            self._debrief(drill)
+
+        self._finishing = True
+        if not self.writes.run(write, landed):
+            self.notify("Saving… (a sync is writing to the store)", timeout=2)
+
+    def _debrief(self, drill: Drill) -> None:
+        from cockpit.screens.debrief_screen import DebriefScreen
+
+        store = self.cockpit.store
+        assert store is not None
         try:
-            drill = finish_drill(store, self.drill.id, self.runbook, clock=self.cockpit.clock)
             analysis = analyse_drill(store, drill, self.runbook)
             who = participant_name(store, drill)
         except CockpitError as error:
             self.notify(str(error), title="Debrief", severity="error")
+            return
+        if self.finished:
             return
         self.finished = True
         self.drill = drill

@@ -22,9 +22,10 @@ one holds them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -290,6 +291,9 @@ def accept_text(draft: HandoffDraft, name: str, taken: list[Incident]) -> Text:
         text.append(f"\n\nThe{other} open incidents stay with whoever holds them: ")
         text.append("; ".join(f"{', '.join(refs)} {who}" for who, refs in holders.items()), "dim")
     return text
+
+
+T = TypeVar("T")
 
 
 class HandoffScreen(Screen[None]):
@@ -563,15 +567,6 @@ class HandoffScreen(Screen[None]):
             zone=zone,
         )
 
-    def _saved(self) -> Handoff:
-        """The handoff row, saved now with the notes if it was only a draft on screen."""
-        store = self.cockpit.store
-        assert store is not None and self.draft is not None
-        if self.handoff is None:
-            notes = self.query_one("#handoff-notes", TextArea).text
-            self.handoff = save_handoff(store, self.draft, notes=notes)
-        return self.handoff
-
     # ------------------------------------------------------------------ actions
 
     def action_notes_done(self) -> None:
@@ -658,30 +653,59 @@ class HandoffScreen(Screen[None]):
         store = self.cockpit.store
         if not person_id or store is None or self.draft is None:
             return
-        try:
-            row = self._saved()
+        draft, saved, clock = self.draft, self.handoff, self.cockpit.clock
+        notes = self.query_one("#handoff-notes", TextArea).text
+
+        def write() -> tuple[Handoff, Handoff | CockpitError]:
+            row = saved or save_handoff(store, draft, notes=notes)
             assert row.id is not None
-            self.handoff = sign_handoff(
-                store, row.id, self.draft.from_person, to_person=person_id, clock=self.cockpit.clock
-            )
-        except CockpitError as error:
-            self.notify(str(error), title="Not signed", severity="error")
-            return
-        self.draft = HandoffDraft.from_json(self.handoff.draft)
+            try:
+                signed = sign_handoff(
+                    store, row.id, draft.from_person, to_person=person_id, clock=clock
+                )
+            except CockpitError as error:
+                return row, error  # saved, not signed: a second s signs this row
+            return row, signed
+
+        def landed(
+            result: tuple[Handoff, Handoff | CockpitError] | None, error: Exception | None
+        ) -> None:
+            if result is None:
+                self.notify(str(error), title="Not signed", severity="error")
+                return
+            self.handoff, signed = result
+            if isinstance(signed, CockpitError):
+                self.notify(str(signed), title="Not signed", severity="error")
+                return
+            self.handoff = signed
+            self._signed_for(signed, person_id)
+
+        self._write(write, landed)
+
+    def _signed_for(self, handoff: Handoff, person_id: str) -> None:
+        self.draft = HandoffDraft.from_json(handoff.draft)
         to = safe_line(self.draft.to_name or person_id)
         held = self._held()
         if held:
             message = (
-                f"Handoff #{self.handoff.id} signed for {to}. You hold "
+                f"Handoff #{handoff.id} signed for {to}. You hold "
                 f"{count(len(held), 'baton')} until {to} accepts (a)."
             )
         else:
             message = (
-                f"Handoff #{self.handoff.id} signed for {to}. You hold no baton, so "
+                f"Handoff #{handoff.id} signed for {to}. You hold no baton, so "
                 f"none passes; {to} accepts (a) to say they have read it."
             )
         self.notify(message, timeout=6)
         self.show()
+
+    def _write(
+        self, write: Callable[[], T], landed: Callable[[T | None, Exception | None], None]
+    ) -> None:
+        """A store write that never waits on the event loop for a sync's lock (the app's
+        writer: at once when the store is free, else queued); ``landed`` follows."""
+        if not self.cockpit.writes.run(write, landed):
+            self.notify("Saving… (a sync is writing to the store)", timeout=2)
 
     def action_accept(self) -> None:
         from cockpit.screens.choice_dialog import ChoiceDialog
@@ -730,16 +754,19 @@ class HandoffScreen(Screen[None]):
         body = accept_text(self.draft, name, taken)
         handoff_id = self.handoff.id
 
+        clock = self.cockpit.clock
+
         def done(yes: bool | None) -> None:
-            if not yes:
-                return
-            try:
-                self.handoff, moved = accept_handoff(
-                    store, handoff_id, person_id, clock=self.cockpit.clock
+            if yes:
+                self._write(
+                    lambda: accept_handoff(store, handoff_id, person_id, clock=clock), landed
                 )
-            except CockpitError as error:
+
+        def landed(result: tuple[Handoff, list[str]] | None, error: Exception | None) -> None:
+            if result is None:
                 self.notify(str(error), title="Not accepted", severity="error")
                 return
+            self.handoff, moved = result
             self.draft = HandoffDraft.from_json(self.handoff.draft)
             self.draft.to_name = safe_line(name)
             who = safe_line(name)
@@ -799,20 +826,27 @@ class HandoffScreen(Screen[None]):
             "They are sent when online."
         )
 
-        def done(yes: bool | None) -> None:
-            if not yes:
-                return
-            try:
-                row = self._saved()
-                assert row.id is not None
-                posted = post_notes(store, row.id, user=self.me)
-            except CockpitError as error:
+        draft, saved, me = self.draft, self.handoff, self.me
+        notes = self.query_one("#handoff-notes", TextArea).text
+
+        def write() -> tuple[Handoff, list[Any]]:
+            row = saved or save_handoff(store, draft, notes=notes)
+            assert row.id is not None
+            return row, post_notes(store, row.id, user=me)
+
+        def landed(result: tuple[Handoff, list[Any]] | None, error: Exception | None) -> None:
+            if result is None:
                 self.notify(str(error), title="Notes not posted", severity="error")
                 return
+            self.handoff, posted = result
             self.notify(f"Handoff note added to {len(posted)} incident(s).", timeout=5)
             self.show()
             if self.cockpit.sync_service is not None:
                 self.cockpit.start_sync()
+
+        def done(yes: bool | None) -> None:
+            if yes:
+                self._write(write, landed)
 
         self.app.push_screen(ConfirmDialog("Post handoff notes", body, "Post"), done)
 

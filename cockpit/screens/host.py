@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
     from cockpit.config import Settings
     from cockpit.runbooks.model import Runbook
+    from cockpit.screens.store_writes import StoreWrites
     from cockpit.store.engine import Store
 
 
@@ -31,6 +32,9 @@ class CockpitHost(Protocol):
 
     @property
     def library(self) -> list[Runbook]: ...
+
+    @property
+    def writes(self) -> StoreWrites: ...
 
     def reload_library(self) -> None: ...
 

@@ -116,35 +116,45 @@ class InsightScreen(ModalScreen[str | None]):
         index = guardrails.highlighted
         guardrail = GUARDRAILS[index] if index is not None else ""
         owner = self.query_one("#insight-owner", Input).value
-        try:
+        incident_id, reason, clock = self.incident_id, self.reason, app.clock
+        drafts = drafts_folder(app.settings) if reason else None
+
+        def write() -> str | CockpitError:
+            """The insight, then the runbook draft it asks for: the draft's error is said
+            apart (the insight is kept either way)."""
             record_insight(
                 store,
-                self.incident_id,
+                incident_id,
                 text=text,
                 whys=whys,
                 guardrail=guardrail,
                 owner=owner,
-                clock=app.clock,
+                clock=clock,
             )
-        except CockpitError as error:
-            self._error(str(error))
-            return
-        path = ""
-        if self.reason:
-            drafts = drafts_folder(app.settings)
+            if drafts is None:
+                return ""
             try:
-                path = str(
-                    draft_runbook(
-                        store, self.incident_id, drafts, reason=self.reason, clock=app.clock
-                    )
-                )
+                return str(draft_runbook(store, incident_id, drafts, reason=reason, clock=clock))
             except CockpitError as error:
-                app.notify(str(error), title="No runbook draft", severity="error")
-        message = f"Insight and {guardrail} guardrail recorded for {safe_line(self.label)}."
-        if path:
-            message += f" Runbook draft ({safe_line(self.reason)}): {safe_line(path)}"
-        app.notify(message, title="Flywheel", timeout=10)
-        self.dismiss(path)
+                return error
+
+        def landed(drafted: str | CockpitError | None, error: Exception | None) -> None:
+            if drafted is None:
+                self._error(str(error))  # not recorded: the dialog stays, with what to fix
+                return
+            path = ""
+            if isinstance(drafted, CockpitError):
+                app.notify(str(drafted), title="No runbook draft", severity="error")
+            else:
+                path = drafted
+            message = f"Insight and {guardrail} guardrail recorded for {safe_line(self.label)}."
+            if path:
+                message += f" Runbook draft ({safe_line(reason)}): {safe_line(path)}"
+            app.notify(message, title="Flywheel", timeout=10)
+            self.dismiss(path)
+
+        if not app.writes.run(write, landed):
+            self._error("Saving… (a sync is writing to the store)")
 
     def action_skip(self) -> None:
         self.dismiss(None)

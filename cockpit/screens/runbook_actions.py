@@ -131,15 +131,8 @@ class RunbookActions(_Screen):
 
     @property
     def writes(self) -> StoreWrites:
-        """The screen's writes: at once when the store is free, else queued to a thread."""
-        from cockpit.screens.store_writes import StoreWrites
-
-        writes: StoreWrites | None = getattr(self, "_writes", None)
-        if writes is None:
-            store = self.cockpit.store
-            assert store is not None
-            writes = self._writes = StoreWrites(store)
-        return writes
+        """The app's writes: at once when the store is free, else queued to a thread."""
+        return self.cockpit.writes
 
     def _transition(
         self,

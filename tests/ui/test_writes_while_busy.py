@@ -163,3 +163,70 @@ async def test_a_commands_output_while_a_sync_holds_the_store_lands_once(
         await pilot.pause(0.2)
         assert kept() == ["true"]
         assert any("Command finished (exit 0)" in message for _, message, _ in notices(app))
+
+
+async def test_a_handoff_signed_and_accepted_while_the_store_is_held_lands_once(
+    app: CockpitApp,
+) -> None:
+    """The handoff's writes go through the same writer as a tick: signing and accepting
+    while a sync holds the store answer at once, and each lands once the lock is free."""
+    from cockpit.screens.handoff_screen import HandoffScreen
+    from cockpit.store.models import Handoff
+
+    def handoffs() -> list[Handoff]:
+        with store_of(app).read() as session:
+            return list(session.exec(select(Handoff)).all())
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("H")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, HandoffScreen)
+        with write_lock_held(app) as held:
+            await pilot.press("s")
+            await pilot.pause()
+            await pilot.press("enter")  # who takes over: the first on call
+            await pilot.pause()
+            assert any("Saving" in message for _, message, _ in notices(app))
+            assert handoffs() == []
+            held.execute("COMMIT")
+        await until(pilot, lambda: any(h.signed_at is not None for h in handoffs()))
+        await pilot.pause()
+        assert len(handoffs()) == 1 and screen.signed
+        with write_lock_held(app) as held:
+            await pilot.press("a")
+            await pilot.pause()
+            await pilot.press("y")
+            await pilot.pause()
+            assert handoffs()[0].accepted_at is None
+            held.execute("COMMIT")
+        await until(pilot, lambda: handoffs()[0].accepted_at is not None)
+        await pilot.pause()
+        assert any("accepted" in message for _, message, _ in notices(app))
+    assert len(handoffs()) == 1
+
+
+async def test_an_insight_recorded_while_the_store_is_held_lands_once(app: CockpitApp) -> None:
+    from cockpit.screens.insight_screen import InsightScreen
+    from cockpit.store.models import Insight
+
+    def insights() -> list[Insight]:
+        with store_of(app).read() as session:
+            return list(session.exec(select(Insight)).all())
+
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        await pilot.press("R", "y")  # resolve: the flywheel asks for an insight
+        await until(pilot, lambda: isinstance(app.screen, InsightScreen))
+        dialog = app.screen
+        await pilot.press(*"cache warmed too late")
+        with write_lock_held(app) as held:
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            assert isinstance(app.screen, InsightScreen)  # kept open until it is saved
+            assert insights() == []
+            held.execute("COMMIT")
+        await until(pilot, lambda: app.screen is not dialog)
+    found = insights()
+    assert len(found) == 1 and "cache warmed too late" in found[0].text
