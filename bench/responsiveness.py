@@ -70,7 +70,7 @@ def runbook_text(steps: int) -> str:
 
 
 async def bench_cockpit(presses: int, root: Path) -> list[float]:
-    from cockpit.app import make_app
+    from cockpit.app import CockpitApp
     from cockpit.config import load_settings
     from cockpit.records import IncidentRecord
     from cockpit.runbooks.library import load_library
@@ -102,7 +102,7 @@ async def bench_cockpit(presses: int, root: Path) -> list[float]:
     settings = load_settings(
         None, environ={}, flags={"data_dir": root / "data", "runbooks": root / "runbooks"}
     )
-    app = make_app(settings, store, library=load_library([root / "runbooks"]))
+    app = CockpitApp(settings, store, library=load_library([root / "runbooks"]))
     times = []
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
@@ -158,7 +158,7 @@ async def presses(app: Any, count: int, going: Any) -> list[float]:
 async def bench_during_sync(incidents: int, count: int, root: Path) -> None:
     from sync import WINDOW_DAYS, start_emulator_process
 
-    from cockpit.app import make_app
+    from cockpit.app import CockpitApp
     from cockpit.config import load_settings
     from cockpit.integrations.registry import make_providers
     from cockpit.records import IncidentRecord
@@ -198,7 +198,7 @@ async def bench_during_sync(incidents: int, count: int, root: Path) -> None:
         sync = LazySync(
             lambda: SyncService(store, make_providers(settings), window_days=WINDOW_DAYS)
         )
-        app = make_app(settings, store, sync, library=load_library([root / "runbooks"]))
+        app = CockpitApp(settings, store, sync, library=load_library([root / "runbooks"]))
         async with app.run_test(size=(160, 48)) as pilot:
             await pilot.pause()
             before = rss_mb()

@@ -516,16 +516,3 @@ def _practice_only(sync: Any) -> bool:
     receives nothing): a drill, not a connection to a paging service."""
     providers: dict[str, Any] = getattr(sync, "providers", None) or {}
     return bool(providers) and all(getattr(p, "name", "") == "practice" for p in providers.values())
-
-
-def make_app(
-    settings: Settings,
-    store: Store | None,
-    sync: Any = None,
-    clock: Clock | None = None,
-    *,
-    welcome: bool = False,
-    library: list[Runbook] | None = None,
-) -> CockpitApp:
-    """The one factory: the CLI, the demo, the tests and the benchmarks all build the app here."""
-    return CockpitApp(settings, store, sync, clock, welcome=welcome, library=library)

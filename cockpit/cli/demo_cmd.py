@@ -113,14 +113,14 @@ def run(args: argparse.Namespace) -> int:
         timer = threading.Timer(args.fresh_after, trigger_fresh, (handle.url, key))
         timer.daemon = True
         timer.start()
-        from cockpit.app import make_app
+        from cockpit.app import CockpitApp
 
         print(
             f"cockpit demo: the store is {folder} "
             f"({'kept' if args.keep else 'removed'} when the demo ends)"
         )
         print(f"try the CLI on this demo: {cli_hint(folder)}", flush=True)
-        app = make_app(settings, store, service)
+        app = CockpitApp(settings, store, service)
         hint = threading.Timer(HINT_AFTER, _tell_in_app, (app, folder))
         hint.daemon = True
         hint.start()

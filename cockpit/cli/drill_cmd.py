@@ -127,12 +127,12 @@ def _start(args: argparse.Namespace, ref: str) -> int:
 def run_practice_tui(settings: Settings, store: Any, drill: Any, runbook: Any, who: str) -> int:
     """The cockpit in practice mode on the drill. Its only paging provider is the practice
     one, which refuses every write; the debrief opens when the run ends."""
-    from cockpit.app import make_app  # Textual only here: headless drills never load it
+    from cockpit.app import CockpitApp  # Textual only here: headless drills never load it
     from cockpit.drills import PracticeProvider
     from cockpit.sync.service import SyncService
 
     service = SyncService(store, {"practice": PracticeProvider(who or "practice")})
-    app = make_app(settings, store, service)
+    app = CockpitApp(settings, store, service)
     app.open_drill = (drill, runbook)
     app.run()
     return 0

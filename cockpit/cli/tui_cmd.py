@@ -39,7 +39,7 @@ def build_app(settings: Settings) -> tuple[Any, Any]:
     sync starts. A store that has synced before opens without asking the keyring whether
     an account is configured; the sync asks it.
     """
-    from cockpit.app import make_app
+    from cockpit.app import CockpitApp
     from cockpit.integrations.registry import configured
     from cockpit.store.engine import Store, open_store, store_path
 
@@ -52,7 +52,7 @@ def build_app(settings: Settings) -> tuple[Any, Any]:
     elif configured(settings):
         store = open_store(settings)
     if store is None:
-        return make_app(settings, None, welcome=True), None
+        return CockpitApp(settings, None, welcome=True), None
     from cockpit.sync.lazy import LazySync
 
     def build_sync() -> Any:
@@ -61,7 +61,7 @@ def build_app(settings: Settings) -> tuple[Any, Any]:
 
         return SyncService(store, make_providers(settings), window_days=settings.sync_window_days)
 
-    return make_app(settings, store, LazySync(build_sync)), store
+    return CockpitApp(settings, store, LazySync(build_sync)), store
 
 
 def _synced_before(store: Any) -> bool:

@@ -183,7 +183,7 @@ def test_the_demo_prints_the_hint_before_the_tui(
         def run(self) -> None:
             seen["printed"] = capsys.readouterr().out
 
-    monkeypatch.setattr(cockpit.app, "make_app", lambda *a, **k: FakeApp())
+    monkeypatch.setattr(cockpit.app, "CockpitApp", lambda *a, **k: FakeApp())
     monkeypatch.setattr(demo_cmd, "HINT_AFTER", 60.0)
     code = main(["demo", "--incidents", "5", "--fresh-after", "600"])
     assert code == 0

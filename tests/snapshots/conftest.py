@@ -11,7 +11,7 @@ sys.path.insert(0, str(Path(__file__).parent.parent / "ui"))
 
 from cockpit_seed import frozen, seed  # noqa: E402
 
-from cockpit.app import CockpitApp, make_app  # noqa: E402
+from cockpit.app import CockpitApp  # noqa: E402
 from cockpit.runbooks.library import load_library  # noqa: E402
 
 
@@ -30,7 +30,7 @@ def build(tmp_path: Path) -> Iterator[Callable[..., CockpitApp]]:
         settings, store = seed(tmp_path)
         stores.append(store)
         settings = settings.replace(theme=theme)  # type: ignore[attr-defined]
-        return make_app(
+        return CockpitApp(
             settings, store, clock=frozen, library=load_library([tmp_path / "runbooks"])
         )
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from cockpit_seed import NOW, frozen, seed
 
-from cockpit.app import CockpitApp, make_app
+from cockpit.app import CockpitApp
 from cockpit.runbooks.library import load_library
 from cockpit.store.models import Incident
 
@@ -51,7 +51,7 @@ def _app(tmp_path: Path, stores: list[Any], title: str | None = None) -> Cockpit
                     updated_at=NOW,
                 )
             )
-    return make_app(settings, store, clock=frozen, library=load_library([tmp_path / "runbooks"]))
+    return CockpitApp(settings, store, clock=frozen, library=load_library([tmp_path / "runbooks"]))
 
 
 @pytest.mark.parametrize("size", SIZES, ids=["120x40", "80x24"])

@@ -420,7 +420,7 @@ def test_pagerduty_is_reassigned_once_by_the_accepting_laptop(
 
 
 async def test_b_accepts_a_pulled_handoff_with_h_then_a(tmp_path: Path) -> None:
-    from cockpit.app import make_app
+    from cockpit.app import CockpitApp
     from cockpit.config import load_settings
     from cockpit.screens.confirm import ConfirmDialog
     from cockpit.screens.handoff_screen import HandoffScreen
@@ -438,7 +438,7 @@ async def test_b_accepts_a_pulled_handoff_with_h_then_a(tmp_path: Path) -> None:
         environ={},
         flags={"data_dir": tmp_path / "b", "runbooks": tmp_path / "runbooks"},
     )
-    app = make_app(settings, b.store, library=[])
+    app = CockpitApp(settings, b.store, library=[])
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("H")
         await pilot.pause()

@@ -20,7 +20,7 @@ import pytest
 from laptops import Laptop, make_laptop, make_laptops, team_events
 from team_pg import PgServer
 
-from cockpit.app import CockpitApp, make_app
+from cockpit.app import CockpitApp
 from cockpit.config import load_settings
 from cockpit.runbooks.library import load_library
 from cockpit.store.engine import Store
@@ -64,7 +64,7 @@ def cockpit_of(laptop: Laptop, library: list[Any] | None = None) -> tuple[Cockpi
     )
     assert settings.team_url  # `cockpit team join` wrote it
     store = Store.open(laptop.folder / "data")
-    return make_app(settings, store, library=library or []), store
+    return CockpitApp(settings, store, library=library or []), store
 
 
 def baton_line(app: CockpitApp) -> str:
@@ -156,7 +156,7 @@ PSYCOPG_AFTER_A_KEY = """
 import asyncio, sys, time
 from pathlib import Path
 from typing import Any
-from cockpit.app import make_app
+from cockpit.app import CockpitApp
 from cockpit.config import load_settings
 from cockpit.runbooks.library import load_library
 from cockpit.store.engine import Store
@@ -166,7 +166,7 @@ settings = load_settings(None, environ={}, flags={"data_dir": folder, "team_url"
 store = Store.open(folder)
 
 async def main() -> None:
-    app = make_app(settings, store, library=[])
+    app = CockpitApp(settings, store, library=[])
     async with app.run_test() as pilot:
         await pilot.press("t")
         deadline = time.monotonic() + (20 if url else 2)

@@ -7,7 +7,7 @@ import pytest
 from cockpit_seed import HERE, frozen, seed  # noqa: F401
 from textual.widgets import Input, TextArea
 
-from cockpit.app import CockpitApp, make_app
+from cockpit.app import CockpitApp
 from cockpit.runbooks.library import load_library
 from cockpit.store.engine import Store
 
@@ -29,7 +29,7 @@ def seeded(tmp_path: Path) -> Iterator[tuple[object, Store]]:
 def app(seeded: tuple[object, Store], tmp_path: Path) -> CockpitApp:
     settings, store = seeded
     library = load_library([tmp_path / "runbooks"])
-    return make_app(settings, store, clock=frozen, library=library)
+    return CockpitApp(settings, store, clock=frozen, library=library)
 
 
 @pytest.fixture
@@ -37,5 +37,5 @@ def hostile_app(tmp_path: Path) -> Iterator[CockpitApp]:
     from cockpit_seed import HOSTILE
 
     settings, store = seed(tmp_path, title=HOSTILE)
-    yield make_app(settings, store, clock=frozen, library=load_library([tmp_path / "runbooks"]))
+    yield CockpitApp(settings, store, clock=frozen, library=load_library([tmp_path / "runbooks"]))
     store.close()

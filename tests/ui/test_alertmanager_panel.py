@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from cockpit_seed import NOW, cockpit_screen, frozen, screen_text, seed
 
-from cockpit.app import CockpitApp, make_app
+from cockpit.app import CockpitApp
 from cockpit.runbooks.library import load_library
 from cockpit.screens.link_actions import incident_links
 from cockpit.store.models import Alert, Incident
@@ -68,7 +68,7 @@ def seed_alertmanager_group(store: object) -> None:
 def am_app(tmp_path: Path) -> Iterator[CockpitApp]:
     settings, store = seed(tmp_path)
     seed_alertmanager_group(store)
-    yield make_app(settings, store, clock=frozen, library=load_library([tmp_path / "runbooks"]))
+    yield CockpitApp(settings, store, clock=frozen, library=load_library([tmp_path / "runbooks"]))
     store.close()
 
 

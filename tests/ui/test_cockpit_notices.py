@@ -11,7 +11,7 @@ import pytest
 from cockpit_seed import NOW, Clock, cockpit_screen, notices, store_of
 from sqlmodel import select
 
-from cockpit.app import CockpitApp, make_app
+from cockpit.app import CockpitApp
 from cockpit.config import load_settings
 from cockpit.runbooks.library import load_library
 from cockpit.screens.choice_dialog import ChoiceDialog
@@ -69,7 +69,7 @@ async def test_new_incident_during_sync_notifies_without_moving(
 ) -> None:
     settings, store = seeded
     sync = FakeSync(store)
-    app = make_app(
+    app = CockpitApp(
         settings, store, sync, clock=Clock(), library=load_library([tmp_path / "runbooks"])
     )
     bells: list[int] = []
@@ -96,7 +96,7 @@ async def test_new_incident_during_sync_notifies_without_moving(
 async def test_timer_due_notifies_and_bells(seeded: tuple[object, Store], tmp_path: Path) -> None:
     settings, store = seeded
     clock = Clock()
-    app = make_app(settings, store, clock=clock, library=load_library([tmp_path / "runbooks"]))
+    app = CockpitApp(settings, store, clock=clock, library=load_library([tmp_path / "runbooks"]))
     bells: list[int] = []
     app.bell = lambda: bells.append(1)  # type: ignore[method-assign]
     async with app.run_test(size=(160, 48)) as pilot:
@@ -232,7 +232,7 @@ async def test_welcome_when_no_account_is_configured(tmp_path: Path) -> None:
         tmp_path / "config.toml", environ={}, flags={"data_dir": tmp_path / "data"}
     )
     assert not configured(settings)  # what `cockpit` (cli/tui_cmd.py) checks first
-    app = make_app(settings, None, welcome=True)
+    app = CockpitApp(settings, None, welcome=True)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         assert isinstance(app.screen, WelcomeScreen)
@@ -263,7 +263,7 @@ async def test_first_sync_of_a_never_synced_store_is_history_not_news(
     settings, store = seeded
     sync = FakeSync(store)
     sync.armed = True  # the very first sync brings an incident: the store was empty before
-    app = make_app(
+    app = CockpitApp(
         settings, store, sync, clock=Clock(), library=load_library([tmp_path / "runbooks"])
     )
     async with app.run_test(size=(160, 48)) as pilot:

@@ -15,7 +15,7 @@ from cockpit_seed import HERE, NOW, Clock, notices, screen_text, seed
 from sqlmodel import select
 from textual.widgets import Static
 
-from cockpit.app import CockpitApp, make_app
+from cockpit.app import CockpitApp
 from cockpit.config import load_settings
 from cockpit.drills import Scenario
 from cockpit.integrations.pagerduty import PagerDutyProvider
@@ -81,7 +81,7 @@ def clocked(tmp_path: Path) -> Iterator[tuple[CockpitApp, Clock, Store]]:
             ],
         )
     clock = Clock()
-    app = make_app(settings, store, clock=clock, library=load_library([tmp_path / "runbooks"]))
+    app = CockpitApp(settings, store, clock=clock, library=load_library([tmp_path / "runbooks"]))
     yield app, clock, store
     store.close()
 
@@ -180,7 +180,7 @@ async def test_a_replay_from_the_tui_writes_nothing_to_the_emulator(tmp_path: Pa
         )
         assert (await service.sync_once()).pulled_incidents > 0
         clock = Clock(NOW)
-        app = make_app(
+        app = CockpitApp(
             settings, store, service, clock=clock, library=load_library([tmp_path / "runbooks"])
         )
         try:

@@ -13,7 +13,7 @@ from cockpit_seed import HERE, NOW, seed, store_of
 from sqlmodel import select
 from textual.widgets import Input, Static, TextArea
 
-from cockpit.app import CockpitApp, make_app
+from cockpit.app import CockpitApp
 from cockpit.config import load_settings
 from cockpit.drills import PracticeProvider, Scenario
 from cockpit.integrations.pagerduty import PagerDutyProvider
@@ -48,7 +48,7 @@ class Clock:
 def clocked(tmp_path: Path) -> Iterator[tuple[CockpitApp, Clock]]:
     settings, store = seed(tmp_path)
     clock = Clock()
-    app = make_app(settings, store, clock=clock, library=load_library([tmp_path / "runbooks"]))
+    app = CockpitApp(settings, store, clock=clock, library=load_library([tmp_path / "runbooks"]))
     yield app, clock
     store.close()
 
@@ -188,7 +188,7 @@ async def test_a_drill_never_writes_to_the_emulator(
         None, environ={}, flags={"data_dir": tmp_path / "data", "runbooks": tmp_path / "runbooks"}
     )
     assert (await service.sync_once()).pulled_incidents > 0
-    app = make_app(settings, store, service, library=load_library([tmp_path / "runbooks"]))
+    app = CockpitApp(settings, store, service, library=load_library([tmp_path / "runbooks"]))
     try:
         async with app.run_test(size=(120, 40)) as pilot:
             await settle(app, pilot)
@@ -224,7 +224,7 @@ async def test_practice_app_of_cockpit_drill(tmp_path: Path) -> None:
     runbook = load_library([tmp_path / "runbooks"])[0]
     drill = start_drill(store, runbook, scenario_from_runbook(runbook), participant="ann")
     practice = PracticeProvider("ann")
-    app = make_app(settings, store, SyncService(store, {"practice": practice}))
+    app = CockpitApp(settings, store, SyncService(store, {"practice": practice}))
     app.open_drill = (drill, runbook)
     try:
         async with app.run_test(size=(80, 24)) as pilot:

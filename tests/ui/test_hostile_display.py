@@ -26,7 +26,7 @@ from textual.app import App
 from textual.drivers.headless_driver import HeadlessDriver
 from textual.widgets import Static
 
-from cockpit.app import CockpitApp, make_app
+from cockpit.app import CockpitApp
 from cockpit.integrations.base import ProviderError
 from cockpit.integrations.pagerduty import PagerDutyProvider
 from cockpit.runbooks.library import load_library
@@ -142,7 +142,9 @@ def seeded(tmp_path: Path) -> Iterator[tuple[Any, Store]]:
 def app_with(seeded: tuple[Any, Store], tmp_path: Path, sync: Any = None) -> CockpitApp:
     settings, store = seeded
     return captured(
-        make_app(settings, store, sync, clock=frozen, library=load_library([tmp_path / "runbooks"]))
+        CockpitApp(
+            settings, store, sync, clock=frozen, library=load_library([tmp_path / "runbooks"])
+        )
     )
 
 
@@ -272,7 +274,7 @@ async def test_dialogs_show_their_text_inert(seeded: tuple[Any, Store], tmp_path
 async def test_a_hostile_incident_title_in_the_resolve_dialog(tmp_path: Path) -> None:
     settings, store = seed(tmp_path, title=f"Disk full {HOSTILE}")
     app = captured(
-        make_app(settings, store, clock=frozen, library=load_library([tmp_path / "runbooks"]))
+        CockpitApp(settings, store, clock=frozen, library=load_library([tmp_path / "runbooks"]))
     )
     try:
         async with app.run_test(size=(200, 50), headless=False, notifications=True) as pilot:
@@ -365,7 +367,7 @@ async def test_a_one_megabyte_title_is_shown_cut(tmp_path: Path) -> None:
     title = ("word " * 200_000)[:1_000_000]
     settings, store = seed(tmp_path, title=title)
     app = captured(
-        make_app(settings, store, clock=frozen, library=load_library([tmp_path / "runbooks"]))
+        CockpitApp(settings, store, clock=frozen, library=load_library([tmp_path / "runbooks"]))
     )
     try:
         async with app.run_test(size=(200, 50), headless=False, notifications=True) as pilot:

@@ -17,7 +17,7 @@ import pytest
 from cockpit_seed import cockpit_screen, frozen, notices, store_of
 from memory_keyring import MemoryKeyring
 
-from cockpit.app import CockpitApp, make_app
+from cockpit.app import CockpitApp
 from cockpit.cli.main import main
 from cockpit.runbooks.library import load_library
 from cockpit.screens.choice_dialog import ChoiceDialog
@@ -108,7 +108,7 @@ async def test_a_hostile_step_link_is_refused(
     folder = tmp_path / "steps"
     folder.mkdir()
     (folder / "steps.md").write_text(STEP_BOOK)
-    app = make_app(settings, store, clock=frozen, library=load_library([folder]))
+    app = CockpitApp(settings, store, clock=frozen, library=load_library([folder]))
     copied: list[str] = []
     monkeypatch.setattr(app, "copy_to_clipboard", copied.append)
     async with app.run_test(size=(160, 48)) as pilot:
@@ -148,7 +148,7 @@ async def test_a_keyring_token_in_command_output_reaches_neither_timeline_nor_sh
     client = tmp_path / "client.conf"  # what the command prints holds the token
     client.write_text(f"calling with {TOKEN} now\n")
     (folder / "leaky.md").write_text(LEAKY_BOOK.format(path=client))
-    app = make_app(settings, store, clock=frozen, library=load_library([folder]))
+    app = CockpitApp(settings, store, clock=frozen, library=load_library([folder]))
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.pause()
         await pilot.press("x")

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from cockpit_seed import HERE, NOW, Clock, cockpit_screen, notices, screen_text, seed
 
-from cockpit.app import CockpitApp, make_app
+from cockpit.app import CockpitApp
 from cockpit.config import load_settings
 from cockpit.drills import PracticeProvider
 from cockpit.runbooks.library import load_library
@@ -101,7 +101,7 @@ class FakeSync:
 def rollback_app(tmp_path: Path) -> Iterator[CockpitApp]:
     settings, store = seed(tmp_path)
     (tmp_path / "runbooks" / "cache_stampede.md").write_text(TWO_STEP_ROLLBACK)
-    yield make_app(settings, store, clock=Clock(), library=load_library([tmp_path / "runbooks"]))
+    yield CockpitApp(settings, store, clock=Clock(), library=load_library([tmp_path / "runbooks"]))
     store.close()
 
 
@@ -260,7 +260,7 @@ async def test_a_filter_with_no_match_says_what_it_hides(tmp_path: Path) -> None
         environ={},
         flags={"data_dir": tmp_path / "data", "runbooks": tmp_path / "runbooks"},
     )
-    app = make_app(settings, store, clock=Clock(), library=load_library([tmp_path / "runbooks"]))
+    app = CockpitApp(settings, store, clock=Clock(), library=load_library([tmp_path / "runbooks"]))
     try:
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.pause()
@@ -288,7 +288,7 @@ async def test_syncing_until_the_first_sync_ends(tmp_path: Path) -> None:
     clock = Clock()
     sync = FakeSync(store, clock)
     sync.gate = asyncio.Event()
-    app = make_app(settings, store, sync, clock=clock, library=[])
+    app = CockpitApp(settings, store, sync, clock=clock, library=[])
     try:
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.pause()
@@ -312,7 +312,7 @@ async def test_only_an_incident_new_to_the_store_is_announced(
     settings, store = seeded
     clock = Clock()
     sync = FakeSync(store, clock)
-    app = make_app(
+    app = CockpitApp(
         settings, store, sync, clock=clock, library=load_library([tmp_path / "runbooks"])
     )
     async with app.run_test(size=(120, 40)) as pilot:
@@ -363,7 +363,7 @@ async def test_the_status_bar_shows_the_real_age_of_the_last_good_sync(
     settings, store = seeded
     clock = Clock()
     sync = FakeSync(store, clock)
-    app = make_app(
+    app = CockpitApp(
         settings, store, sync, clock=clock, library=load_library([tmp_path / "runbooks"])
     )
     async with app.run_test(size=(120, 40)) as pilot:
@@ -398,7 +398,7 @@ async def test_a_drill_without_a_paging_service_is_not_online(
 
     settings, store = seeded
     service = SyncService(store, {"practice": PracticeProvider("alex")})
-    app = make_app(
+    app = CockpitApp(
         settings, store, service, clock=Clock(), library=load_library([tmp_path / "runbooks"])
     )
     async with app.run_test(size=(120, 40)) as pilot:
@@ -449,7 +449,7 @@ async def test_a_command_longer_than_the_pane_scrolls_instead_of_breaking(
         )
     )
     (tmp_path / "runbooks" / "cache_stampede.md").write_text(text)
-    app = make_app(settings, store, clock=Clock(), library=load_library([tmp_path / "runbooks"]))
+    app = CockpitApp(settings, store, clock=Clock(), library=load_library([tmp_path / "runbooks"]))
     try:
         async with app.run_test(size=(80, 24)) as pilot:
             await pilot.pause()
@@ -487,7 +487,7 @@ async def test_similar_titles_stay_apart_and_hidden_incidents_are_counted(
                     updated_at=NOW,
                 )
             )
-    app = make_app(settings, store, clock=Clock(), library=load_library([tmp_path / "runbooks"]))
+    app = CockpitApp(settings, store, clock=Clock(), library=load_library([tmp_path / "runbooks"]))
     try:
         async with app.run_test(size=size) as pilot:
             await pilot.pause()

@@ -25,7 +25,7 @@ from textual.keys import _character_to_key
 from textual.pilot import Pilot
 from textual.widgets import TextArea
 
-from cockpit.app import CockpitApp, make_app
+from cockpit.app import CockpitApp
 from cockpit.config import load_settings
 from cockpit.integrations.pagerduty import PagerDutyProvider
 from cockpit.integrations.pagerduty_emulator import EmulatorHandle, start_emulator
@@ -121,7 +121,7 @@ async def test_fast_typing_and_paste_reach_the_service_verbatim(
         None, environ={}, flags={"data_dir": tmp_path / "data", "runbooks": tmp_path / "runbooks"}
     )
     assert (await service.sync_once()).online
-    app = make_app(settings, store, service, library=[])
+    app = CockpitApp(settings, store, service, library=[])
     expected: list[str] = []
     try:
         async with app.run_test(size=(120, 40)) as pilot:

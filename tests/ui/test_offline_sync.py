@@ -14,7 +14,7 @@ from cockpit_seed import cockpit_screen
 from sqlmodel import select
 from textual.widgets import TextArea
 
-from cockpit.app import make_app
+from cockpit.app import CockpitApp
 from cockpit.config import load_settings
 from cockpit.integrations.pagerduty import PagerDutyProvider
 from cockpit.integrations.pagerduty_emulator import EmulatorHandle, start_emulator
@@ -49,7 +49,7 @@ async def test_note_written_offline_syncs_when_back(
     first = await service.sync_once()
     assert first.online and first.pulled_incidents > 0
     emulator.state.inject({"kind": "drop", "count": 10_000})
-    app = make_app(settings, store, service, library=[])
+    app = CockpitApp(settings, store, service, library=[])
     try:
         async with app.run_test(size=(120, 40)) as pilot:
             await settle(app, pilot)

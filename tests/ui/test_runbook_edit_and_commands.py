@@ -9,7 +9,7 @@ import pytest
 from cockpit_seed import NOW, cockpit_screen, frozen, notices, screen_text, store_of
 from sqlmodel import select
 
-from cockpit.app import CockpitApp, make_app
+from cockpit.app import CockpitApp
 from cockpit.runbooks.library import load_library
 from cockpit.screens.choice_dialog import ChoiceDialog
 from cockpit.screens.confirm import ConfirmDialog
@@ -100,7 +100,7 @@ def echo_app(seeded: tuple[object, Store], tmp_path: Path) -> CockpitApp:
     folder = tmp_path / "echo"
     folder.mkdir()
     (folder / "echo.md").write_text(ECHO)
-    return make_app(settings, _store, clock=frozen, library=load_library([folder]))
+    return CockpitApp(settings, _store, clock=frozen, library=load_library([folder]))
 
 
 async def test_run_command_asks_with_parameters_filled_and_keeps_output(

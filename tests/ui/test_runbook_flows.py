@@ -5,7 +5,7 @@ from __future__ import annotations
 from cockpit_seed import frozen, screen_text, store_of
 from sqlmodel import select
 
-from cockpit.app import CockpitApp, make_app
+from cockpit.app import CockpitApp
 from cockpit.runbooks.library import load_library
 from cockpit.screens.choice_dialog import ChoiceDialog
 from cockpit.screens.confirm import ConfirmDialog
@@ -144,7 +144,7 @@ async def test_ticks_survive_a_restart(app: CockpitApp, seeded: tuple, tmp_path)
         await pilot.press("space", "space")
         await pilot.pause()
     settings, store = seeded
-    again = make_app(settings, store, clock=frozen, library=load_library([tmp_path / "runbooks"]))
+    again = CockpitApp(settings, store, clock=frozen, library=load_library([tmp_path / "runbooks"]))
     async with again.run_test(size=(160, 48)) as pilot:
         await pilot.pause()
         view = checklist(again).view

@@ -18,7 +18,7 @@ from cockpit_seed import cockpit_screen, frozen, screen_text, seed, store_of
 from sqlmodel import select
 from textual.widgets import Input
 
-from cockpit.app import CockpitApp, make_app
+from cockpit.app import CockpitApp
 from cockpit.runbooks.library import load_library
 from cockpit.screens.confirm import ConfirmDialog
 from cockpit.screens.input_dialog import InputDialog
@@ -61,7 +61,7 @@ def library_app(
     folder.mkdir()
     for name, text in texts:
         (folder / name).write_text(text, encoding="utf-8")
-    return make_app(settings, store, clock=frozen, library=load_library([folder]))
+    return CockpitApp(settings, store, clock=frozen, library=load_library([folder]))
 
 
 def incident_on_screen(app: CockpitApp) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from cockpit_seed import frozen
 
-from cockpit.app import CockpitApp, make_app
+from cockpit.app import CockpitApp
 from cockpit.runbooks.library import load_library
 from cockpit.startup import hold_collector
 from cockpit.store.engine import Store
@@ -30,7 +30,7 @@ async def test_the_orm_is_warmed_up_after_the_first_frame(
 ) -> None:
     settings, seeding = seeded
     store = Store.open(seeding.path)  # a fresh one, as `cockpit` opens it
-    app = make_app(settings, store, clock=frozen, library=load_library([tmp_path / "runbooks"]))
+    app = CockpitApp(settings, store, clock=frozen, library=load_library([tmp_path / "runbooks"]))
     try:
         async with app.run_test(size=(100, 30)) as pilot:
             await pilot.pause()

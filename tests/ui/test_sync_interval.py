@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from textual.app import App
 
-from cockpit.app import make_app
+from cockpit.app import CockpitApp
 from cockpit.config import load_settings
 from cockpit.integrations.pagerduty import PagerDutyProvider
 from cockpit.integrations.pagerduty_emulator import EmulatorHandle, start_emulator
@@ -71,7 +71,7 @@ async def test_the_interval_never_cancels_a_running_sync(
     )
     # Every page of log entries takes 0.25 s: the first sync lasts many ticks.
     emulator.state.inject({"kind": "slow", "delay": 0.25, "count": 6, "path": "/log_entries"})
-    app = make_app(settings, store, sync, library=[])
+    app = CockpitApp(settings, store, sync, library=[])
     ticks_during_first_sync: list[int] = []
     real_set_interval = app.set_interval
 
