@@ -13,7 +13,13 @@ many times once it has ended: the idle presses are the baseline, measured in the
 run on the same (now full) store. Goal: p95 during the
 sync <= 2x idle. It also reads the process's resident memory (``/proc/self/statm``) at the
 first frame and after the sync: goal within 1.5x. Run: python bench/responsiveness.py
---during-sync [--incidents 10000] [--presses 400]
+--during-sync [--incidents 10000] [--presses 400] [--stages]
+
+``--stages`` also times each press along its path (medians and p95 from when it was due):
+the key handled by the checklist, the write lock's turn taken by the tick's write (on the
+event loop, or in the UI's writer thread when a batch held the store), the write
+committed, the tick shown. It patches the checklist's ``_request`` and the store's
+``_Turns.turn`` for the run, so its own cost is in the figures: compare stages, not runs.
 """
 
 from __future__ import annotations
@@ -126,6 +132,69 @@ def rss_mb() -> float:
 PERIOD = 0.15  # a key every 150 ms: brisk typing
 
 
+class Stages:
+    """First time of each stage of the press being timed (``--stages``), from when it was
+    due; the UI's side of the store's write turn is told apart from the sync's by thread
+    (the event loop's, or the screens' writer thread)."""
+
+    NAMES = ("key", "turn", "committed", "shown")
+
+    def __init__(self) -> None:
+        self.due = 0.0
+        self.now: dict[str, float] = {}
+        self.rows: list[dict[str, float]] = []
+
+    def mark(self, name: str) -> None:
+        self.now.setdefault(name, (time.perf_counter() - self.due) * 1000)
+
+    def install(self) -> None:
+        import threading
+        from contextlib import contextmanager
+
+        from cockpit.store import engine
+        from cockpit.widgets.runbook_checklist import RunbookChecklist
+
+        request, turn = RunbookChecklist._request, engine._Turns.turn
+        stages = self
+
+        def _request(checklist: Any, action: str) -> None:
+            stages.mark("key")
+            request(checklist, action)
+
+        @contextmanager
+        def _turn(turns: Any, *, wait: bool = True) -> Any:
+            name = threading.current_thread().name
+            ui = name == "MainThread" or name.startswith("cockpit-write")
+            with turn(turns, wait=wait) as ours:
+                if ui and ours:
+                    stages.mark("turn")
+                yield ours
+            if ui and ours:
+                stages.mark("committed")
+
+        RunbookChecklist._request = _request  # type: ignore[method-assign]
+        engine._Turns.turn = _turn  # type: ignore[method-assign]
+
+    def start(self, due: float) -> None:
+        self.due, self.now = due, {}
+
+    def end(self) -> None:
+        self.mark("shown")
+        self.rows.append(self.now)
+
+    def report(self, label: str, first: int, last: int) -> None:
+        rows = self.rows[first:last]
+        parts = []
+        for name in self.NAMES:
+            values = sorted(row[name] for row in rows if name in row)
+            if values:
+                parts.append(f"{name} {statistics.median(values):.1f}/{p95(values):.1f}")
+        print(f"  {label} stages, median/p95 ms from due: " + ", ".join(parts))
+
+
+STAGES: Stages | None = None
+
+
 async def presses(app: Any, count: int, going: Any) -> list[float]:
     """Space pressed on a fixed schedule (every PERIOD) while ``going()``, each timed from
     the moment it was due to the tick shown by the checklist. A press is due whether or
@@ -146,12 +215,16 @@ async def presses(app: Any, count: int, going: Any) -> list[float]:
         if due > time.perf_counter():
             await asyncio.sleep(due - time.perf_counter())
         done = checklist.view.progress[0]
+        if STAGES is not None:
+            STAGES.start(due)
         app._driver.send_message(events.Key("space", " "))
         while checklist.view.progress[0] == done:
             await asyncio.sleep(0.001)
             if time.perf_counter() - due > 60:
                 raise SystemExit("a tick did not show within 60 s")
         times.append(time.perf_counter() - due)
+        if STAGES is not None:
+            STAGES.end()
     return times
 
 
@@ -230,6 +303,9 @@ async def bench_during_sync(incidents: int, count: int, root: Path) -> None:
           "(goal p95 <= 2x)")  # fmt: skip
     print(f"resident memory: {before:.0f} MB at the first frame, {after:.0f} MB after the "
           f"first sync: {after / before:.2f}x (goal <= 1.5x)")  # fmt: skip
+    if STAGES is not None:
+        STAGES.report("during", 0, len(during))
+        STAGES.report("idle  ", len(during), len(during) + len(idle))
 
 
 def main() -> None:
@@ -237,8 +313,13 @@ def main() -> None:
     parser.add_argument("--presses", type=int, default=1000)
     parser.add_argument("--during-sync", action="store_true")
     parser.add_argument("--incidents", type=int, default=10_000)
+    parser.add_argument("--stages", action="store_true", help="with --during-sync: per stage")
     args = parser.parse_args()
     if args.during_sync:
+        if args.stages:
+            global STAGES
+            STAGES = Stages()
+            STAGES.install()
         with tempfile.TemporaryDirectory() as folder:
             asyncio.run(bench_during_sync(args.incidents, args.presses, Path(folder)))
         return

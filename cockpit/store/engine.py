@@ -44,6 +44,7 @@ def _configure(dbapi_conn: sqlite3.Connection) -> None:
     dbapi_conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     dbapi_conn.execute("PRAGMA foreign_keys = ON")
     dbapi_conn.execute("PRAGMA synchronous = NORMAL")
+    dbapi_conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT}")
 
 
 def _connect(path: Path, *, create: bool = False) -> sqlite3.Connection:
@@ -164,6 +165,8 @@ class Store:
         self._engine_lock = threading.Lock()  # the app warms it up in a thread
         self._local = threading.local()
         self._turns = _Turns()
+        self._bulk = 0  # bulk writers running (Store.bulk): no commit copies the WAL meanwhile
+        self._bulk_lock = threading.Lock()  # not the engine's: building that takes a while
 
     @property
     def engine_started(self) -> bool:
@@ -205,6 +208,23 @@ class Store:
             yield
         finally:
             self._local.at_once = previous
+
+    @contextmanager
+    def bulk(self) -> Iterator[None]:
+        """While a bulk writer (a sync's pull) runs, no commit of this process copies the WAL
+        into the database (SQLite's auto-checkpoint): the bulk writer calls
+        :meth:`checkpoint` itself, in its own thread, at its own pace. The writes that would
+        otherwise pay for it are the UI's: a tick committed while a first sync had filled
+        the WAL ran the checkpoint (and its two fsyncs), 18 ms median of a 20 ms write
+        (bench/responsiveness.py --during-sync). Once no bulk writer runs, the next commit
+        past the WAL's size checkpoints as SQLite does."""
+        with self._bulk_lock:
+            self._bulk += 1
+        try:
+            yield
+        finally:
+            with self._bulk_lock:
+                self._bulk -= 1
 
     @classmethod
     def open(cls, location: Path | str, *, migrate: bool = True) -> Store:
@@ -340,7 +360,7 @@ class Store:
         ``checkpoint=False``: this commit does not copy the WAL into the database even when
         the WAL is past SQLite's auto-checkpoint size (a first sync's many small batches
         each paid for one, ~4 ms a commit, holding the write turn); the writer calls
-        :meth:`checkpoint` when it is done."""
+        :meth:`checkpoint` when it is done. No commit copies it while :meth:`bulk` runs."""
         from sqlalchemy.exc import DatabaseError, OperationalError
         from sqlmodel import Session
 
@@ -352,7 +372,7 @@ class Store:
             deferred: sqlite3.Connection | None = None
             try:
                 yield session
-                if not checkpoint:
+                if not checkpoint or self._bulk:
                     deferred = driver_connection(session)
                     deferred.execute("PRAGMA wal_autocheckpoint = 0")
                 session.commit()

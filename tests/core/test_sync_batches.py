@@ -7,13 +7,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlmodel import Session
 
 from cockpit.integrations.pagerduty import PagerDutyProvider
 from cockpit.integrations.pagerduty_emulator import start_emulator
+from cockpit.records import IncidentRecord, LogEntryRecord
 from cockpit.store import Store
 from cockpit.store.models import SyncState
 from cockpit.sync import pull
@@ -111,4 +114,47 @@ async def test_every_write_transaction_of_a_first_sync_is_bounded(
     # An entries batch also sets first acknowledgements: at most one row per entry.
     assert max(sizes) <= 2 * 40
     assert len(sizes) > result.new_entries // 40
+    store.close()
+
+
+def test_a_batch_builds_its_rows_before_it_takes_the_write_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rows (times as text, details as JSON) are built outside the transaction, which
+    then holds the write lock a fifth less (a tick waiting for it waits less)."""
+    monkeypatch.setattr(pull, "BATCH_ROWS", 50)
+
+    class Tracked(Store):
+        writing = False
+
+        @contextmanager
+        def write(self, **options: bool) -> Iterator[Session]:
+            with super().write(**options) as session:
+                self.writing = True
+                try:
+                    yield session
+                finally:
+                    self.writing = False
+
+    store = Tracked.open(tmp_path)
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    incident = IncidentRecord(
+        id="PINC", title="t", status="resolved", created_at=start, updated_at=start
+    )
+    entries = [
+        LogEntryRecord(id=f"R{n:03d}", incident_id="PINC", type="notify", created_at=start)
+        for n in range(120)
+    ]
+    built_while_writing: list[bool] = []
+    real = pull.timeline_tuples
+
+    def timeline_tuples(source: str, rows: Any) -> Any:
+        built_while_writing.append(store.writing)
+        return real(source, rows)
+
+    monkeypatch.setattr(pull, "timeline_tuples", timeline_tuples)
+    _, inserted = pull._write(store, "pagerduty", [incident], entries)
+    assert inserted == 120
+    assert built_while_writing == [False, False, False]  # three batches, none inside one
+    assert len(_entries(store)) == 120
     store.close()
