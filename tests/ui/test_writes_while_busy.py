@@ -228,5 +228,6 @@ async def test_an_insight_recorded_while_the_store_is_held_lands_once(app: Cockp
             assert insights() == []
             held.execute("COMMIT")
         await until(pilot, lambda: app.screen is not dialog)
+        await pilot.pause()  # let the dialog's removal finish before the app stops
     found = insights()
     assert len(found) == 1 and "cache warmed too late" in found[0].text
