@@ -56,23 +56,21 @@ class KeyFooter(Footer):
             return  # its screen has gone (a dialog dismissed before the frame)
         if self._bindings_ready and self._candidates_key() == self._composed:
             self._composed_width = self.size.width
-            shown = {binding.action for binding, _enabled, _tooltip in self.shown_keys()}
-            for key in self.query(FooterKey):
-                if not key.has_class("-command-palette"):
-                    key.display = key.action in shown
+            shown = set(self._shown_indexes())
+            keys = [key for key in self.query(FooterKey) if not key.has_class("-command-palette")]
+            for index, key in enumerate(keys):
+                key.display = index in shown
             return
         await super().recompose()
 
     def _candidates(self) -> list[tuple[Binding, bool, str, object]]:
         """(binding, enabled, tooltip, node) of every key the footer could show, in order,
         whatever applies now."""
-        found: list[tuple[Binding, bool, str, object]] = []
-        actions: set[str] = set()
-        for node, binding, enabled, tooltip in self.screen.active_bindings.values():
-            if binding.show and binding.action not in actions:
-                actions.add(binding.action)
-                found.append((binding, enabled, tooltip, node))
-        return found
+        return [
+            (binding, enabled, tooltip, node)
+            for node, binding, enabled, tooltip in self.screen.active_bindings.values()
+            if binding.show
+        ]
 
     def _candidates_key(self) -> tuple[object, ...]:
         """What the built keys depend on (all but which of them apply and fit)."""
@@ -81,6 +79,22 @@ class KeyFooter(Footer):
             for b, enabled, tooltip, _node in self._candidates()
         )
         return (self.show_command_palette, keys)
+
+    def _shown_indexes(self) -> list[int]:
+        """Which candidates the footer shows: the first key of each action whose node says
+        it applies (``footer_shows``), fitted to the width."""
+        picked: list[tuple[int, tuple[Binding, bool, str]]] = []
+        actions: set[str] = set()
+        for index, (binding, enabled, tooltip, node) in enumerate(self._candidates()):
+            if binding.action in actions:
+                continue
+            shows = getattr(node, "footer_shows", None)
+            if shows is not None and not shows(binding.action):
+                continue
+            actions.add(binding.action)
+            picked.append((index, (binding, enabled, tooltip)))
+        fitted = {id(key) for key in self._fit([key for _index, key in picked])}
+        return [index for index, key in picked if id(key) in fitted]
 
     def on_resize(self) -> None:
         if (
@@ -93,12 +107,8 @@ class KeyFooter(Footer):
 
     def shown_keys(self) -> list[tuple[Binding, bool, str]]:
         """(binding, enabled, tooltip) of every key the footer shows, in order."""
-        keys: list[tuple[Binding, bool, str]] = []
-        for binding, enabled, tooltip, node in self._candidates():
-            shows = getattr(node, "footer_shows", None)
-            if shows is None or shows(binding.action):
-                keys.append((binding, enabled, tooltip))
-        return self._fit(keys)
+        candidates = self._candidates()
+        return [candidates[index][:3] for index in self._shown_indexes()]
 
     def _fit(self, keys: list[tuple[Binding, bool, str]]) -> list[tuple[Binding, bool, str]]:
         width = self.size.width or self.app.size.width
@@ -125,8 +135,8 @@ class KeyFooter(Footer):
             return
         self._composed_width = self.size.width
         self._composed = self._candidates_key()
-        shown = {binding.action for binding, _enabled, _tooltip in self.shown_keys()}
-        for binding, enabled, tooltip, _node in self._candidates():
+        shown = set(self._shown_indexes())
+        for index, (binding, enabled, tooltip, _node) in enumerate(self._candidates()):
             key = FooterKey(
                 binding.key,
                 self.app.get_key_display(binding),
@@ -135,7 +145,7 @@ class KeyFooter(Footer):
                 disabled=not enabled,
                 tooltip=tooltip,
             ).data_bind(compact=Footer.compact)
-            key.display = binding.action in shown
+            key.display = index in shown
             yield key
         if self.show_command_palette and self.app.ENABLE_COMMAND_PALETTE:
             found = self.screen.active_bindings.get(self.app.COMMAND_PALETTE_BINDING)
