@@ -299,6 +299,8 @@ T = TypeVar("T")
 class HandoffScreen(Screen[None]):
     """The outgoing engineer's draft; the incoming engineer's explicit acceptance."""
 
+    _saving = False  # a write of this screen is queued and has not landed yet
+
     DEFAULT_CSS = """
     HandoffScreen #handoff-next { height: auto; padding: 0 1; }
     """
@@ -623,6 +625,8 @@ class HandoffScreen(Screen[None]):
     def action_sign(self) -> None:
         from cockpit.screens.choice_dialog import ChoiceDialog
 
+        if self._still_saving():
+            return
         assert self.draft is not None
         if self.signed:
             self.notify(
@@ -703,13 +707,29 @@ class HandoffScreen(Screen[None]):
         self, write: Callable[[], T], landed: Callable[[T | None, Exception | None], None]
     ) -> None:
         """A store write that never waits on the event loop for a sync's lock (the app's
-        writer: at once when the store is free, else queued); ``landed`` follows."""
-        if not self.cockpit.writes.run(write, landed):
+        writer: at once when the store is free, else queued); ``landed`` follows. Until it
+        has, the handoff's other writes wait (``_still_saving``): a second s while the first
+        signature is queued would save a second handoff."""
+
+        def done(result: T | None, error: Exception | None) -> None:
+            self._saving = False
+            landed(result, error)
+
+        self._saving = True
+        if not self.cockpit.writes.run(write, done):
             self.notify("Saving… (a sync is writing to the store)", timeout=2)
+
+    def _still_saving(self) -> bool:
+        if self._saving:
+            self.notify("Still saving the last change: a moment.", severity="warning")
+            return True
+        return False
 
     def action_accept(self) -> None:
         from cockpit.screens.choice_dialog import ChoiceDialog
 
+        if self._still_saving():
+            return
         store = self.cockpit.store
         assert store is not None and self.draft is not None
         if self.accepted:
@@ -815,6 +835,8 @@ class HandoffScreen(Screen[None]):
     def action_post_notes(self) -> None:
         from cockpit.screens.confirm import ConfirmDialog
 
+        if self._still_saving():
+            return
         store = self.cockpit.store
         assert store is not None and self.draft is not None
         count_open = len(self.draft.open)

@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 class InsightScreen(ModalScreen[str | None]):
     """Dismisses with the runbook draft's path, ``""`` when saved without one, None if skipped."""
 
+    _saving = False  # a write of this screen is queued and has not landed yet
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "ctrl+s",
@@ -105,6 +107,8 @@ class InsightScreen(ModalScreen[str | None]):
         self.query_one("#dialog-error", Static).update(Text(message))
 
     def action_save(self) -> None:
+        if self._saving:
+            return  # ctrl+s again while it is being saved: it is saved once
         app = host_of(self)
         store = app.store
         if store is None:  # asked only where there is one (ask_insight)
@@ -153,7 +157,12 @@ class InsightScreen(ModalScreen[str | None]):
             app.notify(message, title="Flywheel", timeout=10)
             self.dismiss(path)
 
-        if not app.writes.run(write, landed):
+        def done(drafted: str | CockpitError | None, error: Exception | None) -> None:
+            self._saving = False
+            landed(drafted, error)
+
+        self._saving = True
+        if not app.writes.run(write, done):
             self._error("Saving… (a sync is writing to the store)")
 
     def action_skip(self) -> None:

@@ -190,6 +190,10 @@ async def test_a_handoff_signed_and_accepted_while_the_store_is_held_lands_once(
             await pilot.pause()
             assert any("Saving" in message for _, message, _ in notices(app))
             assert handoffs() == []
+            await pilot.press("s")  # again, while the first is queued: refused, said
+            await pilot.pause()
+            assert any("Still saving" in message for _, message, _ in notices(app))
+            assert app.screen is screen  # no second chooser
             held.execute("COMMIT")
         await until(pilot, lambda: any(h.signed_at is not None for h in handoffs()))
         await pilot.pause()
@@ -223,6 +227,8 @@ async def test_an_insight_recorded_while_the_store_is_held_lands_once(app: Cockp
         await pilot.press(*"cache warmed too late")
         with write_lock_held(app) as held:
             await pilot.press("ctrl+s")
+            await pilot.pause()
+            await pilot.press("ctrl+s")  # again while it waits: saved once
             await pilot.pause()
             assert isinstance(app.screen, InsightScreen)  # kept open until it is saved
             assert insights() == []
