@@ -365,8 +365,11 @@ class DrillScreen(CockpitScreen):
 
     def finish(self) -> None:
         """Close the run and the made-up incident, store the report, open the debrief."""
-        if self.finished or self._finishing:
+        if self._finishing:
+            self.notify("Still saving the end of the drill: a moment.", severity="warning")
             return  # the last tick and E can both ask while the first is being saved
+        if self.finished:
+            return
         store = self.cockpit.store
         assert store is not None and self.drill.id is not None
         drill_id, runbook, clock = self.drill.id, self.runbook, self.cockpit.clock

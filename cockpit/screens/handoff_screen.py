@@ -49,6 +49,7 @@ from cockpit.handoff import (
 from cockpit.handoff.draft import OpenItem, group_by_service
 from cockpit.handoff.markdown import clock, cut_words, run_words, timer_words
 from cockpit.screens.host import host_of, store_or_say
+from cockpit.store.engine import StoreBusy
 from cockpit.store.models import Handoff, Incident
 from cockpit.text import count, safe_line
 from cockpit.widgets.footer import KeyFooter
@@ -575,6 +576,8 @@ class HandoffScreen(Screen[None]):
         self.query_one("#handoff-open").focus()
 
     def action_back(self) -> None:
+        if self._still_saving():
+            return  # its result is said here, on this screen
         self.dismiss(None)
 
     def action_edit_notes(self) -> None:
@@ -657,19 +660,28 @@ class HandoffScreen(Screen[None]):
         store = self.cockpit.store
         if not person_id or store is None or self.draft is None:
             return
-        draft, saved, clock = self.draft, self.handoff, self.cockpit.clock
+        # The writer gets its own copy of the draft: saving sets its notes.
+        draft, saved, clock = (
+            HandoffDraft.from_json(self.draft.to_json()),
+            self.handoff,
+            self.cockpit.clock,
+        )
         notes = self.query_one("#handoff-notes", TextArea).text
 
         def write() -> tuple[Handoff, Handoff | CockpitError]:
-            row = saved or save_handoff(store, draft, notes=notes)
-            assert row.id is not None
+            nonlocal saved  # a write tried at once and found busy is done again: save once
+            if saved is None:
+                saved = save_handoff(store, draft, notes=notes)
+            assert saved.id is not None
             try:
                 signed = sign_handoff(
-                    store, row.id, draft.from_person, to_person=person_id, clock=clock
+                    store, saved.id, draft.from_person, to_person=person_id, clock=clock
                 )
+            except StoreBusy:
+                raise  # not an answer: the writer thread does it again once the store is free
             except CockpitError as error:
-                return row, error  # saved, not signed: a second s signs this row
-            return row, signed
+                return saved, error  # saved, not signed: a second s signs this row
+            return saved, signed
 
         def landed(
             result: tuple[Handoff, Handoff | CockpitError] | None, error: Exception | None
@@ -848,13 +860,15 @@ class HandoffScreen(Screen[None]):
             "They are sent when online."
         )
 
-        draft, saved, me = self.draft, self.handoff, self.me
+        draft, saved, me = HandoffDraft.from_json(self.draft.to_json()), self.handoff, self.me
         notes = self.query_one("#handoff-notes", TextArea).text
 
         def write() -> tuple[Handoff, list[Any]]:
-            row = saved or save_handoff(store, draft, notes=notes)
-            assert row.id is not None
-            return row, post_notes(store, row.id, user=me)
+            nonlocal saved  # a write tried at once and found busy is done again: save once
+            if saved is None:
+                saved = save_handoff(store, draft, notes=notes)
+            assert saved.id is not None
+            return saved, post_notes(store, saved.id, user=me)
 
         def landed(result: tuple[Handoff, list[Any]] | None, error: Exception | None) -> None:
             if result is None:

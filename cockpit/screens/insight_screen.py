@@ -28,6 +28,7 @@ from cockpit.errors import CockpitError
 from cockpit.flywheel import GUARDRAILS, draft_runbook, needs_draft, record_insight
 from cockpit.flywheel.draft import drafts_folder
 from cockpit.screens.host import host_of
+from cockpit.store.engine import StoreBusy
 from cockpit.text import safe_line
 
 if TYPE_CHECKING:
@@ -123,22 +124,30 @@ class InsightScreen(ModalScreen[str | None]):
         incident_id, reason, clock = self.incident_id, self.reason, app.clock
         drafts = drafts_folder(app.settings) if reason else None
 
+        recorded = False
+
         def write() -> str | CockpitError:
             """The insight, then the runbook draft it asks for: the draft's error is said
-            apart (the insight is kept either way)."""
-            record_insight(
-                store,
-                incident_id,
-                text=text,
-                whys=whys,
-                guardrail=guardrail,
-                owner=owner,
-                clock=clock,
-            )
+            apart (the insight is kept either way). Tried at once and found busy, it is done
+            again by the writer thread: the insight is recorded once."""
+            nonlocal recorded
+            if not recorded:
+                record_insight(
+                    store,
+                    incident_id,
+                    text=text,
+                    whys=whys,
+                    guardrail=guardrail,
+                    owner=owner,
+                    clock=clock,
+                )
+                recorded = True
             if drafts is None:
                 return ""
             try:
                 return str(draft_runbook(store, incident_id, drafts, reason=reason, clock=clock))
+            except StoreBusy:
+                raise
             except CockpitError as error:
                 return error
 
@@ -166,6 +175,9 @@ class InsightScreen(ModalScreen[str | None]):
             self._error("Saving… (a sync is writing to the store)")
 
     def action_skip(self) -> None:
+        if self._saving:
+            self._error("Still saving the insight: a moment.")
+            return
         self.dismiss(None)
 
 

@@ -12,6 +12,7 @@ the screen shows the change, or says the write failed: nothing the user did is d
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
@@ -52,10 +53,13 @@ class StoreWrites:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cockpit-write")
         self.queued += 1
         future = self._pool.submit(call)
+        # Landed in the context it was asked in (Textual's active app is a context variable:
+        # a screen dismissed meanwhile still finds its app to say what happened).
+        context = contextvars.copy_context()
 
         def done(finished: Future[T]) -> None:
             try:
-                loop.call_soon_threadsafe(self._land, finished, landed)
+                loop.call_soon_threadsafe(self._land, finished, landed, context=context)
             except RuntimeError:
                 pass  # the app has closed: the write is in the store, no screen to tell
 

@@ -231,9 +231,65 @@ async def test_an_insight_recorded_while_the_store_is_held_lands_once(app: Cockp
             await pilot.press("ctrl+s")  # again while it waits: saved once
             await pilot.pause()
             assert isinstance(app.screen, InsightScreen)  # kept open until it is saved
+            await pilot.press("escape")  # skip, while it is being saved: refused
+            await pilot.pause()
+            assert isinstance(app.screen, InsightScreen)
             assert insights() == []
             held.execute("COMMIT")
         await until(pilot, lambda: app.screen is not dialog)
         await pilot.pause()  # let the dialog's removal finish before the app stops
     found = insights()
     assert len(found) == 1 and "cache warmed too late" in found[0].text
+
+
+async def test_a_sign_found_busy_after_the_save_saves_one_handoff(
+    app: CockpitApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tried at once, the save commits and the signature finds the store taken (a sync's
+    batch came between): the writer thread signs that row, it saves no second one."""
+    from cockpit.screens import handoff_screen
+    from cockpit.store.engine import StoreBusy
+    from cockpit.store.models import Handoff
+
+    real_sign = handoff_screen.sign_handoff
+    calls: list[int] = []
+
+    def sign_once_busy(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        if len(calls) == 1:
+            raise StoreBusy("another writer holds the store")
+        return real_sign(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(handoff_screen, "sign_handoff", sign_once_busy)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("H")
+        await pilot.pause()
+        await pilot.press("s")
+        await pilot.pause()
+        await pilot.press("enter")
+        await until(pilot, lambda: any("signed for" in m for _, m, _ in notices(app)))
+        await pilot.press("escape")  # the result is in: leaving is allowed again
+        await pilot.pause()
+    with store_of(app).read() as session:
+        rows = list(session.exec(select(Handoff)).all())
+    assert len(rows) == 1 and rows[0].signed_at is not None and len(calls) == 2
+
+
+async def test_leaving_while_a_handoff_write_is_queued_is_refused(app: CockpitApp) -> None:
+    from cockpit.screens.handoff_screen import HandoffScreen
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("H")
+        await pilot.pause()
+        with write_lock_held(app) as held:
+            await pilot.press("s")
+            await pilot.pause()
+            await pilot.press("enter")
+            await pilot.pause()
+            await pilot.press("escape")
+            await pilot.pause()
+            assert isinstance(app.screen, HandoffScreen)  # stays to say how it went
+            held.execute("COMMIT")
+        await until(pilot, lambda: any("signed for" in m for _, m, _ in notices(app)))
