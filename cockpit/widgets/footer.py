@@ -1,6 +1,6 @@
 """The key footer: the keys that act on what is focused now, rebuilt once per frame at most.
 
-Three things differ from Textual's Footer:
+Four things differ from Textual's Footer:
 
 - **Only keys that apply.** A binding's node (a widget, the screen, the app) may define
   ``footer_shows(action) -> bool``; a key whose node says False is left out of the footer
