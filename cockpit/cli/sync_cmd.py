@@ -70,6 +70,7 @@ def run_sync(args: argparse.Namespace) -> int:
 
     from cockpit.cli.main import CliError
     from cockpit.sync.providers import make_providers
+    from cockpit.sync.pull import HEADLESS_BATCH_ROWS, transactions_of
     from cockpit.sync.service import SyncService
 
     settings, store = settings_and_store(args)
@@ -82,7 +83,9 @@ def run_sync(args: argparse.Namespace) -> int:
     service = SyncService(store, providers, window_days=settings.sync_window_days)
     interval = args.interval or settings.sync_interval
     team = _team_exchange(settings, store)
-    return asyncio.run(_sync(service, store, args.watch, interval, team=team))
+    # No key waits on this process's transactions (the TUI keeps them small for its ticks).
+    with transactions_of(HEADLESS_BATCH_ROWS):
+        return asyncio.run(_sync(service, store, args.watch, interval, team=team))
 
 
 def _team_exchange(settings: Settings, store: Store) -> Callable[[str], None] | None:

@@ -407,6 +407,13 @@ class RequestBudget:
             if state["server_remaining"] is not None and state["server_reset_at"] > now:
                 state["server_remaining"] -= len(pending)
         self._pending.clear()
+        if self._server_limit is not None:
+            state["server_limit"] = self._server_limit
+        elif state["server_limit"] is not None:
+            # Another process heard the server's limit: a new budget (the next `cockpit
+            # sync`, the TUI opened after one) follows it too instead of the default,
+            # which a first sync's stamps may already fill for a minute.
+            self._server_limit = state["server_limit"]
         if self._server is not None and self._server[1] > now:
             remaining, reset_at = self._server
             known = state["server_remaining"] is not None and state["server_reset_at"] > now
@@ -452,6 +459,7 @@ def _signature(state: dict[str, Any]) -> tuple[Any, ...]:
         state["pause_until"],
         state["server_remaining"],
         state["server_reset_at"],
+        state["server_limit"],
     )
 
 
@@ -494,6 +502,7 @@ def _load(raw: bytes, now: float, window: float) -> tuple[dict[str, Any], bool]:
         "pause_until": 0.0,
         "server_remaining": None,
         "server_reset_at": 0.0,
+        "server_limit": None,
         "writers": {},
     }
     repaired = False
@@ -519,6 +528,9 @@ def _load(raw: bytes, now: float, window: float) -> tuple[dict[str, Any], bool]:
     remaining = data.get("server_remaining")
     if isinstance(remaining, int) and not isinstance(remaining, bool):
         state["server_remaining"] = remaining
+    limit = data.get("server_limit")
+    if isinstance(limit, int) and not isinstance(limit, bool) and limit >= 1:
+        state["server_limit"] = limit
     writers = data.get("writers")
     if isinstance(writers, dict):
         state["writers"] = {

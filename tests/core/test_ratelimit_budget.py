@@ -131,3 +131,33 @@ def test_a_low_server_count_holds_back_every_process_sharing_the_file(tmp_path: 
     assert theirs.try_acquire() == pytest.approx(30, abs=0.01)
     clock.now += 31
     assert theirs.try_acquire() == 0
+
+
+def test_a_new_budget_follows_the_limit_another_process_heard(tmp_path: Path) -> None:
+    """The next `cockpit sync`, or the TUI opened right after a first sync, shares the file
+    but has not heard the server yet: it follows the limit the first process heard, not the
+    default, which that first sync's stamps may fill for a minute."""
+    clock = Clock()
+    path = tmp_path / "ratelimit.json"
+    first = RequestBudget(path, clock=clock)
+    first.observe({"ratelimit-limit": "2000"})
+    for _ in range(DEFAULT_LIMIT + 100):  # more than the default allows in a window
+        clock.now += 0.005
+        assert first.try_acquire() == 0
+    first.flush()
+    assert json.loads(path.read_text())["server_limit"] == 2000
+    clock.now += 1
+    later = RequestBudget(path, clock=clock)
+    assert later.try_acquire() == 0  # no wait: 700 of 1,800 spent, not 700 of 600
+    assert later.limit == int(2000 * (1 - MARGIN))
+    unknown = RequestBudget(tmp_path / "other.json", clock=clock)
+    assert unknown.limit == DEFAULT_LIMIT  # a file with no server limit: the default
+
+
+def test_a_damaged_server_limit_in_the_file_is_ignored(tmp_path: Path) -> None:
+    clock = Clock()
+    path = tmp_path / "ratelimit.json"
+    path.write_text(json.dumps({"stamps": [], "server_limit": "lots"}))
+    budget = RequestBudget(path, clock=clock)
+    assert budget.try_acquire() == 0
+    assert budget.limit == DEFAULT_LIMIT

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -158,3 +158,36 @@ def test_a_batch_builds_its_rows_before_it_takes_the_write_lock(
     assert built_while_writing == [False, False, False]  # three batches, none inside one
     assert len(_entries(store)) == 120
     store.close()
+
+
+async def test_a_headless_pull_writes_larger_transactions_the_tui_keeps_small_ones(
+    tmp_path: Path,
+) -> None:
+    """`cockpit sync` (no key waits on it) writes up to HEADLESS_BATCH_ROWS rows a
+    transaction; the TUI's pull, outside that block, keeps BATCH_ROWS."""
+    sizes: list[int] = []
+
+    class Sized(Store):
+        @contextmanager
+        def write(self, **options: bool) -> Iterator[Session]:
+            with super().write(**options) as session:
+                conn = session.connection().connection.driver_connection
+                before = conn.total_changes  # type: ignore[union-attr]
+                yield session
+                session.flush()
+                sizes.append(conn.total_changes - before)  # type: ignore[union-attr]
+
+    with start_emulator(incidents=300, days=10, seed=6) as emulator:
+        for name, block in (("tui", nullcontext()), ("cli", pull.transactions_of(250))):
+            sizes.clear()
+            store = Sized.open(tmp_path / name)
+            provider = _provider(emulator.url, emulator.token)
+            with block:
+                result = await pull.pull_provider(store, provider, window_days=11)
+            await provider.aclose()
+            store.close()
+            assert result.new_entries > 1_000
+            if name == "tui":
+                assert max(sizes) <= 2 * pull.BATCH_ROWS
+            else:
+                assert 2 * pull.BATCH_ROWS < max(sizes) <= 2 * 250
