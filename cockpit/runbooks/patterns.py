@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -155,7 +156,11 @@ def _why(source: str, error: Exception) -> str:
     if "too large" in detail:  # RE2's memory budget (8 MiB a pattern): \w{1000}
         return f"too large to match: {detail}"
     try:
-        re.compile(source)
+        # Python warns on some patterns ("[[": a possible nested set): a FutureWarning
+        # printed on the terminal would tear the screen, and only the error is wanted here.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            re.compile(source)
     except (re.error, RecursionError, OverflowError, ValueError) as python_error:
         return f"not a valid regex: {python_error}"
     return (

@@ -432,3 +432,16 @@ def test_values_are_kept_per_incident() -> None:
     on_screen[0] = "PINC201"
     assert dict(values) == {"redis_host": "cache-201"}
     assert values.for_incident("PINC200") == {"redis_host": "cache-200"}
+
+
+def test_a_pattern_python_warns_about_is_judged_without_a_warning() -> None:
+    """'[[' makes Python's re warn (a possible nested set) while it is judged: a warning
+    printed on the terminal would tear the screen, and under -W error it was an exception
+    (found by the fuzz test)."""
+    import warnings
+
+    from cockpit.runbooks.patterns import pattern_problem
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert pattern_problem("[[").startswith("not a valid regex")
