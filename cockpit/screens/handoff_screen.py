@@ -687,6 +687,8 @@ class HandoffScreen(Screen[None]):
             result: tuple[Handoff, Handoff | CockpitError] | None, error: Exception | None
         ) -> None:
             if result is None:
+                if saved is not None:
+                    self.handoff = saved  # saved, not signed: a second s signs this row
                 self.notify(str(error), title="Not signed", severity="error")
                 return
             self.handoff, signed = result
@@ -872,6 +874,8 @@ class HandoffScreen(Screen[None]):
 
         def landed(result: tuple[Handoff, list[Any]] | None, error: Exception | None) -> None:
             if result is None:
+                if saved is not None:
+                    self.handoff = saved  # saved, notes not posted: P again posts this row's
                 self.notify(str(error), title="Notes not posted", severity="error")
                 return
             self.handoff, posted = result
