@@ -34,6 +34,7 @@ from textual.widgets._footer import FooterKey
 
 _HELP = "help"
 PALETTE_ROOM = 12  # "▏^p palette", docked right
+Candidate = tuple[Binding, bool, str, object]  # binding, enabled, tooltip, its node
 
 
 class KeyFooter(Footer):
@@ -54,16 +55,17 @@ class KeyFooter(Footer):
         self._rebuild_queued = False
         if not self.is_attached or self._pruning:
             return  # its screen has gone (a dialog dismissed before the frame)
-        if self._bindings_ready and self._candidates_key() == self._composed:
+        candidates = self._candidates()
+        if self._bindings_ready and self._candidates_key(candidates) == self._composed:
             self._composed_width = self.size.width
-            shown = set(self._shown_indexes())
+            shown = set(self._shown_indexes(candidates))
             keys = [key for key in self.query(FooterKey) if not key.has_class("-command-palette")]
             for index, key in enumerate(keys):
                 key.display = index in shown
             return
         await super().recompose()
 
-    def _candidates(self) -> list[tuple[Binding, bool, str, object]]:
+    def _candidates(self) -> list[Candidate]:
         """(binding, enabled, tooltip, node) of every key the footer could show, in order,
         whatever applies now."""
         return [
@@ -72,20 +74,20 @@ class KeyFooter(Footer):
             if binding.show
         ]
 
-    def _candidates_key(self) -> tuple[object, ...]:
+    def _candidates_key(self, candidates: list[Candidate]) -> tuple[object, ...]:
         """What the built keys depend on (all but which of them apply and fit)."""
         keys = tuple(
             (b.key, self.app.get_key_display(b), b.description, b.action, enabled, tooltip)
-            for b, enabled, tooltip, _node in self._candidates()
+            for b, enabled, tooltip, _node in candidates
         )
         return (self.show_command_palette, keys)
 
-    def _shown_indexes(self) -> list[int]:
+    def _shown_indexes(self, candidates: list[Candidate]) -> list[int]:
         """Which candidates the footer shows: the first key of each action whose node says
         it applies (``footer_shows``), fitted to the width."""
         picked: list[tuple[int, tuple[Binding, bool, str]]] = []
         actions: set[str] = set()
-        for index, (binding, enabled, tooltip, node) in enumerate(self._candidates()):
+        for index, (binding, enabled, tooltip, node) in enumerate(candidates):
             if binding.action in actions:
                 continue
             shows = getattr(node, "footer_shows", None)
@@ -108,7 +110,7 @@ class KeyFooter(Footer):
     def shown_keys(self) -> list[tuple[Binding, bool, str]]:
         """(binding, enabled, tooltip) of every key the footer shows, in order."""
         candidates = self._candidates()
-        return [candidates[index][:3] for index in self._shown_indexes()]
+        return [candidates[index][:3] for index in self._shown_indexes(candidates)]
 
     def _fit(self, keys: list[tuple[Binding, bool, str]]) -> list[tuple[Binding, bool, str]]:
         width = self.size.width or self.app.size.width
@@ -134,9 +136,10 @@ class KeyFooter(Footer):
         if not self._bindings_ready:
             return
         self._composed_width = self.size.width
-        self._composed = self._candidates_key()
-        shown = set(self._shown_indexes())
-        for index, (binding, enabled, tooltip, _node) in enumerate(self._candidates()):
+        candidates = self._candidates()
+        self._composed = self._candidates_key(candidates)
+        shown = set(self._shown_indexes(candidates))
+        for index, (binding, enabled, tooltip, _node) in enumerate(candidates):
             key = FooterKey(
                 binding.key,
                 self.app.get_key_display(binding),
