@@ -1,12 +1,16 @@
 """Laptops for the team-mode tests: a separate data folder and settings each, ``cockpit`` run
-as a subprocess each time, two incidents (pagerduty:P1, P2) already pulled."""
+as a subprocess each time, two incidents (pagerduty:P1, P2) already pulled. Also what the
+in-process tests share: incidents as a pull leaves them (``add_incidents``), and a ``Side``,
+one laptop's store driven without a team store (capture what waits to go up, apply pages)."""
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +21,8 @@ from team_pg import PgServer
 from cockpit.records import IncidentRecord
 from cockpit.store.engine import Store
 from cockpit.store.upsert import upsert_incidents
+from cockpit.team import apply, exchange, local
+from cockpit.team.events import Pulled
 
 
 @dataclass
@@ -69,30 +75,89 @@ class Laptop:
         )
 
 
-def make_laptop(root: Path, name: str, member: str) -> Laptop:
-    folder = root / name
-    store = Store.open(folder / "data")
-    now = datetime.now(UTC)
+def add_incidents(
+    store: Store,
+    keys: Iterable[tuple[str, int]],
+    *,
+    source: str = "pagerduty",
+    now: datetime | None = None,
+) -> None:
+    """Triggered, high-urgency incidents of ``payments`` as a pull of ``source`` stores
+    them: ``keys`` are (remote id, number), titled ``incident <number>``."""
+    at = now or datetime.now(UTC)
     with store.write() as session:
         upsert_incidents(
             session,
-            "pagerduty",
+            source,
             [
                 IncidentRecord(
-                    id=f"P{n}",
-                    number=n,
-                    title=f"incident {n}",
+                    id=key,
+                    number=number,
+                    title=f"incident {number}",
                     status="triggered",
-                    created_at=now,
-                    updated_at=now,
+                    created_at=at,
+                    updated_at=at,
                     urgency="high",
                     service_name="payments",
                 )
-                for n in (1, 2)
+                for key, number in keys
             ],
         )
+
+
+def make_laptop(root: Path, name: str, member: str) -> Laptop:
+    folder = root / name
+    store = Store.open(folder / "data")
+    add_incidents(store, [("P1", 1), ("P2", 2)])
     store.close()
     return Laptop(name, folder, member)
+
+
+class Side:
+    """One laptop's store for the capture/apply tests: the Store, and a plain connection as
+    the exchange uses. ``seed`` fills the store before the connection opens."""
+
+    # Whether ``take`` applies a page as the exchange does (then the parked events again,
+    # and what follows a pull), or only applies each event.
+    LIKE_THE_EXCHANGE = False
+
+    def __init__(self, root: Path, name: str) -> None:
+        self.name = name
+        self.store = Store.open(root / name)
+        self.seed(root / name / "cockpit.db")
+        self.conn = sqlite3.connect(root / name / "cockpit.db", isolation_level=None)
+        self.conn.execute("PRAGMA foreign_keys = ON")
+        local.ensure(self.conn)
+
+    def seed(self, db: Path) -> None:
+        add_incidents(self.store, [("P1", 1), ("P2", 2)])
+
+    def send(self, author: str, tx: list[int]) -> list[Pulled]:
+        """Capture, and take what waits to go up as the team store would hand it out."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        apply.capture(self.conn)
+        self.conn.execute("COMMIT")
+        rows = self.conn.execute(
+            "SELECT id, kind, incident_key, payload FROM team_outbox WHERE state = 'pending'"
+            " ORDER BY seq"
+        ).fetchall()
+        self.conn.execute("UPDATE team_outbox SET state = 'sent' WHERE state = 'pending'")
+        events = []
+        for event_id, kind, incident, payload in rows:
+            tx[0] += 1
+            events.append(
+                Pulled(event_id, str(tx[0]), kind, incident, json.loads(payload), author, self.name)
+            )
+        return events
+
+    def take(self, events: list[Pulled]) -> list[str]:
+        self.conn.execute("BEGIN IMMEDIATE")
+        outcomes = [apply.apply(self.conn, event, set()) for event in events]
+        if self.LIKE_THE_EXCHANGE:
+            exchange._retry_parked(self.conn, set())
+            apply.after_pull(self.conn)
+        self.conn.execute("COMMIT")
+        return outcomes
 
 
 def make_laptops(tmp_path: Path, pg_server: PgServer, team_db: str) -> list[Laptop]:

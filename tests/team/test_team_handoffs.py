@@ -12,16 +12,14 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
+import laptops
 import pytest
 from laptops import Laptop, make_laptops, team_events
 from team_pg import PgServer
 
 from cockpit.handoff import accept_handoff, draft_handoff, save_handoff, sign_handoff
 from cockpit.integrations.pagerduty_emulator import EmulatorHandle, start_emulator
-from cockpit.records import IncidentRecord
-from cockpit.store.engine import Store
-from cockpit.store.upsert import upsert_incidents
-from cockpit.team import apply, handoffs, local
+from cockpit.team import handoffs
 from cockpit.team.events import Pulled
 
 ALICE, BOB = "pagerduty:PALICE", "pagerduty:PBOB"
@@ -39,60 +37,12 @@ def _assigned_to_alice(db: Path) -> None:
         conn.execute("UPDATE incidents SET assignees = ?", (json.dumps([ALICE]),))
 
 
-class Side:
-    """One laptop's store for the capture/apply tests: the Store, and a plain connection
-    as the exchange uses."""
+class Side(laptops.Side):
+    """One laptop's store for the capture/apply tests: P1 and P2 assigned to Alice."""
 
-    def __init__(self, root: Path, name: str) -> None:
-        self.name = name
-        self.store = Store.open(root / name)
-        now = datetime.now(UTC)
-        with self.store.write() as session:
-            upsert_incidents(
-                session,
-                "pagerduty",
-                [
-                    IncidentRecord(
-                        id=f"P{n}",
-                        number=n,
-                        title=f"incident {n}",
-                        status="triggered",
-                        created_at=now,
-                        updated_at=now,
-                        urgency="high",
-                        service_name="payments",
-                    )
-                    for n in (1, 2)
-                ],
-            )
-        _assigned_to_alice(root / name / "cockpit.db")
-        self.conn = sqlite3.connect(root / name / "cockpit.db", isolation_level=None)
-        self.conn.execute("PRAGMA foreign_keys = ON")
-        local.ensure(self.conn)
-
-    def send(self, author: str, tx: list[int]) -> list[Pulled]:
-        """Capture, and take what waits to go up as the team store would hand it out."""
-        self.conn.execute("BEGIN IMMEDIATE")
-        apply.capture(self.conn)
-        self.conn.execute("COMMIT")
-        rows = self.conn.execute(
-            "SELECT id, kind, incident_key, payload FROM team_outbox WHERE state = 'pending'"
-            " ORDER BY seq"
-        ).fetchall()
-        self.conn.execute("UPDATE team_outbox SET state = 'sent' WHERE state = 'pending'")
-        events = []
-        for event_id, kind, incident, payload in rows:
-            tx[0] += 1
-            events.append(
-                Pulled(event_id, str(tx[0]), kind, incident, json.loads(payload), author, self.name)
-            )
-        return events
-
-    def take(self, events: list[Pulled]) -> list[str]:
-        self.conn.execute("BEGIN IMMEDIATE")
-        outcomes = [apply.apply(self.conn, event, set()) for event in events]
-        self.conn.execute("COMMIT")
-        return outcomes
+    def seed(self, db: Path) -> None:
+        super().seed(db)
+        _assigned_to_alice(db)
 
     def rows(self, sql: str, *params: object) -> list[tuple[object, ...]]:
         return self.conn.execute(sql, params).fetchall()

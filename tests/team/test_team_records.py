@@ -5,13 +5,12 @@ runs laptops as separate `cockpit` processes sharing a real PostgreSQL team stor
 
 from __future__ import annotations
 
-import json
-import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import laptops
 import pytest
-from laptops import Laptop, make_laptops, team_events
+from laptops import Laptop, add_incidents, make_laptops, team_events
 from team_pg import PgServer
 
 from cockpit.drills import finish_drill, start_drill
@@ -24,67 +23,21 @@ from cockpit.store.engine import Store
 from cockpit.store.upsert import upsert_incidents
 from cockpit.sync import actions
 from cockpit.sync.push import discard_item
-from cockpit.team import apply, exchange, local
+from cockpit.team import exchange, local
 from cockpit.team.events import Pulled
 
 RUNBOOK = samples_dir() / "disk-full.md"
 
 
-class Side:
+class Side(laptops.Side):
     """One laptop's store: P1 from PagerDuty, A1 from Alertmanager (each laptop pulls both
-    from the services itself)."""
+    from the services itself); a page is applied as the exchange does."""
 
-    def __init__(self, root: Path, name: str) -> None:
-        self.name = name
-        self.store = Store.open(root / name)
-        now = datetime.now(UTC)
-        with self.store.write() as session:
-            for source, key in (("pagerduty", "P1"), ("alertmanager", "A1")):
-                upsert_incidents(
-                    session,
-                    source,
-                    [
-                        IncidentRecord(
-                            id=key,
-                            number=1,
-                            title=f"incident {key}",
-                            status="triggered",
-                            created_at=now,
-                            updated_at=now,
-                            urgency="high",
-                            service_name="payments",
-                        )
-                    ],
-                )
-        self.conn = sqlite3.connect(root / name / "cockpit.db", isolation_level=None)
-        self.conn.execute("PRAGMA foreign_keys = ON")
-        local.ensure(self.conn)
+    LIKE_THE_EXCHANGE = True
 
-    def send(self, author: str, tx: list[int]) -> list[Pulled]:
-        self.conn.execute("BEGIN IMMEDIATE")
-        apply.capture(self.conn)
-        self.conn.execute("COMMIT")
-        rows = self.conn.execute(
-            "SELECT id, kind, incident_key, payload FROM team_outbox WHERE state = 'pending'"
-            " ORDER BY seq"
-        ).fetchall()
-        self.conn.execute("UPDATE team_outbox SET state = 'sent' WHERE state = 'pending'")
-        events = []
-        for event_id, kind, incident, payload in rows:
-            tx[0] += 1
-            events.append(
-                Pulled(event_id, str(tx[0]), kind, incident, json.loads(payload), author, self.name)
-            )
-        return events
-
-    def take(self, events: list[Pulled]) -> list[str]:
-        """Apply a page as the exchange does: each event, then the parked ones again."""
-        self.conn.execute("BEGIN IMMEDIATE")
-        outcomes = [apply.apply(self.conn, event, set()) for event in events]
-        exchange._retry_parked(self.conn, set())
-        apply.after_pull(self.conn)
-        self.conn.execute("COMMIT")
-        return outcomes
+    def seed(self, db: Path) -> None:
+        for source, key in (("pagerduty", "P1"), ("alertmanager", "A1")):
+            add_incidents(self.store, [(key, 1)], source=source)
 
     def rows(self, sql: str, *params: object) -> list[tuple[object, ...]]:
         return self.conn.execute(sql, params).fetchall()

@@ -10,14 +10,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from laptops import add_incidents
 
-from cockpit.records import IncidentRecord
 from cockpit.runbooks.parse import load_runbook
 from cockpit.runbooks.run import RunState
 from cockpit.runbooks.run_view import RunView
 from cockpit.store.engine import Store
 from cockpit.store.run_service import RunService
-from cockpit.store.upsert import upsert_incidents
 from cockpit.team import apply, exchange, local
 
 RUNBOOK = """\
@@ -78,24 +77,7 @@ class Laptop:
 
     def add_incidents(self, *numbers: int) -> None:
         now = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
-        with self.store.write() as session:
-            upsert_incidents(
-                session,
-                "pagerduty",
-                [
-                    IncidentRecord(
-                        id=f"P{n}",
-                        number=n,
-                        title=f"incident {n}",
-                        status="triggered",
-                        created_at=now,
-                        updated_at=now,
-                        urgency="high",
-                        service_name="payments",
-                    )
-                    for n in numbers
-                ],
-            )
+        add_incidents(self.store, [(f"P{n}", n) for n in numbers], now=now)
 
     def do(self, kind: str, incident: str = P1, **fields: str) -> RunView:
         return self.runs.apply(incident, self.runbook, kind, actor=f"local:{self.name}", **fields)
