@@ -14,6 +14,7 @@ from textual.binding import Binding, BindingType
 from textual.filter import LineFilter
 from textual.message import Message
 from textual.notifications import SeverityLevel
+from textual.screen import Screen
 from textual.signal import Signal
 from textual.worker import Worker, WorkerState
 
@@ -204,6 +205,18 @@ class CockpitApp(App[None]):
     def reload_library(self) -> None:
         self._library = None
 
+    def get_default_screen(self) -> Screen[Any]:
+        """The first screen is the cockpit (or the welcome) itself, not a blank one the
+        cockpit is pushed on: pushed during the app's start-up, its first frame was drawn
+        inside Textual's start-up batch and thrown away (~25 ms), then drawn again."""
+        if self.welcome:
+            from cockpit.screens.welcome import WelcomeScreen
+
+            return WelcomeScreen()
+        from cockpit.screens.cockpit_screen import CockpitScreen
+
+        return CockpitScreen()
+
     def on_mount(self) -> None:
         # The start-up commands hold the collector until here (cockpit/startup.py).
         self.call_after_refresh(release_collector)
@@ -215,13 +228,7 @@ class CockpitApp(App[None]):
         if keymap:
             self.set_keymap(keymap)
         if self.welcome:
-            from cockpit.screens.welcome import WelcomeScreen
-
-            self.push_screen(WelcomeScreen())
             return
-        from cockpit.screens.cockpit_screen import CockpitScreen
-
-        self.push_screen(CockpitScreen())
         # The first frame is drawn without the ORM (cockpit/store/reads.py); the first
         # action needs it. Import it off the UI thread once the user is reading the screen,
         # so that pressing `a` does not wait half a second for SQLAlchemy.

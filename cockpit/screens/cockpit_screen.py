@@ -75,8 +75,10 @@ if TYPE_CHECKING:
 
 class CockpitScreen(RunbookActions, CommandRunner, Screen[None]):
     # The runbook's steps have the keys; focusing them first (not the first focusable
-    # widget, then them) saves a rebuild of the footer at start-up.
-    AUTO_FOCUS = "#runbook-steps"
+    # widget, then them) saves a rebuild of the footer at start-up. Focused in on_mount
+    # without scrolling: Textual's auto focus centres the focused widget, which on a short
+    # terminal scrolled the incident's title out of view.
+    AUTO_FOCUS = ""
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "a",
@@ -225,8 +227,7 @@ class CockpitScreen(RunbookActions, CommandRunner, Screen[None]):
         self._cold = load_status(store).last_sync is None
         self.reload(follow=True)
         checklist = self.query_one(RunbookChecklist)
-        checklist.focus_steps()
-        self.call_after_refresh(checklist.scroll_visible, animate=False)
+        self.set_focus(checklist.steps, scroll_visible=False)
         self.set_interval(1, self.tick_clock)
         # At once, as the app publishes: the status bar and the list follow the sync.
         self.cockpit.store_news.subscribe(self, self.on_store_news, immediate=True)

@@ -527,3 +527,40 @@ def test_distinct_titles_keep_the_part_that_differs() -> None:
     assert "db-2" in shown[4] and "db-4" in shown[5]  # the difference is mid-title
     assert shown[6] == "Checkout 5xx above 1%"  # fits: as it is
     assert all(len(s) <= room for s, room in zip(shown, [21, 17, 21, 21, 17, 17, 21], strict=True))
+
+
+def test_distinct_titles_agree_with_comparing_every_pair() -> None:
+    """The neighbour walk finds what comparing each title with every other found."""
+    import random
+
+    from cockpit.widgets import incident_switcher
+    from cockpit.widgets.incident_switcher import distinct_titles
+
+    def least_alike_of_all(titles: list[str], index: int, least: int) -> int | None:
+        title = titles[index]
+        alike = [
+            shared
+            for n, other in enumerate(titles)
+            if n != index
+            and other != title
+            and (shared := incident_switcher._common(title, other)) >= least
+        ]
+        return min(alike) if alike else None
+
+    rng = random.Random(7)
+    words = ["disk", "usage", "above", "90%", "on", "db-2", "db-4", "payments", "é", "漢"]
+    for _ in range(300):
+        titles = [
+            " ".join(rng.choice(words) for _ in range(rng.randint(1, 12)))
+            for _ in range(rng.randint(1, 25))
+        ]
+        titles += rng.sample(titles, k=min(3, len(titles)))  # some exactly alike
+        rooms = [rng.randint(8, 40) for _ in titles]
+        order = sorted(range(len(titles)), key=titles.__getitem__)
+        ordered = [titles[n] for n in order]
+        for index in range(len(titles)):
+            at = order.index(index)
+            assert incident_switcher._least_alike(
+                titles[index], ordered, at, rooms[index] - 2
+            ) == least_alike_of_all(titles, index, rooms[index] - 2)
+        assert len(distinct_titles(titles, rooms)) == len(titles)

@@ -8,13 +8,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cockpit_seed import cockpit_screen, screen_text
 
+from cockpit.app import CockpitApp
 from cockpit.cli.tui_cmd import build_app
 from cockpit.config import load_settings
 from cockpit.integrations.pagerduty_emulator import EmulatorHandle, start_emulator
 from cockpit.screens.cockpit_screen import CockpitScreen
 from cockpit.store.engine import Store
 from cockpit.sync.lazy import LazySync
+from cockpit.widgets.runbook_checklist import RunbookChecklist
 
 
 @pytest.fixture
@@ -89,3 +92,30 @@ async def test_the_sync_service_is_built_in_a_thread_after_the_first_frame(
         assert len(built_on) == 1 and built_on[0] != threading.main_thread().name
     finally:
         store.close()
+
+
+async def test_the_cockpit_is_the_first_screen_and_drawn_once(
+    app: CockpitApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pushed during Textual's start-up, the cockpit's first frame was drawn inside the
+    start-up batch and thrown away, then drawn again (~25 ms of a ~300 ms start). As the
+    app's first screen it is drawn once, with the steps focused (they have the keys).
+    (That focusing them does not scroll a short terminal past the incident is
+    tests/ui/test_alertmanager_panel.py's 80x24 case.)"""
+    from textual.app import App
+
+    thrown_away: list[str] = []
+    display = App._display
+
+    def recording(self: App[None], screen: object, renderable: object) -> None:
+        if renderable is not None and self._batch_count:
+            thrown_away.append(type(screen).__name__)
+        display(self, screen, renderable)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(App, "_display", recording)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert [type(s) for s in app.screen_stack] == [CockpitScreen]
+        assert thrown_away == []
+        assert app.focused is cockpit_screen(app).query_one(RunbookChecklist).steps
+        assert "#101 High latency on product-api" in screen_text(app)
