@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.filter import LineFilter
@@ -36,6 +36,7 @@ from cockpit.screens.messages import (
 from cockpit.startup import release_collector
 from cockpit.store.engine import Store
 from cockpit.store.timefmt import utcnow
+from cockpit.sync import courtesy
 from cockpit.text import safe, safe_line
 from cockpit.widgets.inert import InertFilter, inert_segments
 
@@ -338,6 +339,12 @@ class CockpitApp(App[None]):
             )
             return
         self.start_sync()
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key | events.MouseDown):
+            # A running sync waits its turn while this is answered (cockpit/sync/courtesy.py).
+            courtesy.step_aside()
+        await super().on_event(event)
 
     def start_sync(self) -> None:
         """Start a sync unless one is running: the timer never cancels a sync in flight

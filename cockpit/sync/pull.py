@@ -46,6 +46,7 @@ from cockpit.store.upsert import (
     upsert_incidents,
     upsert_people,
 )
+from cockpit.sync import courtesy
 
 _T = TypeVar("_T")
 GC_THRESHOLD = 10_000
@@ -247,6 +248,7 @@ async def _pull_chunk(
             batch.append(entry)
             read += 1
             if len(batch) >= rows_per_transaction:
+                await courtesy.wait_turn()  # a key being answered goes first
                 await hand_over(batch)
                 batch = []
         if batch:
@@ -311,6 +313,7 @@ def _write(
     inserted = 0
     for rows in _batches(entries):
         # Built before the write lock is taken: the UI's writes wait for it less.
+        courtesy.wait_turn_blocking()  # a key being answered goes first
         tuples = timeline_tuples(source, rows)
         with store.write(checkpoint=False) as session:
             new, lacking = insert_timeline_rows(session, tuples, known)

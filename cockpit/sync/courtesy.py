@@ -1,0 +1,56 @@
+"""A first sync steps aside while the user's key press is answered.
+
+The TUI's sync shares the process with the screen: one core's worth of Python between them,
+handed back and forth by the GIL. Taking turns fairly, a tick pressed during a first sync
+took twice as long as an idle one (p95 2.2-2.7x). So the screen says when a key arrives
+(:func:`step_aside`) and the pull waits its turn (:func:`wait_turn`,
+:func:`wait_turn_blocking` in its writer thread) before its next batch: a batch of entries
+is ~5 ms of work, so the key's own work runs with the process to itself within a few
+milliseconds. While nobody presses anything the sync never waits; pressing keys without a
+pause slows it by at most the held share of the time.
+
+One process, one user: the state is this module's. ``cockpit sync`` never steps aside.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+# Long enough for a tick to be written and drawn during a sync (~20-30 ms here), short
+# enough that a held key (repeating every ~30 ms) still lets the sync move.
+KEY_HOLD = 0.04
+
+_until = 0.0  # time.monotonic() before which the sync waits; a float: set atomically
+
+
+def step_aside(seconds: float = KEY_HOLD) -> None:
+    """The sync waits ``seconds`` from now before its next batch (never less than asked
+    before)."""
+    global _until
+    _until = max(_until, time.monotonic() + seconds)
+
+
+def held() -> float:
+    """Seconds the sync still waits (0 when it need not)."""
+    return max(0.0, _until - time.monotonic())
+
+
+# Waits are sliced: a hold that is lifted or shortened (a test; the clock) is seen soon.
+_SLICE = 0.05
+
+
+async def wait_turn() -> None:
+    while (left := held()) > 0:
+        await asyncio.sleep(min(left, _SLICE))
+
+
+def wait_turn_blocking() -> None:
+    while (left := held()) > 0:
+        time.sleep(min(left, _SLICE))
+
+
+def clear() -> None:
+    """No wait from now (the app's exit; tests)."""
+    global _until
+    _until = 0.0

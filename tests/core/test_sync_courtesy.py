@@ -1,0 +1,79 @@
+"""A first sync steps aside while a key is answered (cockpit/sync/courtesy.py): held, it
+writes no further batch of log entries, and once the hold ends it completes with nothing
+lost (what the emulator holds is what the store holds)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from cockpit.integrations.pagerduty import PagerDutyProvider
+from cockpit.integrations.pagerduty_emulator import start_emulator
+from cockpit.store import Store
+from cockpit.sync import courtesy, pull
+
+BATCH = 50
+
+
+@pytest.fixture(autouse=True)
+def _no_hold() -> Iterator[None]:
+    courtesy.clear()
+    yield
+    courtesy.clear()
+
+
+def _entries(store: Store) -> int:
+    return int(store.execute("SELECT count(*) FROM timeline_events")[0][0])
+
+
+def test_a_hold_is_never_shortened_and_clear_ends_it() -> None:
+    courtesy.step_aside(60)
+    courtesy.step_aside(0.001)  # a later, shorter hold does not cut the first one
+    assert courtesy.held() > 30
+    courtesy.clear()
+    assert courtesy.held() == 0
+    courtesy.wait_turn_blocking()  # returns: nothing holds it
+
+
+async def test_a_held_sync_writes_no_more_entries_then_completes_with_nothing_lost(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pull, "BATCH_ROWS", BATCH)
+    with start_emulator(incidents=200, days=10, seed=5) as emulator:
+        expected = {f"pagerduty:{e.id}" for e in emulator.state.all_log_entries()}
+        store = Store.open(tmp_path)
+        provider = PagerDutyProvider(emulator.url, emulator.token, timeout=5.0)
+        try:
+            held_at: list[int] = []
+            holding = threading.Event()
+
+            def hold_once_entries_arrive() -> None:
+                while _entries(store) < 2 * BATCH:
+                    if sync.done():
+                        return
+                    threading.Event().wait(0.005)
+                courtesy.step_aside(3600)  # a key that is never answered
+                held_at.append(_entries(store))
+                holding.set()
+
+            sync = asyncio.create_task(pull.pull_provider(store, provider, window_days=11))
+            watcher = threading.Thread(target=hold_once_entries_arrive)
+            watcher.start()
+            await asyncio.to_thread(holding.wait, 30)
+            assert held_at, "the sync ended before it could be held"
+            await asyncio.sleep(0.5)
+            # The batch already past its turn may land; nothing after it.
+            assert not sync.done()
+            assert _entries(store) <= held_at[0] + 2 * BATCH < len(expected)
+            courtesy.clear()
+            await asyncio.wait_for(sync, 60)
+            watcher.join()
+        finally:
+            await provider.aclose()
+        stored = {row[0] for row in store.execute("SELECT remote_id FROM timeline_events")}
+        assert stored == expected
+        store.close()
