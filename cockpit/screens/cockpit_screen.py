@@ -75,10 +75,10 @@ if TYPE_CHECKING:
 
 class CockpitScreen(RunbookActions, CommandRunner, Screen[None]):
     # The runbook's steps have the keys; focusing them first (not the first focusable
-    # widget, then them) saves a rebuild of the footer at start-up. Focused in on_mount
-    # without scrolling: Textual's auto focus centres the focused widget, which on a short
-    # terminal scrolled the incident's title out of view.
-    AUTO_FOCUS = ""
+    # widget, then them) saves a rebuild of the footer at start-up, and they get the focus
+    # back whenever the cockpit returns with none (a dialog closed after the terminal lost
+    # the focus, say).
+    AUTO_FOCUS = "#runbook-steps"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "a",
@@ -226,8 +226,6 @@ class CockpitScreen(RunbookActions, CommandRunner, Screen[None]):
         # A store never synced fills up on the first sync: that is history, not news.
         self._cold = load_status(store).last_sync is None
         self.reload(follow=True)
-        checklist = self.query_one(RunbookChecklist)
-        self.set_focus(checklist.steps, scroll_visible=False)
         self.set_interval(1, self.tick_clock)
         # At once, as the app publishes: the status bar and the list follow the sync.
         self.cockpit.store_news.subscribe(self, self.on_store_news, immediate=True)

@@ -1,6 +1,7 @@
 """A first sync steps aside while a key is answered (cockpit/sync/courtesy.py): held, it
 writes no further batch of log entries, and once the hold ends it completes with nothing
-lost (what the emulator holds is what the store holds)."""
+lost (what the emulator holds is what the store holds); a hold renewed without end (a key
+held down) never stops it for longer than one wait's cap."""
 
 from __future__ import annotations
 
@@ -39,10 +40,34 @@ def test_a_hold_is_never_shortened_and_clear_ends_it() -> None:
     courtesy.wait_turn_blocking()  # returns: nothing holds it
 
 
+def test_a_key_held_down_does_not_stop_the_sync() -> None:
+    """Key repeat (~30 ms) renews the hold before it ends: each wait is cut at MOST."""
+    stop = threading.Event()
+
+    def key_held_down() -> None:
+        while not stop.is_set():
+            courtesy.step_aside()
+            stop.wait(0.005)
+
+    repeating = threading.Thread(target=key_held_down)
+    repeating.start()
+    try:
+        for wait in (courtesy.wait_turn_blocking, lambda: asyncio.run(courtesy.wait_turn())):
+            waiting = threading.Thread(target=wait)
+            waiting.start()
+            waiting.join(10)
+            assert not waiting.is_alive(), "a renewed hold stopped the sync"
+            assert courtesy.held() > 0  # it returned for the cap, not because the hold ended
+    finally:
+        stop.set()
+        repeating.join()
+
+
 async def test_a_held_sync_writes_no_more_entries_then_completes_with_nothing_lost(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(pull, "BATCH_ROWS", BATCH)
+    monkeypatch.setattr(courtesy, "MOST", 3600.0)  # a key that is never answered, uncapped
     with start_emulator(incidents=200, days=10, seed=5) as emulator:
         expected = {f"pagerduty:{e.id}" for e in emulator.state.all_log_entries()}
         store = Store.open(tmp_path)

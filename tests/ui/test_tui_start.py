@@ -99,9 +99,7 @@ async def test_the_cockpit_is_the_first_screen_and_drawn_once(
 ) -> None:
     """Pushed during Textual's start-up, the cockpit's first frame was drawn inside the
     start-up batch and thrown away, then drawn again (~25 ms of a ~300 ms start). As the
-    app's first screen it is drawn once, with the steps focused (they have the keys).
-    (That focusing them does not scroll a short terminal past the incident is
-    tests/ui/test_alertmanager_panel.py's 80x24 case.)"""
+    app's first screen it is drawn once, with the steps focused (they have the keys)."""
     from textual.app import App
 
     thrown_away: list[str] = []
@@ -119,3 +117,32 @@ async def test_the_cockpit_is_the_first_screen_and_drawn_once(
         assert thrown_away == []
         assert app.focused is cockpit_screen(app).query_one(RunbookChecklist).steps
         assert "#101 High latency on product-api" in screen_text(app)
+
+
+async def test_the_steps_get_the_focus_back_after_a_dialog_closed_while_away(
+    app: CockpitApp,
+) -> None:
+    """The terminal lost the focus while a dialog opened (an insight after a late write,
+    say): Textual then restores no focus when the dialog closes. The cockpit gives it to the
+    steps again, so space still ticks."""
+    from textual import events
+
+    from cockpit.screens.help import HelpScreen
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.post_message(events.AppBlur())
+        await pilot.pause()
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        app.post_message(events.AppFocus())
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, HelpScreen)
+        steps = cockpit_screen(app).query_one(RunbookChecklist).steps
+        assert app.focused is steps
+        await pilot.press("space")
+        await pilot.pause()
+        assert "✓" in screen_text(app)
