@@ -512,6 +512,10 @@ class CockpitApp(App[None]):
         self.store_news.publish(message)
 
     async def on_unmount(self) -> None:
+        if self._writes is not None:
+            # A write still waiting on the loop for a busy store goes to the writer thread,
+            # which is joined at exit: quitting right after a key never drops its write.
+            self._writes.flush()
         if self.team_link is not None:
             import asyncio
 

@@ -2,20 +2,24 @@
 on the event loop for another writer's lock.
 
 A write is tried at once (:meth:`Store.at_once`): when nothing holds the store it is done
-there and then, as before, in a few milliseconds. When a sync's batch (or another process)
-holds the write lock, it is handed to one writer thread instead, which waits for the lock
-as long as any write may; later writes queue behind it so they land in the order they were
-made. Either way ``landed`` is called on the event loop with the result or the error, so
-the screen shows the change, or says the write failed: nothing the user did is dropped.
+there and then, as before, in a few milliseconds. When a sync's batch holds the write lock,
+it is tried again on the loop every millisecond for a while (the batch ends in a few, and
+the sync then steps aside for the key: ``cockpit/sync/courtesy.py``); a thread woken for it
+waited ~5 ms more for the GIL during a first sync. When the store stays busy (another
+process), it is handed to one writer thread, which waits for the lock as long as any write
+may. Later writes queue behind it so they land in the order they were made. Either way
+``landed`` is called on the event loop with the result or the error, so the screen shows
+the change, or says the write failed: nothing the user did is dropped.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from cockpit.errors import CockpitError
 from cockpit.store.engine import Store, StoreBusy
@@ -24,39 +28,92 @@ T = TypeVar("T")
 Landed = Callable[[T | None, Exception | None], None]
 
 
+# A write found the store busy is tried again on the loop this often, for this long, before
+# it goes to the thread: a sync's batch holds the lock a few milliseconds and then steps
+# aside for the key (cockpit/sync/courtesy.py), so the write usually gets in on the loop,
+# without a thread's wake-up and its wait for the GIL (~5 ms during a first sync).
+RETRY_EVERY = 0.001
+RETRY_FOR = 0.03
+
+
 class StoreWrites:
     def __init__(self, store: Store) -> None:
         self.store = store
-        self.queued = 0  # writes handed to the thread and not landed yet
+        self.queued = 0  # writes not landed yet (waiting on the loop, or in the thread)
         self._pool: ThreadPoolExecutor | None = None
+        self._in_thread = 0
+        self._waiting: deque[tuple[Callable[[], Any], Landed[Any], contextvars.Context]] = deque()
+        self._deadline = 0.0
 
     def run(self, call: Callable[[], T], landed: Landed[T]) -> bool:
         """Do ``call`` (one write transaction) now if the store is free and nothing waits
         before it, else queue it; ``landed(result, error)`` follows on the event loop.
         Returns whether it was done now (and ``landed`` already called)."""
         if not self.queued:
-            try:
-                with self.store.at_once():
-                    result = call()
-            except StoreBusy:
-                pass  # held by another writer: the thread waits for it, the loop does not
-            except CockpitError as error:
-                landed(None, error)
+            done, result, error = self._try(call)
+            if done:
+                landed(result, error)
                 return True
-            else:
-                landed(result, None)
-                return True
+        self.queued += 1
+        context = contextvars.copy_context()
+        if self._in_thread:  # behind a write in the thread: after it, in order
+            self._to_thread(call, landed, context)
+            return False
+        self._waiting.append((call, landed, context))
+        if len(self._waiting) == 1:
+            loop = asyncio.get_running_loop()
+            self._deadline = loop.time() + RETRY_FOR
+            loop.call_later(RETRY_EVERY, self._retry)
+        return False
+
+    def _try(self, call: Callable[[], T]) -> tuple[bool, T | None, Exception | None]:
+        """(done, result, error): not done when another writer holds the store."""
+        try:
+            with self.store.at_once():
+                return True, call(), None
+        except StoreBusy:
+            return False, None, None  # the loop never waits for the lock
+        except CockpitError as error:
+            return True, None, error
+
+    def _retry(self) -> None:
+        try:
+            while self._waiting:
+                call, landed, context = self._waiting[0]
+                done, result, error = context.run(self._try, call)
+                if not done:
+                    break
+                self._waiting.popleft()
+                self.queued -= 1
+                context.run(landed, result, error)
+        finally:
+            if self._waiting:
+                loop = asyncio.get_running_loop()
+                if loop.time() < self._deadline:
+                    loop.call_later(RETRY_EVERY, self._retry)
+                else:
+                    self.flush()
+
+    def flush(self) -> None:
+        """Hand every write still waiting on the loop to the thread, in order (when the
+        store stays busy, and at the app's exit: the thread is joined then, so they are
+        still made)."""
+        while self._waiting:
+            self._to_thread(*self._waiting.popleft())
+
+    def _to_thread(
+        self, call: Callable[[], T], landed: Landed[T], context: contextvars.Context
+    ) -> None:
         loop = asyncio.get_running_loop()
         if self._pool is None:
             # One thread: queued writes land in the order they were made. Its thread is
             # joined at exit, so a write queued when the app quits is still made.
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cockpit-write")
-        self.queued += 1
+        self._in_thread += 1
         future = self._pool.submit(call)
+
         # Landed in the context it was asked in (Textual's active app is a context variable:
         # a screen dismissed meanwhile still finds its app to say what happened).
-        context = contextvars.copy_context()
-
         def done(finished: Future[T]) -> None:
             try:
                 loop.call_soon_threadsafe(self._land, finished, landed, context=context)
@@ -64,10 +121,10 @@ class StoreWrites:
                 pass  # the app has closed: the write is in the store, no screen to tell
 
         future.add_done_callback(done)
-        return False
 
     def _land(self, finished: Future[T], landed: Landed[T]) -> None:
         self.queued -= 1
+        self._in_thread -= 1
         error = finished.exception()
         if error is not None:
             landed(None, error if isinstance(error, Exception) else RuntimeError(str(error)))

@@ -305,6 +305,7 @@ def _write(
     entries need but the store lacks, and how many entries were new. Every batch is an
     idempotent upsert, so an interrupted write is completed by doing it again."""
     for part in _batches(incidents):
+        courtesy.wait_turn_blocking()  # a key being answered goes first
         with store.write(checkpoint=False) as session:
             upsert_incidents(session, source, part)
             apply_remote_snoozes(session, source, part)
@@ -313,12 +314,15 @@ def _write(
     inserted = 0
     for rows in _batches(entries):
         # Built before the write lock is taken: the UI's writes wait for it less.
-        courtesy.wait_turn_blocking()  # a key being answered goes first
         tuples = timeline_tuples(source, rows)
-        with store.write(checkpoint=False) as session:
-            new, lacking = insert_timeline_rows(session, tuples, known)
-        inserted += new
-        missing.update(lacking)
+        # Smaller transactions while the user is pressing keys: a tick waits for the one in
+        # progress, and a smaller one ends sooner (cockpit/sync/courtesy.py).
+        for rows_now in courtesy.parts(tuples):
+            courtesy.wait_turn_blocking()  # a key being answered goes first
+            with store.write(checkpoint=False) as session:
+                new, lacking = insert_timeline_rows(session, rows_now, known)
+            inserted += new
+            missing.update(lacking)
     return sorted(missing), inserted
 
 

@@ -40,6 +40,17 @@ def test_a_hold_is_never_shortened_and_clear_ends_it() -> None:
     courtesy.wait_turn_blocking()  # returns: nothing holds it
 
 
+def test_transactions_are_smaller_only_while_keys_come() -> None:
+    rows = list(range(100))
+    assert courtesy.parts(rows) == [rows]  # nobody at the keys: one transaction
+    courtesy.step_aside()
+    parts = courtesy.parts(rows)
+    assert len(parts) == 100 // courtesy.SMALL and sum(parts, []) == rows
+    assert courtesy.parts([]) == [[]]
+    courtesy.clear()
+    assert courtesy.parts(rows) == [rows]
+
+
 def test_a_key_held_down_does_not_stop_the_sync() -> None:
     """Key repeat (~30 ms) renews the hold before it ends: each wait is cut at MOST."""
     stop = threading.Event()

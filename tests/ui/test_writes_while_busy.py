@@ -293,3 +293,79 @@ async def test_leaving_while_a_handoff_write_is_queued_is_refused(app: CockpitAp
             assert isinstance(app.screen, HandoffScreen)  # stays to say how it went
             held.execute("COMMIT")
         await until(pilot, lambda: any("signed for" in m for _, m, _ in notices(app)))
+
+
+async def test_a_write_the_store_frees_soon_lands_on_the_loop_not_in_a_thread(
+    app: CockpitApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found busy, a tick is tried again on the loop (a sync's batch ends in a few
+    milliseconds): it lands there, in order, with no writer thread started."""
+    import threading
+
+    from cockpit.screens import store_writes
+
+    monkeypatch.setattr(store_writes, "RETRY_FOR", 60.0)  # however slow this machine is
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        checklist = app.screen.query_one(RunbookChecklist)
+        view = checklist.view
+        assert view is not None
+        first, second = view.plan[0], view.plan[1]
+        writers: list[str] = []
+        run = app.writes.run
+
+        def recording(call: object, landed: object) -> bool:
+            def call_recorded() -> object:
+                writers.append(threading.current_thread().name)
+                return call()  # type: ignore[operator]
+
+            return run(call_recorded, landed)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(app.writes, "run", recording)
+        with write_lock_held(app) as held:
+            await pilot.press("space")
+            await pilot.press("down")
+            await pilot.press("space")
+            await pilot.pause(0.1)
+            assert ticked(app) == [] and app.writes.queued == 1  # the second waits in the list
+            held.execute("COMMIT")
+        await until(pilot, lambda: len(ticked(app)) >= 2)
+        assert ticked(app) == [first, second]
+        assert set(writers) == {"MainThread"} and app.writes._pool is None
+
+
+async def test_a_store_that_stays_busy_hands_the_write_to_the_thread(
+    app: CockpitApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cockpit.screens import store_writes
+
+    monkeypatch.setattr(store_writes, "RETRY_FOR", 0.0)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        with write_lock_held(app) as held:
+            await pilot.press("space")
+            await until(pilot, lambda: app.writes._pool is not None)
+            assert app.writes.queued == 1 and not app.writes._waiting
+            held.execute("COMMIT")
+        await until(pilot, lambda: len(ticked(app)) == 1)
+        await until(pilot, lambda: app.writes.queued == 0)
+
+
+async def test_quitting_while_a_write_waits_on_the_loop_still_makes_it(
+    app: CockpitApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The app's exit hands a write still waiting on the loop to the writer thread, which
+    makes it once the store is free: a tick pressed just before quitting is kept."""
+    from cockpit.screens import store_writes
+
+    monkeypatch.setattr(store_writes, "RETRY_FOR", 60.0)
+    with write_lock_held(app) as held:
+        async with app.run_test(size=(160, 48)) as pilot:
+            await pilot.pause()
+            await pilot.press("space")
+            await pilot.pause()
+            assert app.writes.queued == 1 and app.writes._waiting
+        assert app.writes._pool is not None  # the exit moved it to the thread
+        held.execute("COMMIT")
+    app.writes._pool.shutdown(wait=True)
+    assert len(ticked(app)) == 1
