@@ -515,7 +515,7 @@ class CockpitApp(App[None]):
         if self._writes is not None:
             # A write still waiting on the loop for a busy store goes to the writer thread,
             # which is joined at exit: quitting right after a key never drops its write.
-            self._writes.flush()
+            self._writes.close()
         if self.team_link is not None:
             import asyncio
 

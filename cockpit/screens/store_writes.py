@@ -44,6 +44,8 @@ class StoreWrites:
         self._in_thread = 0
         self._waiting: deque[tuple[Callable[[], Any], Landed[Any], contextvars.Context]] = deque()
         self._deadline = 0.0
+        self._retrying: asyncio.TimerHandle | None = None
+        self._closing = False  # the app is quitting: writes are still made, no screen told
 
     def run(self, call: Callable[[], T], landed: Landed[T]) -> bool:
         """Do ``call`` (one write transaction) now if the store is free and nothing waits
@@ -60,10 +62,10 @@ class StoreWrites:
             self._to_thread(call, landed, context)
             return False
         self._waiting.append((call, landed, context))
-        if len(self._waiting) == 1:
+        if self._retrying is None:
             loop = asyncio.get_running_loop()
             self._deadline = loop.time() + RETRY_FOR
-            loop.call_later(RETRY_EVERY, self._retry)
+            self._retrying = loop.call_later(RETRY_EVERY, self._retry)
         return False
 
     def _try(self, call: Callable[[], T]) -> tuple[bool, T | None, Exception | None]:
@@ -77,29 +79,42 @@ class StoreWrites:
             return True, None, error
 
     def _retry(self) -> None:
+        self._retrying = None
         try:
             while self._waiting:
                 call, landed, context = self._waiting[0]
-                done, result, error = context.run(self._try, call)
+                try:
+                    done, result, error = context.run(self._try, call)
+                except Exception as failure:  # noqa: BLE001 - said, as the thread's would be
+                    done, result, error = True, None, failure  # never tried twice
                 if not done:
                     break
                 self._waiting.popleft()
                 self.queued -= 1
                 context.run(landed, result, error)
         finally:
-            if self._waiting:
+            if self._waiting and self._retrying is None:
                 loop = asyncio.get_running_loop()
                 if loop.time() < self._deadline:
-                    loop.call_later(RETRY_EVERY, self._retry)
+                    self._retrying = loop.call_later(RETRY_EVERY, self._retry)
                 else:
                     self.flush()
 
     def flush(self) -> None:
-        """Hand every write still waiting on the loop to the thread, in order (when the
-        store stays busy, and at the app's exit: the thread is joined then, so they are
-        still made)."""
+        """Hand every write still waiting on the loop to the thread, in order (the store
+        stays busy)."""
+        if self._retrying is not None:
+            self._retrying.cancel()
+            self._retrying = None
         while self._waiting:
             self._to_thread(*self._waiting.popleft())
+
+    def close(self) -> None:
+        """The app is quitting: what still waits on the loop goes to the thread (joined at
+        exit, so every write is still made), and no screen is told any more (they are
+        gone)."""
+        self.flush()
+        self._closing = True
 
     def _to_thread(
         self, call: Callable[[], T], landed: Landed[T], context: contextvars.Context
@@ -125,6 +140,8 @@ class StoreWrites:
     def _land(self, finished: Future[T], landed: Landed[T]) -> None:
         self.queued -= 1
         self._in_thread -= 1
+        if self._closing:
+            return
         error = finished.exception()
         if error is not None:
             landed(None, error if isinstance(error, Exception) else RuntimeError(str(error)))

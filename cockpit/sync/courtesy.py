@@ -62,20 +62,27 @@ def held() -> float:
 _SLICE = 0.05
 
 
-def _slice(deadline: float) -> float:
-    """How long to sleep next: 0 once the hold has ended or this wait has lasted MOST."""
-    return max(0.0, min(held(), deadline - time.monotonic(), _SLICE))
+def deadline() -> float:
+    """When a wait starting now is cut: waits that share one (the small transactions of
+    one batch) are cut together, so a key held down slows a batch by MOST at most."""
+    return time.monotonic() + MOST
+
+
+def _slice(until: float) -> float:
+    """How long to sleep next: 0 once the hold has ended or the wait's deadline passed."""
+    return max(0.0, min(held(), until - time.monotonic(), _SLICE))
 
 
 async def wait_turn() -> None:
-    deadline = time.monotonic() + MOST
-    while (pause := _slice(deadline)) > 0:
+    until = deadline()
+    while (pause := _slice(until)) > 0:
         await asyncio.sleep(pause)
 
 
-def wait_turn_blocking() -> None:
-    deadline = time.monotonic() + MOST
-    while (pause := _slice(deadline)) > 0:
+def wait_turn_blocking(until: float | None = None) -> None:
+    """Wait while a key is being answered, until ``until`` (:func:`deadline`) at most."""
+    until = deadline() if until is None else until
+    while (pause := _slice(until)) > 0:
         time.sleep(pause)
 
 

@@ -317,8 +317,9 @@ def _write(
         tuples = timeline_tuples(source, rows)
         # Smaller transactions while the user is pressing keys: a tick waits for the one in
         # progress, and a smaller one ends sooner (cockpit/sync/courtesy.py).
+        until = courtesy.deadline()  # one cap for the batch, however many parts
         for rows_now in courtesy.parts(tuples):
-            courtesy.wait_turn_blocking()  # a key being answered goes first
+            courtesy.wait_turn_blocking(until)  # a key being answered goes first
             with store.write(checkpoint=False) as session:
                 new, lacking = insert_timeline_rows(session, rows_now, known)
             inserted += new

@@ -51,6 +51,12 @@ def test_transactions_are_smaller_only_while_keys_come() -> None:
     assert courtesy.parts(rows) == [rows]
 
 
+def test_the_small_transactions_of_one_batch_share_one_cap() -> None:
+    courtesy.step_aside(60)
+    courtesy.wait_turn_blocking(courtesy.deadline() - courtesy.MOST)  # its cap has passed
+    assert courtesy.held() > 30  # it returned for the shared cap, the hold is still on
+
+
 def test_a_key_held_down_does_not_stop_the_sync() -> None:
     """Key repeat (~30 ms) renews the hold before it ends: each wait is cut at MOST."""
     stop = threading.Event()

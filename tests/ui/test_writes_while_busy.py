@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from cockpit_seed import notices, store_of
@@ -246,7 +247,7 @@ async def test_a_sign_found_busy_after_the_save_saves_one_handoff(
     app: CockpitApp, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Tried at once, the save commits and the signature finds the store taken (a sync's
-    batch came between): the writer thread signs that row, it saves no second one."""
+    batch came between): the retry signs that row, it saves no second one."""
     from cockpit.screens import handoff_screen
     from cockpit.store.engine import StoreBusy
     from cockpit.store.models import Handoff
@@ -369,3 +370,91 @@ async def test_quitting_while_a_write_waits_on_the_loop_still_makes_it(
         held.execute("COMMIT")
     app.writes._pool.shutdown(wait=True)
     assert len(ticked(app)) == 1
+
+
+async def test_closed_writes_are_still_made_and_no_screen_is_told(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After close() (the app quitting) a write still waiting is made by the thread, but its
+    ``landed`` is not called: the screen it would update is gone."""
+    import asyncio
+
+    from sqlalchemy import text
+
+    from cockpit.screens import store_writes
+    from cockpit.screens.store_writes import StoreWrites
+    from cockpit.store.engine import Store
+
+    monkeypatch.setattr(store_writes, "RETRY_FOR", 60.0)
+    store = Store.open(tmp_path)
+    writes = StoreWrites(store)
+    landed: list[object] = []
+
+    def call() -> None:
+        with store.write() as session:
+            session.execute(
+                text(
+                    "INSERT INTO sync_state (key, updated_at, last_ok_at, last_error, cursor) "
+                    "VALUES ('k', 'now', NULL, '', '{}')"
+                )
+            )
+
+    conn = sqlite3.connect(store.where, isolation_level=None)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        assert writes.run(call, lambda result, error: landed.append(error)) is False
+        writes.close()
+        conn.execute("COMMIT")
+        pool = writes._pool
+        assert pool is not None
+        await asyncio.to_thread(pool.shutdown, wait=True)
+        await asyncio.sleep(0.05)  # the landing callback has run
+        assert store.execute("SELECT key FROM sync_state") == [("k",)]
+        assert landed == [] and writes.queued == 0
+    finally:
+        conn.close()
+        store.close()
+
+
+async def test_a_write_that_fails_on_a_retry_is_said_once_and_not_redone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A retried write that raises (a bug, not a busy store) lands with its error once, as
+    in the thread; it is not tried again every millisecond."""
+    import asyncio
+
+    from cockpit.screens import store_writes
+    from cockpit.screens.store_writes import StoreWrites
+    from cockpit.store.engine import Store
+
+    monkeypatch.setattr(store_writes, "RETRY_FOR", 60.0)
+    store = Store.open(tmp_path)
+    writes = StoreWrites(store)
+    got_in: list[int] = []
+    landed: list[Exception | None] = []
+
+    def call() -> None:
+        from sqlalchemy import text
+
+        with store.write() as session:
+            session.execute(text("UPDATE sync_state SET key = key WHERE 0"))  # takes the lock
+            got_in.append(1)
+        raise RuntimeError("a bug after the write")
+
+    conn = sqlite3.connect(store.where, isolation_level=None)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        assert writes.run(call, lambda result, error: landed.append(error)) is False
+        await asyncio.sleep(0.02)
+        assert got_in == [] and landed == []
+        conn.execute("COMMIT")
+        for _ in range(400):
+            if landed:
+                break
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05)  # long enough for ~50 more tries, were it retried
+        assert got_in == [1] and len(landed) == 1 and isinstance(landed[0], RuntimeError)
+        assert writes.queued == 0 and writes._pool is None
+    finally:
+        conn.close()
+        store.close()
