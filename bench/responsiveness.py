@@ -13,7 +13,7 @@ many times once it has ended: the idle presses are the baseline, measured in the
 run on the same (now full) store. Goal: p95 during the
 sync <= 2x idle. It also reads the process's resident memory (``/proc/self/statm``) at the
 first frame and after the sync: goal within 1.5x. Run: python bench/responsiveness.py
---during-sync [--incidents 10000] [--presses 400] [--stages]
+--during-sync [--incidents 10000] [--presses 400] [--stages] [--rate-limit 960]
 
 ``--stages`` also times each press along its path (medians and p95 from when it was due):
 the key handled by the checklist, the write lock's turn taken by the tick's write (on the
@@ -228,7 +228,7 @@ async def presses(app: Any, count: int, going: Any) -> list[float]:
     return times
 
 
-async def bench_during_sync(incidents: int, count: int, root: Path) -> None:
+async def bench_during_sync(incidents: int, count: int, root: Path, rate_limit: int = 0) -> None:
     from sync import WINDOW_DAYS, start_emulator_process
 
     from cockpit.app import CockpitApp
@@ -242,7 +242,7 @@ async def bench_during_sync(incidents: int, count: int, root: Path) -> None:
     from cockpit.sync.lazy import LazySync
     from cockpit.sync.service import SyncService
 
-    handle = start_emulator_process(incidents, 30, 0)
+    handle = start_emulator_process(incidents, 30, rate_limit)
     try:
         (root / "runbooks").mkdir()
         (root / "runbooks" / "bench.md").write_text(runbook_text(2 * count + 10))
@@ -314,6 +314,12 @@ def main() -> None:
     parser.add_argument("--during-sync", action="store_true")
     parser.add_argument("--incidents", type=int, default=10_000)
     parser.add_argument("--stages", action="store_true", help="with --during-sync: per stage")
+    parser.add_argument(
+        "--rate-limit",
+        type=int,
+        default=0,
+        help="with --during-sync: the emulator's requests a minute (0: none; PagerDuty: 960)",
+    )
     args = parser.parse_args()
     if args.during_sync:
         if args.stages:
@@ -321,7 +327,9 @@ def main() -> None:
             STAGES = Stages()
             STAGES.install()
         with tempfile.TemporaryDirectory() as folder:
-            asyncio.run(bench_during_sync(args.incidents, args.presses, Path(folder)))
+            asyncio.run(
+                bench_during_sync(args.incidents, args.presses, Path(folder), args.rate_limit)
+            )
         return
     plain = asyncio.run(bench_checkbox(args.presses))
     with tempfile.TemporaryDirectory() as folder:
