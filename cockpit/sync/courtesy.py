@@ -8,9 +8,9 @@ took twice as long as an idle one (p95 2.2-2.7x). So the screen says when a key 
 is ~5 ms of work, so the key's own work runs with the process to itself within a few
 milliseconds; and while keys keep coming its transactions are smaller (:func:`parts`), so
 the one a tick finds in progress ends sooner. While nobody presses anything the sync never
-waits and writes as usual. A held key repeats
-faster than the hold runs out (~30 ms), so a wait is cut at :data:`MOST`: the sync still
-writes a batch at least that often, whatever the keyboard does.
+waits and writes as usual. A held key repeats faster than the hold runs out (~30 ms), so a
+wait is cut at :data:`MOST`: the sync still writes a batch at least that often, whatever the
+keyboard does.
 
 One process, one user: the state is this module's. ``cockpit sync`` never steps aside.
 """
@@ -87,6 +87,6 @@ def wait_turn_blocking(until: float | None = None) -> None:
 
 
 def clear() -> None:
-    """No wait from now (the app's exit; tests)."""
+    """No wait from now (tests)."""
     global _until
     _until = 0.0
