@@ -41,6 +41,7 @@ _WRITE_MAY_HAVE_ARRIVED = (
 )
 
 Sleep = Callable[[float], Awaitable[None]]
+_READ = httpx.ByteStream(b"")  # what a read response's stream is replaced with
 
 
 def check_base_url(base_url: str) -> str:
@@ -173,6 +174,11 @@ class PagerDutyHTTP:
                 await self._backoff(attempt, ends_at)
                 attempt += 1
                 continue
+            # The body is read and the stream closed, but the stream still refers back to
+            # the response: a reference cycle only the collector frees, which kept each
+            # page's ~150 KB body alive until it ran, or for good once the screen's clock had
+            # frozen it (gc.freeze). Cut, the response goes with its last reference.
+            response.stream = _READ
             if self.budget is not None:
                 self.budget.observe(response.headers)
             status = response.status_code

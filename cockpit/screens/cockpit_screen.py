@@ -379,15 +379,13 @@ class CockpitScreen(RunbookActions, CommandRunner, Screen[None]):
         # Freeze what the last second left (O(1)): the heap the collector scans on its own
         # stays small, so no full collection lands on a key press. Every ten minutes it is
         # all thawed and collected once, so cycles that died while frozen are freed too.
-        # Not while a sync runs: each page's HTTP response sits in a reference cycle until
-        # the collector frees it, and frozen it stayed until the next thaw (a first sync at
-        # PagerDuty's rate ended with ~700 of them, 90 MB, kept).
+        # (A sync's page responses, frozen here in reference cycles, once kept 90 MB until
+        # the thaw: pagerduty_http.py now cuts the cycle.)
         self._gc_ticks += 1
         if self._gc_ticks % 600 == 0:
             gc.unfreeze()
             gc.collect()
-        if not self.cockpit.sync_running:
-            gc.freeze()
+        gc.freeze()
 
     def on_store_news(self, message: Message) -> None:
         bar = self.query_one(StatusBar)

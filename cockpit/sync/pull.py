@@ -100,10 +100,11 @@ def _fewer_collections() -> Iterator[None]:
     """The first sync allocates ~10 objects per log entry and keeps few: the default
     generation-0 threshold (700) runs collections that cost a quarter of its CPU (measured,
     bench/sync.py). A larger threshold for its duration only, but not so large that none
-    runs: each page's HTTP response (its ~150 KB body) sits in a reference cycle that only
-    the collector frees. At 100,000 (net allocations, which a sync never reaches) none
-    ran and a first sync of 100k entries kept every body: 245 MB resident at the end
-    (bench/sync.py --memory). At GC_THRESHOLD a few dozen run, for ~0.05 s of CPU."""
+    runs: each page's HTTP response (its ~150 KB body) sat in a reference cycle that only
+    the collector freed (the client now cuts it: integrations/pagerduty_http.py). At
+    100,000 (net allocations, which a sync never reaches) none ran and a first sync of 100k
+    entries kept every body: 245 MB resident at the end (bench/sync.py --memory). At
+    GC_THRESHOLD a few dozen run, for ~0.05 s of CPU."""
     previous = gc.get_threshold()
     gc.freeze()
     gc.set_threshold(GC_THRESHOLD, previous[1], previous[2])
