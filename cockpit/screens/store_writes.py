@@ -39,13 +39,17 @@ RETRY_FOR = 0.03
 class StoreWrites:
     def __init__(self, store: Store) -> None:
         self.store = store
-        self.queued = 0  # writes not landed yet (waiting on the loop, or in the thread)
         self._pool: ThreadPoolExecutor | None = None
-        self._in_thread = 0
+        self._in_thread = 0  # handed to the thread and not landed yet
         self._waiting: deque[tuple[Callable[[], Any], Landed[Any], contextvars.Context]] = deque()
         self._deadline = 0.0
         self._retrying: asyncio.TimerHandle | None = None
         self._closing = False  # the app is quitting: writes are still made, no screen told
+
+    @property
+    def queued(self) -> int:
+        """Writes not landed yet: waiting on the loop, or in the thread."""
+        return len(self._waiting) + self._in_thread
 
     def run(self, call: Callable[[], T], landed: Landed[T]) -> bool:
         """Do ``call`` (one write transaction) now if the store is free and nothing waits
@@ -56,7 +60,6 @@ class StoreWrites:
             if done:
                 landed(result, error)
                 return True
-        self.queued += 1
         context = contextvars.copy_context()
         if self._in_thread:  # behind a write in the thread: after it, in order
             self._to_thread(call, landed, context)
@@ -90,7 +93,6 @@ class StoreWrites:
                 if not done:
                     break
                 self._waiting.popleft()
-                self.queued -= 1
                 context.run(landed, result, error)
         finally:
             if self._waiting and self._retrying is None:
@@ -138,7 +140,6 @@ class StoreWrites:
         future.add_done_callback(done)
 
     def _land(self, finished: Future[T], landed: Landed[T]) -> None:
-        self.queued -= 1
         self._in_thread -= 1
         if self._closing:
             return
