@@ -37,6 +37,22 @@ class CountedStore(Store):
             self.on_commit(self.commits)
 
 
+def sized_store(sizes: list[int]) -> type[Store]:
+    """The real store, appending to ``sizes`` how many rows each committed write changed."""
+
+    class Sized(Store):
+        @contextmanager
+        def write(self, **options: bool) -> Iterator[Session]:
+            with super().write(**options) as session:
+                conn = session.connection().connection.driver_connection
+                before = conn.total_changes  # type: ignore[union-attr]
+                yield session
+                session.flush()
+                sizes.append(conn.total_changes - before)  # type: ignore[union-attr]
+
+    return Sized
+
+
 def _provider(url: str, token: str) -> PagerDutyProvider:
     return PagerDutyProvider(url, token, timeout=5.0, max_retries=2, backoff_base=0.01)
 
@@ -95,15 +111,7 @@ async def test_every_write_transaction_of_a_first_sync_is_bounded(
     monkeypatch.setattr(pull, "BATCH_ROWS", 40)
     sizes: list[int] = []
 
-    class Sized(Store):
-        @contextmanager
-        def write(self, **options: bool) -> Iterator[Session]:
-            with super().write(**options) as session:
-                conn = session.connection().connection.driver_connection
-                before = conn.total_changes  # type: ignore[union-attr]
-                yield session
-                session.flush()
-                sizes.append(conn.total_changes - before)  # type: ignore[union-attr]
+    Sized = sized_store(sizes)
 
     with start_emulator(incidents=200, days=10, seed=5) as emulator:
         store = Sized.open(tmp_path)
@@ -167,15 +175,7 @@ async def test_a_headless_pull_writes_larger_transactions_the_tui_keeps_small_on
     transaction; the TUI's pull, outside that block, keeps BATCH_ROWS."""
     sizes: list[int] = []
 
-    class Sized(Store):
-        @contextmanager
-        def write(self, **options: bool) -> Iterator[Session]:
-            with super().write(**options) as session:
-                conn = session.connection().connection.driver_connection
-                before = conn.total_changes  # type: ignore[union-attr]
-                yield session
-                session.flush()
-                sizes.append(conn.total_changes - before)  # type: ignore[union-attr]
+    Sized = sized_store(sizes)
 
     with start_emulator(incidents=300, days=10, seed=6) as emulator:
         for name, block in (("tui", nullcontext()), ("cli", pull.transactions_of(250))):

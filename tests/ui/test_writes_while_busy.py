@@ -26,9 +26,15 @@ INCIDENT = "pagerduty:PINC101"
 
 @contextmanager
 def write_lock_held(app: CockpitApp) -> Iterator[sqlite3.Connection]:
-    """Another connection in a write transaction (``BEGIN IMMEDIATE``) until the caller
-    commits it; rolled back if the test fails first."""
-    conn = sqlite3.connect(store_path(app.settings), isolation_level=None)
+    """Another connection in a write transaction (``BEGIN IMMEDIATE``) on the app's store
+    until the caller commits it; rolled back if the test fails first."""
+    with lock_held_at(store_path(app.settings)) as conn:
+        yield conn
+
+
+@contextmanager
+def lock_held_at(path: Path | str) -> Iterator[sqlite3.Connection]:
+    conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield conn
@@ -399,12 +405,11 @@ async def test_closed_writes_are_still_made_and_no_screen_is_told(
                 )
             )
 
-    conn = sqlite3.connect(store.where, isolation_level=None)
     try:
-        conn.execute("BEGIN IMMEDIATE")
-        assert writes.run(call, lambda result, error: landed.append(error)) is False
-        writes.close()
-        conn.execute("COMMIT")
+        with lock_held_at(store.where) as held:
+            assert writes.run(call, lambda result, error: landed.append(error)) is False
+            writes.close()
+            held.execute("COMMIT")
         pool = writes._pool
         assert pool is not None
         await asyncio.to_thread(pool.shutdown, wait=True)
@@ -412,7 +417,6 @@ async def test_closed_writes_are_still_made_and_no_screen_is_told(
         assert store.execute("SELECT key FROM sync_state") == [("k",)]
         assert landed == [] and writes.queued == 0
     finally:
-        conn.close()
         store.close()
 
 
@@ -441,13 +445,12 @@ async def test_a_write_that_fails_on_a_retry_is_said_once_and_not_redone(
             got_in.append(1)
         raise RuntimeError("a bug after the write")
 
-    conn = sqlite3.connect(store.where, isolation_level=None)
     try:
-        conn.execute("BEGIN IMMEDIATE")
-        assert writes.run(call, lambda result, error: landed.append(error)) is False
-        await asyncio.sleep(0.02)
-        assert got_in == [] and landed == []
-        conn.execute("COMMIT")
+        with lock_held_at(store.where) as held:
+            assert writes.run(call, lambda result, error: landed.append(error)) is False
+            await asyncio.sleep(0.02)
+            assert got_in == [] and landed == []
+            held.execute("COMMIT")
         for _ in range(400):
             if landed:
                 break
@@ -456,5 +459,4 @@ async def test_a_write_that_fails_on_a_retry_is_said_once_and_not_redone(
         assert got_in == [1] and len(landed) == 1 and isinstance(landed[0], RuntimeError)
         assert writes.queued == 0 and writes._pool is None
     finally:
-        conn.close()
         store.close()
